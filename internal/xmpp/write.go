@@ -9,13 +9,28 @@ import (
 // force where e is written (NSClient for stanzas inside a client stream): an xmlns
 // declaration is written only where the namespace changes, which is what XMPP peers expect.
 // Prefixed attributes are written with a prefix of their own (xml:lang keeps "xml").
+//
+// Elements in the streams namespace (<stream:features/>, <stream:error/>) are written with
+// the "stream" prefix that the stream header declares, as every XMPP client expects; their
+// children keep the default namespace in force. With parentSpace "" (a standalone element,
+// as String writes it) the prefix is declared on the element itself.
 func (e *Element) AppendXML(buf []byte, parentSpace string) []byte {
 	buf = append(buf, '<')
-	buf = append(buf, e.Local...)
-	if e.Space != parentSpace {
-		buf = append(buf, ` xmlns="`...)
-		buf = appendEscaped(buf, e.Space, true)
-		buf = append(buf, '"')
+	childSpace := e.Space
+	if e.Space == NSStream {
+		buf = append(buf, "stream:"...)
+		buf = append(buf, e.Local...)
+		if parentSpace == "" {
+			buf = append(buf, ` xmlns:stream="`+NSStream+`"`...)
+		}
+		childSpace = parentSpace
+	} else {
+		buf = append(buf, e.Local...)
+		if e.Space != parentSpace {
+			buf = append(buf, ` xmlns="`...)
+			buf = appendEscaped(buf, e.Space, true)
+			buf = append(buf, '"')
+		}
 	}
 	n := 0
 	for _, a := range e.Attrs {
@@ -46,12 +61,15 @@ func (e *Element) AppendXML(buf []byte, parentSpace string) []byte {
 	buf = append(buf, '>')
 	for _, c := range e.Nodes {
 		if c.Elem != nil {
-			buf = c.Elem.AppendXML(buf, e.Space)
+			buf = c.Elem.AppendXML(buf, childSpace)
 		} else {
 			buf = appendEscaped(buf, c.Text, false)
 		}
 	}
 	buf = append(buf, "</"...)
+	if e.Space == NSStream {
+		buf = append(buf, "stream:"...)
+	}
 	buf = append(buf, e.Local...)
 	return append(buf, '>')
 }

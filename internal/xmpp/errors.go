@@ -1,0 +1,114 @@
+package xmpp
+
+import "fmt"
+
+// Stream error conditions of RFC 6120 section 4.9.3 that this server sends.
+const (
+	CondBadFormat              = "bad-format"
+	CondConflict               = "conflict"
+	CondConnectionTimeout      = "connection-timeout"
+	CondHostUnknown            = "host-unknown"
+	CondInternalServerError    = "internal-server-error"
+	CondInvalidNamespace       = "invalid-namespace"
+	CondNotAuthorized          = "not-authorized"
+	CondNotWellFormed          = "not-well-formed"
+	CondPolicyViolation        = "policy-violation"
+	CondResourceConstraint     = "resource-constraint"
+	CondRestrictedXML          = "restricted-xml"
+	CondSystemShutdown         = "system-shutdown"
+	CondUndefinedCondition     = "undefined-condition"
+	CondUnsupportedStanzaType  = "unsupported-stanza-type"
+	CondUnsupportedVersion     = "unsupported-version"
+	CondUnsupportedFeature     = "unsupported-feature"
+	CondInvalidXML             = "invalid-xml"
+	CondUnsupportedEncoding    = "unsupported-encoding"
+	CondImproperAddressing     = "improper-addressing"
+	CondBadNamespacePrefix     = "bad-namespace-prefix"
+	CondRemoteConnectionFailed = "remote-connection-failed"
+)
+
+// Stanza error types and conditions of RFC 6120 section 8.3 used across the server.
+const (
+	ErrTypeAuth     = "auth"
+	ErrTypeCancel   = "cancel"
+	ErrTypeContinue = "continue"
+	ErrTypeModify   = "modify"
+	ErrTypeWait     = "wait"
+
+	StanzaBadRequest            = "bad-request"
+	StanzaConflict              = "conflict"
+	StanzaFeatureNotImplemented = "feature-not-implemented"
+	StanzaForbidden             = "forbidden"
+	StanzaItemNotFound          = "item-not-found"
+	StanzaJIDMalformed          = "jid-malformed"
+	StanzaNotAllowed            = "not-allowed"
+	StanzaNotAuthorized         = "not-authorized"
+	StanzaRecipientUnavailable  = "recipient-unavailable"
+	StanzaServiceUnavailable    = "service-unavailable"
+	StanzaUnexpectedRequest     = "unexpected-request"
+	StanzaInternalServerError   = "internal-server-error"
+)
+
+// StreamError is a fatal stream-level error carrying its RFC 6120 section 4.9.3 condition.
+// The reader returns it for bad input; c2s sends it as <stream:error/> and closes.
+type StreamError struct {
+	Condition string
+	Text      string
+}
+
+func (e *StreamError) Error() string {
+	if e.Text == "" {
+		return "stream error: " + e.Condition
+	}
+	return fmt.Sprintf("stream error: %s: %s", e.Condition, e.Text)
+}
+
+// Element returns the <stream:error/> element for e.
+func (e *StreamError) Element() *Element {
+	return StreamErrorElement(e.Condition, e.Text)
+}
+
+// StreamErrorElement builds <stream:error><condition/><text>text</text></stream:error>.
+// The text is omitted when empty.
+func StreamErrorElement(condition, text string) *Element {
+	el := New(NSStream, "error").Append(New(NSStreams, condition))
+	if text != "" {
+		el.Append(New(NSStreams, "text").AppendText(text))
+	}
+	return el
+}
+
+// StanzaError builds <error type='errType'><condition/><text/></error> in jabber:client.
+func StanzaError(errType, condition, text string) *Element {
+	el := New(NSClient, "error", "type", errType).Append(New(NSStanzas, condition))
+	if text != "" {
+		el.Append(New(NSStanzas, "text").AppendText(text))
+	}
+	return el
+}
+
+// ErrorReply builds the error answer to stanza (RFC 6120 section 8.3): same element name and
+// id, from and to swapped, type='error', and an <error/> child. Messages and presences keep a
+// copy of their original children so the sender can see what failed (section 8.3.1 allows
+// it); IQ errors carry only the error, which keeps replies to large IQs small.
+// It returns nil for a stanza of type error: errors are never answered (section 8.3.1).
+func ErrorReply(stanza *Element, errType, condition, text string) *Element {
+	if stanza == nil || stanza.Type() == "error" {
+		return nil
+	}
+	r := &Element{Space: stanza.Space, Local: stanza.Local}
+	r.SetAttr("id", stanza.ID())
+	r.SetAttr("from", stanza.To())
+	r.SetAttr("to", stanza.From())
+	r.SetAttr("type", "error")
+	if stanza.Local != "iq" {
+		for _, n := range stanza.Nodes {
+			if n.Elem != nil {
+				r.Append(n.Elem.Clone())
+			}
+		}
+	}
+	e := StanzaError(errType, condition, text)
+	e.Space = stanza.Space
+	return r.Append(e)
+}
