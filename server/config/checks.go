@@ -1,0 +1,126 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"regexp"
+	"strings"
+	"time"
+
+	"mellium.im/xmpp/jid"
+
+	"github.com/gospectrum/spectrum2/internal/logging"
+)
+
+// The check functions validate one decoded value (its Go type is the field's). Negative
+// numbers and durations are refused for every option before these run.
+
+func checkPort(lo int) func(any) string {
+	return func(v any) string {
+		if p := v.(int); p < lo || p > 65535 {
+			return fmt.Sprintf("port %d out of range %d-65535", p, lo)
+		}
+		return ""
+	}
+}
+
+func checkMin(lo int) func(any) string {
+	return func(v any) string {
+		if n := v.(int); n < lo {
+			return fmt.Sprintf("%d is too small (at least %d)", n, lo)
+		}
+		return ""
+	}
+}
+
+func checkMax(hi int) func(any) string {
+	return func(v any) string {
+		if n := v.(int); n > hi {
+			return fmt.Sprintf("%d is too large (at most %d)", n, hi)
+		}
+		return ""
+	}
+}
+
+func checkMinDur(lo time.Duration) func(any) string {
+	return func(v any) string {
+		if d := v.(time.Duration); d < lo {
+			return fmt.Sprintf("%s is too short (at least %s)", formatDuration(d), formatDuration(lo))
+		}
+		return ""
+	}
+}
+
+func checkNonEmpty(v any) string {
+	if strings.TrimSpace(v.(string)) == "" {
+		return "must not be empty"
+	}
+	return ""
+}
+
+func checkLevel(v any) string {
+	if _, err := logging.ParseLevel(v.(string)); err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
+func checkFormat(v any) string {
+	if err := logging.CheckFormat(v.(string)); err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
+// checkDomain accepts a domainpart as RFC 7622 defines it, in canonical form, since the
+// domain is compared byte for byte with the `to` of every stanza.
+func checkDomain(v any) string {
+	s := v.(string)
+	if s == "" {
+		return "required: the gateway's domain, e.g. \"localhost\""
+	}
+	j, err := jid.Parse(s)
+	if err != nil || j.Localpart() != "" || j.Resourcepart() != "" {
+		return fmt.Sprintf("%q is not a domain", s)
+	}
+	if j.Domainpart() != s {
+		return fmt.Sprintf("%q is not in canonical form; write %q", s, j.Domainpart())
+	}
+	return ""
+}
+
+func checkJIDs(v any) string {
+	for _, s := range v.([]string) {
+		j, err := jid.Parse(s)
+		if err != nil || j.Localpart() == "" || j.Resourcepart() != "" {
+			return fmt.Sprintf("%q is not a bare JID like admin@example.org", s)
+		}
+	}
+	return ""
+}
+
+var hostname = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$`)
+
+func checkHost(v any) string {
+	s := v.(string)
+	if net.ParseIP(s) == nil && !hostname.MatchString(s) {
+		return fmt.Sprintf("%q is neither an IP address nor a host name", s)
+	}
+	return ""
+}
+
+var builtinName = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
+
+func checkBackend(v any) string {
+	s := v.(string)
+	if name, ok := strings.CutPrefix(s, "builtin:"); ok {
+		if !builtinName.MatchString(name) {
+			return fmt.Sprintf("%q: builtin:NAME needs a backend name like demo", s)
+		}
+		return ""
+	}
+	if strings.TrimSpace(s) == "" {
+		return "must be builtin:NAME or the path of a backend executable"
+	}
+	return ""
+}

@@ -1,0 +1,268 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Problem is one mistake in a configuration file.
+type Problem struct {
+	File string
+	Line int // 1-based; 0 when the problem concerns the whole file
+	Key  string
+	Msg  string
+}
+
+// String formats the problem as "file:line: key: msg", leaving out what is unknown.
+func (p Problem) String() string {
+	var b strings.Builder
+	b.WriteString(p.File)
+	if p.Line > 0 {
+		fmt.Fprintf(&b, ":%d", p.Line)
+	}
+	b.WriteString(": ")
+	if p.Key != "" {
+		b.WriteString(p.Key + ": ")
+	}
+	b.WriteString(p.Msg)
+	return b.String()
+}
+
+// Problems is the error Load returns: every problem found, in file order.
+type Problems []Problem
+
+// Error lists the problems, one per line.
+func (ps Problems) Error() string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Default returns the configuration with every option at its default (service.jid empty).
+func Default() *Config {
+	c := &Config{}
+	for _, o := range options {
+		field(c, o.Section, o.Key).Set(reflect.ValueOf(o.Default))
+	}
+	return c
+}
+
+// Load reads and validates the TOML file at path. The error is a Problems listing every
+// problem; a configuration is returned only when there are none.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	c, ps := parse(path, data)
+	if len(ps) > 0 {
+		return nil, ps
+	}
+	return c, nil
+}
+
+// Check reports every problem of the file at path; none means Load would succeed.
+func Check(path string) []Problem {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return []Problem{{File: path, Msg: err.Error()}}
+	}
+	_, ps := parse(path, data)
+	return ps
+}
+
+// parse decodes and validates data, naming it name in problems.
+func parse(name string, data []byte) (*Config, Problems) {
+	var raw map[string]any
+	if _, err := toml.Decode(string(data), &raw); err != nil {
+		return nil, Problems{parseProblem(name, err)}
+	}
+	d := &decoder{cfg: Default(), file: name, lines: scanKeyLines(string(data))}
+	d.cfg.Path = name
+	for _, sec := range sortedKeys(raw) {
+		d.section(sec, raw[sec])
+	}
+	d.substituteJID()
+	d.validate()
+	sort.SliceStable(d.problems, func(i, j int) bool { return d.problems[i].Line < d.problems[j].Line })
+	sort.SliceStable(d.cfg.BackendExtra, func(i, j int) bool {
+		return d.line(d.cfg.BackendExtra[i]) < d.line(d.cfg.BackendExtra[j])
+	})
+	return d.cfg, d.problems
+}
+
+func parseProblem(name string, err error) Problem {
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		return Problem{File: name, Line: pe.Position.Line, Key: pe.LastKey, Msg: pe.Message}
+	}
+	return Problem{File: name, Msg: err.Error()}
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// decoder collects problems while filling cfg from the generic TOML tree.
+type decoder struct {
+	cfg      *Config
+	file     string
+	lines    keyLines
+	problems Problems
+}
+
+func (d *decoder) problem(msg string, path ...string) {
+	d.problems = append(d.problems, Problem{
+		File: d.file, Line: d.lines.lineOf(path...), Key: strings.Join(path, "."), Msg: msg,
+	})
+}
+
+func (d *decoder) line(v INIValue) int {
+	return d.lines.lineOf("backend_ini", v.Section, v.Key)
+}
+
+// section decodes one top-level key, which must be a known section.
+func (d *decoder) section(name string, v any) {
+	if !knownSection(name) {
+		d.problem("unknown section"+suggest(name, sectionNames()), name)
+		return
+	}
+	tbl, ok := v.(map[string]any)
+	if !ok {
+		d.problem(fmt.Sprintf("must be a table [%s], not %s", name, tomlType(v)), name)
+		return
+	}
+	if name == "backend_ini" {
+		d.backendINI(tbl)
+		return
+	}
+	for _, key := range sortedKeys(tbl) {
+		d.option(name, key, tbl[key])
+	}
+}
+
+// option decodes section.key into its field and runs its check.
+func (d *decoder) option(sec, key string, raw any) {
+	o, ok := lookup(sec, key)
+	if !ok {
+		d.problem("unknown key"+suggest(key, keyNames(sec)), sec, key)
+		return
+	}
+	f := field(d.cfg, sec, key)
+	v, msg := convert(raw, f.Type())
+	if msg == "" && o.Check != nil {
+		msg = o.Check(v)
+	}
+	if msg != "" {
+		d.problem(msg, sec, key)
+		return
+	}
+	f.Set(reflect.ValueOf(v))
+}
+
+func knownSection(name string) bool {
+	for _, s := range sections {
+		if s.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func sectionNames() []string {
+	var out []string
+	for _, s := range sections {
+		out = append(out, s.Name)
+	}
+	return out
+}
+
+func keyNames(sec string) []string {
+	var out []string
+	for _, o := range options {
+		if o.Section == sec {
+			out = append(out, o.Key)
+		}
+	}
+	return out
+}
+
+func lookup(sec, key string) (option, bool) {
+	for _, o := range options {
+		if o.Section == sec && o.Key == key {
+			return o, true
+		}
+	}
+	return option{}, false
+}
+
+// field returns the settable struct field tagged sec/key. It panics for a key missing from
+// Config, which TestOptionsMatchStruct rules out.
+func field(c *Config, sec, key string) reflect.Value {
+	s := byTag(reflect.ValueOf(c).Elem(), sec)
+	f := byTag(s, key)
+	if !f.IsValid() {
+		panic("config: no field for " + sec + "." + key)
+	}
+	return f
+}
+
+func byTag(v reflect.Value, tag string) reflect.Value {
+	if !v.IsValid() {
+		return v
+	}
+	t := v.Type()
+	for i := range t.NumField() {
+		if t.Field(i).Tag.Get("toml") == tag {
+			return v.Field(i)
+		}
+	}
+	return reflect.Value{}
+}
+
+// suggest returns ` (did you mean "x"?)` for a close known name, else "".
+func suggest(got string, known []string) string {
+	best, dist := "", 3
+	for _, k := range known {
+		if d := editDistance(strings.ToLower(got), strings.ToLower(k)); d < dist {
+			best, dist = k, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,125 @@
+package config
+
+import "time"
+
+// option is one configuration key: the single place where its default and meaning are
+// written down. docs/configuration.md and etc/spectrum2.toml are generated from this table.
+type option struct {
+	Section, Key string
+	// Default is the value a missing key takes, as the Go type of the field (nil: unset).
+	Default any
+	// Doc says what the option does; the first sentence is the table summary.
+	Doc string
+	// Check validates a decoded value of the right type; it returns "" or a message.
+	Check func(v any) string
+}
+
+// section describes one [section] of the file.
+type section struct {
+	Name, Doc string
+	// Example is commented-out TOML shown after the options in the reference config.
+	Example string
+}
+
+const (
+	mib = 1 << 20
+	kib = 1 << 10
+)
+
+var sections = []section{
+	{Name: "service", Doc: "The gateway itself: its domain, where clients connect, TLS, and how backends are run. " +
+		"Names are Spectrum 2's (spec 4.2) wherever it has one."},
+	{Name: "identity", Doc: "The service discovery identity of the gateway (XEP-0030)."},
+	{Name: "logging", Doc: "Logs of the daemon. Backends get the same values in their INI file."},
+	{Name: "limits", Doc: "Resource bounds: stanza size, parser depth, queues, per-IP connection and login rates."},
+	{Name: "sm", Doc: "Stream management (XEP-0198): acknowledgements and resumption of broken connections."},
+	{Name: "csi", Doc: "Client state indication (XEP-0352): what is held back while a client is inactive."},
+	{Name: "muc", Doc: "Group chats."},
+	{Name: "demo", Doc: "The built-in demo network (backend = \"builtin:demo\"); written into the backend INI file as [demo]."},
+	{Name: "features", Doc: "Optional overrides of the features backends announce in BACKEND_CONFIG (spec 1.7). " +
+		"Unset keys take the backend's value; set keys win over it."},
+	{Name: "registration", Doc: "Optional overrides of the registration.* keys backends announce in BACKEND_CONFIG (spec 1.7)."},
+	{Name: "backend_ini", Doc: "Free-form keys for external Spectrum 2 backends, written verbatim into the INI file they " +
+		"receive: [backend_ini.SECTION] becomes [SECTION]. Values are strings, numbers, booleans (written 0/1) " +
+		"or arrays of those (written as a repeated key). These keys are not checked, but they may not repeat " +
+		"a key spectrum2 writes itself (set that in its own section).",
+		Example: `[backend_ini.service]
+irc_server = ["irc.libera.chat:+6697", "irc.oftc.net"]   # libcommuni: single-network mode
+protocol = "prpl-jabber"                                 # libpurple: the prpl id
+[backend_ini.purple]
+plugins_dir = "./plugins"`},
+}
+
+var options = []option{
+	// [service]
+	{"service", "jid", "", "The gateway's domain (required): users log in as user@jid and legacy contacts appear as name@jid.", checkDomain},
+	{"service", "server", "127.0.0.1", "Address clients connect to: an IP address or host name; \"::\" or \"0.0.0.0\" listens on all addresses.", checkHost},
+	{"service", "port", 5222, "Client port (STARTTLS, RFC 6120).", checkPort(1)},
+	{"service", "tls_port", 5223, "Direct TLS client port (XEP-0368); 0 turns it off.", checkPort(0)},
+	{"service", "cert", "", "TLS certificate: a PEM file (then key is required) or a PKCS#12 file (.p12/.pfx, with cert_password). Empty: a self-signed certificate for jid is generated in data_dir.", nil},
+	{"service", "key", "", "PEM private key belonging to a PEM cert.", nil},
+	{"service", "cert_password", "", "Password of a PKCS#12 cert. Never written to logs or to the backend INI file.", nil},
+	{"service", "data_dir", "./data", "Directory for state the daemon keeps, such as the generated certificate. Relative paths are relative to the daemon's working directory; $jid is replaced by jid.", checkNonEmpty},
+	{"service", "require_encryption", true, "Refuse SASL before TLS: passwords never cross the network in clear text.", nil},
+	{"service", "backend", "builtin:demo", "The backend: builtin:NAME runs a native backend of this binary, anything else is the path of a Spectrum 2 backend executable.", checkBackend},
+	{"service", "backend_host", "127.0.0.1", "Address the backend listener binds and backends connect to (--host).", checkHost},
+	{"service", "backend_port", 0, "Port of the backend listener; 0 lets the OS choose.", checkPort(0)},
+	{"service", "portfile", "", "If set, the backend listener's port is written to this file (spec 2.1).", nil},
+	{"service", "working_dir", "./run", "Working directory of backends; the backend INI file is written here. $jid is replaced by jid.", checkNonEmpty},
+	{"service", "users_per_backend", 100, "How many users share one backend process (spec 2.4).", checkMin(1)},
+	{"service", "login_delay", time.Duration(0), "Pause between two logins sent to backends, to spare the legacy network (spec 2.4).", nil},
+	{"service", "login_timeout", 60 * time.Second, "How long a login may wait for the backend's CONNECTED before it fails.", checkMinDur(time.Second)},
+	{"service", "backend_ping_interval", 20 * time.Second, "Interval of PINGs to backends; one unanswered PING kills the backend (spec 2.5).", checkMinDur(time.Second)},
+	{"service", "backend_idle_timeout", 5 * time.Minute, "A backend without users is stopped after this long; 0 stops it at the next ping (spec 2.5).", nil},
+	{"service", "memory_collector_time", time.Duration(0), "Interval of the memory check that retires bloated backends (spec 2.8); 0 turns it off.", nil},
+	{"service", "admin_jid", []string(nil), "Bare JIDs of administrators (spec 3.20), e.g. [\"admin@localhost\"].", checkJIDs},
+	{"service", "admin_password", "", "Password administrators log in with (spec 3.3). Never written to logs or to the backend INI file.", nil},
+	{"service", "jid_escaping", true, "Escape legacy contact names with XEP-0106 rather than % (spec 3.7); a backend announcing disable_jid_escaping turns it off.", nil},
+	{"service", "enable_xhtml", true, "Add XHTML-IM to messages from backends that carry HTML (spec 3.10).", nil},
+	{"service", "oob_replace_body", true, "For a backend message whose HTML holds images: one out-of-band link (XEP-0066) to the first image, and that URL as the body (spec 3.10). With both oob options false every image gets a link and the body is kept.", nil},
+	{"service", "oob_split", false, "For a backend message whose HTML holds images: split it into text messages and one message per image, each with its own out-of-band link (spec 3.10).", nil},
+	{"service", "max_room_list_size", 100, "Most rooms of the backend's global room list shown in service discovery (spec 3.13).", nil},
+	{"service", "more_resources", false, "When a second resource logs in, do not send \"You have signed on from another location.\" to the others (spec 3.3).", nil},
+	{"service", "server_mode", true, "Accepted for Spectrum 2 compatibility and ignored: spectrum2 always runs in server mode.", nil},
+	// [identity]
+	{"identity", "name", "Spectrum 2 Transport", "Name in service discovery.", nil},
+	{"identity", "category", "gateway", "Service discovery category.", checkNonEmpty},
+	{"identity", "type", "", "Service discovery type, e.g. \"irc\" (XEP-0100 registry).", nil},
+	// [logging]
+	{"logging", "level", "info", "Least severe level logged: trace, debug, info, warn or error.", checkLevel},
+	{"logging", "format", "auto", "auto (console on a terminal, JSON otherwise), console or json.", checkFormat},
+	// [limits]
+	{"limits", "max_stanza_bytes", 256 * kib, "Largest stanza a client may send, in bytes; larger closes the stream with policy-violation.", checkMin(4 * kib)},
+	{"limits", "max_depth", 32, "Deepest element nesting a client may send.", checkMin(4)},
+	{"limits", "negotiation_timeout", 30 * time.Second, "Time a client has from connecting to a bound resource.", checkMinDur(time.Second)},
+	{"limits", "queue_size", 1000, "Stanzas queued to one connection; a client that does not read beyond that is disconnected.", checkMin(16)},
+	{"limits", "max_conns_per_ip", 100, "Simultaneous client connections from one IP address; 0 means no limit.", nil},
+	{"limits", "logins_per_minute_per_ip", 60, "Login attempts per minute from one IP address; 0 means no limit.", nil},
+	{"limits", "client_ping_interval", 60 * time.Second, "A client silent this long gets an XEP-0199 ping; 0 turns it off.", nil},
+	{"limits", "max_frame_bytes", 16 * mib, "Largest protocol frame a backend may send, in bytes.", checkMin(64 * kib)},
+	// [sm]
+	{"sm", "enabled", true, "Offer stream management to clients.", nil},
+	{"sm", "ack_every", 5, "Request an acknowledgement after this many unacknowledged stanzas; 0: only by time.", nil},
+	{"sm", "ack_after", 30 * time.Second, "Request an acknowledgement when stanzas stay unacknowledged this long.", checkMinDur(time.Second)},
+	{"sm", "resume_timeout", 300 * time.Second, "How long a broken stream stays resumable (hibernated).", nil},
+	{"sm", "max_queue", 1000, "Most unacknowledged stanzas kept for resumption; more closes the stream.", checkMin(1)},
+	{"sm", "linger", 10 * time.Minute, "How long the previous stream's id is remembered to answer a late resume with item-not-found rather than a generic failure.", nil},
+	// [csi]
+	{"csi", "max_held", 100, "Presences held back while a client is inactive; when more pile up they are all sent.", nil},
+	// [muc]
+	{"muc", "history", 20, "Messages of room history kept and sent to a joining occupant.", nil},
+	// [demo]
+	{"demo", "contacts", 0, "Extra generated contacts in every demo roster (for tests of large rosters).", checkMax(100000)},
+	{"demo", "slow_login_delay", 5 * time.Second, "How long the demo's slow login user takes to connect.", nil},
+	{"demo", "clock_period", 60 * time.Second, "Period of the demo clock contact's status updates.", checkMinDur(time.Second)},
+	// [features] (spec 1.7)
+	{"features", "receipts", (*bool)(nil), "Message receipts (XEP-0184) are advertised.", nil},
+	{"features", "muc", (*bool)(nil), "Group chats are advertised.", nil},
+	{"features", "rawxml", (*bool)(nil), "The backend speaks raw XMPP stanzas (spec 3.21).", nil},
+	{"features", "disable_jid_escaping", (*bool)(nil), "Turns jid_escaping off.", nil},
+	{"features", "send_buddies_on_login", (*bool)(nil), "The roster is sent as one BUDDIES frame at login.", nil},
+	// [registration] (spec 1.7)
+	{"registration", "needPassword", (*bool)(nil), "The legacy network needs a password.", nil},
+	{"registration", "needRegistration", (*bool)(nil), "Users must register before logging in.", nil},
+	{"registration", "extraField", []string(nil), "Extra registration form fields.", nil},
+}
