@@ -2,10 +2,68 @@ package server
 
 import (
 	"context"
-	"errors"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/rs/zerolog"
+
+	"github.com/gospectrum/spectrum2/backend"
+	"github.com/gospectrum/spectrum2/backend/demo"
+	"github.com/gospectrum/spectrum2/internal/ini"
+	"github.com/gospectrum/spectrum2/internal/logging"
 )
 
-// cmdBackend runs a native backend. SKELETON: replaced by the backend SDK work.
+// nativeBackends are the networks built into the binary, by the NAME of
+// `spectrum2 backend NAME` (service.backend = "builtin:NAME").
+func nativeBackends() map[string]func(*ini.File) backend.Plugin {
+	return map[string]func(*ini.File) backend.Plugin{
+		"demo": demo.New,
+	}
+}
+
+// cmdBackend runs a native backend: args[0] is its NAME, the rest is the argv Spectrum 2
+// gives every backend (spec 2.2): --host H --port P --service.backend_id=N ... CONFIG.
 func cmdBackend(ctx context.Context, args []string) error {
-	return errors.New("backend: not implemented yet")
+	backends := nativeBackends()
+	if len(args) == 0 {
+		return usageError("backend: missing NAME; native backends: " + backendNames(backends))
+	}
+	newPlugin, ok := backends[args[0]]
+	if !ok {
+		return usageError("backend: unknown backend " + args[0] + "; native backends: " + backendNames(backends))
+	}
+	a, err := backend.ParseArgs(args[1:])
+	if err != nil {
+		return usageError(err.Error())
+	}
+	log := backendLogger(a.Config).With().Str("component", "backend").Str("backend", args[0]).Logger()
+	return backend.Connect(ctx, a, newPlugin(a.Config), backend.WithLogger(log))
+}
+
+// backendLogger follows the [logging] level and format the daemon wrote into the backend's
+// INI file, and falls back to info-level JSON-or-console on stderr.
+func backendLogger(cfg *ini.File) zerolog.Logger {
+	level, ok := cfg.Get("logging", "level")
+	if !ok {
+		level = "info"
+	}
+	format, ok := cfg.Get("logging", "format")
+	if !ok {
+		format = "auto"
+	}
+	log, err := logging.New(level, format, os.Stderr)
+	if err != nil {
+		log, _ = logging.New("info", "auto", os.Stderr)
+	}
+	return log
+}
+
+func backendNames(m map[string]func(*ini.File) backend.Plugin) string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
 }
