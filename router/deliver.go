@@ -1,0 +1,232 @@
+package router
+
+import (
+	"time"
+
+	"github.com/gospectrum/spectrum2/internal/xmpp"
+	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
+)
+
+// handleBackend dispatches one frame about this user (spec 1.3), on the actor.
+func (u *user) handleBackend(t pb.WrapperMessage_Type, m any) {
+	if u.gone {
+		return
+	}
+	switch v := m.(type) {
+	case *pb.Connected:
+		u.onConnected()
+	case *pb.Disconnected:
+		u.onDisconnected(v.GetError(), v.GetMessage())
+	case *pb.Buddy:
+		u.buddyFrame(t, v)
+	case *pb.Buddies:
+		for _, b := range v.GetBuddy() {
+			u.buddyChanged(b)
+		}
+	case *pb.ConversationMessage:
+		u.conversationFrame(t, v)
+	case *pb.VCard:
+		u.vcardFromBackend(v)
+	default:
+		// JOIN_ROOM answers, PARTICIPANT_CHANGED, ROOM_LIST...: MUC, not yet.
+		u.log.Debug().Stringer("type", t).Msg("frame ignored")
+	}
+}
+
+func (u *user) buddyFrame(t pb.WrapperMessage_Type, b *pb.Buddy) {
+	switch t {
+	case pb.WrapperMessage_TYPE_BUDDY_CHANGED:
+		u.buddyChanged(b)
+	case pb.WrapperMessage_TYPE_BUDDY_REMOVED:
+		u.buddyRemoved(b)
+	case pb.WrapperMessage_TYPE_AUTH_REQUEST:
+		u.authRequest(b)
+	case pb.WrapperMessage_TYPE_BUDDY_TYPING:
+		u.chatState(b.GetBuddyName(), "composing")
+	case pb.WrapperMessage_TYPE_BUDDY_TYPED:
+		u.chatState(b.GetBuddyName(), "paused")
+	case pb.WrapperMessage_TYPE_BUDDY_STOPPED_TYPING:
+		u.chatState(b.GetBuddyName(), "active")
+	}
+}
+
+func (u *user) conversationFrame(t pb.WrapperMessage_Type, m *pb.ConversationMessage) {
+	if isRoomName(m.GetBuddyName()) || m.GetNickname() != "" && u.roster.get(m.GetBuddyName()) == nil {
+		u.log.Debug().Stringer("type", t).Msg("room message ignored (no MUC yet)")
+		return
+	}
+	switch t {
+	case pb.WrapperMessage_TYPE_CONV_MESSAGE:
+		u.convMessage(m)
+	case pb.WrapperMessage_TYPE_ATTENTION:
+		msg := u.newMessage(m.GetBuddyName(), "chat")
+		msg.Append(xmpp.New(xmpp.NSClient, "body").AppendText(m.GetMessage()))
+		u.deliverMessage(msg.Append(xmpp.New(xmpp.NSAttention, "attention")), legacyKey(m.GetBuddyName()))
+	case pb.WrapperMessage_TYPE_CONV_MESSAGE_ACK:
+		u.receiptAck(m)
+	}
+}
+
+// isRoomName reports whether a legacy name is a room (spec 3.6: '#').
+func isRoomName(name string) bool { return len(name) > 0 && name[0] == '#' }
+
+// buddyFrom is the from of stanzas from a legacy name (spec 3.10): the roster JID, else
+// the escaped name, with resource bot.
+func (u *user) buddyFrom(name string) string {
+	if b := u.roster.get(name); b != nil {
+		return u.buddyFull(b)
+	}
+	return LegacyNode(name, u.r.escaping()) + "@" + u.r.cfg.Domain + "/" + buddyResource
+}
+
+// newMessage starts a message from a legacy name; to is filled in on delivery.
+func (u *user) newMessage(name, typ string) *xmpp.Element {
+	if _, ok := u.convs[legacyKey(name)]; !ok {
+		u.convs[legacyKey(name)] = ""
+	}
+	return xmpp.New(xmpp.NSClient, "message", "from", u.buddyFrom(name), "type", typ)
+}
+
+// convMessage handles CONV_MESSAGE (spec 3.10).
+func (u *user) convMessage(m *pb.ConversationMessage) {
+	typ := "chat"
+	if m.GetHeadline() {
+		typ = "headline"
+	}
+	msg := u.newMessage(m.GetBuddyName(), typ)
+	msg.SetAttr("id", m.GetId()) // ids kept end to end (Spectrum 2 sets none)
+	if m.GetMessage() != "" {
+		msg.Append(xmpp.New(xmpp.NSClient, "body").AppendText(m.GetMessage()))
+	}
+	var html *xmpp.Element
+	if u.r.cfg.EnableXHTML && m.GetXhtml() != "" {
+		html = parseXHTML(m.GetXhtml())
+		if html != nil {
+			msg.Append(xmpp.New(xmpp.NSXHTMLIM, "html").Append(html))
+		}
+	}
+	for _, a := range m.GetAttachment() {
+		msg.Append(oobX(a.GetUrl(), a.GetDescription())) // quirk 14 fixed: desc kept
+	}
+	if d := delay(m.GetTimestamp()); d != nil {
+		msg.Append(d)
+	}
+	// Quirk 22 fixed: no <active/> is added; the backend's chat-state frames carry states.
+	if m.GetCarbon() {
+		u.carbonFromBackend(msg)
+		return
+	}
+	for _, out := range u.r.wrapMedia(msg, html) {
+		u.deliverMessage(out, legacyKey(m.GetBuddyName()))
+	}
+}
+
+// carbonFromBackend: a message the user sent from another legacy client becomes a <sent/>
+// carbon from the user to the buddy (spec 3.10), for the resources that enabled carbons.
+func (u *user) carbonFromBackend(msg *xmpp.Element) {
+	buddy := msg.From()
+	msg.SetAttr("from", u.key+"/"+buddyResource)
+	msg.SetAttr("to", buddy)
+	msg.Append(xmpp.New(xmpp.NSHints, "no-copy"))
+	for _, rs := range u.resources {
+		if rs.carbons {
+			u.send(rs, u.carbon("sent", msg, rs.key))
+		}
+	}
+}
+
+// delay converts the backend's timestamp (YYYYMMDDTHHMMSS UTC, spec 3.10; RFC 3339
+// accepted too) to <delay/> (XEP-0203).
+func delay(ts string) *xmpp.Element {
+	if ts == "" {
+		return nil
+	}
+	t, err := time.Parse("20060102T150405", ts)
+	if err != nil {
+		if t, err = time.Parse(time.RFC3339, ts); err != nil {
+			return nil
+		}
+	}
+	return xmpp.New(xmpp.NSDelay, "delay", "stamp", t.UTC().Format("2006-01-02T15:04:05Z"))
+}
+
+// chatState handles the typing frames: a message with the state alone, only in an
+// existing conversation or for a roster buddy (spec 3.10).
+func (u *user) chatState(name, state string) {
+	if _, ok := u.convs[legacyKey(name)]; !ok && u.roster.get(name) == nil {
+		return
+	}
+	msg := u.newMessage(name, "chat").Append(xmpp.New(xmpp.NSChatStates, state))
+	u.deliverMessage(msg, legacyKey(name))
+}
+
+// receiptAck handles CONV_MESSAGE_ACK (spec 3.10): <received/> only for ids whose
+// message asked for a receipt (XEP-0184 section 5.4 forbids unrequested receipts).
+func (u *user) receiptAck(m *pb.ConversationMessage) {
+	id := m.GetId()
+	if id == "" || !u.receipts.take(id) {
+		return
+	}
+	msg := u.newMessage(m.GetBuddyName(), "chat")
+	msg.Append(xmpp.New(xmpp.NSReceipts, "received", "id", id))
+	u.deliverMessage(msg, legacyKey(m.GetBuddyName()))
+}
+
+// deliverMessage sends a message for the user (RFC 6121 8.5): to the conversation's last
+// resource if it is still there (with <received/> carbons to the others), else to the
+// highest-priority available resources, else to every bound resource.
+func (u *user) deliverMessage(msg *xmpp.Element, conv string) {
+	if target := u.convs[conv]; conv != "" && target != "" {
+		if rs := u.resources[target]; rs != nil {
+			msg.SetAttr("to", rs.key)
+			u.receivedCarbons(rs, msg)
+			u.send(rs, msg)
+			return
+		}
+	}
+	msg.SetAttr("to", u.key)
+	dst := u.topResources()
+	if len(dst) == 0 {
+		u.log.Debug().Msg("message for a user without resources dropped")
+		return
+	}
+	if len(dst) == 1 {
+		u.receivedCarbons(dst[0], msg) // before the send: msg is the session's from then on
+	}
+	for i, rs := range dst {
+		u.send(rs, copyFor(i, msg))
+	}
+}
+
+// topResources are the available resources with the highest non-negative priority, or
+// every bound resource when none is available.
+func (u *user) topResources() []*resource {
+	var top []*resource
+	for _, rs := range u.availableResources() {
+		switch {
+		case rs.priority < 0:
+		case len(top) == 0 || rs.priority > top[0].priority:
+			top = append(top[:0], rs)
+		case rs.priority == top[0].priority:
+			top = append(top, rs)
+		}
+	}
+	if len(top) > 0 || len(u.availableResources()) > 0 {
+		return top
+	}
+	for _, rs := range u.resources {
+		top = append(top, rs)
+	}
+	return top
+}
+
+func (u *user) receivedCarbons(to *resource, msg *xmpp.Element) {
+	if !carbonable(msg) {
+		return
+	}
+	for _, rs := range u.resources {
+		if rs != to && rs.carbons {
+			u.send(rs, u.carbon("received", msg, rs.key))
+		}
+	}
+}

@@ -1,0 +1,76 @@
+package router
+
+import (
+	"crypto/sha1"
+	"encoding/base64"
+	"slices"
+	"strings"
+
+	"github.com/gospectrum/spectrum2/internal/xmpp"
+)
+
+// capsNode is the XEP-0115 node of buddy caps (spec 3.13).
+const capsNode = "spectrum"
+
+// serverFeatures lists exactly what the router implements for the service JID.
+func (r *Router) serverFeatures() []string {
+	f := []string{xmpp.NSDiscoInfo, xmpp.NSDiscoItems, xmpp.NSVersion, xmpp.NSPing, xmpp.NSCarbons}
+	slices.Sort(f)
+	return f
+}
+
+// buddyFeatures is the buddy disco#info feature list (spec 3.13, plus attention and
+// vcard-temp, which the router implements for buddies).
+func (r *Router) buddyFeatures() []string {
+	f := []string{xmpp.NSDiscoInfo, xmpp.NSChatStates, xmpp.NSAttention, xmpp.NSVCard}
+	if r.cfg.EnableXHTML {
+		f = append(f, xmpp.NSXHTMLIM)
+	}
+	if r.backends.Features().Receipts {
+		f = append(f, xmpp.NSReceipts)
+	}
+	slices.Sort(f)
+	return f
+}
+
+// capsVer is the XEP-0115 verification string of the buddy identity and features.
+func (r *Router) capsVer() string {
+	var b strings.Builder
+	b.WriteString("client/pc//" + r.cfg.IdentityName + "<")
+	for _, f := range r.buddyFeatures() {
+		b.WriteString(f + "<")
+	}
+	sum := sha1.Sum([]byte(b.String()))
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// caps is the XEP-0115 <c/> carried by buddy presences (spec 3.8).
+func (r *Router) caps() *xmpp.Element {
+	return xmpp.New(xmpp.NSCaps, "c", "hash", "sha-1", "node", capsNode, "ver", r.capsVer())
+}
+
+// discoInfo answers disco#info for the service or a buddy (spec 3.13).
+func (u *user) discoInfo(rs *resource, iq, p *xmpp.Element, t target) {
+	r := u.r
+	node := p.Attr("node")
+	q := xmpp.New(xmpp.NSDiscoInfo, "query")
+	q.SetAttr("node", node)
+	var feats []string
+	switch {
+	case t.kind == targetServer && node == "":
+		q.Append(xmpp.New(xmpp.NSDiscoInfo, "identity", "category", r.cfg.IdentityCategory,
+			"type", r.cfg.IdentityType, "name", r.cfg.IdentityName))
+		feats = r.serverFeatures()
+	case t.kind == targetBuddy && (node == "" || node == capsNode+"#"+r.capsVer()):
+		q.Append(xmpp.New(xmpp.NSDiscoInfo, "identity", "category", "client", "type", "pc",
+			"name", r.cfg.IdentityName))
+		feats = r.buddyFeatures()
+	default:
+		u.send(rs, xmpp.ErrorReply(iq, xmpp.ErrTypeCancel, xmpp.StanzaItemNotFound, ""))
+		return
+	}
+	for _, f := range feats {
+		q.Append(xmpp.New(xmpp.NSDiscoInfo, "feature", "var", f))
+	}
+	u.send(rs, iqResult(iq).Append(q))
+}

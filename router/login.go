@@ -1,0 +1,281 @@
+package router
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"mellium.im/xmpp/jid"
+
+	"github.com/gospectrum/spectrum2/c2s"
+	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
+)
+
+// errUserGone asks Authenticate to look the user up again: the actor it posted to had
+// already ended its session.
+var errUserGone = errors.New("router: user removed")
+
+// waiter is one pending Authenticate call.
+type waiter struct {
+	password string
+	ch       chan authResult // buffered 1: the actor never blocks on it
+}
+
+type authResult struct {
+	grant *grant
+	err   error
+}
+
+// Authenticate implements c2s.Authenticator. It succeeds when the backend answers
+// CONNECTED (spec 3.3 step 4), or at once when the user's legacy session is already up and
+// the password matches the one it logged in with (spec 3.3 step 2).
+func (r *Router) Authenticate(ctx context.Context, user jid.JID, password string) (c2s.Grant, error) {
+	bare := user.Bare()
+	for {
+		u := r.userFor(bare)
+		if u == nil {
+			return nil, &c2s.AuthError{Condition: "temporary-auth-failure", Text: "The service is shutting down."}
+		}
+		w := &waiter{password: password, ch: make(chan authResult, 1)}
+		u.post(func() { u.authenticate(w) })
+		select {
+		case res := <-w.ch:
+			if errors.Is(res.err, errUserGone) {
+				continue
+			}
+			if res.err != nil {
+				return nil, res.err
+			}
+			return res.grant, nil
+		case <-ctx.Done():
+			u.post(func() { u.abandon(w) })
+			return nil, fmt.Errorf("router: login of %s: %w", bare, ctx.Err())
+		}
+	}
+}
+
+func samePassword(a, b string) bool {
+	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+// authenticate decides w on the actor.
+func (u *user) authenticate(w *waiter) {
+	switch {
+	case u.gone:
+		w.ch <- authResult{err: errUserGone}
+	case u.state == stateIdle && len(u.resources) == 0:
+		u.password = w.password
+		u.waiters = append(u.waiters, w)
+		u.startLogin()
+	case !samePassword(u.password, w.password):
+		// Spectrum 2 fails a second login with another password (spec 3.3 step 2). While a
+		// login is pending it would instead fail the older one; we keep the first, so that a
+		// wrong password cannot knock out a legitimate login in progress.
+		w.ch <- authResult{err: &c2s.AuthError{Condition: "not-authorized"}}
+	case u.state == stateConnected:
+		u.grants++
+		w.ch <- authResult{grant: &grant{u: u}}
+	case u.state == stateIdle:
+		// Resources are bound but the legacy session was ended by their unavailable
+		// presences: log in again for the newcomer.
+		u.waiters = append(u.waiters, w)
+		u.startLogin()
+	default:
+		u.waiters = append(u.waiters, w)
+	}
+}
+
+// abandon runs when an Authenticate call gave up (its ctx ended).
+func (u *user) abandon(w *waiter) {
+	for i, x := range u.waiters {
+		if x == w {
+			u.waiters = append(u.waiters[:i], u.waiters[i+1:]...)
+			u.maybeEnd()
+			return
+		}
+	}
+	select { // already decided: a success must be given back
+	case res := <-w.ch:
+		if res.grant != nil {
+			res.grant.release()
+		}
+	default:
+	}
+}
+
+// startLogin sends LOGIN (spec 3.3 step 3) off the actor, since Backends.Login may wait
+// for a backend to start, and arms the login timeout.
+func (u *user) startLogin() {
+	u.state = stateLoggingIn
+	u.gen++
+	gen := u.gen
+	ctx, cancel := context.WithTimeout(context.Background(), u.r.cfg.LoginTimeout)
+	u.cancel = cancel
+	u.loginSent = true // from here on a LOGOUT is owed, even if CONNECTED or DISCONNECTED overtakes
+	u.written = false
+	u.timer = time.AfterFunc(u.r.cfg.LoginTimeout, func() { u.post(func() { u.loginTimeout(gen) }) })
+	l := &pb.Login{
+		User:       proto.String(u.key),
+		LegacyName: proto.String(u.legacy),
+		Password:   proto.String(u.password),
+		Settings:   &pb.UserSettings{Value: map[string]string{}},
+	}
+	u.r.actors.Add(1)
+	go func() {
+		defer u.r.actors.Done()
+		err := u.r.backends.Login(ctx, l)
+		u.post(func() { u.loginWritten(gen, err) })
+	}()
+}
+
+// stopLogin disarms the timer and the pending Login call.
+func (u *user) stopLogin() {
+	if u.timer != nil {
+		u.timer.Stop()
+		u.timer = nil
+	}
+	if u.cancel != nil {
+		u.cancel()
+		u.cancel = nil
+	}
+}
+
+// loginWritten handles the outcome of Backends.Login.
+func (u *user) loginWritten(gen int, err error) {
+	// CONNECTED may overtake this report: the gen alone says whether it is stale.
+	if gen != u.gen || u.state == stateIdle {
+		return
+	}
+	if err != nil && u.state == stateLoggingIn {
+		u.loginSent = false // no backend took the user
+		u.log.Warn().Err(err).Msg("no backend for the user")
+		u.loginFailed("temporary-auth-failure", "No backend is available, try again later.",
+			int32(pb.ConnectionError_CONNECTION_ERROR_OTHER_ERROR))
+		return
+	}
+	if err != nil {
+		return
+	}
+	u.written = true
+	// Spectrum 2 sends the status right after LOGIN (spec 3.3 step 3).
+	u.status = statusKey{}
+	u.updateStatus()
+	if u.connected && u.r.backends.Features().SendBuddiesOnLogin {
+		u.sendBuddies() // re-login: the backend gets the roster it had (spec 1.3, BUDDIES)
+	}
+}
+
+func (u *user) loginTimeout(gen int) {
+	if gen != u.gen || u.state != stateLoggingIn {
+		return
+	}
+	u.log.Warn().Msg("legacy login timed out")
+	u.loginFailed("temporary-auth-failure", "The legacy network did not answer in time.",
+		int32(pb.ConnectionError_CONNECTION_ERROR_NETWORK_ERROR))
+}
+
+// loginFailed ends a login attempt that got no CONNECTED: waiters fail with condition,
+// bound resources (a re-login) get the fatal path.
+func (u *user) loginFailed(condition, text string, code int32) {
+	u.stopLogin()
+	for _, w := range u.waiters {
+		w.ch <- authResult{err: &c2s.AuthError{Condition: condition, Text: text}}
+	}
+	u.waiters = nil
+	if len(u.resources) > 0 {
+		u.fatal(code, text)
+		return
+	}
+	u.endSession()
+}
+
+// onConnected handles CONNECTED: pending logins succeed (spec 3.3 step 4) and the
+// re-login counter resets (spec 3.4).
+func (u *user) onConnected() {
+	if u.state != stateLoggingIn {
+		return
+	}
+	u.stopLogin()
+	u.state = stateConnected
+	u.connected = true
+	u.relogins = 0
+	for _, w := range u.waiters {
+		u.grants++
+		w.ch <- authResult{grant: &grant{u: u}}
+	}
+	u.waiters = nil
+	u.log.Info().Msg("legacy session connected")
+}
+
+// onDisconnected handles DISCONNECTED (spec 3.4).
+func (u *user) onDisconnected(code int32, text string) {
+	if u.state == stateIdle {
+		return
+	}
+	if !u.connected {
+		// During the first login every code is a SASL failure with the legacy text
+		// (spec 3.4); resources still bound from an earlier session get the fatal path.
+		u.loginFailed("not-authorized", text, code)
+		return
+	}
+	reconnectable := code == int32(pb.ConnectionError_CONNECTION_ERROR_NETWORK_ERROR) ||
+		code == int32(pb.ConnectionError_CONNECTION_ERROR_OTHER_ERROR)
+	if reconnectable && u.relogins < 3 {
+		u.relogins++
+		u.log.Info().Int32("error", code).Int("attempt", u.relogins).Msg("legacy session lost, logging in again")
+		u.stopLogin()
+		u.r.backends.Logout(u.key, u.legacy)
+		u.startLogin()
+		return
+	}
+	u.loginFailed("not-authorized", text, code)
+}
+
+// endSession ends the legacy session (LOGOUT) and forgets the user when nothing holds it.
+func (u *user) endSession() {
+	u.stopLogin()
+	u.gen++
+	if u.loginSent {
+		u.r.backends.Logout(u.key, u.legacy)
+		u.loginSent = false
+	}
+	u.written = false
+	u.state = stateIdle
+	u.connected = false
+	u.relogins = 0
+	u.status = statusKey{}
+	u.failVCards()
+	u.roster.offline(u) // unavailable presences for the buddies still shown online
+	u.maybeForget()
+}
+
+// maybeEnd ends the legacy session when no resource, grant or login waiter holds it
+// (spec 3.5, quirk 7 fixed: one stream closing does not log the others out).
+func (u *user) maybeEnd() {
+	if len(u.resources) == 0 && u.grants == 0 && len(u.waiters) == 0 {
+		u.endSession()
+	}
+}
+
+func (u *user) maybeForget() {
+	if len(u.resources) == 0 && u.grants == 0 && len(u.waiters) == 0 && !u.gone {
+		u.gone = true
+		u.password = ""
+		u.r.forget(u)
+	}
+}
+
+// shutdown runs when the router stops: LOGOUT and unavailable buddy presences.
+func (u *user) shutdown() {
+	for _, w := range u.waiters {
+		w.ch <- authResult{err: &c2s.AuthError{Condition: "temporary-auth-failure", Text: "The service is shutting down."}}
+	}
+	u.waiters = nil
+	u.endSession()
+	u.resources = map[string]*resource{}
+	u.grants = 0
+	u.maybeForget()
+}

@@ -1,0 +1,166 @@
+package router
+
+import (
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gospectrum/spectrum2/internal/xmpp"
+	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
+)
+
+// chatStateFrames maps XEP-0085 states to frames (spec 3.9 step 2; inactive/gone ignored).
+var chatStateFrames = map[string]pb.WrapperMessage_Type{
+	"composing": pb.WrapperMessage_TYPE_BUDDY_TYPING,
+	"paused":    pb.WrapperMessage_TYPE_BUDDY_TYPED,
+	"active":    pb.WrapperMessage_TYPE_BUDDY_STOPPED_TYPING,
+}
+
+// messageFromClient routes a client message by target.
+func (u *user) messageFromClient(rs *resource, m *xmpp.Element) {
+	if m.Type() == "error" {
+		return // spec 3.9: errors are dropped
+	}
+	t := u.target(m.To())
+	switch t.kind {
+	case targetBuddy:
+		u.messageToBuddy(rs, m, t)
+	case targetSelf:
+		u.messageToSelf(rs, m, t)
+	case targetRoom:
+		u.send(rs, xmpp.ErrorReply(m, xmpp.ErrTypeCancel, xmpp.StanzaServiceUnavailable, "group chats are not available"))
+	case targetServer, targetNone:
+		// spec 3.22: messages to the service are dropped; we say so instead.
+		u.send(rs, xmpp.ErrorReply(m, xmpp.ErrTypeCancel, xmpp.StanzaServiceUnavailable, ""))
+	case targetForeign:
+		u.send(rs, xmpp.ErrorReply(m, xmpp.ErrTypeCancel, "remote-server-not-found", ""))
+	default:
+		u.send(rs, xmpp.ErrorReply(m, xmpp.ErrTypeModify, xmpp.StanzaJIDMalformed, ""))
+	}
+}
+
+// messageToSelf delivers a message between the user's own resources (RFC 6121 8.5).
+func (u *user) messageToSelf(rs *resource, m *xmpp.Element, t target) {
+	if t.jid.Resourcepart() != "" {
+		if dst := u.resources[t.jid.String()]; dst != nil {
+			u.send(dst, m)
+			return
+		}
+	}
+	u.deliverMessage(m, "")
+}
+
+// messageToBuddy turns a client message into frames (spec 3.9).
+func (u *user) messageToBuddy(rs *resource, m *xmpp.Element, t target) {
+	if u.rawMode() {
+		u.rawOut(rs, m, t)
+		return
+	}
+	key := legacyKey(t.legacy)
+	if _, conv := u.convs[key]; !conv && u.roster.get(t.legacy) == nil {
+		u.send(rs, xmpp.ErrorReply(m, xmpp.ErrTypeCancel, xmpp.StanzaItemNotFound, "no such contact"))
+		return
+	}
+	u.convs[key] = rs.key
+	if u.state != stateConnected {
+		u.bounceOffline(rs, m)
+		return
+	}
+	if !u.chatStatesToBackend(m, t.legacy) {
+		u.bounceOffline(rs, m)
+		return
+	}
+	body := m.ChildText(xmpp.NSClient, "body")
+	conv := &pb.ConversationMessage{UserName: proto.String(u.key), BuddyName: proto.String(t.legacy),
+		Message: proto.String(body)}
+	ft := pb.WrapperMessage_TYPE_CONV_MESSAGE
+	switch {
+	case m.Child(xmpp.NSAttention, "attention") != nil:
+		ft = pb.WrapperMessage_TYPE_ATTENTION
+	default:
+		conv.Xhtml = proto.String(xhtmlOf(m))
+		conv.Attachment = oobAttachments(m)
+		if body == "" && conv.GetXhtml() == "" && len(conv.Attachment) == 0 {
+			return // chat state or receipt only (spec 3.9)
+		}
+		if id := messageID(m); id != "" {
+			conv.Id = proto.String(id)
+			if m.Child(xmpp.NSReceipts, "request") != nil {
+				u.receipts.add(id)
+			}
+		}
+	}
+	if u.toBackend(ft, conv) != nil {
+		u.bounceOffline(rs, m)
+		return
+	}
+	u.sentCarbons(rs, m)
+}
+
+// chatStatesToBackend sends the typing frames for m's chat states; false if the backend
+// could not take them.
+func (u *user) chatStatesToBackend(m *xmpp.Element, legacy string) bool {
+	buddy := &pb.Buddy{UserName: proto.String(u.key), BuddyName: proto.String(legacy)}
+	for _, c := range m.Children() {
+		if ft, ok := chatStateFrames[c.Local]; ok && c.Space == xmpp.NSChatStates {
+			if u.toBackend(ft, buddy) != nil {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// messageID is the id kept end to end: the XEP-0359 origin-id, else the stanza id.
+func messageID(m *xmpp.Element) string {
+	if o := m.Child(xmpp.NSSID, "origin-id"); o != nil && o.Attr("id") != "" {
+		return o.Attr("id")
+	}
+	return m.ID()
+}
+
+// bounceOffline returns m with the condition for a legacy session that is not there:
+// recipient-unavailable (wait) while a re-login runs, service-unavailable otherwise.
+func (u *user) bounceOffline(rs *resource, m *xmpp.Element) {
+	if u.state == stateLoggingIn {
+		u.send(rs, xmpp.ErrorReply(m, xmpp.ErrTypeWait, xmpp.StanzaRecipientUnavailable,
+			"reconnecting to the legacy network"))
+		return
+	}
+	u.send(rs, xmpp.ErrorReply(m, xmpp.ErrTypeCancel, xmpp.StanzaServiceUnavailable,
+		"not connected to the legacy network"))
+}
+
+// sentCarbons copies a message the user sent to its other resources that enabled carbons
+// (XEP-0280 section 6; spec 3.18 generates none: fixed).
+func (u *user) sentCarbons(from *resource, m *xmpp.Element) {
+	if !carbonable(m) {
+		return
+	}
+	for _, rs := range u.resources {
+		if rs == from || !rs.carbons {
+			continue
+		}
+		u.send(rs, u.carbon("sent", m, rs.key))
+	}
+}
+
+// carbonable: chat messages (and normal ones with a body) without a private/no-copy hint.
+func carbonable(m *xmpp.Element) bool {
+	if m.Child(xmpp.NSCarbons, "private") != nil || m.Child(xmpp.NSHints, "no-copy") != nil {
+		return false
+	}
+	switch m.Type() {
+	case "chat":
+		return true
+	case "", "normal":
+		return m.Child(xmpp.NSClient, "body") != nil
+	}
+	return false
+}
+
+// carbon wraps m as <sent/> or <received/> for resource to.
+func (u *user) carbon(kind string, m *xmpp.Element, to string) *xmpp.Element {
+	out := xmpp.New(xmpp.NSClient, "message", "from", u.key, "to", to)
+	out.SetAttr("type", m.Type())
+	fwd := xmpp.New(xmpp.NSForward, "forwarded").Append(m.Clone())
+	return out.Append(xmpp.New(xmpp.NSCarbons, kind).Append(fwd))
+}

@@ -1,0 +1,181 @@
+package router
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"io"
+	"sync"
+
+	"mellium.im/xmpp/jid"
+
+	"github.com/gospectrum/spectrum2/internal/xmpp"
+)
+
+// maxRawPending bounds the bytes of an incomplete RAW_XML stanza kept per backend.
+const maxRawPending = xmpp.DefaultMaxStanzaBytes
+
+// rawAssembler reassembles RAW_XML stanzas split across frames, per backend (spec 1.3).
+type rawAssembler struct {
+	mu   sync.Mutex
+	bufs map[string][]byte // backend -> bytes of an incomplete stanza
+}
+
+// HandleRawXML implements pluginserver.Handler: RAW_XML payloads of one backend, in
+// order. Complete stanzas are parsed and handed to their users' queues (spec 3.21).
+func (r *Router) HandleRawXML(backend string, data []byte) {
+	for _, el := range r.raw.feed(backend, data) {
+		to, err := jid.Parse(el.To())
+		if err != nil {
+			r.log.Debug().Str("backend", backend).Msg("RAW_XML stanza without a valid to dropped")
+			continue
+		}
+		u := r.lookup(to.Bare().String())
+		if u == nil {
+			r.log.Debug().Str("backend", backend).Msg("RAW_XML stanza for unknown user dropped")
+			continue
+		}
+		u.post(func() { u.rawFromBackend(el, to) })
+	}
+}
+
+// feed appends data to the backend's buffer and returns the complete stanzas in it.
+func (a *rawAssembler) feed(backend string, data []byte) []*xmpp.Element {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	buf := append(a.bufs[backend], data...)
+	var out []*xmpp.Element
+	for {
+		n, err := topLevelEnd(buf)
+		if err != nil || n == 0 {
+			if err != nil || len(buf) > maxRawPending {
+				buf = nil // not XML, or too large: start over with the next frame
+			}
+			break
+		}
+		if el, err := parseElement(string(buf[:n])); err == nil {
+			out = append(out, el)
+		}
+		buf = buf[n:]
+	}
+	if len(bytes.TrimSpace(buf)) == 0 {
+		delete(a.bufs, backend)
+	} else {
+		a.bufs[backend] = bytes.Clone(buf)
+	}
+	return out
+}
+
+// topLevelEnd returns the length of the first complete top-level element in b, 0 if it is
+// not complete yet.
+func topLevelEnd(b []byte) (int, error) {
+	d := xml.NewDecoder(bytes.NewReader(b))
+	depth := 0
+	for {
+		tok, err := d.RawToken()
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return 0, nil
+		}
+		if err != nil {
+			var se *xml.SyntaxError
+			if errors.As(err, &se) && se.Msg == "unexpected EOF" {
+				return 0, nil
+			}
+			return 0, err
+		}
+		switch tok.(type) {
+		case xml.StartElement:
+			depth++
+		case xml.EndElement:
+			depth--
+			if depth == 0 {
+				return int(d.InputOffset()), nil
+			}
+		}
+	}
+}
+
+// rawMode reports whether the backends speak raw XML (spec 3.21).
+func (u *user) rawMode() bool { return u.r.backends.Features().RawXML }
+
+// rawOut sends a client stanza to the backend as RAW_XML: from = the user's full JID,
+// to = the legacy name as a JID with the resource kept (spec 3.21).
+func (u *user) rawOut(rs *resource, el *xmpp.Element, t target) {
+	if !u.rawMode() {
+		return
+	}
+	out := el.Clone()
+	out.SetAttr("from", rs.key)
+	to := t.legacy
+	if res := t.jid.Resourcepart(); res != "" {
+		to += "/" + res
+	}
+	out.SetAttr("to", to)
+	if el.Local == "iq" && el.Type() == "get" {
+		u.rawIQ[el.ID()] = rs.key
+	}
+	u.sendRaw(rs, el, out)
+}
+
+// rawStatus sends the highest-priority presence, without to, in raw mode (spec 3.21).
+func (u *user) rawStatus(p *xmpp.Element) {
+	top := u.best()
+	if !u.rawMode() || top == nil {
+		return
+	}
+	out := p.Clone()
+	out.SetAttr("from", top.key)
+	out.SetAttr("to", "")
+	u.sendRaw(top, nil, out)
+}
+
+func (u *user) sendRaw(rs *resource, orig, out *xmpp.Element) {
+	rsnd, ok := u.r.backends.(RawSender)
+	err := errors.New("router: backends cannot send RAW_XML")
+	if ok {
+		err = rsnd.SendRawXML(u.key, out.AppendXML(nil, xmpp.NSClient))
+	}
+	if err != nil && orig != nil {
+		u.log.Debug().Err(err).Msg("RAW_XML not sent")
+		if orig.Local != "presence" {
+			u.send(rs, xmpp.ErrorReply(orig, xmpp.ErrTypeCancel, xmpp.StanzaServiceUnavailable, ""))
+		}
+	}
+}
+
+// rawFromBackend delivers a stanza from the backend with from rewritten to the buddy JID
+// (spec 3.21).
+func (u *user) rawFromBackend(el *xmpp.Element, to jid.JID) {
+	if from, err := jid.Parse(el.From()); err == nil {
+		name := from.Bare().String()
+		node := LegacyNode(name, u.r.escaping())
+		if b := u.roster.get(name); b != nil {
+			node = b.node
+		}
+		f := node + "@" + u.r.cfg.Domain
+		if res := from.Resourcepart(); res != "" {
+			f += "/" + res
+		}
+		el.SetAttr("from", f)
+	} else {
+		el.SetAttr("from", u.r.cfg.Domain)
+	}
+	switch {
+	case el.Local == "iq" && u.rawIQ[el.ID()] != "":
+		el.SetAttr("to", u.rawIQ[el.ID()])
+		delete(u.rawIQ, el.ID())
+	case el.Local == "iq" && to.Resourcepart() == "":
+		if top := u.best(); top != nil {
+			el.SetAttr("to", top.key)
+		}
+	}
+	if rs := u.resources[el.To()]; rs != nil {
+		u.send(rs, el)
+		return
+	}
+	if el.Local == "message" {
+		u.deliverMessage(el, "")
+		return
+	}
+	u.sendAvailable(el)
+}

@@ -1,0 +1,207 @@
+package router
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+	"google.golang.org/protobuf/proto"
+	"mellium.im/xmpp/jid"
+
+	"github.com/gospectrum/spectrum2/internal/xmpp"
+	"github.com/gospectrum/spectrum2/pluginserver"
+	"github.com/gospectrum/spectrum2/protocol/pbnetwork"
+)
+
+// Default timeouts (spec 3.11: vCard requests unanswered for 40 s get an empty vCard).
+const (
+	DefaultLoginTimeout = 60 * time.Second
+	DefaultVCardTimeout = 40 * time.Second
+)
+
+// Config configures a Router. The server package fills it from the configuration file.
+type Config struct {
+	Domain       string        // service.jid
+	LoginTimeout time.Duration // legacy login deadline; 0 = DefaultLoginTimeout
+	// JIDEscaping is service.jid_escaping (XEP-0106 vs '%', spec 3.7); forced off when the
+	// backends announce features.disable_jid_escaping.
+	JIDEscaping                                  bool
+	EnableXHTML                                  bool // service.enable_xhtml
+	OOBReplaceBody                               bool // service.oob_replace_body (spec 3.10)
+	OOBSplit                                     bool // service.oob_split (spec 3.10)
+	MaxRoomListSize, MUCHistory                  int
+	IdentityName, IdentityCategory, IdentityType string // disco identity (spec 3.13)
+	Version                                      string // XEP-0092 answer
+	// VCardTimeout is how long a vCard request waits for the backend; 0 = DefaultVCardTimeout.
+	VCardTimeout time.Duration
+	Log          zerolog.Logger
+}
+
+// Backends is what the router needs from pluginserver (docs/architecture.md).
+type Backends interface {
+	// Login assigns the user to a backend and sends LOGIN; the outcome arrives later as
+	// CONNECTED or DISCONNECTED. An error means no backend could take the user.
+	Login(ctx context.Context, l *pbnetwork.Login) error
+	// Send sends a frame to the backend serving user; an error means no live backend has it.
+	Send(user string, t pbnetwork.WrapperMessage_Type, m proto.Message) error
+	// Logout sends LOGOUT and detaches the user.
+	Logout(user, legacyName string)
+	// Features is what the backends announced in BACKEND_CONFIG.
+	Features() pluginserver.Features
+}
+
+// RawSender is implemented by Backends that can send RAW_XML frames (spec 3.21). Send
+// cannot carry them: a RAW_XML payload is XML text, not a protobuf message.
+type RawSender interface {
+	SendRawXML(user string, xml []byte) error
+}
+
+// Resource is one bound client resource. *c2s.Session satisfies it.
+type Resource interface {
+	JID() jid.JID
+	Send(el *xmpp.Element) error
+	Close(condition, text string)
+}
+
+// Router owns the users: their legacy sessions, rosters, presences and conversations.
+// *Router implements c2s.Authenticator and pluginserver.Handler.
+type Router struct {
+	cfg      Config
+	log      zerolog.Logger
+	backends Backends
+
+	mu     sync.RWMutex
+	users  map[string]*user // bare JID -> user; guarded by mu
+	closed bool             // guarded by mu: Run ended, no new logins
+
+	actors  *tracker // running mailbox drainers and login calls
+	vcardID atomic.Int32
+	stanzaN atomic.Uint64 // ids of stanzas we originate
+	raw     rawAssembler
+}
+
+// New returns a Router. SetBackends must be called before it is used.
+func New(cfg Config) *Router {
+	if cfg.LoginTimeout <= 0 {
+		cfg.LoginTimeout = DefaultLoginTimeout
+	}
+	if cfg.VCardTimeout <= 0 {
+		cfg.VCardTimeout = DefaultVCardTimeout
+	}
+	if d, err := jid.Parse(cfg.Domain); err == nil {
+		cfg.Domain = d.Domainpart()
+	}
+	cfg.Domain = strings.ToLower(cfg.Domain)
+	if cfg.IdentityName == "" {
+		cfg.IdentityName = "Spectrum 2 Transport"
+	}
+	if cfg.IdentityCategory == "" {
+		cfg.IdentityCategory = "gateway"
+	}
+	if cfg.IdentityType == "" {
+		// Spectrum 2 defaults to "", which XEP-0030 does not allow.
+		cfg.IdentityType = "xmpp"
+	}
+	r := &Router{
+		cfg:    cfg,
+		log:    cfg.Log.With().Str("component", "router").Logger(),
+		users:  make(map[string]*user),
+		actors: newTracker(),
+	}
+	r.raw.bufs = make(map[string][]byte)
+	return r
+}
+
+// SetBackends sets the backend side. It must be called before anything runs.
+func (r *Router) SetBackends(b Backends) { r.backends = b }
+
+// Run waits until ctx ends, then logs every user out of the legacy network (LOGOUT, and
+// unavailable presences for their buddies) and waits for the users' queues to drain.
+func (r *Router) Run(ctx context.Context) error {
+	<-ctx.Done()
+	r.mu.Lock()
+	r.closed = true
+	users := make([]*user, 0, len(r.users))
+	for _, u := range r.users {
+		users = append(users, u)
+	}
+	r.mu.Unlock()
+	for _, u := range users {
+		u.post(u.shutdown)
+	}
+	r.actors.Wait()
+	return nil
+}
+
+// escaping reports whether buddy JIDs use XEP-0106 (spec 3.7).
+func (r *Router) escaping() bool {
+	return r.cfg.JIDEscaping && !r.backends.Features().DisableJIDEscaping
+}
+
+// userFor returns the user of bare JID key, creating it unless the router is closed.
+func (r *Router) userFor(bare jid.JID) *user {
+	key := bare.String()
+	r.mu.RLock()
+	u, closed := r.users[key], r.closed
+	r.mu.RUnlock()
+	if u != nil || closed {
+		return u
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil
+	}
+	if u = r.users[key]; u == nil {
+		u = newUser(r, bare)
+		r.users[key] = u
+	}
+	return u
+}
+
+// isClosed reports whether Run has ended the service.
+func (r *Router) isClosed() bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.closed
+}
+
+// lookup returns the user of bare JID string key, or nil.
+func (r *Router) lookup(key string) *user {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.users[key]
+}
+
+// forget removes u from the registry (called by u's own actor when its session is over).
+func (r *Router) forget(u *user) {
+	r.mu.Lock()
+	if r.users[u.key] == u {
+		delete(r.users, u.key)
+	}
+	r.mu.Unlock()
+}
+
+// HandleBackendMessage implements pluginserver.Handler: it only enqueues the frame on the
+// user's queue.
+func (r *Router) HandleBackendMessage(user string, t pbnetwork.WrapperMessage_Type, m proto.Message) {
+	if user == "" {
+		// Global ROOM_LIST: MUC support keeps it (spec 3.13); nothing to do yet.
+		r.log.Debug().Stringer("type", t).Msg("frame without user ignored")
+		return
+	}
+	u := r.lookup(user)
+	if u == nil {
+		r.log.Debug().Stringer("type", t).Str("user", user).Msg("frame for unknown user dropped")
+		return
+	}
+	u.post(func() { u.handleBackend(t, m) })
+}
+
+// nextID returns a unique id for a stanza the router originates.
+func (r *Router) nextID(prefix string) string {
+	return prefix + "-" + itoa(r.stanzaN.Add(1))
+}

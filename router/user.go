@@ -1,0 +1,134 @@
+package router
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/rs/zerolog"
+	"mellium.im/xmpp/jid"
+
+	"github.com/gospectrum/spectrum2/internal/xmpp"
+)
+
+// loginState is where a user's legacy session stands.
+type loginState int
+
+const (
+	stateIdle      loginState = iota // no legacy session
+	stateLoggingIn                   // LOGIN sent (or being sent), waiting for CONNECTED
+	stateConnected                   // CONNECTED received
+)
+
+// user is one bare JID's legacy session and everything hanging off it. Every field below
+// mb is owned by the user's actor: only functions posted to mb touch them.
+type user struct {
+	r   *Router
+	mb  mailbox
+	key string  // bare JID string = Login.user
+	jid jid.JID // bare JID
+	log zerolog.Logger
+
+	legacy    string // Login.legacyName
+	password  string // kept for re-login and the same-password check; never logged
+	state     loginState
+	connected bool // CONNECTED seen since the current login chain began
+	loginSent bool // Login was called: LOGOUT is owed
+	written   bool // Login returned: LOGIN is on the wire, STATUS_CHANGED may follow
+	relogins  int  // consecutive automatic re-logins (spec 3.4)
+	gen       int  // login attempt generation, to ignore stale timers and results
+	cancel    context.CancelFunc
+	timer     *time.Timer
+	waiters   []*waiter
+	grants    int  // granted logins not yet bound or released
+	gone      bool // removed from the registry: posts must look the user up again
+
+	resources map[string]*resource // full JID -> resource, in bind order by seq
+	seq       int
+	status    statusKey // last STATUS_CHANGED sent
+	roster    *roster
+	convs     map[string]string // legacy key -> reply target full JID ("" = bare)
+	receipts  idSet             // ids of messages that requested a receipt (XEP-0184)
+	vcards    map[int32]*vcardRequest
+	ownVCard  map[string]string // id of our vCard get to the client -> full JID asked
+	photoHash string
+	rawIQ     map[string]string // id of a raw-mode IQ get -> full JID that sent it
+}
+
+// resource is one bound resource of a user.
+type resource struct {
+	res       Resource
+	full      jid.JID
+	key       string
+	seq       int
+	available bool
+	priority  int
+	show      string // "", away, chat, xa, dnd
+	invisible bool
+	status    string
+	rosterReq bool // asked for the roster: gets pushes
+	carbons   bool // XEP-0280 enabled
+	initial   bool // initial presence received: buddy presences were sent
+}
+
+func newUser(r *Router, bare jid.JID) *user {
+	u := &user{
+		r:         r,
+		key:       bare.String(),
+		jid:       bare,
+		legacy:    LoginLegacyName(bare.Localpart()),
+		resources: make(map[string]*resource),
+		convs:     make(map[string]string),
+		vcards:    make(map[int32]*vcardRequest),
+		ownVCard:  make(map[string]string),
+		rawIQ:     make(map[string]string),
+	}
+	u.mb.wg = r.actors
+	u.log = r.log.With().Str("jid", u.key).Logger()
+	u.roster = newRoster()
+	return u
+}
+
+// post runs f on the user's actor.
+func (u *user) post(f func()) { u.mb.post(f) }
+
+// send queues el for one resource; a closed session is not an error worth more than a
+// debug line (its Closed call is on its way).
+func (u *user) send(rs *resource, el *xmpp.Element) {
+	if err := rs.res.Send(el); err != nil {
+		u.log.Debug().Err(err).Str("to", rs.key).Msg("send to closed session")
+	}
+}
+
+// availableResources returns the resources that sent an available presence.
+func (u *user) availableResources() []*resource {
+	var out []*resource
+	for _, rs := range u.resources {
+		if rs.available {
+			out = append(out, rs)
+		}
+	}
+	return out
+}
+
+// sendAvailable delivers el, addressed to the user's bare JID, to every available resource
+// (RFC 6121 8.5.2.1: presence and subscription requests to the bare JID).
+func (u *user) sendAvailable(el *xmpp.Element) {
+	for i, rs := range u.availableResources() {
+		u.send(rs, copyFor(i, el))
+	}
+}
+
+// copyFor returns el for the first recipient and a copy for the others, so that no two
+// sessions share an element (c2s may annotate what it queues).
+func copyFor(i int, el *xmpp.Element) *xmpp.Element {
+	if i == 0 {
+		return el
+	}
+	return el.Clone()
+}
+
+// itoa formats a counter.
+func itoa[T ~int | ~int32 | ~uint64](n T) string {
+	return strconv.FormatInt(int64(n), 10)
+}
