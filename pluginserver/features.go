@@ -1,5 +1,12 @@
 package pluginserver
 
+import (
+	"fmt"
+	"strings"
+
+	"github.com/gospectrum/spectrum2/internal/ini"
+)
+
 // Features is what the backends announced in BACKEND_CONFIG (spec 1.7), with Spectrum 2's
 // defaults before the first backend connected.
 type Features struct {
@@ -10,4 +17,53 @@ type Features struct {
 	Receipts           bool // features.receipts
 	NeedPassword       bool // registration.needPassword (default true)
 	NeedRegistration   bool // registration.needRegistration
+}
+
+// defaultFeatures is what Spectrum 2 assumes before any backend spoke (spec 1.7).
+func defaultFeatures() Features {
+	return Features{NeedPassword: true, NeedRegistration: true}
+}
+
+// backendConfig merges the BACKEND_CONFIG frames of all backends. As in Spectrum 2 (spec
+// 1.7: boost's store() keeps values already stored) the first value seen for a key wins;
+// merging per key matters because the Python helper sends one key per frame.
+type backendConfig struct {
+	doc  ini.File
+	seen map[string]bool
+}
+
+// merge adds the keys of one BACKEND_CONFIG text that were not known yet.
+func (c *backendConfig) merge(text string) error {
+	f, err := ini.Parse(strings.NewReader(text))
+	if err != nil {
+		return fmt.Errorf("pluginserver: BACKEND_CONFIG: %w", err)
+	}
+	if c.seen == nil {
+		c.seen = make(map[string]bool)
+	}
+	for _, k := range f.Keys() {
+		if c.seen[k] {
+			continue
+		}
+		c.seen[k] = true
+		section, key, _ := strings.Cut(k, ".")
+		for _, v := range f.Values(section, key) {
+			c.doc.Add(section, key, v)
+		}
+	}
+	return nil
+}
+
+// features reads the merged configuration with Spectrum 2's defaults for absent keys.
+func (c *backendConfig) features() Features {
+	d := defaultFeatures()
+	return Features{
+		MUC:                c.doc.Bool("features", "muc", d.MUC),
+		RawXML:             c.doc.Bool("features", "rawxml", d.RawXML),
+		DisableJIDEscaping: c.doc.Bool("features", "disable_jid_escaping", d.DisableJIDEscaping),
+		SendBuddiesOnLogin: c.doc.Bool("features", "send_buddies_on_login", d.SendBuddiesOnLogin),
+		Receipts:           c.doc.Bool("features", "receipts", d.Receipts),
+		NeedPassword:       c.doc.Bool("registration", "needPassword", d.NeedPassword),
+		NeedRegistration:   c.doc.Bool("registration", "needRegistration", d.NeedRegistration),
+	}
 }

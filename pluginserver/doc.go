@@ -1,0 +1,35 @@
+// Package pluginserver spawns, supervises and talks to backends (spec sections 1 and 2).
+//
+// A Server listens on the backend port, spawns backend processes with Spectrum 2's
+// command line (`BACKEND --host H --port P --service.backend_id=N CONFIG`, spec 2.2),
+// each in its own process group with its output logged line by line, and accepts a
+// connection as a backend only while a spawn is pending and only when the pid in its
+// first STATS belongs to that child (spec 1.8 quirk fixed). It keeps one backend with
+// room ready, assigns users to the oldest backend with room (spec 2.4), pings every
+// PingInterval and kills a backend that missed the previous PONG (spec 2.5), retires
+// extra idle backends after IdleTimeout and memory-heavy ones once empty (spec 2.8),
+// reports a dead backend's users as DISCONNECTED{16} (spec 2.6), and at shutdown sends
+// LOGOUT and EXIT, waits ShutdownGrace and kills what is left (spec 2.10).
+//
+// Frames sent to backends: PING, LOGIN, LOGOUT, EXIT, RAW_XML (SendRawXML) and, through
+// Send, CONV_MESSAGE, ROOM_SUBJECT_CHANGED, JOIN_ROOM, LEAVE_ROOM, VCARD, BUDDY_CHANGED,
+// BUDDY_REMOVED, STATUS_CHANGED, BUDDY_TYPING, BUDDY_TYPED, BUDDY_STOPPED_TYPING,
+// ATTENTION: the types Spectrum 2's C++ plugin handles (spec 1.4). BUDDIES is sent only
+// when the backends announced features.send_buddies_on_login.
+//
+// Concurrency: per backend one reader goroutine (which calls the Handler for the
+// backend's frames) and one process reaper; an accept loop, a dispatcher that sends
+// LOGINs in FIFO order, and a supervisor for timers. The DISCONNECTED frames of a dead
+// backend are delivered from whichever of these noticed the death (reader, supervisor or
+// reaper). All mutable state, the backends' included, is guarded by the one Server.mu.
+// Lock order: Server.mu first and alone; nobody writes to a connection, calls the Handler
+// or waits for a process while holding it (sending a signal is allowed). protocol.Writer's
+// internal lock is only ever taken without Server.mu held.
+//
+// Deliberate changes to Spectrum 2 (spec section in brackets): users go to the oldest
+// backend with room, not the newest [2.4]; one backend with room is kept warm and other
+// empty backends live IdleTimeout, instead of every empty backend being killed at each
+// ping [2.5]; a hung backend's process group gets SIGKILL, not SIGABRT [2.5]; a spawn
+// that fails fails the waiting logins instead of being retried forever [2.2];
+// memory_collector_time is a duration set by the caller from seconds [2.8 quirk].
+package pluginserver

@@ -1,0 +1,189 @@
+package pluginserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// ErrNoBackend is returned (wrapped) by Send when no live backend serves the user.
+var ErrNoBackend = errors.New("pluginserver: no live backend serves the user")
+
+// ErrClosed is returned (wrapped) by Login once the Server is shutting down.
+var ErrClosed = errors.New("pluginserver: shutting down")
+
+// Server listens for backends, spawns and supervises them and assigns users to them.
+// It implements router.Backends.
+type Server struct {
+	cfg  Config
+	h    Handler
+	log  zerolog.Logger
+	ln   net.Listener
+	port int
+	// unexpected receives connections that are not a backend we spawned. It closes them;
+	// the QUERY admin channel (spec 1.8) will hook in here.
+	unexpected func(net.Conn)
+
+	kick chan struct{} // wakes the dispatcher; buffered 1
+	wg   sync.WaitGroup
+
+	mu       sync.Mutex // guards everything below and every backend's mutable fields
+	closing  bool
+	nextID   int
+	backends []*backend // in spawn order
+	users    map[string]*backend
+	conns    map[net.Conn]struct{} // every accepted connection, for shutdown
+	waiting  []*waiter             // FIFO of Login calls waiting for a backend
+	config   backendConfig
+	features Features
+	crashes  int
+	spawns   int
+	// failedSpawns counts consecutive spawn failures; warm spawns back off after them.
+	failedSpawns int
+	lastFailure  time.Time
+}
+
+// New checks cfg, listens on the backend port at once (so the port is known before Run)
+// and writes the port file.
+func New(cfg Config, h Handler) (*Server, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
+	if err != nil {
+		return nil, fmt.Errorf("pluginserver: listening for backends: %w", err)
+	}
+	s := &Server{
+		cfg:      cfg,
+		h:        h,
+		log:      cfg.Log.With().Str("component", "pluginserver").Logger(),
+		ln:       ln,
+		port:     ln.Addr().(*net.TCPAddr).Port,
+		kick:     make(chan struct{}, 1),
+		users:    make(map[string]*backend),
+		conns:    make(map[net.Conn]struct{}),
+		features: defaultFeatures(),
+	}
+	s.unexpected = s.closeUnexpected
+	if cfg.PortFile != "" {
+		// spec 2.1: "<port>\n", for spectrum2_manager-style tools.
+		if err := os.WriteFile(cfg.PortFile, []byte(strconv.Itoa(s.port)+"\n"), 0o644); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("pluginserver: writing port file: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// Addr is the address backends connect to.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Run spawns the warm backend and supervises the backends until ctx ends, then shuts
+// down (spec 2.10): LOGOUT for every user, EXIT to every backend, a bounded wait, SIGKILL
+// for the process groups still alive. When Run returns every child has been reaped.
+func (s *Server) Run(ctx context.Context) error {
+	runCtx, cancel := context.WithCancel(context.Background())
+	s.wg.Go(func() { s.acceptLoop(runCtx) })
+	s.wg.Go(func() { s.dispatchLoop(runCtx) })
+	s.wg.Go(func() { s.superviseLoop(runCtx) })
+	s.mu.Lock()
+	s.ensureWarmLocked()
+	s.mu.Unlock()
+
+	<-ctx.Done()
+	s.shutdown()
+	cancel()
+	s.wg.Wait()
+	s.log.Info().Msg("all backends stopped")
+	return nil
+}
+
+// Features is what the backends announced in BACKEND_CONFIG (spec 1.7).
+func (s *Server) Features() Features {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.features
+}
+
+// Stats describes the backends, for the admin interface and metrics.
+type Stats struct {
+	Backends []BackendStats
+	Spawns   int // backends started since New
+	Crashes  int // backends that died without being asked to
+}
+
+// BackendStats describes one backend.
+type BackendStats struct {
+	ID          int    // the --service.backend_id value
+	Name        string // "backend-<ID>", as in logs and HandleRawXML
+	PID         int
+	Users       int
+	RSS         int32 // KB, from STATS res
+	InitRSS     int32 // KB, from STATS init_res
+	Shared      int32 // KB, from STATS shared
+	State       string
+	AcceptUsers bool // false once full (never here) or retired by the memory collector
+}
+
+// Stats returns a snapshot of the backends.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := Stats{Spawns: s.spawns, Crashes: s.crashes}
+	for _, b := range s.backends {
+		st.Backends = append(st.Backends, BackendStats{
+			ID: b.id, Name: b.name, PID: b.pid, Users: len(b.users),
+			RSS: b.rss, InitRSS: b.initRes, Shared: b.shared,
+			State: b.state.String(), AcceptUsers: b.acceptUsers,
+		})
+	}
+	return st
+}
+
+// acceptLoop hands each connection to serveConn until the listener is closed.
+func (s *Server) acceptLoop(ctx context.Context) {
+	for {
+		c, err := s.ln.Accept()
+		if err != nil {
+			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
+				s.log.Error().Err(err).Msg("accepting backend connections")
+			}
+			return
+		}
+		s.mu.Lock()
+		if s.closing {
+			s.mu.Unlock()
+			c.Close()
+			continue
+		}
+		s.conns[c] = struct{}{}
+		s.mu.Unlock()
+		s.wg.Go(func() {
+			s.serveConn(c)
+			s.mu.Lock()
+			delete(s.conns, c)
+			s.mu.Unlock()
+		})
+	}
+}
+
+// closeUnexpected is the default for connections that are no spawned backend.
+func (s *Server) closeUnexpected(c net.Conn) {
+	s.log.Warn().Stringer("remote", c.RemoteAddr()).Msg("closing a connection that is no backend we spawned (spec 1.8 quirk fixed)")
+	c.Close()
+}
+
+// kickDispatcher wakes the dispatcher without blocking.
+func (s *Server) kickDispatcher() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}

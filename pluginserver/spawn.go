@@ -1,0 +1,193 @@
+package pluginserver
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// command builds the backend's command line (spec 2.2):
+// `BACKEND --host H --port P --service.backend_id=N CONFIG`, or for builtin:NAME
+// `Self backend NAME --host H --port P --service.backend_id=N CONFIG`. There is no PATH
+// lookup; a relative path is relative to WorkingDir, as with Spectrum 2's execv.
+func (s *Server) command(id int) (*exec.Cmd, error) {
+	ids := strconv.Itoa(id)
+	tail := []string{"--host", s.cfg.Host, "--port", strconv.Itoa(s.port), "--service.backend_id=" + ids}
+	if s.cfg.ConfigFile != "" {
+		tail = append(tail, s.cfg.ConfigFile)
+	}
+	var argv []string
+	if name, ok := strings.CutPrefix(s.cfg.Backend, "builtin:"); ok {
+		argv = []string{s.cfg.Self, "backend", name}
+	} else {
+		words, err := splitArgs(strings.ReplaceAll(s.cfg.Backend, "BACKEND_ID", ids))
+		if err != nil {
+			return nil, err
+		}
+		argv = words
+	}
+	argv = append(argv, tail...)
+	return &exec.Cmd{
+		Path: argv[0],
+		Args: argv,
+		Dir:  s.cfg.WorkingDir,
+		// Own process group: a hung backend and whatever it started die with one kill.
+		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
+		// Grandchildren keeping stdout open must not keep Wait from returning.
+		WaitDelay: time.Second,
+	}, nil
+}
+
+// splitArgs splits service.backend like a shell (Spectrum 2 uses popt's
+// poptParseArgvString): whitespace separates words; single and double quotes group;
+// a backslash escapes the next character outside single quotes.
+func splitArgs(line string) ([]string, error) {
+	var words []string
+	var cur strings.Builder
+	inWord := false
+	var quote rune
+	escaped := false
+	for _, r := range line {
+		switch {
+		case escaped:
+			cur.WriteRune(r)
+			escaped = false
+		case r == '\\' && quote != '\'':
+			escaped, inWord = true, true
+		case quote != 0 && r == quote:
+			quote = 0
+		case quote != 0:
+			cur.WriteRune(r)
+		case r == '"' || r == '\'':
+			quote, inWord = r, true
+		case r == ' ' || r == '\t' || r == '\n':
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		default:
+			cur.WriteRune(r)
+			inWord = true
+		}
+	}
+	if quote != 0 || escaped {
+		return nil, fmt.Errorf("pluginserver: service.backend %q: unterminated quote or escape", line)
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	if len(words) == 0 {
+		return nil, errors.New("pluginserver: service.backend is empty")
+	}
+	return words, nil
+}
+
+// spawnLocked starts one backend. The caller holds s.mu and has checked !s.closing.
+func (s *Server) spawnLocked() (*backend, error) {
+	s.nextID++
+	id := s.nextID
+	b := &backend{
+		id: id, name: "backend-" + strconv.Itoa(id), exited: make(chan struct{}),
+		state: stateStarting, spawnedAt: time.Now(), users: make(map[string]string),
+	}
+	b.log = s.log.With().Str("backend", b.name).Logger()
+	cmd, err := s.command(id)
+	if err != nil {
+		s.spawnFailedLocked(err)
+		return nil, err
+	}
+	stdout, stderr := &lineLog{log: b.log, stream: "stdout"}, &lineLog{log: b.log, stream: "stderr"}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := cmd.Start(); err != nil {
+		s.spawnFailedLocked(fmt.Errorf("pluginserver: starting %s: %w", cmd.Path, err))
+		return nil, err
+	}
+	b.pid = cmd.Process.Pid
+	s.spawns++
+	s.backends = append(s.backends, b)
+	b.log.Info().Int("pid", b.pid).Strs("argv", cmd.Args).Msg("backend spawned")
+	s.wg.Go(func() {
+		err := cmd.Wait()
+		stdout.flush()
+		stderr.flush()
+		close(b.exited)
+		s.childExited(b, err)
+	})
+	return b, nil
+}
+
+// childExited logs how a backend process ended and cleans up after it.
+func (s *Server) childExited(b *backend, err error) {
+	ev := b.log.Info()
+	reason := "exited"
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		ev = b.log.Warn()
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			reason = "signal " + ws.Signal().String()
+		} else {
+			reason = "exit status " + strconv.Itoa(ee.ExitCode())
+		}
+	} else if err != nil {
+		ev = b.log.Warn().Err(err)
+	} else {
+		reason = "exit status 0"
+	}
+	ev.Int("pid", b.pid).Str("status", reason).Msg("backend process ended")
+	s.fail(b, "process "+reason)
+}
+
+// killGroup sends SIGKILL to the backend's process group unless it has been reaped (its
+// pid could be reused afterwards).
+func (s *Server) killGroup(b *backend) {
+	if b.reaped() || b.pid <= 0 {
+		return
+	}
+	if err := syscall.Kill(-b.pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		b.log.Warn().Err(err).Msg("killing the backend's process group")
+	}
+}
+
+// lineLog writes a child's output into the log line by line. exec.Cmd copies each stream
+// from one goroutine, so it needs no lock; flush runs after Wait, when copying is over.
+type lineLog struct {
+	log    zerolog.Logger
+	stream string
+	buf    []byte
+}
+
+func (l *lineLog) Write(p []byte) (int, error) {
+	l.buf = append(l.buf, p...)
+	for {
+		i := bytes.IndexByte(l.buf, '\n')
+		if i < 0 {
+			break
+		}
+		l.emit(l.buf[:i])
+		l.buf = l.buf[i+1:]
+	}
+	if len(l.buf) > 64<<10 { // a runaway line without newline
+		l.flush()
+	}
+	return len(p), nil
+}
+
+func (l *lineLog) flush() {
+	if len(l.buf) > 0 {
+		l.emit(l.buf)
+		l.buf = nil
+	}
+}
+
+func (l *lineLog) emit(line []byte) {
+	line = bytes.TrimRight(line, "\r")
+	l.log.Info().Str("stream", l.stream).Msg(string(line))
+}

@@ -1,0 +1,63 @@
+package pluginserver
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestSplitArgs(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     []string
+		bad      bool
+	}{
+		{"plain", "/usr/bin/backend", []string{"/usr/bin/backend"}, false},
+		{"args", "/b  -x\t--y=1", []string{"/b", "-x", "--y=1"}, false},
+		{"double quotes", `"/opt/my backend" "a b"`, []string{"/opt/my backend", "a b"}, false},
+		{"single quotes keep backslash", `/b 'a\b'`, []string{"/b", `a\b`}, false},
+		{"escape", `/b a\ b`, []string{"/b", "a b"}, false},
+		{"empty quotes", `/b ""`, []string{"/b", ""}, false},
+		{"unterminated", `/b "a`, nil, true},
+		{"empty", "  ", nil, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := splitArgs(tc.in)
+			if (err != nil) != tc.bad {
+				t.Fatalf("err = %v", err)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestBackendConfigMerge(t *testing.T) {
+	tests := []struct {
+		name   string
+		frames []string
+		want   Features
+	}{
+		{"defaults", nil, Features{NeedPassword: true, NeedRegistration: true}},
+		{"C++ sendConfig", []string{"[registration]\nneedPassword=0\nneedRegistration=0\n[features]\nmuc=1\nrawxml=0\ndisable_jid_escaping=1\n"},
+			Features{MUC: true, DisableJIDEscaping: true}},
+		{"Python: one key per frame", []string{"[features]\nmuc = 1\n", "[features]\nreceipts = 1\n", "[features]\nsend_buddies_on_login = 1\n"},
+			Features{MUC: true, Receipts: true, SendBuddiesOnLogin: true, NeedPassword: true, NeedRegistration: true}},
+		{"first value wins", []string{"[features]\nrawxml=1\n", "[features]\nrawxml=0\n"},
+			Features{RawXML: true, NeedPassword: true, NeedRegistration: true}},
+		{"garbage ignored", []string{"not ini at all", "[features]\nmuc=1\n"},
+			Features{MUC: true, NeedPassword: true, NeedRegistration: true}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var c backendConfig
+			for _, f := range tc.frames {
+				c.merge(f) //nolint:errcheck // garbage is reported and skipped
+			}
+			if got := c.features(); got != tc.want {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
