@@ -249,9 +249,11 @@ func (s *Server) MustDial(user, password, resource string) *xmpp.Client {
 	return c
 }
 
-// Stanzas reads from c in the background; Wait takes what a test waits for.
+// Stanzas reads from c in the background; Wait takes what a test waits for. Stanzas that
+// did not match one Wait stay for the next, so the order of two awaited stanzas does not matter.
 type Stanzas struct {
-	ch chan any
+	ch      chan any
+	backlog []any
 }
 
 // Listen starts reading c until it fails.
@@ -262,6 +264,7 @@ func Listen(c *xmpp.Client) *Stanzas {
 		for {
 			st, err := c.Recv()
 			if err != nil {
+				s.ch <- err
 				return
 			}
 			s.ch <- st
@@ -273,6 +276,12 @@ func Listen(c *xmpp.Client) *Stanzas {
 // Wait returns the first stanza for which match is true, failing after timeout.
 func (s *Stanzas) Wait(t testing.TB, what string, timeout time.Duration, match func(any) bool) any {
 	t.Helper()
+	for i, st := range s.backlog {
+		if match(st) {
+			s.backlog = append(s.backlog[:i], s.backlog[i+1:]...)
+			return st
+		}
+	}
 	deadline := time.After(timeout)
 	for {
 		select {
@@ -280,8 +289,14 @@ func (s *Stanzas) Wait(t testing.TB, what string, timeout time.Duration, match f
 			if !ok {
 				t.Fatalf("waiting for %s: connection closed", what)
 			}
+			if err, isErr := st.(error); isErr {
+				t.Fatalf("waiting for %s: %v", what, err)
+			}
 			if match(st) {
 				return st
+			}
+			if len(s.backlog) < 20000 {
+				s.backlog = append(s.backlog, st)
 			}
 		case <-deadline:
 			t.Fatalf("waiting for %s: nothing within %v", what, timeout)

@@ -1,0 +1,68 @@
+package c2s
+
+import (
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/gospectrum/spectrum2/internal/xmpp"
+)
+
+// Defaults used when a Config field is zero.
+const (
+	DefaultLoginTimeout       = 60 * time.Second
+	DefaultNegotiationTimeout = 30 * time.Second
+	DefaultPingInterval       = 120 * time.Second
+	DefaultQueueSize          = 1000
+	// writeTimeout bounds one write to a client: a client that does not read is dropped.
+	writeTimeout = 30 * time.Second
+	// closeGrace is how long we wait for the client's end of the stream after ours, so that
+	// closing the socket does not reset the connection before the client read our error.
+	closeGrace = 2 * time.Second
+	// maxAuthFailures: after this many failed SASL attempts the stream is closed.
+	maxAuthFailures = 3
+)
+
+// Config configures the client listener.
+type Config struct {
+	Domain   string   // service.jid: the only domain clients may address in the stream header
+	Addrs    []string // STARTTLS listeners host:port, e.g. "127.0.0.1:5222", "[::]:5222"
+	TLSAddrs []string // direct TLS (XEP-0368) listeners; empty = off
+
+	// CertFile and KeyFile are PEM files; or CertFile is PKCS#12 (.p12/.pfx) opened with
+	// CertPassword. With no certificate configured, an ECDSA P-256 self-signed certificate
+	// for Domain is generated once into DataDir/cert.pem and DataDir/key.pem and reused.
+	CertFile, KeyFile string
+	CertPassword      string
+	DataDir           string
+
+	// RequireEncryption forbids SASL before TLS. False is meant for tests only.
+	RequireEncryption bool
+
+	LoginTimeout       time.Duration // Authenticate deadline, then temporary-auth-failure
+	NegotiationTimeout time.Duration // the whole stream negotiation, then connection-timeout
+	PingInterval       time.Duration // ping a client silent this long; close after another one
+	Limits             xmpp.Limits   // stanza size and depth
+	QueueSize          int           // outgoing stanzas per connection; overflow closes it
+
+	MaxConnsPerIP        int // concurrent connections per IP address; 0 = unlimited
+	LoginsPerMinutePerIP int // SASL attempts per minute per IP address; 0 = unlimited
+
+	Log zerolog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.LoginTimeout <= 0 {
+		c.LoginTimeout = DefaultLoginTimeout
+	}
+	if c.NegotiationTimeout <= 0 {
+		c.NegotiationTimeout = DefaultNegotiationTimeout
+	}
+	if c.PingInterval <= 0 {
+		c.PingInterval = DefaultPingInterval
+	}
+	if c.QueueSize <= 0 {
+		c.QueueSize = DefaultQueueSize
+	}
+	return c
+}

@@ -1,0 +1,188 @@
+package c2s
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"mellium.im/xmpp/jid"
+
+	"github.com/gospectrum/spectrum2/internal/xmpp"
+)
+
+// SASL failure conditions of RFC 6120 section 6.5.
+const (
+	saslAborted             = "aborted"
+	saslEncryptionRequired  = "encryption-required"
+	saslIncorrectEncoding   = "incorrect-encoding"
+	saslInvalidAuthzid      = "invalid-authzid"
+	saslInvalidMechanism    = "invalid-mechanism"
+	saslMalformedRequest    = "malformed-request"
+	saslNotAuthorized       = "not-authorized"
+	saslTemporaryAuthFailed = "temporary-auth-failure"
+)
+
+var noDeadline time.Time
+
+// sasl runs one SASL exchange (RFC 6120 section 6.4). Unlike Spectrum 2 (spec 3.2), a
+// failure lets the client try again, up to maxAuthFailures attempts, and the authzid is
+// checked rather than ignored.
+func (c *conn) sasl(auth *xmpp.Element) error {
+	if c.authed {
+		return &xmpp.StreamError{Condition: xmpp.CondPolicyViolation, Text: "already authenticated"}
+	}
+	if !c.tlsOn && c.srv.cfg.RequireEncryption {
+		return c.saslFailure(saslEncryptionRequired, "use STARTTLS first")
+	}
+	if auth.Attr("mechanism") != "PLAIN" {
+		return c.saslFailure(saslInvalidMechanism, "only PLAIN is offered")
+	}
+	if !c.srv.limits.login(c.ip, time.Now()) {
+		return &xmpp.StreamError{Condition: xmpp.CondPolicyViolation, Text: "too many login attempts from your address"}
+	}
+	resp, err := c.initialResponse(auth)
+	if err != nil || resp == nil {
+		return err
+	}
+	user, password, cond := parsePlain(*resp, c.srv.cfg.Domain)
+	if cond != "" {
+		return c.saslFailure(cond, "")
+	}
+	grant, err := c.authenticate(user, password)
+	if err != nil {
+		if c.isClosing() {
+			return errEnded
+		}
+		var ae *AuthError
+		if errors.As(err, &ae) {
+			return c.saslFailure(ae.Condition, ae.Text)
+		}
+		c.log.Info().Str("jid", user.String()).Err(err).Msg("login failed")
+		return c.saslFailure(saslTemporaryAuthFailed, "the login could not be completed, try again later")
+	}
+	c.authed, c.user, c.grant = true, user, grant
+	c.log = c.log.With().Str("jid", user.String()).Logger()
+	c.log.Info().Msg("authenticated")
+	if err := c.writeElement(xmpp.New(xmpp.NSSASL, "success")); err != nil {
+		return err
+	}
+	c.rd.Restart()
+	return errRestart
+}
+
+// initialResponse returns the decoded PLAIN message: the initial response, or the
+// response to an empty challenge when the client sent none. "=" is an empty initial
+// response (RFC 6120 section 6.4.2). A nil message with a nil error means the exchange
+// already failed (and was answered).
+func (c *conn) initialResponse(auth *xmpp.Element) (*[]byte, error) {
+	text := strings.TrimSpace(auth.Text())
+	if text == "" {
+		if err := c.writeElement(xmpp.New(xmpp.NSSASL, "challenge")); err != nil {
+			return nil, err
+		}
+		el, err := c.rd.Next()
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case el.Is(xmpp.NSSASL, "abort"):
+			return nil, c.saslFailure(saslAborted, "")
+		case !el.Is(xmpp.NSSASL, "response"):
+			return nil, c.saslFailure(saslMalformedRequest, "expected <response/>")
+		}
+		text = strings.TrimSpace(el.Text())
+	}
+	if text == "=" {
+		text = ""
+	}
+	b, err := base64.StdEncoding.Strict().DecodeString(text)
+	if err != nil {
+		return nil, c.saslFailure(saslIncorrectEncoding, "")
+	}
+	return &b, nil
+}
+
+// parsePlain parses message = [authzid] NUL authcid NUL passwd (RFC 4616 section 2)
+// strictly. The authcid is the localpart of the user's JID at domain; an authzid, when
+// given, must be that same bare JID. cond is the SASL failure condition, "" on success.
+func parsePlain(msg []byte, domain string) (user jid.JID, password, cond string) {
+	if !utf8.Valid(msg) {
+		return jid.JID{}, "", saslMalformedRequest
+	}
+	parts := bytes.Split(msg, []byte{0})
+	if len(parts) != 3 || len(parts[1]) == 0 || len(parts[2]) == 0 {
+		return jid.JID{}, "", saslMalformedRequest
+	}
+	user, err := jid.New(string(parts[1]), domain, "")
+	if err != nil || user.Localpart() == "" {
+		return jid.JID{}, "", saslNotAuthorized
+	}
+	if authz := string(parts[0]); authz != "" {
+		a, err := jid.Parse(authz)
+		if err != nil || !a.Equal(user) {
+			return jid.JID{}, "", saslInvalidAuthzid
+		}
+	}
+	return user, string(parts[2]), ""
+}
+
+// authenticate asks the Authenticator, bounded by LoginTimeout. The wait does not count
+// against the negotiation timeout: the legacy network may take its time. A client that
+// hangs up meanwhile cancels the login.
+func (c *conn) authenticate(user jid.JID, password string) (Grant, error) {
+	ctx, cancel := context.WithTimeout(c.ctx, c.srv.cfg.LoginTimeout)
+	defer cancel()
+	stop := c.watchHangup(cancel)
+	start := time.Now()
+	g, err := c.srv.auth.Authenticate(ctx, user, password)
+	stop()
+	c.negDL = c.negDL.Add(time.Since(start))
+	c.setReadDeadline(c.negDL)
+	if err == nil && g == nil {
+		err = errors.New("c2s: authenticator returned no grant")
+	}
+	if err != nil && g != nil {
+		g.Release()
+	}
+	return g, err
+}
+
+// watchHangup calls cancel when the connection fails while the reader goroutine waits for
+// a decision. Input that arrives stays buffered for the reader. The returned stop waits
+// until the watcher no longer touches the Reader.
+func (c *conn) watchHangup(cancel context.CancelFunc) (stop func()) {
+	done := make(chan struct{})
+	c.setReadDeadline(noDeadline)
+	go func() {
+		defer close(done)
+		if err := c.rd.WaitInput(); err != nil && !isTimeout(err) {
+			cancel()
+		}
+	}()
+	return func() {
+		c.setReadDeadline(time.Now()) // wakes WaitInput if it still waits
+		<-done
+	}
+}
+
+// saslFailure answers <failure/> with condition and text; after maxAuthFailures the
+// stream is closed (RFC 6120 section 6.4.5 lets the server limit retries).
+func (c *conn) saslFailure(condition, text string) error {
+	f := xmpp.New(xmpp.NSSASL, "failure").Append(xmpp.New(xmpp.NSSASL, condition))
+	if text != "" {
+		f.Append(xmpp.New(xmpp.NSSASL, "text").AppendText(text))
+	}
+	if err := c.writeElement(f); err != nil {
+		return err
+	}
+	c.failures++
+	c.log.Debug().Str("condition", condition).Int("failures", c.failures).Msg("SASL failure")
+	if c.failures >= maxAuthFailures {
+		return &xmpp.StreamError{Condition: xmpp.CondPolicyViolation, Text: "too many failed authentication attempts"}
+	}
+	return nil
+}

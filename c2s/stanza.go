@@ -1,0 +1,122 @@
+package c2s
+
+import (
+	"strconv"
+	"time"
+
+	"mellium.im/xmpp/jid"
+
+	"github.com/gospectrum/spectrum2/internal/xmpp"
+)
+
+// readLoop reads the stanzas of a bound session. It runs in a goroutine of its own,
+// started after negotiation, and ends the connection when it returns.
+func (c *conn) readLoop() {
+	defer c.finish()
+	interval := c.srv.cfg.PingInterval
+	pinged := false
+	for {
+		c.setReadDeadline(time.Now().Add(interval))
+		err := c.rd.WaitInput()
+		switch {
+		case err != nil && isTimeout(err) && !c.isClosing():
+			if pinged {
+				// XEP-0199 section 4.2: no traffic for a whole interval after the ping.
+				c.closeStream(xmpp.CondConnectionTimeout, "no answer to ping")
+				return
+			}
+			c.sendPing()
+			pinged = true
+			continue
+		case err != nil:
+			c.fail(err)
+			return
+		}
+		pinged = false
+		if !c.rd.SkipBufferedSpace() {
+			continue // a whitespace keepalive
+		}
+		el, err := c.rd.Next()
+		if err != nil {
+			c.fail(err)
+			return
+		}
+		if err := c.handleStanza(el); err != nil {
+			c.fail(err)
+			return
+		}
+	}
+}
+
+// sendPing sends a XEP-0199 ping to the silent client.
+func (c *conn) sendPing() {
+	c.pingCount++
+	c.pingID = "c2s-ping-" + strconv.Itoa(c.pingCount)
+	sess := c.session()
+	_ = sess.Send(xmpp.New(xmpp.NSClient, "iq", "type", "get", "id", c.pingID,
+		"from", c.srv.cfg.Domain, "to", sess.jid.String()).Append(xmpp.New(xmpp.NSPing, "ping")))
+}
+
+func (c *conn) session() *Session {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sess
+}
+
+// handleStanza checks one stanza of a bound session, stamps from with the session's full
+// JID (spec 3.2, ServerStanzaChannel.cpp:156) and hands it to the router.
+func (c *conn) handleStanza(el *xmpp.Element) error {
+	if el.Space != xmpp.NSClient || (el.Local != "message" && el.Local != "presence" && el.Local != "iq") {
+		return &xmpp.StreamError{Condition: xmpp.CondUnsupportedStanzaType, Text: "<" + el.Local + "/> is not a stanza"}
+	}
+	sess := c.session()
+	if el.Local == "iq" && c.handleOwnIQ(sess, el) {
+		return nil
+	}
+	if to := el.To(); to != "" {
+		if _, err := jid.Parse(to); err != nil {
+			// RFC 6120 section 8.3.3.8; errors and results are never answered with errors.
+			if el.Local != "iq" || el.Type() != "result" {
+				c.reply(sess, el, xmpp.ErrTypeModify, xmpp.StanzaJIDMalformed)
+			}
+			return nil
+		}
+	}
+	el.SetAttr("from", sess.jid.String())
+	sess.received.Add(1)
+	c.handler.HandleStanza(el)
+	return nil
+}
+
+// handleOwnIQ answers the IQs that belong to the stream rather than to the router: the
+// answer to our ping, the legacy session establishment (RFC 3921 section 3, optional per
+// RFC 6121 appendix E) and a second bind.
+func (c *conn) handleOwnIQ(sess *Session, iq *xmpp.Element) bool {
+	typ := iq.Type()
+	if typ == "result" || typ == "error" {
+		return c.pingID != "" && iq.ID() == c.pingID && (iq.To() == "" || iq.To() == c.srv.cfg.Domain)
+	}
+	if iq.To() != "" && iq.To() != c.srv.cfg.Domain {
+		return false
+	}
+	switch {
+	case typ == "set" && iq.Child(xmpp.NSSession, "session") != nil:
+		_ = sess.Send(xmpp.New(xmpp.NSClient, "iq", "type", "result", "id", iq.ID()))
+		return true
+	case iq.Child(xmpp.NSBind, "bind") != nil:
+		c.reply(sess, iq, xmpp.ErrTypeCancel, xmpp.StanzaNotAllowed)
+		return true
+	}
+	return false
+}
+
+// reply sends the error answer to a stanza of the client, from the server.
+func (c *conn) reply(sess *Session, el *xmpp.Element, errType, cond string) {
+	r := xmpp.ErrorReply(el, errType, cond, "")
+	if r == nil {
+		return
+	}
+	r.SetAttr("from", c.srv.cfg.Domain)
+	r.SetAttr("to", sess.jid.String())
+	_ = sess.Send(r)
+}
