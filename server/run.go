@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"syscall"
 
@@ -72,6 +73,10 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger) error {
 	iniPath, err := cfg.WriteBackendINI(cfg.Service.WorkingDir)
 	if err != nil {
 		return fmt.Errorf("writing the backend configuration: %w", err)
+	}
+	// Backends run in working_dir: a relative path would not reach them.
+	if iniPath, err = filepath.Abs(iniPath); err != nil {
+		return err
 	}
 	r := router.New(routerConfig(cfg, log))
 	ps, err := pluginserver.New(pluginConfig(cfg, iniPath, log), r)
