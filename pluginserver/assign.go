@@ -200,8 +200,10 @@ var sendable = map[pbnetwork.WrapperMessage_Type]bool{
 }
 
 // Send sends a frame to the backend serving user. It fails with ErrNoBackend when no
-// live backend has the user (the router bounces the stanza), and refuses types a C++
-// backend would choke on (see sendable).
+// live backend has the user (the router bounces the stanza), also when the backend was
+// declared dead while a stanza-carrying frame was being written (its fence could not
+// hand it back any more, doc.go), and refuses types a C++ backend would choke on (see
+// sendable).
 func (s *Server) Send(user string, t pbnetwork.WrapperMessage_Type, m proto.Message) error {
 	s.mu.Lock()
 	ok := sendable[t] || (t == pbnetwork.WrapperMessage_TYPE_BUDDIES && s.features.SendBuddiesOnLogin)
@@ -232,6 +234,9 @@ func (s *Server) write(user string, f protocol.Frame) error {
 	s.mu.Unlock()
 	if err := b.w.WriteFrame(f); err != nil {
 		return fmt.Errorf("pluginserver: writing %v to %s: %w", f.Type, b.name, err)
+	}
+	if fenced[f.Type] {
+		return s.track(b, user, f)
 	}
 	return nil
 }

@@ -51,10 +51,12 @@ type backend struct {
 	// pingOutstanding: a PING was sent and no frame arrived since (spec 2.5; any frame
 	// counts as a PONG, spec 1.4).
 	pingOutstanding bool
-	idleSince       time.Time
-	rss, initRes    int32
-	shared          int32
-	timedOut        bool // killed for not connecting within SpawnTimeout
+	// fence knows which fenced frames the backend has not provably read (fence.go).
+	fence        fence
+	idleSince    time.Time
+	rss, initRes int32
+	shared       int32
+	timedOut     bool // killed for not connecting within SpawnTimeout
 }
 
 // live reports whether the backend can carry frames for users.

@@ -63,7 +63,8 @@ type Config struct {
 	grace time.Duration
 }
 
-// Handler receives what backends say about users. *router.Router implements it.
+// Handler receives what backends say about users. *router.Router implements it, and also
+// the optional UndeliveredHandler.
 type Handler interface {
 	// HandleBackendMessage gets every frame a backend sends about users, decoded, on the
 	// backend's reader goroutine; it must not block. user is "" for a global ROOM_LIST.

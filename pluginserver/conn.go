@@ -50,6 +50,7 @@ func (s *Server) serveConn(c net.Conn) {
 // applied once the backend is known.
 func (s *Server) identify(c net.Conn, r *protocol.Reader, w *protocol.Writer) *backend {
 	var configs []string
+	ponged := false // the PONG to serveConn's PING; shipped backends send it before STATS
 	for {
 		f, err := r.ReadFrame()
 		if errors.Is(err, protocol.ErrBadFrame) {
@@ -57,6 +58,10 @@ func (s *Server) identify(c net.Conn, r *protocol.Reader, w *protocol.Writer) *b
 		}
 		if err != nil {
 			return nil
+		}
+		if f.Type == pbnetwork.WrapperMessage_TYPE_PONG {
+			ponged = true
+			continue
 		}
 		m, err := protocol.Decode(f)
 		if err != nil {
@@ -67,13 +72,15 @@ func (s *Server) identify(c net.Conn, r *protocol.Reader, w *protocol.Writer) *b
 			configs = append(configs, m.GetConfig())
 		case *pbnetwork.Stats:
 			pid, _ := strconv.Atoi(strings.TrimSpace(m.GetId()))
-			return s.claim(pid, c, w, m, configs)
+			return s.claim(pid, c, w, m, configs, ponged)
 		}
 	}
 }
 
-// claim ties a connection to the starting backend with the given pid.
-func (s *Server) claim(pid int, c net.Conn, w *protocol.Writer, st *pbnetwork.Stats, configs []string) *backend {
+// claim ties a connection to the starting backend with the given pid. ponged tells
+// whether the first PING was answered; if not, its PONG is still to come and must not be
+// taken for the answer to a later fence PING.
+func (s *Server) claim(pid int, c net.Conn, w *protocol.Writer, st *pbnetwork.Stats, configs []string, ponged bool) *backend {
 	pgid := pgidOf(pid)
 	s.mu.Lock()
 	var b *backend
@@ -93,6 +100,9 @@ func (s *Server) claim(pid int, c net.Conn, w *protocol.Writer, st *pbnetwork.St
 	b.idleSince = time.Now()
 	b.rss, b.initRes, b.shared = st.GetRes(), st.GetInitRes(), st.GetShared()
 	s.failedSpawns = 0
+	if !ponged {
+		b.fence.pingSent()
+	}
 	for _, text := range configs {
 		s.applyConfigLocked(b, text)
 	}
@@ -164,7 +174,10 @@ func (s *Server) handleFrame(b *backend, f protocol.Frame) {
 	b.pingOutstanding = false // any frame counts as a PONG (spec 1.4)
 	s.mu.Unlock()
 	switch f.Type {
-	case pbnetwork.WrapperMessage_TYPE_PONG, pbnetwork.WrapperMessage_TYPE_PING:
+	case pbnetwork.WrapperMessage_TYPE_PONG:
+		s.onPong(b)
+		return
+	case pbnetwork.WrapperMessage_TYPE_PING:
 		return
 	case pbnetwork.WrapperMessage_TYPE_RAW_XML:
 		s.h.HandleRawXML(b.name, bytes.Clone(f.Payload))

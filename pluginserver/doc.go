@@ -17,6 +17,28 @@
 // ATTENTION: the types Spectrum 2's C++ plugin handles (spec 1.4). BUDDIES is sent only
 // when the backends announced features.send_buddies_on_login.
 //
+// # Undelivered stanzas
+//
+// A write to a backend succeeds once the bytes are in the kernel, so a backend killed right
+// after would lose the frame in silence. Spectrum 2 does (spec 2.6); we answer instead, with
+// a PING fence. Backends read frames in order and answer every PING with a PONG in order
+// (spec 1.5), so a PONG proves that everything written before its PING was read. Per
+// backend, the frames that carry a client's stanza (CONV_MESSAGE, ATTENTION, VCARD,
+// ROOM_SUBJECT_CHANGED, BUDDY_CHANGED, BUDDY_REMOVED, JOIN_ROOM) are kept after their write
+// returned, until a PONG confirms them (fence.go). After such a frame, a PING is written if
+// none is outstanding; frames written meanwhile wait for the next one, sent when that PONG
+// arrives, so a burst costs one PING. Keepalive PINGs count as fences too: every PING is
+// recorded, so PONGs stay matched. The keepalive itself is unchanged (any frame answers it,
+// spec 1.4, and only its own tick can find a backend hung). When a backend dies, its
+// unconfirmed frames go back, per user and in order, to the Handler's optional
+// UndeliveredHandler, just before that user's DISCONNECTED, so the router can bounce the
+// stanzas. A frame whose write returns after the backend was declared dead makes Send fail
+// with ErrNoBackend instead. The list is empty when idle and bounded (maxUnconfirmed
+// frames; past it, frames are not kept and a warning is logged); a backend that leaves
+// maxOutstandingPings PINGs unanswered is not fenced at all. What a PONG proves is that the
+// backend read the frame, not that the legacy network got it; RAW_XML frames are not
+// fenced.
+//
 // Concurrency: per backend one reader goroutine (which calls the Handler for the
 // backend's frames) and one process reaper; an accept loop, a dispatcher that sends
 // LOGINs in FIFO order, and a supervisor for timers. The DISCONNECTED frames of a dead

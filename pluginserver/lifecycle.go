@@ -3,6 +3,7 @@ package pluginserver
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -19,7 +20,8 @@ const maxSpawnBackoff = time.Minute
 
 // fail ends a backend for good: it detaches its users, closes its connection, kills its
 // process group and, unless it was retiring or we are shutting down, counts a crash and
-// delivers DISCONNECTED{CONNECTION_ERROR_OTHER_ERROR} for each user (spec 2.6). It is
+// delivers DISCONNECTED{CONNECTION_ERROR_OTHER_ERROR} for each user (spec 2.6), each
+// preceded by the user's frames the backend never confirmed (fence.go). It is
 // idempotent: the reader, the ping timer and the process reaper may all call it.
 func (s *Server) fail(b *backend, reason string) {
 	s.mu.Lock()
@@ -31,6 +33,7 @@ func (s *Server) fail(b *backend, reason string) {
 	b.state = stateDead
 	s.removeLocked(b)
 	users := s.detachAllLocked(b)
+	lost := byUser(b.fence.take())
 	expected := prev == stateRetiring || s.closing
 	if !expected {
 		s.crashes++
@@ -52,14 +55,28 @@ func (s *Server) fail(b *backend, reason string) {
 	} else {
 		b.log.Error().Str("reason", reason).Int("users", len(users)).Msg("backend crashed")
 	}
+	s.reportLost(b, users, lost)
+	s.kickDispatcher()
+}
+
+// reportLost tells the Handler about the users of a dead backend: for each, the frames
+// the backend never confirmed and then DISCONNECTED{CONNECTION_ERROR_OTHER_ERROR}. The
+// undelivered stanzas come first, so the Handler answers them while the user still knows
+// its conversations, before it starts the re-login (spec 2.6, 3.4).
+func (s *Server) reportLost(b *backend, users []string, lost map[string][]sentFrame) {
+	for u, fs := range lost {
+		if !slices.Contains(users, u) {
+			b.log.Debug().Str("user", u).Int("frames", len(fs)).Msg("unconfirmed frames of a user who left this backend dropped")
+		}
+	}
 	for _, u := range users {
+		s.handBack(b, u, lost[u])
 		s.h.HandleBackendMessage(u, pbnetwork.WrapperMessage_TYPE_DISCONNECTED, &pbnetwork.Disconnected{
 			User:    proto.String(u),
 			Error:   proto.Int32(int32(pbnetwork.ConnectionError_CONNECTION_ERROR_OTHER_ERROR)),
 			Message: proto.String(crashMessage),
 		})
 	}
-	s.kickDispatcher()
 }
 
 // detachAllLocked detaches every user of b and returns them.
@@ -172,7 +189,12 @@ func (s *Server) tick(now time.Time) {
 		case b.state == stateReady && b.pingOutstanding:
 			hung = append(hung, b)
 		case b.state == stateReady:
+			// The keepalive flag is separate from the fence: fence PINGs never get a
+			// backend killed, and any frame still counts as its answer (spec 1.4).
 			b.pingOutstanding = true
+			if b.fence.pingSent() {
+				b.log.Warn().Int("unanswered", maxOutstandingPings).Msg("backend does not answer PING; undelivered stanzas can no longer be detected for it")
+			}
 			pings = append(pings, b)
 		}
 	}

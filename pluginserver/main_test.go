@@ -48,11 +48,12 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// event is one HandleBackendMessage call.
+// event is one HandleBackendMessage call, or with lost set one HandleUndelivered call.
 type event struct {
 	user string
 	t    pb.WrapperMessage_Type
 	m    proto.Message
+	lost bool
 }
 
 // recorder is a Handler that queues what it gets.
@@ -68,7 +69,13 @@ type rawXML struct {
 }
 
 func (r *recorder) HandleBackendMessage(user string, t pb.WrapperMessage_Type, m proto.Message) {
-	r.events <- event{user, t, m}
+	r.events <- event{user, t, m, false}
+}
+
+// HandleUndelivered queues into the same channel, so tests see the order relative to
+// DISCONNECTED.
+func (r *recorder) HandleUndelivered(user string, t pb.WrapperMessage_Type, m proto.Message) {
+	r.events <- event{user, t, m, true}
 }
 
 func (r *recorder) HandleRawXML(backend string, data []byte) { r.raw <- rawXML{backend, data} }
@@ -173,7 +180,7 @@ func (h *harness) next(t *testing.T, what string, ok func(event) bool) event {
 
 // is matches events of type typ about user.
 func is(typ pb.WrapperMessage_Type, user string) func(event) bool {
-	return func(e event) bool { return e.t == typ && e.user == user }
+	return func(e event) bool { return !e.lost && e.t == typ && e.user == user }
 }
 
 // login logs user in and waits for CONNECTED.

@@ -22,11 +22,13 @@ var ErrClosed = errors.New("pluginserver: shutting down")
 // Server listens for backends, spawns and supervises them and assigns users to them.
 // It implements router.Backends.
 type Server struct {
-	cfg  Config
-	h    Handler
-	log  zerolog.Logger
-	ln   net.Listener
-	port int
+	cfg Config
+	h   Handler
+	// undelivered is h when it implements UndeliveredHandler, else nil.
+	undelivered UndeliveredHandler
+	log         zerolog.Logger
+	ln          net.Listener
+	port        int
 	// unexpected receives connections that are not a backend we spawned. It closes them;
 	// the QUERY admin channel (spec 1.8) will hook in here.
 	unexpected func(net.Conn)
@@ -72,6 +74,7 @@ func New(cfg Config, h Handler) (*Server, error) {
 		features: defaultFeatures(),
 	}
 	s.unexpected = s.closeUnexpected
+	s.undelivered, _ = h.(UndeliveredHandler)
 	if cfg.PortFile != "" {
 		// spec 2.1: "<port>\n", for spectrum2_manager-style tools.
 		if err := os.WriteFile(cfg.PortFile, []byte(strconv.Itoa(s.port)+"\n"), 0o644); err != nil {
@@ -130,6 +133,8 @@ type BackendStats struct {
 	Shared      int32 // KB, from STATS shared
 	State       string
 	AcceptUsers bool // false once full (never here) or retired by the memory collector
+	// Unconfirmed counts the stanza-carrying frames no PONG has confirmed yet (doc.go).
+	Unconfirmed int
 }
 
 // Stats returns a snapshot of the backends.
@@ -142,6 +147,7 @@ func (s *Server) Stats() Stats {
 			ID: b.id, Name: b.name, PID: b.pid, Users: len(b.users),
 			RSS: b.rss, InitRSS: b.initRes, Shared: b.shared,
 			State: b.state.String(), AcceptUsers: b.acceptUsers,
+			Unconfirmed: b.fence.unconfirmed(),
 		})
 	}
 	return st

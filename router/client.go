@@ -16,7 +16,7 @@ const (
 	targetServer                    // the service domain
 	targetSelf                      // the user's bare JID or one of its resources
 	targetBuddy                     // node@service: a legacy contact
-	targetRoom                      // #node@service: a legacy room (MUC, not yet)
+	targetRoom                      // #node@service or a joined room: a legacy room (muc.go)
 	targetForeign                   // another domain: we have no s2s
 	targetInvalid                   // not a JID
 )
@@ -49,6 +49,8 @@ func (u *user) target(to string) target {
 	case strings.HasPrefix(j.Localpart(), "#"):
 		// spec 3.6: a node starting with '#' is a room, never a buddy.
 		t.kind, t.legacy = targetRoom, NodeToLegacy(j.Localpart())
+	case u.roomOfNode(j.Localpart()) != nil:
+		t.kind, t.legacy = targetRoom, NodeToLegacy(j.Localpart()) // a joined room without '#'
 	default:
 		t.kind, t.legacy = targetBuddy, u.legacyName(j.Localpart())
 	}

@@ -27,8 +27,15 @@ func (u *user) handleBackend(t pb.WrapperMessage_Type, m any) {
 		u.conversationFrame(t, v)
 	case *pb.VCard:
 		u.vcardFromBackend(v)
+	case *pb.Participant:
+		u.participantChanged(v)
+	case *pb.Room:
+		if t == pb.WrapperMessage_TYPE_ROOM_NICKNAME_CHANGED {
+			u.roomNicknameChanged(v)
+		}
+	case *pb.RoomList:
+		u.roomList = roomEntries(v) // spec 3.13: the user's room list
 	default:
-		// JOIN_ROOM answers, PARTICIPANT_CHANGED, ROOM_LIST...: MUC, not yet.
 		u.log.Debug().Stringer("type", t).Msg("frame ignored")
 	}
 }
@@ -51,8 +58,11 @@ func (u *user) buddyFrame(t pb.WrapperMessage_Type, b *pb.Buddy) {
 }
 
 func (u *user) conversationFrame(t pb.WrapperMessage_Type, m *pb.ConversationMessage) {
+	if u.mucConversation(t, m) {
+		return
+	}
 	if isRoomName(m.GetBuddyName()) || m.GetNickname() != "" && u.roster.get(m.GetBuddyName()) == nil {
-		u.log.Debug().Stringer("type", t).Msg("room message ignored (no MUC yet)")
+		u.log.Debug().Stringer("type", t).Msg("message for a room the user is not in dropped")
 		return
 	}
 	switch t {

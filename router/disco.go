@@ -15,6 +15,9 @@ const capsNode = "spectrum"
 // serverFeatures lists exactly what the router implements for the service JID.
 func (r *Router) serverFeatures() []string {
 	f := []string{xmpp.NSDiscoInfo, xmpp.NSDiscoItems, xmpp.NSVersion, xmpp.NSPing, xmpp.NSCarbons}
+	if r.backends.Features().MUC {
+		f = append(f, xmpp.NSMUC) // spec 3.13: only with features.muc
+	}
 	slices.Sort(f)
 	return f
 }

@@ -48,7 +48,11 @@ func (u *user) iqHandled(rs *resource, iq, p *xmpp.Element, t target) bool {
 		u.vcardFromClient(rs, iq, t)
 	case p.Is(xmpp.NSDiscoInfo, "query") && get && (t.kind == targetServer || t.kind == targetBuddy):
 		u.discoInfo(rs, iq, p, t)
-	case p.Is(xmpp.NSDiscoItems, "query") && get && (t.kind == targetServer || t.kind == targetBuddy):
+	case p.Is(xmpp.NSDiscoInfo, "query") && get && t.kind == targetRoom:
+		u.roomDiscoInfo(rs, iq, p, t)
+	case p.Is(xmpp.NSDiscoItems, "query") && get && t.kind == targetServer && p.Attr("node") == "":
+		u.roomItems(rs, iq) // spec 3.13: the room list
+	case p.Is(xmpp.NSDiscoItems, "query") && get && (t.kind == targetServer || t.kind == targetBuddy || t.kind == targetRoom):
 		u.send(rs, iqResult(iq).Append(xmpp.New(xmpp.NSDiscoItems, "query", "node", p.Attr("node"))))
 	case p.Is(xmpp.NSVersion, "query") && get && t.kind == targetServer:
 		q := xmpp.New(xmpp.NSVersion, "query").Append(

@@ -34,6 +34,9 @@ type authResult struct {
 // the password matches the one it logged in with (spec 3.3 step 2).
 func (r *Router) Authenticate(ctx context.Context, user jid.JID, password string) (c2s.Grant, error) {
 	bare := user.Bare()
+	if g, ok, err := r.adminLogin(bare, password); ok {
+		return g, err // spec 3.3: administrators never get a legacy session
+	}
 	for {
 		u := r.userFor(bare)
 		if u == nil {
@@ -207,6 +210,7 @@ func (u *user) onConnected() {
 		w.ch <- authResult{grant: &grant{u: u}}
 	}
 	u.waiters = nil
+	u.mucConnected() // spec 3.12: remembered rooms are (re)joined
 	u.log.Info().Msg("legacy session connected")
 }
 
@@ -236,6 +240,7 @@ func (u *user) onDisconnected(code int32, text string) {
 
 // endSession ends the legacy session (LOGOUT) and forgets the user when nothing holds it.
 func (u *user) endSession() {
+	u.mucShutdown() // spec 3.5: occupants get 332 before LOGOUT
 	u.stopLogin()
 	u.gen++
 	if u.loginSent {

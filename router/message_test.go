@@ -157,7 +157,7 @@ func TestBounces(t *testing.T) {
 		t.Fatalf("bounce %s", el)
 	}
 	send(t, h, `<message to='#room@localhost' type='groupchat' id='u2'><body>x</body></message>`)
-	if el := tr.wait(t, "room bounce", contains(`id="u2"`)); errCond(el) != "service-unavailable" {
+	if el := tr.wait(t, "room bounce", contains(`id="u2"`)); errCond(el) != "not-acceptable" {
 		t.Fatalf("bounce %s", el)
 	}
 	e.be.set(func(f *fakeBackends) { f.sendErr = errors.New("backend gone") })

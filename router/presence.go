@@ -75,10 +75,12 @@ func (u *user) presenceFromClient(rs *resource, p *xmpp.Element) {
 	switch t.kind {
 	case targetNone, targetServer, targetSelf:
 		u.ownPresence(rs, p, t)
-	case targetBuddy:
+	case targetBuddy, targetRoom:
+		if isJoinPresence(p, t) {
+			u.roomPresence(rs, p, t) // spec 3.12
+			return
+		}
 		u.presenceToBuddy(rs, p, t)
-	case targetRoom:
-		u.send(rs, xmpp.ErrorReply(p, xmpp.ErrTypeCancel, xmpp.StanzaServiceUnavailable, "group chats are not available"))
 	default:
 		u.send(rs, xmpp.ErrorReply(p, xmpp.ErrTypeCancel, "remote-server-not-found", ""))
 	}
@@ -104,6 +106,7 @@ func (u *user) ownPresence(rs *resource, p *xmpp.Element, t target) {
 		u.serverPresence(rs, p)
 	}
 	if !rs.available {
+		u.mucResourceGone(rs) // XEP-0045 7.14: unavailable leaves every room
 		if len(u.availableResources()) == 0 {
 			// spec 3.5: the last available presence gone ends the legacy session.
 			u.endSession()

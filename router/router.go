@@ -38,6 +38,8 @@ type Config struct {
 	// VCardTimeout is how long a vCard request waits for the backend; 0 = DefaultVCardTimeout.
 	VCardTimeout time.Duration
 	Log          zerolog.Logger
+	// Ops configures administrators and counting (admin.go); the zero value is neither.
+	Ops OpsConfig
 }
 
 // Backends is what the router needs from pluginserver (docs/architecture.md).
@@ -81,6 +83,7 @@ type Router struct {
 	vcardID atomic.Int32
 	stanzaN atomic.Uint64 // ids of stanzas we originate
 	raw     rawAssembler
+	roomDir roomDirectory // global ROOM_LIST (muc_disco.go)
 }
 
 // New returns a Router. SetBackends must be called before it is used.
@@ -189,7 +192,10 @@ func (r *Router) forget(u *user) {
 // user's queue.
 func (r *Router) HandleBackendMessage(user string, t pbnetwork.WrapperMessage_Type, m proto.Message) {
 	if user == "" {
-		// Global ROOM_LIST: MUC support keeps it (spec 3.13); nothing to do yet.
+		if l, ok := m.(*pbnetwork.RoomList); ok {
+			r.globalRoomList(l) // spec 3.13: the global room list
+			return
+		}
 		r.log.Debug().Stringer("type", t).Msg("frame without user ignored")
 		return
 	}

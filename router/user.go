@@ -52,7 +52,9 @@ type user struct {
 	vcards    map[int32]*vcardRequest
 	ownVCard  map[string]string // id of our vCard get to the client -> full JID asked
 	photoHash string
-	rawIQ     map[string]string // id of a raw-mode IQ get -> full JID that sent it
+	rawIQ     map[string]string   // id of a raw-mode IQ get -> full JID that sent it
+	rooms     map[string]*mucRoom // legacyKey(room) -> room joined or being joined (muc.go)
+	roomList  []roomEntry         // the user's ROOM_LIST (spec 3.13)
 }
 
 // resource is one bound resource of a user.
@@ -82,6 +84,7 @@ func newUser(r *Router, bare jid.JID) *user {
 		vcards:    make(map[int32]*vcardRequest),
 		ownVCard:  make(map[string]string),
 		rawIQ:     make(map[string]string),
+		rooms:     make(map[string]*mucRoom),
 	}
 	u.mb.wg = r.actors
 	u.log = r.log.With().Str("jid", u.key).Logger()
@@ -95,7 +98,9 @@ func (u *user) post(f func()) { u.mb.post(f) }
 // send queues el for one resource; a closed session is not an error worth more than a
 // debug line (its Closed call is on its way).
 func (u *user) send(rs *resource, el *xmpp.Element) {
-	if err := rs.res.Send(el); err != nil {
+	err := rs.res.Send(el)
+	u.r.observeSend(el, err)
+	if err != nil {
 		u.log.Debug().Err(err).Str("to", rs.key).Msg("send to closed session")
 	}
 }

@@ -245,8 +245,37 @@ func (s *Server) MustDial(user, password, resource string) *xmpp.Client {
 	if err != nil {
 		s.t.Fatalf("login as %s: %v", user, err)
 	}
-	s.t.Cleanup(func() { c.Close() })
+	s.t.Cleanup(func() { CloseClient(s.t, c) })
 	return c
+}
+
+// listeners maps a client to its Stanzas, so that CloseClient can let the reader finish
+// before go-xmpp's Close reads the stream itself (two readers would race).
+var listeners sync.Map // *xmpp.Client -> *Stanzas
+
+// CloseClient ends c's stream and closes it. If Listen is reading c, it sends
+// </stream:stream> and waits for the server's end of the stream first.
+func CloseClient(t testing.TB, c *xmpp.Client) {
+	v, ok := listeners.LoadAndDelete(c)
+	if !ok {
+		_ = c.Close()
+		return
+	}
+	in := v.(*Stanzas)
+	_, _ = c.SendOrg("</stream:stream>")
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case _, open := <-in.ch:
+			if !open {
+				_ = c.Close()
+				return
+			}
+		case <-deadline:
+			t.Errorf("the server did not end the stream within 30 s")
+			return
+		}
+	}
 }
 
 // Stanzas reads from c in the background; Wait takes what a test waits for. Stanzas that
@@ -259,6 +288,7 @@ type Stanzas struct {
 // Listen starts reading c until it fails.
 func Listen(c *xmpp.Client) *Stanzas {
 	s := &Stanzas{ch: make(chan any, 10000)}
+	listeners.Store(c, s)
 	go func() {
 		defer close(s.ch)
 		for {

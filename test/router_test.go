@@ -186,7 +186,7 @@ func TestTwoResources(t *testing.T) {
 		return ok && hasElem(m, "sent")
 	})
 	ina.Wait(t, "echo on a", 30*time.Second, fromEcho("carbon copy"))
-	b.Close()
+	CloseClient(t, b)
 	time.Sleep(time.Second)
 	if _, err := a.Send(xmpp.Chat{Remote: echoJID, Type: "chat", Text: "still here"}); err != nil {
 		t.Fatal(err)

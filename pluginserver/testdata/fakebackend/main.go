@@ -7,6 +7,8 @@
 //	ignoreexit    like normal, but EXIT is ignored
 //	nostats       never sends STATS (so it is never identified)
 //	slowstart     like normal, but connects only after 500ms
+//	stall         like normal, but a CONV_MESSAGE with the text "stall" makes it stop
+//	              reading and writing for good (a backend stuck in a legacy call)
 //
 // It prints "got TYPE user" on stderr for every LOGIN and LOGOUT, for the tests to read
 // from the daemon's log.
@@ -86,6 +88,9 @@ func handle(mode string, w *protocol.Writer, f protocol.Frame) error {
 	case pb.WrapperMessage_TYPE_LOGOUT:
 		fmt.Fprintln(os.Stderr, "got LOGOUT", m.(*pb.Logout).GetUser())
 	case pb.WrapperMessage_TYPE_CONV_MESSAGE:
+		if mode == "stall" && m.(*pb.ConversationMessage).GetMessage() == "stall" {
+			time.Sleep(time.Hour) // killed long before
+		}
 		return w.WriteFrame(protocol.MustEncode(pb.WrapperMessage_TYPE_CONV_MESSAGE, m))
 	case pb.WrapperMessage_TYPE_RAW_XML:
 		// Echoed in two frames: the daemon must pass the pieces on in order (spec 3.21).

@@ -1,0 +1,225 @@
+package router
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gospectrum/spectrum2/pluginserver"
+)
+
+// Error texts of the admin interface (spec 3.20, AdminInterfaceCommand.cpp:58-116).
+const (
+	adminUnknown     = "Error: Unknown variable or command"
+	adminMissingArg  = "Error: Argument is missing."
+	adminTooManyArgs = "Error: Too many arguments."
+	adminCannotSet   = "Error: This variable cannot be set."
+)
+
+// adminCommand is one command of the admin interface.
+type adminCommand struct {
+	name, desc string
+	args       []string // names of the required arguments
+	run        func(a *adminEnv, args []string) string
+}
+
+// adminEnv is what commands read: a snapshot taken when the command runs.
+type adminEnv struct {
+	r     *Router
+	ops   Ops
+	stats pluginserver.Stats
+}
+
+// adminCommands is the command table (spec 3.20, AdminInterface.cpp:1095-1125), in the
+// order help lists them. register/unregister need a storage backend, which spectrum2 does
+// not have, so they are unknown here as in Spectrum 2 without one.
+func adminCommands() []adminCommand {
+	return []adminCommand{
+		{"status", "Shows instance status", nil, (*adminEnv).status},
+		{"uptime", "Returns uptime in seconds", nil, func(a *adminEnv, _ []string) string {
+			return strconv.FormatInt(int64(a.ops.Uptime()/time.Second), 10)
+		}},
+		{"online_users", "Returns list of all online users", nil, func(a *adminEnv, _ []string) string {
+			// Quirk 19 fixed: the online users, one bare JID per line; none is empty.
+			return strings.Join(a.r.OnlineUsers(), "\n")
+		}},
+		{"online_users_count", "Number of online users", nil, func(a *adminEnv, _ []string) string {
+			return strconv.Itoa(len(a.r.OnlineUsers()))
+		}},
+		{"has_online_user", "Returns 1 if user is online", []string{"jid"}, (*adminEnv).hasOnlineUser},
+		{"reload", "Reloads config file", nil, (*adminEnv).reload},
+		{"backends_count", "Number of active backends", nil, func(a *adminEnv, _ []string) string {
+			return strconv.Itoa(len(a.stats.Backends))
+		}},
+		{"res_memory", "Total RESident memory spectrum2 and its backends use in KB", nil, func(a *adminEnv, _ []string) string {
+			return kb(a.memory(func(b pluginserver.BackendStats) int32 { return b.RSS }, true))
+		}},
+		{"shr_memory", "Total SHaRed memory spectrum2 backends share together in KB", nil, func(a *adminEnv, _ []string) string {
+			return kb(a.memory(func(b pluginserver.BackendStats) int32 { return b.Shared }, false))
+		}},
+		{"used_memory", "Total memory spectrum2 and its backends use in KB", nil, (*adminEnv).usedMemory},
+		{"average_memory_per_user", "Average memory per user in KB", nil, (*adminEnv).averageMemory},
+		{"crashed_backends_count", "Returns number of crashed backends", nil, func(a *adminEnv, _ []string) string {
+			return strconv.Itoa(a.stats.Crashes)
+		}},
+		{"crashed_backends", "Returns IDs of crashed backends", nil, (*adminEnv).crashedBackends},
+		{"messages_from_xmpp", "Number of messages received from XMPP users", nil, func(a *adminEnv, _ []string) string {
+			return strconv.FormatUint(a.ops.MessagesFromXMPP(), 10)
+		}},
+		{"messages_to_xmpp", "Number of messages sent to XMPP users", nil, func(a *adminEnv, _ []string) string {
+			return strconv.FormatUint(a.ops.MessagesToXMPP(), 10)
+		}},
+		{"help", "Shows help message", nil, func(*adminEnv, []string) string { return adminHelp() }},
+		{"commands", "Lists all commands", nil, func(*adminEnv, []string) string { return adminNames() }},
+		{"variables", "Lists all variables", nil, func(*adminEnv, []string) string { return adminNames() }},
+		{"args", "Shows the arguments of a command", []string{"command"}, func(_ *adminEnv, args []string) string {
+			return adminArgs(args[0])
+		}},
+	}
+}
+
+// lookupAdmin finds the command called name.
+func lookupAdmin(name string) (adminCommand, bool) {
+	cmds := adminCommands()
+	i := slices.IndexFunc(cmds, func(c adminCommand) bool { return c.name == name })
+	if i < 0 {
+		return adminCommand{}, false
+	}
+	return cmds[i], true
+}
+
+// AdminCommand runs one admin command line (spec 3.20, AdminInterface::handleQuery):
+// the line is split on single spaces, an optional "get" or "set" comes first, then the
+// command and its arguments. It is what the XMPP admin channel, the ad-hoc commands and
+// the backend-port QUERY channel (spec 1.8) answer.
+func (r *Router) AdminCommand(line string) string {
+	words := strings.Split(strings.TrimSpace(line), " ")
+	set := false
+	if len(words) > 1 && (words[0] == "get" || words[0] == "set") {
+		set = words[0] == "set"
+		words = words[1:]
+	}
+	c, ok := lookupAdmin(words[0])
+	if !ok {
+		return adminUnknown
+	}
+	if set {
+		return adminCannotSet // no command of ours is a settable variable
+	}
+	return r.runAdmin(c, words[1:])
+}
+
+// runAdmin checks the argument count and runs c.
+func (r *Router) runAdmin(c adminCommand, args []string) string {
+	switch {
+	case len(args) < len(c.args):
+		return adminMissingArg
+	case len(args) > len(c.args):
+		return adminTooManyArgs
+	}
+	a := &adminEnv{r: r, ops: r.ops()}
+	if sp, ok := r.backends.(interface{ Stats() pluginserver.Stats }); ok {
+		a.stats = sp.Stats()
+	}
+	return c.run(a, args)
+}
+
+func (a *adminEnv) status(_ []string) string {
+	return "Running (" + strconv.Itoa(len(a.r.OnlineUsers())) + " users connected using " +
+		strconv.Itoa(len(a.stats.Backends)) + " backends)"
+}
+
+func (a *adminEnv) hasOnlineUser(args []string) string {
+	if slices.Contains(a.r.OnlineUsers(), strings.ToLower(args[0])) {
+		return "1"
+	}
+	return "0"
+}
+
+func (a *adminEnv) reload(_ []string) string {
+	if a.r.cfg.Ops.Reload == nil {
+		return "Error: reload is not available"
+	}
+	if err := a.r.cfg.Ops.Reload(); err != nil {
+		return "Error: " + err.Error()
+	}
+	return "Config reloaded"
+}
+
+// memory sums a per-backend value, plus the daemon's own resident or shared memory.
+func (a *adminEnv) memory(of func(pluginserver.BackendStats) int32, resident bool) int64 {
+	res, shr := a.ops.Memory()
+	total := shr
+	if resident {
+		total = res
+	}
+	for _, b := range a.stats.Backends {
+		total += int64(of(b))
+	}
+	return total
+}
+
+func (a *adminEnv) usedMemory(_ []string) string {
+	res, shr := a.ops.Memory()
+	total := res - shr
+	for _, b := range a.stats.Backends {
+		total += int64(b.RSS - b.Shared)
+	}
+	return kb(total)
+}
+
+// averageMemory is the backends' growth since start divided by the users (spec 3.20).
+func (a *adminEnv) averageMemory(_ []string) string {
+	users := len(a.r.OnlineUsers())
+	if users == 0 {
+		return "0"
+	}
+	var grown int64
+	for _, b := range a.stats.Backends {
+		grown += int64(b.RSS - b.InitRSS)
+	}
+	return kb(grown / int64(users))
+}
+
+func (a *adminEnv) crashedBackends(_ []string) string {
+	if cp, ok := a.r.backends.(interface{ CrashedPIDs() []int }); ok {
+		var lines []string
+		for _, pid := range cp.CrashedPIDs() {
+			lines = append(lines, strconv.Itoa(pid))
+		}
+		return strings.Join(lines, "\n")
+	}
+	return ""
+}
+
+func kb(n int64) string { return strconv.FormatInt(n, 10) }
+
+func adminHelp() string {
+	var b strings.Builder
+	b.WriteString("Available commands:\n")
+	for _, c := range adminCommands() {
+		b.WriteString("    " + c.name)
+		for _, a := range c.args {
+			b.WriteString(" <" + a + ">")
+		}
+		b.WriteString(" - " + c.desc + "\n")
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+func adminNames() string {
+	var names []string
+	for _, c := range adminCommands() {
+		names = append(names, c.name)
+	}
+	return strings.Join(names, "\n")
+}
+
+func adminArgs(name string) string {
+	c, ok := lookupAdmin(name)
+	if !ok {
+		return adminUnknown
+	}
+	return strings.Join(c.args, "\n")
+}

@@ -1,0 +1,270 @@
+package router
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/gospectrum/spectrum2/internal/xmpp"
+	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
+)
+
+// XEP-0045 status codes the router sends.
+const (
+	statusSelf       = "110"
+	statusBanned     = "301"
+	statusRenamed    = "303"
+	statusKicked     = "307"
+	statusNickForced = "210"
+	statusShutdown   = "332"
+)
+
+// Participant flags (pbnetwork.ParticipantFlag) as bits.
+const (
+	flagModerator    = int32(pb.ParticipantFlag_PARTICIPANT_FLAG_MODERATOR)
+	flagConflict     = int32(pb.ParticipantFlag_PARTICIPANT_FLAG_CONFLICT)
+	flagBanned       = int32(pb.ParticipantFlag_PARTICIPANT_FLAG_BANNED)
+	flagNotAuth      = int32(pb.ParticipantFlag_PARTICIPANT_FLAG_NOT_AUTHORIZED)
+	flagMe           = int32(pb.ParticipantFlag_PARTICIPANT_FLAG_ME)
+	flagKicked       = int32(pb.ParticipantFlag_PARTICIPANT_FLAG_KICKED)
+	flagRoomNotFound = int32(pb.ParticipantFlag_PARTICIPANT_FLAG_ROOM_NOT_FOUND)
+)
+
+// mucUserX builds <x xmlns='muc#user'/> from status codes (strings) and child elements.
+func mucUserX(parts ...any) *xmpp.Element {
+	x := xmpp.New(xmpp.NSMUCUser, "x")
+	var codes []*xmpp.Element
+	for _, p := range parts {
+		switch v := p.(type) {
+		case string:
+			codes = append(codes, xmpp.New(xmpp.NSMUCUser, "status", "code", v))
+		case *xmpp.Element:
+			x.Append(v)
+		}
+	}
+	return x.Append(codes...)
+}
+
+// mucItem is <item affiliation role/>.
+func mucItem(affiliation, role string) *xmpp.Element {
+	return xmpp.New(xmpp.NSMUCUser, "item", "affiliation", affiliation, "role", role)
+}
+
+// itemFor maps participant flags to affiliation and role (spec 3.12: moderators are
+// admin/moderator, everybody else member/participant); unavailable occupants have role none.
+func itemFor(flags int32, available bool) *xmpp.Element {
+	aff, role := "member", "participant"
+	if flags&flagModerator != 0 {
+		aff, role = "admin", "moderator"
+	}
+	if !available {
+		role = "none"
+	}
+	return mucItem(aff, role)
+}
+
+// participantChanged handles PARTICIPANT_CHANGED (spec 3.12). Frames for rooms the user
+// is not in are ignored, as in Spectrum 2.
+func (u *user) participantChanged(p *pb.Participant) {
+	rm := u.room(p.GetRoom())
+	if rm == nil {
+		u.log.Debug().Str("room", p.GetRoom()).Msg("participant of an unknown room ignored")
+		return
+	}
+	nick, flags := p.GetNickname(), p.GetFlag()
+	self := strings.EqualFold(nick, rm.nick) || flags&flagMe != 0
+	if !self {
+		u.otherParticipant(rm, p)
+		return
+	}
+	if nick != rm.nick {
+		// Quirk 16 fixed: the ME flag names our own participant even under a nick the
+		// network chose; it counts as a forced nick change (code 210).
+		rm.nick, rm.renamed = nick, true
+	}
+	if u.selfError(rm, p) {
+		return
+	}
+	u.selfParticipant(rm, p)
+}
+
+// selfError turns the error flags of our own participant into an error presence for the
+// joining resources and leaves the room (spec 3.12).
+func (u *user) selfError(rm *mucRoom, p *pb.Participant) bool {
+	flags := p.GetFlag()
+	var typ, cond string
+	switch {
+	case flags&flagConflict != 0:
+		typ, cond = xmpp.ErrTypeCancel, xmpp.StanzaConflict
+	case flags&flagNotAuth != 0:
+		typ, cond = xmpp.ErrTypeAuth, xmpp.StanzaNotAuthorized
+	case flags&flagRoomNotFound != 0:
+		typ, cond = xmpp.ErrTypeCancel, xmpp.StanzaItemNotFound
+	default:
+		return false
+	}
+	for _, occ := range rm.occupants {
+		pres := xmpp.New(xmpp.NSClient, "presence", "type", "error",
+			"from", u.occupantJID(rm, occ.nick), "to", occ.rs.key)
+		pres.Append(xmpp.New(xmpp.NSMUC, "x"), xmpp.StanzaError(typ, cond, p.GetStatusMessage()))
+		u.send(occ.rs, pres)
+	}
+	u.dropRoom(rm, true)
+	return true
+}
+
+// selfParticipant handles our own participant: kicked, banned, gone, renamed, or the
+// self-presence with 110 that completes a join.
+func (u *user) selfParticipant(rm *mucRoom, p *pb.Participant) {
+	flags := p.GetFlag()
+	if flags&(flagKicked|flagBanned) != 0 || p.GetStatus() == pb.StatusType_STATUS_NONE {
+		// Quirk 16 fixed: KICKED and BANNED become 307 and 301 (XEP-0045 9.1, 9.2).
+		codes := []any{statusSelf}
+		if flags&flagBanned != 0 {
+			codes = append(codes, statusBanned)
+		} else if flags&flagKicked != 0 {
+			codes = append(codes, statusKicked)
+		}
+		item := mucItem("none", "none")
+		if flags&flagBanned != 0 {
+			item = mucItem("outcast", "none")
+		}
+		if msg := p.GetStatusMessage(); msg != "" {
+			item.Append(xmpp.New(xmpp.NSMUCUser, "reason").AppendText(msg))
+		}
+		pres := xmpp.New(xmpp.NSClient, "presence", "type", "unavailable")
+		u.toOccupants(rm, rm.nick, pres.Append(mucUserX(append(codes, item)...)))
+		u.dropRoom(rm, true)
+		return
+	}
+	if nn := p.GetNewname(); nn != "" && nn != rm.nick {
+		u.renamePresence(rm, rm.nick, nn, flags, true)
+		rm.nick, rm.renamed = nn, true
+	}
+	u.sendSelfPresence(rm, p)
+}
+
+// sendSelfPresence sends the self-presence (110, and 210 after a forced nick change) to
+// every occupant, then, to those that had not joined yet, the history and the subject held
+// back until now (spec 3.12).
+func (u *user) sendSelfPresence(rm *mucRoom, p *pb.Participant) {
+	rm.self = participant{nick: rm.nick, flags: p.GetFlag(), status: p.GetStatus(),
+		message: p.GetStatusMessage(), iconHash: p.GetIconHash()}
+	for _, occ := range sortedOccupants(rm) {
+		codes := []any{statusSelf}
+		if rm.renamed || !occ.joined && occ.nick != rm.nick {
+			codes = append(codes, statusNickForced) // not the nick this resource asked for
+		}
+		out := u.participantPresence(rm, &rm.self, codes...)
+		out.SetAttr("to", occ.rs.key)
+		u.send(occ.rs, out)
+		if !occ.joined {
+			occ.joined = true
+			u.sendRoomBacklog(rm, occ)
+		}
+	}
+	rm.selfSent, rm.renamed = true, false
+}
+
+// otherParticipant updates another member and tells every occupant (spec 3.12).
+func (u *user) otherParticipant(rm *mucRoom, p *pb.Participant) {
+	key := legacyKey(p.GetNickname())
+	pt := &participant{nick: p.GetNickname(), alias: p.GetAlias(), flags: p.GetFlag(),
+		status: p.GetStatus(), message: p.GetStatusMessage(), iconHash: p.GetIconHash()}
+	if nn := p.GetNewname(); nn != "" && nn != pt.nick {
+		u.renamePresence(rm, pt.display(), nn, pt.flags, false)
+		u.removePart(rm, key)
+		pt.nick, pt.alias, key = nn, "", legacyKey(nn)
+	}
+	var codes []any
+	if !online(pt.status) || pt.flags&(flagKicked|flagBanned) != 0 {
+		u.removePart(rm, key)
+		pt.status = pb.StatusType_STATUS_NONE
+		if pt.flags&flagBanned != 0 {
+			codes = append(codes, statusBanned)
+		} else if pt.flags&flagKicked != 0 {
+			codes = append(codes, statusKicked)
+		}
+	} else {
+		if rm.parts[key] == nil {
+			rm.order = append(rm.order, key)
+		}
+		rm.parts[key] = pt
+	}
+	u.toOccupants(rm, pt.display(), u.participantPresence(rm, pt, codes...))
+}
+
+func (u *user) removePart(rm *mucRoom, key string) {
+	if rm.parts[key] == nil {
+		return
+	}
+	delete(rm.parts, key)
+	for i, k := range rm.order {
+		if k == key {
+			rm.order = append(rm.order[:i], rm.order[i+1:]...)
+			break
+		}
+	}
+}
+
+// renamePresence sends the 303 unavailable presence of a nick change (spec 3.12).
+func (u *user) renamePresence(rm *mucRoom, old, nn string, flags int32, self bool) {
+	item := itemFor(flags, true)
+	item.SetAttr("nick", nn)
+	codes := []any{statusRenamed, item}
+	if self {
+		codes = append([]any{statusSelf}, codes...)
+	}
+	pres := xmpp.New(xmpp.NSClient, "presence", "type", "unavailable")
+	u.toOccupants(rm, old, pres.Append(mucUserX(codes...)))
+}
+
+// participantPresence is the occupant presence of pt (spec 3.12; show and status as 3.8),
+// without from's resource and to, which the callers set.
+func (u *user) participantPresence(rm *mucRoom, pt *participant, codes ...any) *xmpp.Element {
+	available := online(pt.status)
+	p := xmpp.New(xmpp.NSClient, "presence", "from", u.occupantJID(rm, pt.display()))
+	if !available {
+		p.SetAttr("type", "unavailable")
+	} else if show := showOf[pt.status]; show != "" {
+		p.Append(xmpp.New(xmpp.NSClient, "show").AppendText(show))
+	}
+	if pt.message != "" {
+		p.Append(xmpp.New(xmpp.NSClient, "status").AppendText(pt.message))
+	}
+	p.Append(mucUserX(append([]any{itemFor(pt.flags, available)}, codes...)...))
+	if available && pt.iconHash != "" {
+		p.Append(xmpp.New(xmpp.NSVCardUpd, "x").Append(xmpp.New(xmpp.NSVCardUpd, "photo").AppendText(pt.iconHash)))
+	}
+	return p
+}
+
+// toOccupants sends el from room/nick to every occupant of the room.
+func (u *user) toOccupants(rm *mucRoom, nick string, el *xmpp.Element) {
+	el.SetAttr("from", u.occupantJID(rm, nick))
+	for i, occ := range sortedOccupants(rm) {
+		out := copyFor(i, el)
+		out.SetAttr("to", occ.rs.key)
+		u.send(occ.rs, out)
+	}
+}
+
+// sortedOccupants lists the occupants in the order their resources were bound, so that
+// what every resource sees does not depend on map order.
+func sortedOccupants(rm *mucRoom) []*occupant {
+	out := make([]*occupant, 0, len(rm.occupants))
+	for _, occ := range rm.occupants {
+		out = append(out, occ)
+	}
+	slices.SortFunc(out, func(a, b *occupant) int { return a.rs.seq - b.rs.seq })
+	return out
+}
+
+// roomNicknameChanged handles ROOM_NICKNAME_CHANGED: the network chose our nickname; the
+// next self-presence carries it with code 210 (spec 1.3, 3.12).
+func (u *user) roomNicknameChanged(m *pb.Room) {
+	rm := u.room(m.GetRoom())
+	if rm == nil || m.GetNickname() == "" || m.GetNickname() == rm.nick {
+		return
+	}
+	rm.nick, rm.renamed = m.GetNickname(), true
+}

@@ -1,0 +1,115 @@
+package router
+
+import (
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gospectrum/spectrum2/internal/xmpp"
+	"github.com/gospectrum/spectrum2/pluginserver"
+	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
+)
+
+// undeliveredText is the text of the error that answers a message a dead backend never
+// read (spec 2.6 changed: Spectrum 2 loses such a message in silence).
+const undeliveredText = "The legacy network connection was lost before the message was delivered; please send it again."
+
+var _ pluginserver.UndeliveredHandler = (*Router)(nil)
+
+// HandleUndelivered implements pluginserver.UndeliveredHandler: a frame that a backend
+// never confirmed before it died comes back here, before the user's DISCONNECTED. Like
+// every frame it is only posted to the user's actor.
+func (r *Router) HandleUndelivered(user string, t pb.WrapperMessage_Type, m proto.Message) {
+	u := r.lookup(user)
+	if u == nil {
+		r.log.Info().Stringer("type", t).Str("user", user).Msg("undelivered frame for a user who is gone")
+		return
+	}
+	u.post(func() { u.undelivered(t, m) })
+}
+
+// undelivered answers a client stanza that never reached the legacy network: a message
+// (or attention) comes back to its sender as an error, so that nothing is lost silently.
+// The other kinds are answered elsewhere: a vCard request by its timeout, roster sets
+// were already acknowledged, rooms are joined again after the re-login.
+func (u *user) undelivered(t pb.WrapperMessage_Type, m proto.Message) {
+	if u.gone {
+		return
+	}
+	conv, ok := m.(*pb.ConversationMessage)
+	if !ok || (t != pb.WrapperMessage_TYPE_CONV_MESSAGE && t != pb.WrapperMessage_TYPE_ATTENTION) {
+		u.log.Info().Stringer("type", t).Msg("a request to the legacy network was lost with its backend")
+		return
+	}
+	orig := u.lostMessage(t, conv)
+	reply := xmpp.ErrorReply(orig, xmpp.ErrTypeWait, xmpp.StanzaRecipientUnavailable, undeliveredText)
+	u.log.Info().Str("id", conv.GetId()).Msg("message lost with its backend bounced")
+	if rm := u.room(roomPart(conv.GetBuddyName())); rm != nil {
+		u.bounceToRoomSenders(rm, conv.GetBuddyName(), reply)
+		return
+	}
+	u.deliverMessage(reply, legacyKey(conv.GetBuddyName()))
+}
+
+// lostMessage rebuilds, as far as the frame tells, the message the client sent: from the
+// user to the buddy's (or room's) bare JID, with its id, body and attention.
+func (u *user) lostMessage(t pb.WrapperMessage_Type, conv *pb.ConversationMessage) *xmpp.Element {
+	to, typ := u.lostTarget(conv.GetBuddyName())
+	m := xmpp.New(xmpp.NSClient, "message", "from", u.key, "to", to, "type", typ, "id", conv.GetId())
+	if body := conv.GetMessage(); body != "" {
+		m.Append(xmpp.New(xmpp.NSClient, "body").AppendText(body))
+	}
+	if t == pb.WrapperMessage_TYPE_ATTENTION {
+		m.Append(xmpp.New(xmpp.NSAttention, "attention"))
+	}
+	return m
+}
+
+// lostTarget is the JID and type of the lost message: a joined room ("#room") or a
+// private message in it ("#room/nick"), else a buddy's bare JID.
+func (u *user) lostTarget(buddy string) (to, typ string) {
+	if rm := u.room(roomPart(buddy)); rm != nil {
+		if _, nick, ok := strings.Cut(buddy, "/"); ok && !strings.EqualFold(rm.legacy, buddy) {
+			return u.occupantJID(rm, nick), "chat"
+		}
+		return u.roomBare(rm), "groupchat"
+	}
+	from := u.buddyFrom(buddy)
+	if i := strings.IndexByte(from, '/'); i >= 0 {
+		from = from[:i]
+	}
+	return from, "chat"
+}
+
+// roomPart is the room of a "room/nick" legacy name (the name itself otherwise).
+func roomPart(buddy string) string {
+	room, _, _ := strings.Cut(buddy, "/")
+	return room
+}
+
+// bounceToRoomSenders gives a lost room message back to the user's resources in the room:
+// for a private message the resource that last wrote to the nick, else every occupant.
+func (u *user) bounceToRoomSenders(rm *mucRoom, buddy string, reply *xmpp.Element) {
+	var dst []*resource
+	if _, nick, ok := strings.Cut(buddy, "/"); ok {
+		if rs := u.resources[rm.pmTo[legacyKey(nick)]]; rs != nil {
+			dst = append(dst, rs)
+		}
+	}
+	if len(dst) == 0 {
+		for key := range rm.occupants {
+			if rs := u.resources[key]; rs != nil {
+				dst = append(dst, rs)
+			}
+		}
+	}
+	if len(dst) == 0 {
+		u.deliverMessage(reply, "")
+		return
+	}
+	for i, rs := range dst {
+		el := copyFor(i, reply)
+		el.SetAttr("to", rs.key)
+		u.send(rs, el)
+	}
+}
