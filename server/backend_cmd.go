@@ -10,6 +10,8 @@ import (
 
 	"github.com/gospectrum/spectrum2/backend"
 	"github.com/gospectrum/spectrum2/backend/demo"
+	"github.com/gospectrum/spectrum2/backend/irc"
+	"github.com/gospectrum/spectrum2/backend/xmpp"
 	"github.com/gospectrum/spectrum2/internal/ini"
 	"github.com/gospectrum/spectrum2/internal/logging"
 )
@@ -19,6 +21,8 @@ import (
 func nativeBackends() map[string]func(*ini.File) backend.Plugin {
 	return map[string]func(*ini.File) backend.Plugin{
 		"demo": demo.New,
+		"irc":  irc.New,
+		"xmpp": xmpp.New,
 	}
 }
 

@@ -1,0 +1,17 @@
+// Package irc is the native IRC backend, `builtin:irc`: a Go replacement for Spectrum 2's
+// libcommuni backend (spec 4.3) built on github.com/lrstanley/girc.
+//
+// It runs in one of two modes, chosen like libcommuni's by service.irc_server:
+//
+//   - single network (irc_server set): LOGIN connects at once to the configured server with
+//     the legacy name as nickname and answers CONNECTED on RPL_WELCOME; rooms are "#chan",
+//     private contacts "nick".
+//   - per-room network (irc_server unset): LOGIN is answered with CONNECTED at once and each
+//     JOIN_ROOM for "#chan@irc.example.net" connects to that network (once per network);
+//     private contacts are "nick@irc.example.net".
+//
+// Each IRC connection keeps its own view of its channels (participants with op/voice, away
+// flags polled with WHO every irc_away_timeout seconds) and reports changes as
+// PARTICIPANT_CHANGED. Everything written to IRC goes through one queue per connection, so
+// girc's flood protection never blocks the daemon's reader goroutine.
+package irc

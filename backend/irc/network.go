@@ -1,0 +1,211 @@
+package irc
+
+import (
+	"context"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lrstanley/girc"
+
+	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
+)
+
+// outQueue bounds what one connection may have waiting for girc's flood protection.
+const outQueue = 1024
+
+// network is one IRC connection of a session.
+type network struct {
+	s      *session
+	addr   serverAddr
+	suffix string // "" in single-network mode, "@host" in per-room mode
+	ctx    context.Context
+	cancel context.CancelFunc
+	client *girc.Client
+	out    chan *girc.Event
+
+	mu       sync.Mutex
+	nick     string           // our current nickname
+	welcomed bool             // RPL_WELCOME seen
+	rooms    map[string]*room // by legacy room name
+	whois    map[string]*whoisReply
+	failure  *failure // why the network refused us, if it said so
+}
+
+// failure is a login refusal reported by the network (wrong password etc.).
+type failure struct {
+	code pb.ConnectionError
+	text string
+}
+
+func newNetwork(s *session, addr serverAddr, suffix, nick string) *network {
+	ctx, cancel := context.WithCancel(s.ctx)
+	n := &network{
+		s: s, addr: addr, suffix: suffix, ctx: ctx, cancel: cancel, nick: nick,
+		out:   make(chan *girc.Event, outQueue),
+		rooms: map[string]*room{}, whois: map[string]*whoisReply{},
+	}
+	n.client = girc.New(n.config(nick))
+	n.client.Handlers.Add(girc.ALL_EVENTS, n.handle)
+	n.client.Handlers.Add(girc.INITIALIZED, n.initialized)
+	return n
+}
+
+// config is girc's configuration: TLS with verification, SASL PLAIN (offered to servers
+// that announce it) or PASS as configured, flood protection on.
+func (n *network) config(nick string) girc.Config {
+	o := n.s.p.opts
+	c := girc.Config{
+		Server: n.addr.Host, Port: n.addr.Port, Nick: nick, User: ident(nick), Name: nick,
+		SSL: n.addr.TLS, DisableAutoWHOOnJoin: true, DisableAutoMODEOnJoin: true,
+		DisableSTS: true, Version: "Spectrum 2 IRC gateway",
+		HandleNickCollide: n.nickCollide,
+	}
+	if n.addr.TLS {
+		tc := o.tls.Clone()
+		tc.ServerName = n.addr.Host
+		c.TLSConfig = tc
+	}
+	if pw := n.s.password; pw != "" {
+		if o.sendPass {
+			c.ServerPass = pw
+		} else {
+			c.SASL = &girc.SASLPlain{User: n.s.legacy, Pass: pw}
+		}
+	}
+	return c
+}
+
+// ident is a valid IRC user name derived from the nickname.
+func ident(nick string) string {
+	var b strings.Builder
+	for _, r := range nick {
+		if r < 128 && (r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			b.WriteRune(r)
+		}
+	}
+	if b.Len() == 0 {
+		return "spectrum"
+	}
+	return b.String()
+}
+
+// nickCollide picks the alternative nick while registering (spec 4.3: nick + "_"); once
+// registered, a refused /nick simply keeps the old nick.
+func (n *network) nickCollide(old string) string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.welcomed {
+		return ""
+	}
+	n.nick = old + "_"
+	return n.nick
+}
+
+// dialer makes girc's dial end with the session.
+type dialer struct{ ctx context.Context }
+
+func (d dialer) Dial(network, address string) (net.Conn, error) {
+	nd := net.Dialer{Timeout: 20 * time.Second}
+	return nd.DialContext(d.ctx, network, address)
+}
+
+// run connects and serves the connection until it ends, then reports the end.
+func (n *network) run(context.Context) {
+	log := n.s.log.With().Str("irc", n.addr.String()).Logger()
+	log.Info().Msg("connecting")
+	err := n.client.DialerConnect(dialer{n.ctx})
+	n.cancel()
+	n.s.dropNetwork(n)
+	if n.s.ctx.Err() != nil {
+		log.Info().Msg("logged out")
+		return
+	}
+	reason := "Connection closed"
+	if err != nil {
+		reason = err.Error()
+	}
+	log.Info().Str("reason", reason).Msg("IRC connection lost")
+	n.reportLost(reason)
+}
+
+// initialized runs once the socket is up: from now on Close works, and the writer may
+// feed girc. Both end with the connection.
+func (n *network) initialized(c *girc.Client, _ girc.Event) {
+	done := make(chan struct{})
+	c.Handlers.AddBg(girc.DISCONNECTED, func(*girc.Client, girc.Event) { close(done) })
+	n.s.sink.Go(func(context.Context) {
+		select {
+		case <-n.ctx.Done():
+			c.Close()
+		case <-done:
+		}
+	})
+	n.s.sink.Go(func(context.Context) { n.writer(c, done) })
+}
+
+// writer sends queued events through girc, whose flood protection may sleep; so it runs
+// here rather than on the daemon's reader goroutine.
+func (n *network) writer(c *girc.Client, done chan struct{}) {
+	for {
+		select {
+		case ev := <-n.out:
+			c.Send(ev)
+		case <-done:
+			return
+		case <-n.ctx.Done():
+			return
+		}
+	}
+}
+
+// send queues an IRC command; a full queue drops it (the network is not keeping up).
+func (n *network) send(cmd string, params ...string) {
+	select {
+	case n.out <- &girc.Event{Command: cmd, Params: params}:
+	default:
+		n.s.log.Warn().Str("command", cmd).Msg("IRC send queue full, dropping")
+	}
+}
+
+// reportLost tells the daemon the connection is gone (spec 4.3): DISCONNECTED in single-
+// network mode (code 0 so that the daemon logs the user in again, unless the network
+// refused the login), ROOM_NOT_FOUND for each channel in per-room mode.
+func (n *network) reportLost(reason string) {
+	n.mu.Lock()
+	f := n.failure
+	rooms := make([]*room, 0, len(n.rooms))
+	for _, r := range n.rooms {
+		rooms = append(rooms, r)
+	}
+	n.mu.Unlock()
+	if n.s.p.singleNetwork() {
+		n.s.p.lost(n.s)
+		n.s.cancel()
+		if f != nil {
+			n.s.sink.Disconnected(n.s.user, f.code, f.text)
+			return
+		}
+		n.s.sink.Disconnected(n.s.user, pb.ConnectionError_CONNECTION_ERROR_NETWORK_ERROR, reason)
+		return
+	}
+	flag, text := pb.ParticipantFlag_PARTICIPANT_FLAG_ROOM_NOT_FOUND, reason
+	if f != nil {
+		flag, text = pb.ParticipantFlag_PARTICIPANT_FLAG_NOT_AUTHORIZED, f.text
+	}
+	for _, r := range rooms {
+		n.selfError(r, flag, text)
+	}
+}
+
+// refuse records why the network refused the login and closes the connection.
+func (n *network) refuse(code pb.ConnectionError, text string) {
+	n.mu.Lock()
+	if n.failure == nil {
+		n.failure = &failure{code: code, text: text}
+	}
+	n.mu.Unlock()
+	n.s.log.Info().Str("reason", text).Msg("IRC network refused login")
+	n.cancel()
+}

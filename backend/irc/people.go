@@ -1,0 +1,213 @@
+package irc
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/lrstanley/girc"
+
+	"github.com/gospectrum/spectrum2/backend"
+	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
+)
+
+// onNick reports a nick change in every channel. Our own change sets the room nickname
+// first (ROOM_NICKNAME_CHANGED, then the rename: spec 4.3).
+func (n *network) onNick(e girc.Event) {
+	if e.Source == nil || len(e.Params) == 0 {
+		return
+	}
+	old, nick := e.Source.Name, e.Params[0]
+	oldKey := strings.ToLower(old)
+	me := n.isMe(old)
+	type renamed struct {
+		r *room
+		m member
+	}
+	var list []renamed
+	n.mu.Lock()
+	if me {
+		n.nick = nick
+	}
+	for _, r := range n.rooms {
+		m := r.members[oldKey]
+		if m == nil || !r.joined {
+			continue
+		}
+		list = append(list, renamed{r, *m})
+		delete(r.members, oldKey)
+		m.nick = nick
+		r.members[strings.ToLower(nick)] = m
+		if me {
+			r.nick = nick
+		}
+	}
+	n.mu.Unlock()
+	for _, x := range list {
+		if me {
+			n.s.sink.RoomNicknameChanged(n.s.user, x.r.name, nick)
+		}
+		n.participant(x.r, &x.m, x.m.status(), "", nick, 0)
+	}
+}
+
+// onMode follows op changes: "MODE <channel> <modes> <params...>". Op (and owner, admin,
+// halfop) makes a moderator (spec 3.12); voice and bans change no flag.
+func (n *network) onMode(e girc.Event) {
+	if len(e.Params) < 2 || !girc.IsValidChannel(e.Params[0]) {
+		return
+	}
+	args := e.Params[2:]
+	adding := true
+	var changed []*member
+	n.mu.Lock()
+	r := n.roomOf(e.Params[0])
+	for _, c := range e.Params[1] {
+		switch {
+		case c == '+' || c == '-':
+			adding = c == '+'
+		case strings.ContainsRune("qaohv", c) && len(args) > 0:
+			if m := n.modeMember(r, args[0]); m != nil && c != 'v' {
+				m.flags = flagIf(adding)
+				changed = append(changed, m)
+			}
+			args = args[1:]
+		case strings.ContainsRune("beIk", c) || c == 'l' && adding:
+			if len(args) > 0 {
+				args = args[1:]
+			}
+		}
+	}
+	n.mu.Unlock()
+	for _, m := range changed {
+		n.participant(r, m, m.status(), "", "", 0)
+	}
+}
+
+// modeMember finds nick in r; the caller holds n.mu.
+func (n *network) modeMember(r *room, nick string) *member {
+	if r == nil || !r.joined {
+		return nil
+	}
+	return r.members[strings.ToLower(nick)]
+}
+
+func flagIf(moderator bool) pb.ParticipantFlag {
+	if moderator {
+		return pb.ParticipantFlag_PARTICIPANT_FLAG_MODERATOR
+	}
+	return pb.ParticipantFlag_PARTICIPANT_FLAG_NONE
+}
+
+// onWho reads the away flag of RPL_WHOREPLY:
+// "<me> <channel> <user> <host> <server> <nick> <H|G>[*][@|+] :<hops> <realname>"
+// and reports changes (session.cpp:522-543).
+func (n *network) onWho(e girc.Event) {
+	if len(e.Params) < 7 || n.isMe(e.Params[5]) {
+		return
+	}
+	away := strings.HasPrefix(e.Params[6], "G")
+	n.mu.Lock()
+	r := n.roomOf(e.Params[1])
+	var m *member
+	if r != nil && r.joined {
+		m = r.members[strings.ToLower(e.Params[5])]
+	}
+	changed := m != nil && m.away != away
+	if changed {
+		m.away = away
+	}
+	var copyM member
+	if m != nil {
+		copyM = *m
+	}
+	n.mu.Unlock()
+	if changed {
+		n.participant(r, &copyM, copyM.status(), "", "", 0)
+	}
+}
+
+// pollAway sends WHO for every joined channel each irc_away_timeout, staggered by the
+// channel's index as libcommuni does (session.cpp:84, 522-543).
+func (n *network) pollAway(context.Context) {
+	t := time.NewTicker(n.s.p.opts.awayTimeout)
+	defer t.Stop()
+	for {
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-t.C:
+		}
+		for _, ch := range n.joinedChannels() {
+			n.send(girc.WHO, ch)
+		}
+	}
+}
+
+// joinedChannels lists the IRC names of the joined channels.
+func (n *network) joinedChannels() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var out []string
+	for _, r := range n.rooms {
+		if r.joined {
+			out = append(out, r.channel)
+		}
+	}
+	return out
+}
+
+// setAway sends AWAY with text, or AWAY without it to come back.
+func (n *network) setAway(text string) {
+	if text == "" {
+		n.send(girc.AWAY)
+		return
+	}
+	n.send(girc.AWAY, text)
+}
+
+// onTopicReply stores RPL_TOPIC ("<me> <channel> :topic"), sent while joining.
+func (n *network) onTopicReply(e girc.Event) {
+	if len(e.Params) < 2 {
+		return
+	}
+	topic := StripFormatting(e.Last())
+	n.mu.Lock()
+	r := n.roomOf(e.Params[1])
+	joined := r != nil && r.joined
+	if r != nil {
+		r.topic = topic
+	}
+	n.mu.Unlock()
+	if joined {
+		n.s.sink.RoomSubject(backend.Message{User: n.s.user, Buddy: r.name, Body: topic})
+	}
+}
+
+// onTopic reports a topic change: "TOPIC <channel> :topic".
+func (n *network) onTopic(e girc.Event) {
+	if e.Source == nil || len(e.Params) < 1 {
+		return
+	}
+	topic := StripFormatting(e.Last())
+	n.mu.Lock()
+	r := n.roomOf(e.Params[0])
+	if r != nil {
+		r.topic, r.setter = topic, e.Source.Name
+	}
+	joined := r != nil && r.joined
+	n.mu.Unlock()
+	if joined {
+		n.s.sink.RoomSubject(backend.Message{User: n.s.user, Buddy: r.name, Nickname: e.Source.Name, Body: topic})
+	}
+}
+
+// setTopic sets the topic of a joined room (spec 3.12, subject XMPP => backend).
+func (n *network) setTopic(name, topic string) {
+	n.mu.Lock()
+	r := n.rooms[name]
+	n.mu.Unlock()
+	if r != nil {
+		n.send(girc.TOPIC, r.channel, topic)
+	}
+}

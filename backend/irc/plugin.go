@@ -1,0 +1,146 @@
+package irc
+
+import (
+	"context"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/rs/zerolog"
+
+	"github.com/gospectrum/spectrum2/backend"
+	"github.com/gospectrum/spectrum2/internal/ini"
+	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
+)
+
+// Plugin is the IRC network. Create it with New or NewPlugin.
+type Plugin struct {
+	opts   options
+	optErr error
+	log    zerolog.Logger
+
+	mu    sync.Mutex
+	users map[string]*session // by user bare JID
+	next  int                 // round-robin index into opts.servers
+}
+
+// New builds the IRC backend from the service.irc_* keys of cfg, logging to stderr; it is
+// the constructor registered as `builtin:irc`. A bad option is reported to every LOGIN
+// as DISCONNECTED INVALID_SETTINGS.
+func New(cfg *ini.File) backend.Plugin {
+	log := zerolog.New(os.Stderr).Level(zerolog.InfoLevel).With().Timestamp().Str("component", "irc").Logger()
+	return NewPlugin(cfg, log)
+}
+
+// NewPlugin is New with an explicit logger.
+func NewPlugin(cfg *ini.File, log zerolog.Logger) *Plugin {
+	if cfg == nil {
+		cfg = &ini.File{}
+	}
+	opts, err := readOptions(cfg)
+	if err != nil {
+		log.Error().Err(err).Msg("bad IRC options")
+	}
+	return &Plugin{opts: opts, optErr: err, log: log, users: map[string]*session{}}
+}
+
+// Features announces what libcommuni announces (spec 4.3): a password may be given, rooms
+// exist, and JIDs are not escaped.
+func (p *Plugin) Features() backend.Features {
+	return backend.Features{NeedPassword: true, MUC: true, DisableJIDEscaping: true}
+}
+
+// singleNetwork tells the mode: irc_server configured (spec 4.3).
+func (p *Plugin) singleNetwork() bool { return len(p.opts.servers) > 0 }
+
+// Login starts a session. In single-network mode it connects now and CONNECTED follows
+// RPL_WELCOME; in per-room mode it answers CONNECTED at once (ircnetworkplugin.cpp:129-146).
+func (p *Plugin) Login(ctx context.Context, s *backend.Sink, l backend.Login) {
+	if p.optErr != nil {
+		s.Disconnected(l.User, pb.ConnectionError_CONNECTION_ERROR_INVALID_SETTINGS, p.optErr.Error())
+		return
+	}
+	p.mu.Lock()
+	if old := p.users[l.User]; old != nil {
+		old.close()
+	}
+	ses := newSession(ctx, p, s, l)
+	p.users[l.User] = ses
+	var addr serverAddr
+	if p.singleNetwork() {
+		addr = p.opts.servers[p.next%len(p.opts.servers)]
+	}
+	p.mu.Unlock()
+	if !p.singleNetwork() {
+		s.Connected(l.User)
+		return
+	}
+	ses.network(addr, "", l.LegacyName)
+}
+
+// Logout ends the user's IRC connections. Spectrum 2's libcommuni backend answered with
+// DISCONNECTED code 0 in single-network mode (golden libcommuni.jsonl); no answer is
+// expected for LOGOUT, and a code 0 could make the daemon log the user in again, so this
+// backend sends none.
+func (p *Plugin) Logout(_ context.Context, _ *backend.Sink, l backend.Logout) {
+	p.mu.Lock()
+	ses := p.users[l.User]
+	delete(p.users, l.User)
+	p.mu.Unlock()
+	if ses != nil {
+		ses.close()
+	}
+}
+
+// session returns the user's session, nil when the user is not logged in.
+func (p *Plugin) session(user string) *session {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.users[user]
+}
+
+// lost forgets ses after its single-network connection ended and moves on to the next
+// configured server, so that the daemon's re-login tries it (spec 4.3: round-robin).
+func (p *Plugin) lost(ses *session) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.users[ses.user] == ses {
+		delete(p.users, ses.user)
+	}
+	p.next++
+}
+
+// JoinRoom joins an IRC channel, connecting to its network first in per-room mode.
+func (p *Plugin) JoinRoom(_ context.Context, _ *backend.Sink, r backend.Room) {
+	if ses := p.session(r.User); ses != nil {
+		ses.joinRoom(r)
+	}
+}
+
+// LeaveRoom parts an IRC channel.
+func (p *Plugin) LeaveRoom(_ context.Context, _ *backend.Sink, r backend.Room) {
+	if ses := p.session(r.User); ses != nil {
+		ses.leaveRoom(r)
+	}
+}
+
+// Message sends the user's message to a channel or a nick, or runs a command.
+func (p *Plugin) Message(_ context.Context, _ *backend.Sink, m backend.Message) {
+	if ses := p.session(m.User); ses != nil {
+		ses.message(m)
+	}
+}
+
+// SetSubject sets a channel's topic.
+func (p *Plugin) SetSubject(_ context.Context, _ *backend.Sink, m backend.Message) {
+	if ses := p.session(m.User); ses != nil {
+		ses.setTopic(strings.ToLower(m.Buddy), m.Body)
+	}
+}
+
+// SetStatus maps the user's presence to IRC AWAY.
+func (p *Plugin) SetStatus(_ context.Context, _ *backend.Sink, st backend.Status) {
+	if ses := p.session(st.User); ses != nil {
+		ses.setStatus(st)
+	}
+}

@@ -1,0 +1,191 @@
+package irc
+
+import (
+	"strings"
+
+	"github.com/lrstanley/girc"
+
+	"github.com/gospectrum/spectrum2/backend"
+	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
+)
+
+// room is one channel the user joined (or is joining) on a network.
+type room struct {
+	name    string // legacy name, lowercased: "#chan" or "#chan@host"
+	channel string // IRC channel name
+	key     string
+	nick    string // the user's nickname as the daemon knows it
+	joined  bool   // RPL_ENDOFNAMES seen: participants were reported
+	members map[string]*member
+	names   map[string]*member // RPL_NAMREPLY being collected
+	topic   string
+	setter  string
+}
+
+// member is a participant of a channel.
+type member struct {
+	nick  string
+	flags pb.ParticipantFlag
+	away  bool
+}
+
+func (m *member) status() pb.StatusType {
+	if m.away {
+		return pb.StatusType_STATUS_AWAY
+	}
+	return pb.StatusType_STATUS_ONLINE
+}
+
+// join registers r and sends JOIN once the connection is registered.
+func (n *network) join(r *room) {
+	n.mu.Lock()
+	if old := n.rooms[r.name]; old != nil && old.joined {
+		n.mu.Unlock()
+		return
+	}
+	n.rooms[r.name] = r
+	welcomed := n.welcomed
+	n.mu.Unlock()
+	if welcomed {
+		n.sendJoin(r)
+	}
+}
+
+func (n *network) sendJoin(r *room) {
+	if r.key != "" {
+		n.send(girc.JOIN, r.channel, r.key)
+		return
+	}
+	n.send(girc.JOIN, r.channel)
+}
+
+// part leaves a channel; in per-room mode the connection ends with its last channel.
+func (n *network) part(name string) {
+	n.mu.Lock()
+	r := n.rooms[name]
+	delete(n.rooms, name)
+	empty := len(n.rooms) == 0
+	n.mu.Unlock()
+	if r == nil {
+		return
+	}
+	n.send(girc.PART, r.channel)
+	if empty && !n.s.p.singleNetwork() {
+		// A later JOIN_ROOM for this network starts a new connection instead of
+		// landing on this closing one.
+		n.s.dropNetwork(n)
+		n.send(girc.QUIT, "Leaving")
+	}
+}
+
+// roomOf returns the room of an IRC channel; the caller holds n.mu.
+func (n *network) roomOf(channel string) *room {
+	return n.rooms[strings.ToLower(channel)+n.suffix]
+}
+
+// participant reports m in r.
+func (n *network) participant(r *room, m *member, st pb.StatusType, text, newName string, extra pb.ParticipantFlag) {
+	n.s.sink.Participant(backend.Participant{
+		User: n.s.user, Room: r.name, Nickname: m.nick, Flags: m.flags | extra,
+		Status: st, StatusMessage: text, NewName: newName,
+	})
+}
+
+// selfError reports a failed or ended join of the user's own nickname.
+func (n *network) selfError(r *room, flag pb.ParticipantFlag, text string) {
+	n.s.sink.Participant(backend.Participant{
+		User: n.s.user, Room: r.name, Nickname: r.nick, Flags: flag,
+		Status: pb.StatusType_STATUS_NONE, StatusMessage: text,
+	})
+}
+
+// prefixFlags maps the NAMES/WHO prefix characters to participant flags: op and above
+// make a moderator (spec 3.12); voice has no flag of its own.
+func prefixFlags(prefix string) pb.ParticipantFlag {
+	if strings.ContainsAny(prefix, "~&@%") {
+		return pb.ParticipantFlag_PARTICIPANT_FLAG_MODERATOR
+	}
+	return pb.ParticipantFlag_PARTICIPANT_FLAG_NONE
+}
+
+// splitPrefix cuts NAMES prefixes ("@+nick") off a nickname.
+func splitPrefix(s string) (prefix, nick string) {
+	i := strings.IndexFunc(s, func(r rune) bool { return !strings.ContainsRune("~&@%+", r) })
+	if i < 0 {
+		return s, ""
+	}
+	nick = s[i:]
+	if j := strings.IndexByte(nick, '!'); j >= 0 { // userhost-in-names
+		nick = nick[:j]
+	}
+	return s[:i], nick
+}
+
+// onNames collects RPL_NAMREPLY: "<me> <type> <channel> :<names>".
+func (n *network) onNames(e girc.Event) {
+	if len(e.Params) < 3 {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	r := n.roomOf(e.Params[2])
+	if r == nil {
+		return
+	}
+	if r.names == nil {
+		r.names = map[string]*member{}
+	}
+	for _, word := range strings.Fields(e.Last()) {
+		prefix, nick := splitPrefix(word)
+		if nick != "" {
+			r.names[strings.ToLower(nick)] = &member{nick: nick, flags: prefixFlags(prefix)}
+		}
+	}
+}
+
+// onEndOfNames completes a join: the participants, the user's own one last with ME
+// (spec 3.12), after ROOM_NICKNAME_CHANGED if the network gave us another nick
+// (spec 4.3, muc_join_nickname_used); then the topic, and a WHO for away flags.
+func (n *network) onEndOfNames(e girc.Event) {
+	if len(e.Params) < 2 {
+		return
+	}
+	n.mu.Lock()
+	r := n.roomOf(e.Params[1])
+	if r == nil || r.joined {
+		n.mu.Unlock()
+		return
+	}
+	r.joined, r.members, r.names = true, r.names, nil
+	if r.members == nil {
+		r.members = map[string]*member{}
+	}
+	own := n.nick
+	renamed := !strings.EqualFold(r.nick, own)
+	r.nick = own
+	others := make([]*member, 0, len(r.members))
+	var self *member
+	for k, m := range r.members {
+		if k == strings.ToLower(own) {
+			self = m
+			continue
+		}
+		others = append(others, m)
+	}
+	topic, setter := r.topic, r.setter
+	n.mu.Unlock()
+	if self == nil {
+		self = &member{nick: own}
+	}
+	if renamed {
+		n.s.sink.RoomNicknameChanged(n.s.user, r.name, own)
+	}
+	for _, m := range others {
+		n.participant(r, m, m.status(), "", "", 0)
+	}
+	n.participant(r, self, pb.StatusType_STATUS_ONLINE, "", "", pb.ParticipantFlag_PARTICIPANT_FLAG_ME)
+	if topic != "" {
+		n.s.sink.RoomSubject(backend.Message{User: n.s.user, Buddy: r.name, Nickname: setter, Body: topic})
+	}
+	n.send(girc.WHO, r.channel)
+}
