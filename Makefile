@@ -57,6 +57,7 @@ fuzz:
 install: build
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/spectrum2
 	install -D -m 0644 etc/spectrum2.toml $(DESTDIR)/etc/spectrum2/spectrum2.toml
+	install -D -m 0644 etc/spectrum2.service $(DESTDIR)/lib/systemd/system/spectrum2.service
 
 clean:
 	rm -rf bin

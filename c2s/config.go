@@ -13,7 +13,14 @@ const (
 	DefaultLoginTimeout       = 60 * time.Second
 	DefaultNegotiationTimeout = 30 * time.Second
 	DefaultPingInterval       = 120 * time.Second
-	DefaultQueueSize          = 1000
+	DefaultQueueSize          = 20000
+	// XEP-0198 defaults (issue: sm.ack_every, sm.ack_after, sm.resume_timeout, sm.max_queue).
+	DefaultAckEvery      = 5
+	DefaultAckAfter      = 30 * time.Second
+	DefaultResumeTimeout = 300 * time.Second
+	DefaultSMMaxQueue    = 1000
+	// DefaultCSIMaxHeld bounds what an inactive client (XEP-0352) has held back.
+	DefaultCSIMaxHeld = 100
 	// writeTimeout bounds one write to a client: a client that does not read is dropped.
 	writeTimeout = 30 * time.Second
 	// closeGrace is how long we wait for the client's end of the stream after ours, so that
@@ -45,6 +52,9 @@ type Config struct {
 	Limits             xmpp.Limits   // stanza size and depth
 	QueueSize          int           // outgoing stanzas per connection; overflow closes it
 
+	SM         SMConfig // stream management (XEP-0198)
+	CSIMaxHeld int      // stanzas held for an inactive client (XEP-0352); past it all flush
+
 	MaxConnsPerIP        int // concurrent connections per IP address; 0 = unlimited
 	LoginsPerMinutePerIP int // SASL attempts per minute per IP address; 0 = unlimited
 
@@ -63,6 +73,35 @@ func (c Config) withDefaults() Config {
 	}
 	if c.QueueSize <= 0 {
 		c.QueueSize = DefaultQueueSize
+	}
+	if c.CSIMaxHeld <= 0 {
+		c.CSIMaxHeld = DefaultCSIMaxHeld
+	}
+	c.SM = c.SM.withDefaults()
+	return c
+}
+
+// SMConfig configures stream management (XEP-0198).
+type SMConfig struct {
+	Enabled       bool          // advertise urn:xmpp:sm:3 and accept <enable/> and <resume/>
+	AckEvery      int           // request an ack after this many unacknowledged stanzas
+	AckAfter      time.Duration // ... or after this long with stanzas unacknowledged
+	ResumeTimeout time.Duration // how long a broken resumable session stays hibernated
+	MaxQueue      int           // unacknowledged plus queued stanzas; past it the session ends
+}
+
+func (c SMConfig) withDefaults() SMConfig {
+	if c.AckEvery <= 0 {
+		c.AckEvery = DefaultAckEvery
+	}
+	if c.AckAfter <= 0 {
+		c.AckAfter = DefaultAckAfter
+	}
+	if c.ResumeTimeout <= 0 {
+		c.ResumeTimeout = DefaultResumeTimeout
+	}
+	if c.MaxQueue <= 0 {
+		c.MaxQueue = DefaultSMMaxQueue
 	}
 	return c
 }

@@ -57,8 +57,9 @@ type conn struct {
 	writing     bool
 	closing     bool
 	cond, text  string
-	closeBy     time.Time // read deadline after our end of the stream
-	writeBy     time.Time // write deadline once closing: a stuck writer gives up
+	appCond     *xmpp.Element // application-specific stream error condition, or nil
+	closeBy     time.Time     // read deadline after our end of the stream
+	writeBy     time.Time     // write deadline once closing: a stuck writer gives up
 	trailerDone chan struct{}
 	done        chan struct{} // closed when the connection is fully finished
 }
@@ -175,12 +176,18 @@ func (c *conn) currentConn() net.Conn {
 // stream error (if condition is not empty) and </stream:stream>, then TLS close_notify.
 // Only the first call counts.
 func (c *conn) closeStream(condition, text string) {
+	c.closeStreamWith(condition, text, nil)
+}
+
+// closeStreamWith is closeStream with an application-specific condition element (app may
+// be nil), such as XEP-0198's handled-count-too-high.
+func (c *conn) closeStreamWith(condition, text string, app *xmpp.Element) {
 	c.mu.Lock()
 	if c.closing {
 		c.mu.Unlock()
 		return
 	}
-	c.closing, c.cond, c.text = true, condition, text
+	c.closing, c.cond, c.text, c.appCond = true, condition, text, app
 	// What is queued gets closeGrace to reach the client; a write stuck on a client that
 	// does not read is cut short, so that closing (and shutdown) does not wait long.
 	c.writeBy = time.Now().Add(closeGrace)
@@ -189,8 +196,8 @@ func (c *conn) closeStream(condition, text string) {
 	start := !c.writing
 	c.writing = true
 	c.mu.Unlock()
-	if sess != nil {
-		sess.markClosed()
+	if sess != nil && !sess.canHibernate(condition) {
+		sess.markClosed() // a broken resumable session keeps queueing (XEP-0198)
 	}
 	c.cancel() // a pending Authenticate gives up
 	if start {
@@ -215,17 +222,17 @@ func (c *conn) writeLoop() {
 		c.mu.Lock()
 		var batch []*xmpp.Element
 		if c.sess != nil {
-			batch = c.sess.take()
+			batch = c.sess.take(c)
 		}
 		if len(batch) == 0 {
-			final, cond, text := c.closing, c.cond, c.text
+			final, cond, text, app := c.closing, c.cond, c.text, c.appCond
 			if !final {
 				c.writing = false
 				c.mu.Unlock()
 				return
 			}
 			c.mu.Unlock()
-			c.writeTrailer(cond, text)
+			c.writeTrailer(cond, text, app)
 			c.mu.Lock()
 			c.writing = false
 			c.mu.Unlock()
@@ -242,7 +249,7 @@ func (c *conn) writeLoop() {
 
 // writeTrailer writes the end of our stream once and shuts down our side of the
 // connection; the reader then sees the client's end (or the grace deadline) and finishes.
-func (c *conn) writeTrailer(cond, text string) {
+func (c *conn) writeTrailer(cond, text string, app *xmpp.Element) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if c.ended || !c.canWrite {
@@ -255,7 +262,11 @@ func (c *conn) writeTrailer(cond, text string) {
 		buf = c.appendHeader(buf, xmpp.StreamHeader{}, newStreamID())
 	}
 	if cond != "" {
-		buf = xmpp.StreamErrorElement(cond, text).AppendXML(buf, xmpp.NSClient)
+		se := xmpp.StreamErrorElement(cond, text)
+		if app != nil {
+			se.Append(app)
+		}
+		buf = se.AppendXML(buf, xmpp.NSClient)
 	}
 	buf = append(buf, "</stream:stream>"...)
 	if c.writeLocked(buf) == nil {
@@ -286,7 +297,10 @@ func (c *conn) endReads() {
 // fail closes the stream for the error that ended reading or negotiation.
 func (c *conn) fail(err error) {
 	var se *xmpp.StreamError
+	var sme *smStreamError
 	switch {
+	case errors.As(err, &sme):
+		c.closeStreamWith(sme.Condition, sme.Text, sme.app)
 	case errors.As(err, &se):
 		c.closeStream(se.Condition, se.Text)
 	case isTimeout(err) && !c.isClosing():
@@ -327,8 +341,7 @@ func (c *conn) finish() {
 	c.mu.Unlock()
 	switch {
 	case sess != nil:
-		c.srv.unbind(sess)
-		sess.end()
+		c.endSession(sess, cond)
 	case c.grant != nil:
 		c.grant.Release()
 		c.grant = nil
@@ -336,6 +349,18 @@ func (c *conn) finish() {
 	c.cancel()
 	close(c.done)
 	c.srv.forget(c)
+}
+
+// endSession ends the session of a finished connection, or hibernates it when the client
+// can resume it (XEP-0198 section 5); a session resumed elsewhere is no longer ours.
+func (c *conn) endSession(sess *Session, cond string) {
+	switch {
+	case !sess.ownedBy(c):
+	case !c.peerEnded && sess.canHibernate(cond) && sess.hibernate(c):
+		c.log.Info().Msg("session hibernated")
+	default:
+		sess.finish()
+	}
 }
 
 func newStreamID() string {

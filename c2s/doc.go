@@ -12,4 +12,25 @@
 // kept by an idle session), and a writer goroutine runs only while there is something to
 // write. A Session (one bound resource) is kept separate from its connection so that
 // stream management (XEP-0198) can detach and re-attach it later.
+//
+// # Stream management and client state indication
+//
+// With Config.SM.Enabled, urn:xmpp:sm:3 is offered after SASL (sm*.go). A Session counts
+// the stanzas it hands to the writer once <enabled/> (or <resumed/>) has been queued,
+// keeps them until the client's <a h/> acknowledges them, and asks for acks every
+// AckEvery stanzas or after AckAfter. When a resumable stream breaks without
+// </stream:stream> (read error, reset, ping timeout) the Session is hibernated: it stays
+// bound, the router keeps sending and stanzas queue (up to MaxQueue) until a <resume/>
+// after a fresh SASL login of the same bare JID moves it to the new connection, or until
+// ResumeTimeout. A resume on a live connection takes over and the old connection gets
+// <conflict/>. When a session ends, SessionHandler.Closed gets every stanza the client
+// never acknowledged, then those it never got, so the router can deliver them elsewhere.
+//
+// Client state indication (XEP-0352, csi.go) is offered too: while the client is
+// inactive, presence updates (the latest per sender), body-less messages and room
+// messages that do not mention the user's nick are held back; anything else flushes them
+// first, <active/> flushes everything, and past CSIMaxHeld everything is flushed.
+//
+// Lock order: conn.mu before Session.mu. Server.mu (which also guards the XEP-0198
+// registry of resumption ids) is taken alone.
 package c2s

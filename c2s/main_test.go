@@ -50,7 +50,8 @@ func newTestAuth() *testAuth {
 		binds:    make(chan *Session, 16),
 		released: make(chan string, 16),
 		canceled: make(chan error, 16),
-		handler:  &testHandler{stanzas: make(chan *xmpp.Element, 100), closed: make(chan struct{}, 16)},
+		handler: &testHandler{stanzas: make(chan *xmpp.Element, 100), closed: make(chan struct{}, 16),
+			lost: make(chan []*xmpp.Element, 16)},
 	}
 }
 
@@ -89,10 +90,17 @@ func (g *testGrant) Release() { g.a.released <- g.user }
 type testHandler struct {
 	stanzas chan *xmpp.Element
 	closed  chan struct{}
+	lost    chan []*xmpp.Element // the undelivered stanzas of each Closed call
 }
 
-func (h *testHandler) HandleStanza(el *xmpp.Element)      { h.stanzas <- el }
-func (h *testHandler) Closed(undelivered []*xmpp.Element) { h.closed <- struct{}{} }
+func (h *testHandler) HandleStanza(el *xmpp.Element) { h.stanzas <- el }
+func (h *testHandler) Closed(undelivered []*xmpp.Element) {
+	select {
+	case h.lost <- undelivered:
+	default: // tests that do not look at undelivered stanzas
+	}
+	h.closed <- struct{}{}
+}
 
 // testServer runs a Server on 127.0.0.1 port 0 until the test ends.
 func testServer(t *testing.T, a *testAuth, edit func(*Config)) *Server {

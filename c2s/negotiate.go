@@ -111,8 +111,12 @@ func appendAttr(buf []byte, s string) []byte {
 func (c *conn) features() *xmpp.Element {
 	f := xmpp.New(xmpp.NSStream, "features")
 	if c.authed {
-		return f.Append(xmpp.New(xmpp.NSBind, "bind"),
+		f.Append(xmpp.New(xmpp.NSBind, "bind"),
 			xmpp.New(xmpp.NSSession, "session").Append(xmpp.New(xmpp.NSSession, "optional")))
+		if c.srv.cfg.SM.Enabled {
+			f.Append(xmpp.New(xmpp.NSSM, "sm")) // XEP-0198 section 2
+		}
+		return f.Append(xmpp.New(xmpp.NSCSI, "csi")) // XEP-0352 section 3
 	}
 	if !c.tlsOn {
 		st := xmpp.New(xmpp.NSTLS, "starttls")
@@ -149,6 +153,10 @@ func (c *conn) negotiationElement(el *xmpp.Element) error {
 		return c.sasl(el)
 	case el.Is(xmpp.NSSASL, "abort"):
 		return c.saslFailure("aborted", "")
+	case el.Space == xmpp.NSSM:
+		return c.smNegotiation(el)
+	case el.Space == xmpp.NSCSI && c.authed:
+		return nil // no session to hold stanzas for yet
 	case el.Space == xmpp.NSClient && (el.Local == "iq" || el.Local == "message" || el.Local == "presence"):
 		if !c.authed {
 			// Spec 3.2 QUIRK (security) fixed: nothing before SASL success (quirk 10).

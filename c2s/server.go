@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 
 	"github.com/rs/zerolog"
+
+	"github.com/gospectrum/spectrum2/internal/xmpp"
 )
 
 // Server accepts client connections on its listeners and runs their streams.
@@ -30,6 +32,7 @@ type Server struct {
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
 	sessions map[string]*Session // full JID -> bound session
+	smIDs    map[string]*Session // XEP-0198 resumption id -> resumable session
 	stopping bool
 	wg       sync.WaitGroup // connection goroutines
 }
@@ -51,6 +54,7 @@ func New(cfg Config, auth Authenticator) (*Server, error) {
 		limits:   newIPLimits(cfg.MaxConnsPerIP, cfg.LoginsPerMinutePerIP),
 		conns:    make(map[*conn]struct{}),
 		sessions: make(map[string]*Session),
+		smIDs:    make(map[string]*Session),
 	}
 	cert, err := loadCertificate(cfg)
 	if err != nil {
@@ -168,7 +172,22 @@ func (s *Server) Run(ctx context.Context) error {
 		c.closeStream("system-shutdown", "the server is shutting down")
 	}
 	s.wg.Wait()
+	s.endHibernated()
 	return nil
+}
+
+// endHibernated ends the sessions still waiting for a resumption, so that the router
+// hears of them before it stops.
+func (s *Server) endHibernated() {
+	s.mu.Lock()
+	var hib []*Session
+	for _, sess := range s.smIDs {
+		hib = append(hib, sess)
+	}
+	s.mu.Unlock()
+	for _, sess := range hib {
+		sess.Close(xmpp.CondSystemShutdown, "")
+	}
 }
 
 func (s *Server) acceptLoop(ctx context.Context, l net.Listener, direct bool) {

@@ -19,55 +19,55 @@ var (
 
 // Session is one bound resource. The router holds it through an interface of its own
 // (JID, Send, Close). It is kept apart from its TCP connection, which attaches to it after
-// bind, so that stream management (XEP-0198) can later keep a detached (hibernated)
-// session queueing and move it to a new connection.
+// bind, so that stream management (XEP-0198) can keep a detached (hibernated) session
+// queueing and move it to a new connection.
 type Session struct {
+	srv      *Server
 	jid      jid.JID
 	queueMax int
 	handler  SessionHandler // set before the session is attached, then read-only
 
-	// Stanza counters for stream management: received from the client, handed to the
-	// connection for writing.
+	// received counts the client's stanzas; once stream management is enabled it is the
+	// inbound h (XEP-0198 section 4). Written on the attached connection's reader only.
 	received atomic.Uint64
-	sent     atomic.Uint64
+	sent     atomic.Uint64 // stanzas handed to a connection for writing
 
 	mu     sync.Mutex
 	conn   *conn           // nil while detached
-	queue  []*xmpp.Element // stanzas not yet handed to the writer
+	queue  []*xmpp.Element // stanzas and nonzas not yet handed to the writer
 	closed bool
+	sm     smState  // stream management (sm.go)
+	csi    csiState // client state indication (csi.go)
 
 	endOnce sync.Once
 	ended   chan struct{}
 }
 
 func newSession(s *Server, full jid.JID) *Session {
-	return &Session{jid: full, queueMax: s.cfg.QueueSize, ended: make(chan struct{})}
+	return &Session{srv: s, jid: full, queueMax: s.cfg.QueueSize, ended: make(chan struct{})}
 }
 
 // JID is the session's full JID.
 func (s *Session) JID() jid.JID { return s.jid }
 
-// Send queues el for the client. It never blocks: the per-connection queue is bounded and
-// an overflow closes the connection with policy-violation. The error is non-nil when the
-// session is already closed or the queue overflowed.
+// Send queues el for the client. It never blocks: the queue is bounded and an overflow
+// closes the connection with policy-violation (or ends a hibernated session). The error is
+// non-nil when the session is already closed or the queue overflowed.
 func (s *Session) Send(el *xmpp.Element) error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return ErrSessionClosed
 	}
-	if len(s.queue) >= s.queueMax {
-		// The client does not read: drop what is queued so that our stream error is not
-		// stuck behind it.
-		clear(s.queue)
-		s.queue, s.closed = nil, true
-		c := s.conn
-		s.mu.Unlock()
-		if c != nil {
-			c.closeStream(xmpp.CondPolicyViolation, "too many stanzas waiting for the client")
-		}
-		return ErrQueueFull
+	s.csi.observe(el)
+	if s.overflowLocked() {
+		return s.overflow() // unlocks
 	}
+	if s.csi.hold(el, s.srv.cfg.CSIMaxHeld) {
+		s.mu.Unlock()
+		return nil
+	}
+	s.queue = append(s.queue, s.csi.flush()...) // XEP-0352: what was held goes first
 	s.queue = append(s.queue, el)
 	c := s.conn
 	s.mu.Unlock()
@@ -77,8 +77,44 @@ func (s *Session) Send(el *xmpp.Element) error {
 	return nil
 }
 
+// overflowLocked reports whether one more stanza is too many: the connection's queue is
+// full, or with stream management the stanzas the client has not acknowledged are.
+func (s *Session) overflowLocked() bool {
+	if s.conn != nil && len(s.queue) >= s.queueMax {
+		return true
+	}
+	if s.sm.enabled {
+		return len(s.queue)+len(s.sm.unacked)+s.csi.count >= s.srv.cfg.SM.MaxQueue
+	}
+	return s.conn == nil && len(s.queue) >= s.queueMax
+}
+
+// overflow ends the session whose queue is full; s.mu is held and released here. With
+// stream management the stanzas are kept for Closed(undelivered), so that the router can
+// deliver them elsewhere; without it the client never reads, so they are dropped.
+func (s *Session) overflow() error {
+	c, hibernated := s.conn, s.sm.detached && s.conn == nil
+	if s.sm.enabled {
+		s.sm.unacked = append(s.sm.unacked, stanzasOf(s.queue)...)
+	} else {
+		clear(s.queue)
+	}
+	s.queue, s.closed = nil, true
+	s.mu.Unlock()
+	switch {
+	case c != nil:
+		c.closeStream(xmpp.CondPolicyViolation, "too many stanzas waiting for the client")
+	case hibernated:
+		// XEP-0198: the queue of a hibernated session overflowed; it ends as on timeout.
+		s.srv.log.Info().Str("jid", s.jid.String()).Msg("hibernated session queue overflowed")
+		s.finish()
+	}
+	return ErrQueueFull
+}
+
 // Close ends the session with a stream error (condition such as "conflict",
-// "system-shutdown"; text may be empty), then </stream:stream> and close.
+// "system-shutdown"; text may be empty), then </stream:stream> and close. A hibernated
+// session ends at once.
 func (s *Session) Close(condition, text string) {
 	s.mu.Lock()
 	c := s.conn
@@ -86,6 +122,10 @@ func (s *Session) Close(condition, text string) {
 	s.mu.Unlock()
 	if c != nil {
 		c.closeStream(condition, text)
+		return
+	}
+	if s.isHibernated() {
+		s.finish()
 	}
 }
 
@@ -104,14 +144,25 @@ func (s *Session) attach(c *conn) bool {
 	return !s.closed
 }
 
-// take hands every queued stanza to the writer.
-func (s *Session) take() []*xmpp.Element {
+// ownedBy reports whether c is the connection the session is attached to.
+func (s *Session) ownedBy(c *conn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.conn == c
+}
+
+// take hands every queued element to the writer of c (nothing when the session moved to
+// another connection), counting stanzas for stream management.
+func (s *Session) take(c *conn) []*xmpp.Element {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn != c {
+		return nil
+	}
 	b := s.queue
 	s.queue = nil
 	s.sent.Add(uint64(len(b)))
-	return b
+	return s.sm.count(s, b)
 }
 
 func (s *Session) markClosed() {
@@ -120,12 +171,23 @@ func (s *Session) markClosed() {
 	s.mu.Unlock()
 }
 
-// end tells the router, once, that the session is over.
+// finish unregisters a session that is over and tells the router.
+func (s *Session) finish() {
+	s.srv.unbind(s)
+	s.srv.smForget(s)
+	s.end()
+}
+
+// end tells the router, once, that the session is over, with the stanzas the client never
+// acknowledged (stream management) or never got (held back by CSI).
 func (s *Session) end() {
 	s.endOnce.Do(func() {
-		s.markClosed()
+		s.mu.Lock()
+		s.closed = true
+		undelivered := s.undeliveredLocked()
+		s.mu.Unlock()
 		if s.handler != nil {
-			s.handler.Closed(nil)
+			s.handler.Closed(undelivered)
 		}
 		close(s.ended)
 	})
@@ -139,4 +201,20 @@ func (s *Session) waitEnded(d time.Duration) {
 	case <-s.ended:
 	case <-t.C:
 	}
+}
+
+// isStanza reports whether el is a stanza (RFC 6120 section 8), the unit XEP-0198 counts.
+func isStanza(el *xmpp.Element) bool {
+	return el.Space == xmpp.NSClient && (el.Local == "message" || el.Local == "presence" || el.Local == "iq")
+}
+
+// stanzasOf returns the stanzas of els, leaving out nonzas such as <r/> and <a/>.
+func stanzasOf(els []*xmpp.Element) []*xmpp.Element {
+	var out []*xmpp.Element
+	for _, el := range els {
+		if isStanza(el) {
+			out = append(out, el)
+		}
+	}
+	return out
 }

@@ -53,6 +53,9 @@ func (c *conn) sendPing() {
 	c.pingCount++
 	c.pingID = "c2s-ping-" + strconv.Itoa(c.pingCount)
 	sess := c.session()
+	if sess == nil {
+		return
+	}
 	_ = sess.Send(xmpp.New(xmpp.NSClient, "iq", "type", "get", "id", c.pingID,
 		"from", c.srv.cfg.Domain, "to", sess.jid.String()).Append(xmpp.New(xmpp.NSPing, "ping")))
 }
@@ -66,10 +69,20 @@ func (c *conn) session() *Session {
 // handleStanza checks one stanza of a bound session, stamps from with the session's full
 // JID (spec 3.2, ServerStanzaChannel.cpp:156) and hands it to the router.
 func (c *conn) handleStanza(el *xmpp.Element) error {
-	if el.Space != xmpp.NSClient || (el.Local != "message" && el.Local != "presence" && el.Local != "iq") {
+	sess := c.session()
+	if sess == nil || !sess.ownedBy(c) {
+		return errEnded // the session was resumed on another connection
+	}
+	switch {
+	case el.Space == xmpp.NSSM:
+		return c.smElement(sess, el)
+	case el.Space == xmpp.NSCSI && (el.Local == "active" || el.Local == "inactive"):
+		sess.setActive(el.Local == "active")
+		return nil
+	case !isStanza(el):
 		return &xmpp.StreamError{Condition: xmpp.CondUnsupportedStanzaType, Text: "<" + el.Local + "/> is not a stanza"}
 	}
-	sess := c.session()
+	sess.received.Add(1) // XEP-0198 counts every stanza, also those the stream answers
 	if el.Local == "iq" && c.handleOwnIQ(sess, el) {
 		return nil
 	}
@@ -83,7 +96,6 @@ func (c *conn) handleStanza(el *xmpp.Element) error {
 		}
 	}
 	el.SetAttr("from", sess.jid.String())
-	sess.received.Add(1)
 	c.handler.HandleStanza(el)
 	return nil
 }

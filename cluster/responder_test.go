@@ -2,7 +2,11 @@ package cluster
 
 import (
 	"context"
+	"errors"
+	"net"
 	"slices"
+	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -14,6 +18,11 @@ import (
 func startResponder(t *testing.T, s Settings) *Responder {
 	t.Helper()
 	r, err := NewResponder(s, zerolog.New(zerolog.NewTestWriter(t)))
+	// The port was free when the settings were made; a parallel test may have taken it since.
+	for try := 0; err != nil && errors.Is(err, syscall.EADDRINUSE) && try < 5; try++ {
+		s.DNS.Listen = net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t, "127.0.0.1")))
+		r, err = NewResponder(s, zerolog.New(zerolog.NewTestWriter(t)))
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,6 +63,9 @@ func (s *Server) identify(c net.Conn, r *protocol.Reader, w *protocol.Writer) *b
 			ponged = true
 			continue
 		}
+		if f.Type == pbnetwork.WrapperMessage_TYPE_QUERY && s.queryFrame(c, r, w, f) {
+			return nil // a spectrum2_manager client, served and closed (query.go)
+		}
 		m, err := protocol.Decode(f)
 		if err != nil {
 			continue

@@ -37,6 +37,7 @@ func (s *Server) fail(b *backend, reason string) {
 	expected := prev == stateRetiring || s.closing
 	if !expected {
 		s.crashes++
+		s.noteCrashLocked(b.pid) // query.go: admin command crashed_backends
 	}
 	if prev == stateStarting && !s.closing {
 		s.spawnFailedLocked(fmt.Errorf("pluginserver: %s ended before connecting (%s)", b.name, reason))

@@ -32,6 +32,8 @@ type Server struct {
 	// unexpected receives connections that are not a backend we spawned. It closes them;
 	// the QUERY admin channel (spec 1.8) will hook in here.
 	unexpected func(net.Conn)
+	// query runs QUERY admin commands (query.go); nil while the channel is off.
+	query func(command string) string
 
 	kick chan struct{} // wakes the dispatcher; buffered 1
 	wg   sync.WaitGroup
@@ -46,6 +48,7 @@ type Server struct {
 	config   backendConfig
 	features Features
 	crashes  int
+	crashed  []int // pids of the last crashed backends (query.go)
 	spawns   int
 	// failedSpawns counts consecutive spawn failures; warm spawns back off after them.
 	failedSpawns int

@@ -13,6 +13,9 @@ type adhocSession struct {
 	cmd adminCommand
 }
 
+// maxAdhocSessions bounds the forms one admin session may leave unanswered.
+const maxAdhocSessions = 32
+
 // adhocNode is the XEP-0050 node of an admin command.
 func adhocNode(c adminCommand) string { return c.name }
 
@@ -81,6 +84,9 @@ func (a *adminSession) command(iq, p *xmpp.Element) {
 	if len(c.args) == 0 {
 		a.send(iqResult(iq).Append(a.completed(node, newSessionID(), a.r.runAdmin(c, nil))))
 		return
+	}
+	if len(a.adhoc) >= maxAdhocSessions {
+		clear(a.adhoc) // abandoned forms; quirk 17 (a sweeper that never runs) avoided
 	}
 	sid = newSessionID()
 	a.adhoc[sid] = &adhocSession{cmd: c}

@@ -1,6 +1,7 @@
 package router
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -31,7 +32,9 @@ type Ops interface {
 	StanzaOut(el *xmpp.Element)
 	// QueueOverflow is called when a client's queue overflowed (the connection is closed).
 	QueueOverflow()
+	// Uptime is the time since the daemon started (admin command uptime).
 	Uptime() time.Duration
+	// MessagesFromXMPP and MessagesToXMPP are the admin counters of the same names.
 	MessagesFromXMPP() uint64
 	MessagesToXMPP() uint64
 	// Memory is the daemon's own resident and shared memory in KB.
@@ -64,7 +67,7 @@ func (r *Router) observeSend(el *xmpp.Element, err error) {
 	}
 	if err == nil {
 		o.StanzaOut(el)
-	} else if err == c2s.ErrQueueFull {
+	} else if errors.Is(err, c2s.ErrQueueFull) {
 		o.QueueOverflow()
 	}
 }
@@ -82,20 +85,41 @@ func (r *Router) OnlineUsers() []string {
 	return out
 }
 
+// adminSet is service.admin_jid and service.admin_password, replaceable at run time.
+type adminSet struct {
+	jids     []string
+	password string
+}
+
+// SetAdmins replaces the administrators and their password (a configuration reload);
+// sessions already logged in stay.
+func (r *Router) SetAdmins(jids []string, password string) {
+	r.admins.Store(&adminSet{jids: slices.Clone(jids), password: password})
+}
+
+// adminSet returns the current administrators.
+func (r *Router) adminSet() *adminSet {
+	if a := r.admins.Load(); a != nil {
+		return a
+	}
+	return &adminSet{jids: r.cfg.Ops.AdminJIDs, password: r.cfg.Ops.AdminPassword}
+}
+
 // isAdmin reports whether bare is one of service.admin_jid.
-func (r *Router) isAdmin(bare jid.JID) bool {
-	return slices.ContainsFunc(r.cfg.Ops.AdminJIDs, func(a string) bool {
-		return strings.EqualFold(a, bare.String())
+func (a *adminSet) isAdmin(bare jid.JID) bool {
+	return slices.ContainsFunc(a.jids, func(j string) bool {
+		return strings.EqualFold(j, bare.String())
 	})
 }
 
 // adminLogin decides the login of an administrator (spec 3.3: the password is
 // service.admin_password, no legacy session); handled is false for anyone else.
 func (r *Router) adminLogin(bare jid.JID, password string) (g c2s.Grant, handled bool, err error) {
-	if !r.isAdmin(bare) {
+	admins := r.adminSet()
+	if !admins.isAdmin(bare) {
 		return nil, false, nil
 	}
-	if r.cfg.Ops.AdminPassword == "" || !samePassword(r.cfg.Ops.AdminPassword, password) {
+	if admins.password == "" || !samePassword(admins.password, password) {
 		return nil, true, &c2s.AuthError{Condition: "not-authorized"}
 	}
 	if r.isClosed() {

@@ -14,7 +14,7 @@ const capsNode = "spectrum"
 
 // serverFeatures lists exactly what the router implements for the service JID.
 func (r *Router) serverFeatures() []string {
-	f := []string{xmpp.NSDiscoInfo, xmpp.NSDiscoItems, xmpp.NSVersion, xmpp.NSPing, xmpp.NSCarbons}
+	f := []string{xmpp.NSDiscoInfo, xmpp.NSDiscoItems, xmpp.NSVersion, xmpp.NSPing, xmpp.NSCarbons, xmpp.NSCommands}
 	if r.backends.Features().MUC {
 		f = append(f, xmpp.NSMUC) // spec 3.13: only with features.muc
 	}

@@ -61,6 +61,7 @@ func (g *grant) bind(res Resource) (*handler, error) {
 			return
 		}
 		rs := u.addResource(res)
+		u.lingerDeliver(rs) // XEP-0198: what the last session never acknowledged
 		ch <- result{h: &handler{u: u, rs: rs}}
 	})
 	r := <-ch
@@ -99,6 +100,7 @@ func (h *handler) Closed(undelivered []*xmpp.Element) {
 // quirk 7 fixed: the other resources stay).
 func (u *user) resourceClosed(rs *resource, undelivered []*xmpp.Element) {
 	if u.resources[rs.key] != rs {
+		u.dropUndelivered(undelivered) // already removed (fatal, shutdown): traced
 		return
 	}
 	delete(u.resources, rs.key)
@@ -108,12 +110,8 @@ func (u *user) resourceClosed(rs *resource, undelivered []*xmpp.Element) {
 			u.convs[k] = ""
 		}
 	}
-	for _, el := range undelivered {
-		if el.Local == "message" && el.Type() != "error" {
-			u.deliverMessage(el, "") // stream management: hand it to another resource
-		}
-	}
-	if len(u.resources) == 0 && u.grants == 0 && len(u.waiters) == 0 {
+	u.smUndelivered(rs, undelivered) // stream management: another resource or later
+	if len(u.resources) == 0 && u.grants == 0 && len(u.waiters) == 0 && !u.lingering() {
 		u.endSession()
 		return
 	}

@@ -50,6 +50,10 @@ func (u *user) iqHandled(rs *resource, iq, p *xmpp.Element, t target) bool {
 		u.discoInfo(rs, iq, p, t)
 	case p.Is(xmpp.NSDiscoInfo, "query") && get && t.kind == targetRoom:
 		u.roomDiscoInfo(rs, iq, p, t)
+	case p.Is(xmpp.NSDiscoItems, "query") && get && t.kind == targetServer && p.Attr("node") == xmpp.NSCommands:
+		u.commandItems(rs, iq) // spec 3.14 (adhoc_settings.go)
+	case p.Is(xmpp.NSCommands, "command") && t.kind == targetServer:
+		u.settingsCommand(rs, iq, p)
 	case p.Is(xmpp.NSDiscoItems, "query") && get && t.kind == targetServer && p.Attr("node") == "":
 		u.roomItems(rs, iq) // spec 3.13: the room list
 	case p.Is(xmpp.NSDiscoItems, "query") && get && (t.kind == targetServer || t.kind == targetBuddy || t.kind == targetRoom):

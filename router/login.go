@@ -240,10 +240,12 @@ func (u *user) onDisconnected(code int32, text string) {
 
 // endSession ends the legacy session (LOGOUT) and forgets the user when nothing holds it.
 func (u *user) endSession() {
+	u.lingerDrop("the legacy session ended")
 	u.mucShutdown() // spec 3.5: occupants get 332 before LOGOUT
 	u.stopLogin()
 	u.gen++
 	if u.loginSent {
+		u.log.Info().Msg("legacy session logged out") // the e2e tests of XEP-0198 look for it
 		u.r.backends.Logout(u.key, u.legacy)
 		u.loginSent = false
 	}
@@ -260,7 +262,7 @@ func (u *user) endSession() {
 // maybeEnd ends the legacy session when no resource, grant or login waiter holds it
 // (spec 3.5, quirk 7 fixed: one stream closing does not log the others out).
 func (u *user) maybeEnd() {
-	if len(u.resources) == 0 && u.grants == 0 && len(u.waiters) == 0 {
+	if len(u.resources) == 0 && u.grants == 0 && len(u.waiters) == 0 && !u.lingering() {
 		u.endSession()
 	}
 }

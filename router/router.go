@@ -37,7 +37,10 @@ type Config struct {
 	Version                                      string // XEP-0092 answer
 	// VCardTimeout is how long a vCard request waits for the backend; 0 = DefaultVCardTimeout.
 	VCardTimeout time.Duration
-	Log          zerolog.Logger
+	// Linger is how long messages a closed session never acknowledged (XEP-0198) wait
+	// for the next login when no other resource is there; 0 = DefaultLinger.
+	Linger time.Duration
+	Log    zerolog.Logger
 	// Ops configures administrators and counting (admin.go); the zero value is neither.
 	Ops OpsConfig
 }
@@ -83,7 +86,8 @@ type Router struct {
 	vcardID atomic.Int32
 	stanzaN atomic.Uint64 // ids of stanzas we originate
 	raw     rawAssembler
-	roomDir roomDirectory // global ROOM_LIST (muc_disco.go)
+	roomDir roomDirectory            // global ROOM_LIST (muc_disco.go)
+	admins  atomic.Pointer[adminSet] // set by SetAdmins (admin.go); nil: cfg.Ops
 }
 
 // New returns a Router. SetBackends must be called before it is used.

@@ -55,6 +55,10 @@ type user struct {
 	rawIQ     map[string]string   // id of a raw-mode IQ get -> full JID that sent it
 	rooms     map[string]*mucRoom // legacyKey(room) -> room joined or being joined (muc.go)
 	roomList  []roomEntry         // the user's ROOM_LIST (spec 3.13)
+
+	linger      []lingering // unacknowledged messages kept for the next login (linger.go)
+	lingerTimer *time.Timer
+	lingerGen   int
 }
 
 // resource is one bound resource of a user.

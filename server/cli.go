@@ -23,6 +23,7 @@ Usage:
   spectrum2 config import OLD.cfg                   convert a Spectrum 2 .cfg to TOML on stdout
   spectrum2 backend NAME --host H --port P --service.backend_id=N CONFIG
                                                     run a native backend (started by the daemon)
+  spectrum2 status --config FILE                    ask the running daemon: sessions, backends, memory
   spectrum2 srv records|check ...                   DNS SRV tooling for clusters (docs/scaling.md)
   spectrum2 version                                 print the version
 
@@ -45,6 +46,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		err = cmdConfig(args[1:], stdout, stderr)
 	case "backend":
 		err = cmdBackend(ctx, args[1:])
+	case "status":
+		err = cmdStatus(ctx, args[1:], stdout, stderr)
 	case "srv":
 		err = cmdSrv(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-v":

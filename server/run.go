@@ -18,6 +18,7 @@ import (
 	"github.com/gospectrum/spectrum2/c2s"
 	"github.com/gospectrum/spectrum2/internal/logging"
 	"github.com/gospectrum/spectrum2/internal/xmpp"
+	"github.com/gospectrum/spectrum2/metrics"
 	"github.com/gospectrum/spectrum2/pluginserver"
 	"github.com/gospectrum/spectrum2/router"
 	"github.com/gospectrum/spectrum2/server/config"
@@ -47,7 +48,11 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	if *level != "" {
 		cfg.Logging.Level = *level
 	}
-	log, err := logging.New(cfg.Logging.Level, cfg.Logging.Format, stderr)
+	if _, err := logging.ParseLevel(cfg.Logging.Level); err != nil {
+		return err
+	}
+	// Everything is logged through Run's level filter, so that SIGHUP can lower the level.
+	log, err := logging.New("trace", cfg.Logging.Format, stderr)
 	if err != nil {
 		return err
 	}
@@ -61,8 +66,9 @@ type component struct {
 }
 
 // Run builds c2s, router and pluginserver from cfg, runs them until ctx ends, and shuts them
-// down in order: c2s first (no new stanzas), then the router (LOGOUT every user), then
-// pluginserver (EXIT to every backend, then kill).
+// down in order: the router first (no new logins, LOGOUT every user, contacts unavailable),
+// then c2s (system-shutdown to every stream), then pluginserver (EXIT to every backend,
+// then kill), and the operations listeners last.
 func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger) error {
 	if !cfg.Service.RequireEncryption {
 		log.Warn().Msg("require_encryption is off: passwords may cross the network in clear; for tests only")
@@ -78,22 +84,42 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger) error {
 	if iniPath, err = filepath.Abs(iniPath); err != nil {
 		return err
 	}
-	r := router.New(routerConfig(cfg, log))
+	level := newLevelFilter(cfg.Logging.Level)
+	log = log.Sample(level)
+	m := metrics.New(Version)
+	rl := &reloader{path: cfg.Path, level: level, cur: cfg, log: log.With().Str("component", "reload").Logger()}
+	rc := routerConfig(cfg, log)
+	rc.Ops = router.OpsConfig{AdminJIDs: cfg.Service.AdminJID, AdminPassword: cfg.Service.AdminPassword, Ops: m, Reload: rl.reload}
+	r := router.New(rc)
+	rl.setAdmins = r.SetAdmins
 	ps, err := pluginserver.New(pluginConfig(cfg, iniPath, log), r)
 	if err != nil {
 		return err
 	}
 	r.SetBackends(ps)
-	cs, err := c2s.New(c2sConfig(cfg, log), r)
+	if cfg.Service.BackendQuery {
+		ps.EnableQuery(r.AdminCommand) // spec 1.8: spectrum2_manager's channel
+	}
+	m.SetSources(metrics.Sources{Backends: ps.Stats, Users: r.OnlineUsers})
+	cs, err := c2s.New(c2sConfig(cfg, log), m.Authenticator(r))
+	if err != nil {
+		return err
+	}
+	rl.cs = cs
+	ops, err := newOps(cfg, m, log)
 	if err != nil {
 		return err
 	}
 	log.Info().Str("jid", cfg.Service.JID).Stringer("backend_port", ps.Addr()).
 		Str("version", Version).Msg("spectrum2 started")
-	go reloadOnHUP(ctx, cs, log)
-	// Start order: backends first, so that the first login finds the warm backend.
+	go reloadOnHUP(ctx, rl, m)
+	// Start order: backends first, so that the first login finds the warm backend; the
+	// operations listeners last to stop, so that probes see the whole shutdown. The router
+	// stops before c2s (spec 2.10): it refuses new logins, logs every user out and sends the
+	// contacts' unavailable presences while the streams are still open; then c2s closes
+	// them with system-shutdown.
 	return runInOrder(ctx, log, []component{
-		{"pluginserver", ps.Run}, {"router", r.Run}, {"c2s", cs.Run},
+		{"ops", ops.run}, {"pluginserver", ps.Run}, {"c2s", cs.Run}, {"router", r.Run},
 	})
 }
 
@@ -129,20 +155,19 @@ func runInOrder(ctx context.Context, log zerolog.Logger, comps []component) erro
 	return first
 }
 
-func reloadOnHUP(ctx context.Context, cs *c2s.Server, log zerolog.Logger) {
+// reloadOnHUP reloads the configuration on every SIGHUP until ctx ends; then it marks
+// the daemon not ready (/readyz) for the time the shutdown takes.
+func reloadOnHUP(ctx context.Context, rl *reloader, m *metrics.Metrics) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	for {
 		select {
 		case <-ctx.Done():
+			m.SetReady(false)
 			return
 		case <-hup:
-			if err := cs.ReloadCertificate(); err != nil {
-				log.Error().Err(err).Msg("SIGHUP: certificate not reloaded")
-				continue
-			}
-			log.Info().Msg("SIGHUP: certificate reloaded")
+			_ = rl.reload() // it logs what it did
 		}
 	}
 }
@@ -162,6 +187,7 @@ func routerConfig(cfg *config.Config, log zerolog.Logger) router.Config {
 		IdentityCategory: cfg.Identity.Category,
 		IdentityType:     cfg.Identity.Type,
 		Version:          Version,
+		Linger:           cfg.SM.Linger, // XEP-0198: unacknowledged messages kept for the next login
 		Log:              log,
 	}
 }
@@ -206,7 +232,12 @@ func c2sConfig(cfg *config.Config, log zerolog.Logger) c2s.Config {
 		QueueSize:            cfg.Limits.QueueSize,
 		MaxConnsPerIP:        cfg.Limits.MaxConnsPerIP,
 		LoginsPerMinutePerIP: cfg.Limits.LoginsPerMinutePerIP,
-		Log:                  log,
+		SM: c2s.SMConfig{
+			Enabled: cfg.SM.Enabled, AckEvery: cfg.SM.AckEvery, AckAfter: cfg.SM.AckAfter,
+			ResumeTimeout: cfg.SM.ResumeTimeout, MaxQueue: cfg.SM.MaxQueue,
+		},
+		CSIMaxHeld: cfg.CSI.MaxHeld,
+		Log:        log,
 	}
 	if s.TLSPort != 0 {
 		c.TLSAddrs = []string{net.JoinHostPort(host, strconv.Itoa(s.TLSPort))}

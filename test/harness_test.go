@@ -85,20 +85,26 @@ func freePort(t testing.TB) int {
 // as complete "[section]\nkey = value" blocks) and starts the daemon with the demo network.
 func StartServer(t testing.TB, extra string) *Server {
 	t.Helper()
+	return StartServerWith(t, "builtin:demo", extra)
+}
+
+// StartServerWith is StartServer with another service.backend (e.g. "builtin:irc").
+func StartServerWith(t testing.TB, backend, extra string) *Server {
+	t.Helper()
 	s := &Server{t: t, Dir: t.TempDir(), Port: freePort(t), TLSPort: freePort(t), log: &syncBuffer{}, done: make(chan struct{})}
 	cfg := fmt.Sprintf(`[service]
 jid = "localhost"
 server = "127.0.0.1"
 port = %d
 tls_port = %d
-backend = "builtin:demo"
+backend = %q
 data_dir = %q
 working_dir = %q
 %s
 [logging]
 level = "debug"
 format = "json"
-`, s.Port, s.TLSPort, filepath.Join(s.Dir, "data"), filepath.Join(s.Dir, "run"), serviceExtra(extra))
+`, s.Port, s.TLSPort, backend, filepath.Join(s.Dir, "data"), filepath.Join(s.Dir, "run"), serviceExtra(extra))
 	cfg += otherExtra(extra)
 	path := filepath.Join(s.Dir, "spectrum2.toml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -121,6 +122,25 @@ func checkBackend(v any) string {
 	}
 	if strings.TrimSpace(s) == "" {
 		return "must be builtin:NAME or the path of a backend executable"
+	}
+	return ""
+}
+
+// checkListen accepts "" (off) or host:port with a numeric port.
+func checkListen(v any) string {
+	s := v.(string)
+	if s == "" {
+		return ""
+	}
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return fmt.Sprintf("%q is not host:port", s)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Sprintf("%q: bad port", s)
+	}
+	if host != "" && net.ParseIP(host) == nil && !hostname.MatchString(host) {
+		return fmt.Sprintf("%q: bad host", s)
 	}
 	return ""
 }

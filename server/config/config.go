@@ -1,6 +1,9 @@
 package config
 
-import "time"
+import (
+	"path/filepath"
+	"time"
+)
 
 // Config is a loaded configuration. Field comments name the TOML key; the meaning and default
 // of each is in docs/configuration.md (generated from options.go).
@@ -15,6 +18,9 @@ type Config struct {
 	CSI          CSI          `toml:"csi"`
 	MUC          MUC          `toml:"muc"`
 	Demo         Demo         `toml:"demo"`
+	Metrics      Metrics      `toml:"metrics"`
+	Cluster      Cluster      `toml:"cluster"`
+	DNS          DNS          `toml:"dns"`
 	Features     Features     `toml:"features"`
 	Registration Registration `toml:"registration"`
 	// BackendExtra holds the [backend_ini.SECTION] keys in file order, values already in
@@ -53,6 +59,7 @@ type Service struct {
 	MemoryCollectorTime time.Duration `toml:"memory_collector_time"`
 	AdminJID            []string      `toml:"admin_jid"`
 	AdminPassword       string        `toml:"admin_password"`
+	BackendQuery        bool          `toml:"backend_query"`
 	JIDEscaping         bool          `toml:"jid_escaping"`
 	EnableXHTML         bool          `toml:"enable_xhtml"`
 	OOBReplaceBody      bool          `toml:"oob_replace_body"`
@@ -132,3 +139,12 @@ type Registration struct {
 	NeedRegistration *bool    `toml:"needRegistration"`
 	ExtraField       []string `toml:"extraField"`
 }
+
+// Metrics is the [metrics] section: the operations HTTP listener.
+type Metrics struct {
+	Listen string `toml:"listen"`
+	Pprof  bool   `toml:"pprof"`
+}
+
+// AdminSocket is the path of the Unix socket `spectrum2 status` asks the daemon on.
+func (c *Config) AdminSocket() string { return filepath.Join(c.Service.WorkingDir, "admin.sock") }

@@ -17,6 +17,8 @@ func convert(raw any, t reflect.Type) (any, string) {
 	switch {
 	case t == durationType:
 		return convertDuration(raw)
+	case t == memberSliceType:
+		return convertMembers(raw)
 	case t.Kind() == reflect.String:
 		if s, ok := raw.(string); ok {
 			return s, ""

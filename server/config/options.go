@@ -1,6 +1,10 @@
 package config
 
-import "time"
+import (
+	"time"
+
+	"github.com/gospectrum/spectrum2/cluster"
+)
 
 // option is one configuration key: the single place where its default and meaning are
 // written down. docs/configuration.md and etc/spectrum2.toml are generated from this table.
@@ -39,6 +43,26 @@ var sections = []section{
 	{Name: "features", Doc: "Optional overrides of the features backends announce in BACKEND_CONFIG (spec 1.7). " +
 		"Unset keys take the backend's value; set keys win over it."},
 	{Name: "registration", Doc: "Optional overrides of the registration.* keys backends announce in BACKEND_CONFIG (spec 1.7)."},
+	{Name: "metrics", Doc: "Operations: Prometheus metrics, health probes (/healthz, /readyz) and the JSON status on one HTTP " +
+		"listener, off by default. `spectrum2 status` asks the daemon through its admin socket (working_dir/admin.sock), " +
+		"which is always on and only open to the daemon's user."},
+	{Name: "cluster", Doc: "Several spectrum2 hosts serving one domain, found by clients through DNS SRV records " +
+		"(docs/scaling.md). `spectrum2 srv records` prints the zone lines to publish; `spectrum2 srv check` tests them. " +
+		"Unused while there is no member.",
+		Example: `[cluster]
+host = "xmpp1"          # this host's member name
+[[cluster.member]]
+name = "xmpp1"          # relative to service.jid: xmpp1.DOMAIN
+addresses = ["192.0.2.10", "2001:db8::10"]
+port = 5222
+tls_port = 5223
+priority = 10
+weight = 50
+[[cluster.member]]
+name = "xmpp2"
+addresses = ["192.0.2.11"]`},
+	{Name: "dns", Doc: "The optional authoritative DNS responder for service.jid: it answers SRV, A/AAAA, NS and SOA " +
+		"from [cluster], health-checks every member and withdraws failing ones. It needs [[cluster.member]] tables."},
 	{Name: "backend_ini", Doc: "Free-form keys for external Spectrum 2 backends, written verbatim into the INI file they " +
 		"receive: [backend_ini.SECTION] becomes [SECTION]. Values are strings, numbers, booleans (written 0/1) " +
 		"or arrays of those (written as a repeated key). These keys are not checked, but they may not repeat " +
@@ -74,6 +98,7 @@ var options = []option{
 	{"service", "memory_collector_time", time.Duration(0), "Interval of the memory check that retires bloated backends (spec 2.8); 0 turns it off.", nil},
 	{"service", "admin_jid", []string(nil), "Bare JIDs of administrators (spec 3.20), e.g. [\"admin@localhost\"].", checkJIDs},
 	{"service", "admin_password", "", "Password administrators log in with (spec 3.3). Never written to logs or to the backend INI file.", nil},
+	{"service", "backend_query", false, "Answer spectrum2_manager's QUERY admin commands (spec 1.8, 3.20) on the backend port, from loopback addresses only; such connections never become backends. Anyone who can connect from this host can run admin commands.", nil},
 	{"service", "jid_escaping", true, "Escape legacy contact names with XEP-0106 rather than % (spec 3.7); a backend announcing disable_jid_escaping turns it off.", nil},
 	{"service", "enable_xhtml", true, "Add XHTML-IM to messages from backends that carry HTML (spec 3.10).", nil},
 	{"service", "oob_replace_body", true, "For a backend message whose HTML holds images: one out-of-band link (XEP-0066) to the first image, and that URL as the body (spec 3.10). With both oob options false every image gets a link and the body is kept.", nil},
@@ -92,7 +117,7 @@ var options = []option{
 	{"limits", "max_stanza_bytes", 256 * kib, "Largest stanza a client may send, in bytes; larger closes the stream with policy-violation.", checkMin(4 * kib)},
 	{"limits", "max_depth", 32, "Deepest element nesting a client may send.", checkMin(4)},
 	{"limits", "negotiation_timeout", 30 * time.Second, "Time a client has from connecting to a bound resource.", checkMinDur(time.Second)},
-	{"limits", "queue_size", 1000, "Stanzas queued to one connection; a client that does not read beyond that is disconnected.", checkMin(16)},
+	{"limits", "queue_size", 20000, "Stanzas queued to one connection; a client that does not read beyond that is disconnected. A login sends one presence per online contact at once, so keep it above the largest roster.", checkMin(16)},
 	{"limits", "max_conns_per_ip", 100, "Simultaneous client connections from one IP address; 0 means no limit.", nil},
 	{"limits", "logins_per_minute_per_ip", 60, "Login attempts per minute from one IP address; 0 means no limit.", nil},
 	{"limits", "client_ping_interval", 60 * time.Second, "A client silent this long gets an XEP-0199 ping; 0 turns it off.", nil},
@@ -112,6 +137,22 @@ var options = []option{
 	{"demo", "contacts", 0, "Extra generated contacts in every demo roster (for tests of large rosters).", checkMax(100000)},
 	{"demo", "slow_login_delay", 5 * time.Second, "How long the demo's slow login user takes to connect.", nil},
 	{"demo", "clock_period", 60 * time.Second, "Period of the demo clock contact's status updates.", checkMinDur(time.Second)},
+	// [metrics]
+	{"metrics", "listen", "", "HTTP address for /metrics, /healthz, /readyz and /status, e.g. \"127.0.0.1:9090\"; empty turns it off. It has no authentication: bind it to loopback or a private network.", checkListen},
+	{"metrics", "pprof", false, "Also serve Go's profiler under /debug/pprof/ on the metrics listener.", nil},
+	// [cluster]
+	{"cluster", "host", "", "This host's member name (one of the member names).", nil},
+	{"cluster", "ttl", cluster.DefaultZoneTTL, "TTL of the records `spectrum2 srv records` prints.", checkMinDur(time.Second)},
+	{"cluster", "member", []cluster.Member(nil), "The hosts of the cluster, this one included, as [[cluster.member]] tables with name, addresses, port, tls_port, priority and weight (see the example).", nil},
+	// [dns]
+	{"dns", "listen", "", "UDP and TCP address of the responder, e.g. \"0.0.0.0:53\"; empty turns it off.", nil},
+	{"dns", "ttl", cluster.DefaultDNSTTL, "TTL of the answers: short, so that a withdrawn member leaves caches soon.", checkMinDur(time.Second)},
+	{"dns", "ns", []string(nil), "Name servers of the zone; empty: the member names.", nil},
+	{"dns", "mbox", "", "SOA responsible mailbox as a name; empty: hostmaster.DOMAIN.", nil},
+	{"dns", "health_interval", cluster.DefaultHealthInterval, "Time between two health checks of one member.", checkMinDur(100 * time.Millisecond)},
+	{"dns", "health_timeout", cluster.DefaultHealthTimeout, "Bound of one health check (connect and stream open).", checkMinDur(100 * time.Millisecond)},
+	{"dns", "fail_after", cluster.DefaultFailAfter, "Consecutive failed checks that withdraw a member.", checkMin(1)},
+	{"dns", "rise_after", cluster.DefaultRiseAfter, "Consecutive good checks that bring a withdrawn member back.", checkMin(1)},
 	// [features] (spec 1.7)
 	{"features", "receipts", (*bool)(nil), "Message receipts (XEP-0184) are advertised.", nil},
 	{"features", "muc", (*bool)(nil), "Group chats are advertised.", nil},

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"time"
+
+	"github.com/gospectrum/spectrum2/cluster"
 )
 
 // samples are the values the reference config shows for options without a usable default.
@@ -50,6 +52,9 @@ func ReferenceTOML() []byte {
 func referenceLine(o option) string {
 	if v, ok := samples[o.Section+"."+o.Key]; ok {
 		return o.Key + " = " + v
+	}
+	if _, ok := o.Default.([]cluster.Member); ok {
+		return "# [[cluster.member]] tables: see the example below"
 	}
 	if p, ok := o.Default.(*bool); ok && p == nil {
 		return "# " + o.Key + " = true    # unset: as the backend announces"
@@ -129,6 +134,8 @@ func optionType(o option) string {
 		return "boolean"
 	case t.Kind() == reflect.Pointer:
 		return "boolean, optional"
+	case t == memberSliceType:
+		return "array of tables"
 	}
 	return "array of strings"
 }

@@ -23,6 +23,7 @@ func (d *decoder) validate() {
 		d.problem(checkDomain(""), "service", "jid")
 	}
 	d.validateTLS()
+	d.validateCluster()
 	if s.Port == s.TLSPort {
 		d.problem("tls_port must differ from port", "service", "tls_port")
 	}

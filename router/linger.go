@@ -1,0 +1,170 @@
+package router
+
+import (
+	"time"
+
+	"github.com/gospectrum/spectrum2/internal/xmpp"
+)
+
+// DefaultLinger is how long messages of a session that ended unacknowledged wait for the
+// user's next login when no other resource can take them (issue: sm.linger).
+const DefaultLinger = 10 * time.Minute
+
+// UndeliverableCounter is implemented by an Ops that counts stanzas the router finally
+// could not deliver (stream management, XEP-0198). *metrics.Metrics may implement it;
+// without it such stanzas are only logged.
+type UndeliverableCounter interface {
+	// StanzaUndeliverable is called once per stanza given up; kind is its element name.
+	StanzaUndeliverable(kind string)
+}
+
+// lingering is a message kept for the user's next login.
+type lingering struct {
+	el *xmpp.Element
+}
+
+// smUndelivered handles what a closed session never acknowledged (XEP-0198 section 5,
+// called after the resource was removed): messages with a body go to another resource
+// with <delay/>, or wait for the next login; IQ requests get recipient-unavailable to
+// their sender; what remains is logged without content and counted.
+func (u *user) smUndelivered(rs *resource, undelivered []*xmpp.Element) {
+	now := time.Now()
+	lost := 0
+	for _, el := range undelivered {
+		switch {
+		case el.Local == "message" && el.Type() != "error" && el.Type() != "groupchat" &&
+			el.Child(xmpp.NSClient, "body") != nil:
+			// Room messages stay with the room (its history); another resource may not
+			// be an occupant.
+			u.redeliver(markDelayed(el, u.r.cfg.Domain, now))
+		case el.Local == "iq" && (el.Type() == "get" || el.Type() == "set"):
+			u.iqUnanswered(rs, el)
+		default:
+			u.undeliverable(el)
+			lost++
+		}
+	}
+	if lost > 0 {
+		u.log.Info().Int("stanzas", lost).Str("resource", rs.full.Resourcepart()).
+			Msg("stanzas the closed session never acknowledged were dropped")
+	}
+}
+
+// redeliver gives a message to another resource, else keeps it for the next login.
+func (u *user) redeliver(msg *xmpp.Element) {
+	if len(u.resources) > 0 {
+		u.deliverMessage(msg, "")
+		return
+	}
+	u.linger = append(u.linger, lingering{el: msg})
+	if u.lingerTimer == nil {
+		d := u.r.cfg.Linger
+		if d <= 0 {
+			d = DefaultLinger
+		}
+		u.lingerGen++
+		gen := u.lingerGen
+		u.lingerTimer = time.AfterFunc(d, func() { u.post(func() { u.lingerExpired(gen) }) })
+		u.log.Info().Dur("linger", d).Msg("keeping unacknowledged messages for the next login")
+	}
+}
+
+// markDelayed adds <delay/> (XEP-0203) unless the message carries one already.
+func markDelayed(msg *xmpp.Element, domain string, at time.Time) *xmpp.Element {
+	if msg.Child(xmpp.NSDelay, "delay") == nil {
+		msg.Append(xmpp.New(xmpp.NSDelay, "delay", "from", domain,
+			"stamp", at.UTC().Format("2006-01-02T15:04:05Z")))
+	}
+	return msg
+}
+
+// iqUnanswered answers an IQ request the client never got with recipient-unavailable
+// (RFC 6120 section 8.3.3.13), routed as if the client had answered it.
+func (u *user) iqUnanswered(rs *resource, iq *xmpp.Element) {
+	reply := xmpp.ErrorReply(iq, xmpp.ErrTypeWait, xmpp.StanzaRecipientUnavailable, "")
+	if reply == nil {
+		return
+	}
+	reply.SetAttr("from", rs.key)
+	t := u.target(reply.To())
+	switch {
+	case t.kind == targetSelf && t.jid.Resourcepart() != "":
+		if dst := u.resources[t.jid.String()]; dst != nil {
+			u.send(dst, reply)
+		}
+	default:
+		u.iqResponse(rs, reply, t)
+	}
+}
+
+// undeliverable logs a stanza given up, without its content, and counts it.
+func (u *user) undeliverable(el *xmpp.Element) {
+	u.log.Debug().Str("kind", el.Local).Str("type", el.Type()).Str("id", el.ID()).
+		Msg("undeliverable stanza dropped")
+	if c, ok := u.r.ops().(UndeliverableCounter); ok {
+		c.StanzaUndeliverable(el.Local)
+	}
+}
+
+// dropUndelivered traces what a session that the router had already removed never
+// acknowledged.
+func (u *user) dropUndelivered(undelivered []*xmpp.Element) {
+	if len(undelivered) == 0 {
+		return
+	}
+	for _, el := range undelivered {
+		u.undeliverable(el)
+	}
+	u.log.Info().Int("stanzas", len(undelivered)).Msg("stanzas of a removed session were dropped")
+}
+
+// lingering reports whether messages wait for the next login; they keep the legacy
+// session up meanwhile.
+func (u *user) lingering() bool { return len(u.linger) > 0 }
+
+// lingerDeliver hands the waiting messages to a newly bound resource, in order.
+func (u *user) lingerDeliver(rs *resource) {
+	if len(u.linger) == 0 {
+		return
+	}
+	u.stopLinger()
+	for _, l := range u.linger {
+		l.el.SetAttr("to", rs.key)
+		u.send(rs, l.el)
+	}
+	u.log.Info().Int("messages", len(u.linger)).Msg("messages kept since the last session delivered")
+	u.linger = nil
+}
+
+// lingerExpired gives up the waiting messages and ends the legacy session if nothing
+// else holds it.
+func (u *user) lingerExpired(gen int) {
+	if u.gone || gen != u.lingerGen {
+		return // delivered or dropped meanwhile
+	}
+	u.lingerTimer = nil
+	u.lingerDrop("nobody logged in in time")
+	u.maybeEnd()
+}
+
+// lingerDrop gives up the waiting messages with a trace.
+func (u *user) lingerDrop(why string) {
+	u.stopLinger()
+	if len(u.linger) == 0 {
+		return
+	}
+	u.log.Warn().Int("messages", len(u.linger)).Str("reason", why).
+		Msg("unacknowledged messages could not be delivered")
+	for _, l := range u.linger {
+		u.undeliverable(l.el)
+	}
+	u.linger = nil
+}
+
+func (u *user) stopLinger() {
+	u.lingerGen++ // an expiry already posted is stale
+	if u.lingerTimer != nil {
+		u.lingerTimer.Stop()
+		u.lingerTimer = nil
+	}
+}
