@@ -38,6 +38,7 @@ type Metrics struct {
 	loginFailures  *prometheus.CounterVec
 	bounced        prometheus.Counter
 	queueOverflows prometheus.Counter
+	undeliverable  *prometheus.CounterVec
 }
 
 // New returns a Metrics whose registry holds the daemon's metrics, the Go runtime's and
@@ -67,12 +68,17 @@ func New(version string) *Metrics {
 		queueOverflows: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "spectrum2_queue_overflows_total", Help: "Client connections closed because their queue overflowed.",
 		}),
+		undeliverable: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "spectrum2_stanzas_undeliverable_total",
+			Help: "Stanzas given up after stream management could not deliver them anywhere, by kind.",
+		}, []string{"kind"}),
 	}
 	m.src.Store(&Sources{})
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.stanzasIn, m.stanzasOut, m.loginSeconds, m.loginFailures, m.bounced, m.queueOverflows,
+		m.undeliverable,
 		&snapshotCollector{m: m},
 	)
 	return m
@@ -113,6 +119,10 @@ func (m *Metrics) StanzaOut(el *xmpp.Element) {
 
 // QueueOverflow counts a connection closed for not reading (c2s.Observer).
 func (m *Metrics) QueueOverflow() { m.queueOverflows.Inc() }
+
+// StanzaUndeliverable implements router.UndeliverableCounter: a stanza of kind (message,
+// presence, iq) that a hibernated session never acknowledged and nobody could take.
+func (m *Metrics) StanzaUndeliverable(kind string) { m.undeliverable.WithLabelValues(kind).Inc() }
 
 // MessagesFromXMPP is the admin counter messages_from_xmpp: messages with a body received
 // from clients.

@@ -18,6 +18,7 @@ import (
 	"github.com/gospectrum/spectrum2/c2s"
 	"github.com/gospectrum/spectrum2/internal/xmpp"
 	"github.com/gospectrum/spectrum2/pluginserver"
+	"github.com/gospectrum/spectrum2/router"
 )
 
 // value reads a counter.
@@ -238,4 +239,14 @@ func TestProcessMemory(t *testing.T) {
 	if err != nil || res <= 0 || shr < 0 {
 		t.Errorf("res %d shr %d err %v", res, shr, err)
 	}
+}
+
+// TestUndeliverableCounter: the router finds the counter on its Ops by type assertion.
+func TestUndeliverableCounter(t *testing.T) {
+	var ops router.Ops = New("test")
+	c, ok := ops.(router.UndeliverableCounter)
+	if !ok {
+		t.Fatal("*Metrics does not implement router.UndeliverableCounter")
+	}
+	c.StanzaUndeliverable("message")
 }
