@@ -47,7 +47,7 @@ func (c *conn) bindResource(iq *xmpp.Element) error {
 	}
 	c.handler = h
 	sess.handler = h
-	c.log = c.log.With().Str("jid", full.String()).Logger()
+	c.setLogContext("", full.String())
 	c.log.Info().Msg("resource bound")
 	c.mu.Lock()
 	c.sess = sess

@@ -31,6 +31,10 @@ type conn struct {
 	ip     string
 	direct bool
 	log    zerolog.Logger
+	// logBase carries the remote address; log is logBase plus the current stream id and,
+	// once known, the JID, rebuilt by setLogContext so that keys are never repeated.
+	logBase           zerolog.Logger
+	logStream, logJID string
 
 	// Reader-goroutine state.
 	rd        *xmpp.Reader
@@ -70,8 +74,26 @@ func newConn(ctx context.Context, s *Server, nc net.Conn, direct bool) *conn {
 		canWrite: !direct, trailerDone: make(chan struct{}), done: make(chan struct{}),
 	}
 	c.ctx, c.cancel = context.WithCancel(ctx)
-	c.log = s.log.With().Str("remote", nc.RemoteAddr().String()).Logger()
+	c.logBase = s.log.With().Str("remote", nc.RemoteAddr().String()).Logger()
+	c.log = c.logBase
 	return c
+}
+
+// setLogContext replaces the stream id or the JID in the connection's log context (an
+// empty argument keeps the current value). A stream restart gets a fresh id (RFC 6120
+// 4.7.3), and SASL, bind and resumption refine the JID.
+func (c *conn) setLogContext(stream, jid string) {
+	if stream != "" {
+		c.logStream = stream
+	}
+	if jid != "" {
+		c.logJID = jid
+	}
+	ctx := c.logBase.With().Str("stream", c.logStream)
+	if c.logJID != "" {
+		ctx = ctx.Str("jid", c.logJID)
+	}
+	c.log = ctx.Logger()
 }
 
 // serve runs the negotiation; after bind it hands reading to a fresh goroutine, so that

@@ -67,7 +67,7 @@ func (c *conn) checkHeader(h xmpp.StreamHeader) error {
 // section 4.7.3) and the features of the current stage.
 func (c *conn) sendHeader(h xmpp.StreamHeader) error {
 	id := newStreamID()
-	c.log = c.log.With().Str("stream", id).Logger()
+	c.setLogContext(id, "")
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if c.ended {

@@ -65,7 +65,7 @@ func (c *conn) sasl(auth *xmpp.Element) error {
 		return c.saslFailure(saslTemporaryAuthFailed, "the login could not be completed, try again later")
 	}
 	c.authed, c.user, c.grant = true, user, grant
-	c.log = c.log.With().Str("jid", user.String()).Logger()
+	c.setLogContext("", user.String())
 	c.log.Info().Msg("authenticated")
 	if err := c.writeElement(xmpp.New(xmpp.NSSASL, "success")); err != nil {
 		return err

@@ -73,7 +73,7 @@ func (c *conn) resume(el *xmpp.Element) error {
 	c.mu.Lock()
 	c.sess = sess
 	c.mu.Unlock()
-	c.log = c.log.With().Str("jid", sess.jid.String()).Logger()
+	c.setLogContext("", sess.jid.String())
 	c.log.Info().Bool("takeover", old != nil).Msg("session resumed")
 	if old != nil {
 		// A resume on a live connection takes over: the old one gets <conflict/>.
