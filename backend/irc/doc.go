@@ -14,4 +14,8 @@
 // flags polled with WHO every irc_away_timeout seconds) and reports changes as
 // PARTICIPANT_CHANGED. Everything written to IRC goes through one queue per connection, so
 // girc's flood protection never blocks the daemon's reader goroutine.
+//
+// A single-network connection that fails before RPL_WELCOME reports DISCONNECTED only
+// after a few seconds, so that the daemon's three immediate re-logins (spec 3.4) outlast
+// an IRC server restart.
 package irc
