@@ -54,12 +54,10 @@ func (u *user) messageToBuddy(rs *resource, m *xmpp.Element, t target) {
 		u.rawOut(rs, m, t)
 		return
 	}
-	key := legacyKey(t.legacy)
-	if _, conv := u.convs[key]; !conv && u.roster.get(t.legacy) == nil {
-		u.send(rs, xmpp.ErrorReply(m, xmpp.ErrTypeCancel, xmpp.StanzaItemNotFound, "no such contact"))
-		return
-	}
-	u.convs[key] = rs.key
+	// Spec 3.9: a message to a name that is not on the roster opens a conversation, as in
+	// Spectrum 2; whether the name exists is the legacy network's call (an IRC nick or an
+	// XMPP stranger is never on the roster).
+	u.convs[legacyKey(t.legacy)] = rs.key
 	if u.state != stateConnected {
 		u.bounceOffline(rs, m)
 		return

@@ -144,18 +144,43 @@ func TestEchoExtensions(t *testing.T) {
 	})
 }
 
-// TestUnknownBuddyBounces: a message to a contact the network does not have comes back as an
-// error, never silence.
-func TestUnknownBuddyBounces(t *testing.T) {
+// TestMessageOutsideRoster: a message to a name that is not on the roster opens a
+// conversation (spec 3.9) and reaches the network, which acknowledges it (XEP-0184 through
+// CONV_MESSAGE_ACK).
+func TestMessageOutsideRoster(t *testing.T) {
 	s := StartServer(t, "")
 	c := s.MustDial("dave%demo@localhost", s.Password(), "")
 	in := Listen(c)
-	if _, err := c.Send(xmpp.Chat{Remote: "nobody-here@localhost", Type: "chat", Text: "hi"}); err != nil {
+	if _, err := c.SendOrg(`<message to='stranger@localhost' type='chat' id='s1'><body>hi</body>` +
+		`<request xmlns='urn:xmpp:receipts'/></message>`); err != nil {
+		t.Fatal(err)
+	}
+	in.Wait(t, "receipt from the stranger", 30*time.Second, func(st any) bool {
+		m, ok := st.(xmpp.Chat)
+		if !ok || !strings.HasPrefix(m.Remote, "stranger@localhost") {
+			return false
+		}
+		for _, e := range m.OtherElem {
+			if e.XMLName.Local == "received" {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// TestForeignDomainBounces: this server routes only its own domain; a message elsewhere
+// comes back as an error, never silence (RFC 6120 10.4.3: no server-to-server).
+func TestForeignDomainBounces(t *testing.T) {
+	s := StartServer(t, "")
+	c := s.MustDial("dave%demo@localhost", s.Password(), "")
+	in := Listen(c)
+	if _, err := c.Send(xmpp.Chat{Remote: "someone@elsewhere.example", Type: "chat", Text: "hi"}); err != nil {
 		t.Fatal(err)
 	}
 	in.Wait(t, "error bounce", 30*time.Second, func(st any) bool {
 		m, ok := st.(xmpp.Chat)
-		return ok && m.Type == "error" && strings.HasPrefix(m.Remote, "nobody-here@localhost")
+		return ok && m.Type == "error" && strings.HasPrefix(m.Remote, "someone@elsewhere.example")
 	})
 }
 
