@@ -2,6 +2,7 @@ package pluginserver
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os/exec"
@@ -189,5 +190,11 @@ func (l *lineLog) flush() {
 
 func (l *lineLog) emit(line []byte) {
 	line = bytes.TrimRight(line, "\r")
+	// A backend that logs JSON (ours do when stderr is not a terminal) is embedded as an
+	// object, not as an escaped string, so that log tools can still read its fields.
+	if len(line) > 0 && line[0] == '{' && json.Valid(line) {
+		l.log.Info().Str("stream", l.stream).RawJSON("backend_log", line).Msg("backend log")
+		return
+	}
 	l.log.Info().Str("stream", l.stream).Msg(string(line))
 }
