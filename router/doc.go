@@ -15,7 +15,7 @@
 // as the queue is empty, so idle users cost no goroutine. Everything that arrives from
 // outside only posts: c2s's HandleStanza and Closed (on the connection's reader goroutine),
 // pluginserver's HandleBackendMessage and HandleRawXML (on the backend's reader goroutine),
-// and timers (login timeout, vCard timeout). Hence no lock is held on the message path and
+// and timers (login timeout, vCard timeout, re-login backoff). Hence no lock is held on the message path and
 // the order of stanzas and frames per user is kept.
 //
 // The only shared structures are Router.users, the bare JID -> user map, under an RWMutex

@@ -134,8 +134,10 @@ func (u *user) startLogin() {
 	}()
 }
 
-// stopLogin disarms the timer and the pending Login call.
+// stopLogin disarms the timers (login timeout, re-login backoff) and the pending Login
+// call.
 func (u *user) stopLogin() {
+	u.stopBackoff()
 	if u.timer != nil {
 		u.timer.Stop()
 		u.timer = nil
@@ -198,8 +200,8 @@ func (u *user) loginFailed(condition, text string, code int32) {
 // onConnected handles CONNECTED: pending logins succeed (spec 3.3 step 4) and the
 // re-login counter resets (spec 3.4).
 func (u *user) onConnected() {
-	if u.state != stateLoggingIn {
-		return
+	if u.state != stateLoggingIn || u.waiting() {
+		return // a waiting user has no LOGIN out: a late frame of the lost session
 	}
 	u.stopLogin()
 	u.state = stateConnected
@@ -216,8 +218,8 @@ func (u *user) onConnected() {
 
 // onDisconnected handles DISCONNECTED (spec 3.4).
 func (u *user) onDisconnected(code int32, text string) {
-	if u.state == stateIdle {
-		return
+	if u.state == stateIdle || u.waiting() {
+		return // a waiting user's lost session is logged out already
 	}
 	if !u.connected {
 		// During the first login every code is a SASL failure with the legacy text
@@ -225,14 +227,8 @@ func (u *user) onDisconnected(code int32, text string) {
 		u.loginFailed("not-authorized", text, code)
 		return
 	}
-	reconnectable := code == int32(pb.ConnectionError_CONNECTION_ERROR_NETWORK_ERROR) ||
-		code == int32(pb.ConnectionError_CONNECTION_ERROR_OTHER_ERROR)
-	if reconnectable && u.relogins < 3 {
-		u.relogins++
-		u.log.Info().Int32("error", code).Int("attempt", u.relogins).Msg("legacy session lost, logging in again")
-		u.stopLogin()
-		u.r.backends.Logout(u.key, u.legacy)
-		u.startLogin()
+	if u.reconnectable(code) {
+		u.relogin(code) // relogin.go: with a backoff, unlike Spectrum 2
 		return
 	}
 	u.loginFailed("not-authorized", text, code)

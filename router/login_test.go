@@ -122,7 +122,7 @@ func disconnect(e *env, code int32, text string) {
 
 // Spec 3.4: error 16 re-logs in up to 3 times, invisibly; the 4th is fatal.
 func TestReloginThenFatal(t *testing.T) {
-	e := newEnv(t, nil)
+	e := newEnv(t, shortBackoff)
 	tr, _ := e.connect("bob@localhost", secret, "a")
 	e.be.onLogin = func(*pb.Login) {} // re-logins stay pending
 	for i := 1; i <= 3; i++ {
@@ -147,7 +147,7 @@ func TestReloginThenFatal(t *testing.T) {
 }
 
 func TestReloginCounterResetsOnConnected(t *testing.T) {
-	e := newEnv(t, nil)
+	e := newEnv(t, shortBackoff)
 	tr, _ := e.connect("bob@localhost", secret, "a")
 	for i := 1; i <= 5; i++ {
 		disconnect(e, 0, "net down")
@@ -248,4 +248,9 @@ func TestUndeliveredRedelivered(t *testing.T) {
 	lost := stanza(t, `<message from='alice@localhost/bot' to='bob@localhost/a' type='chat'><body>lost</body></message>`)
 	ha.Closed([]*xmpp.Element{lost})
 	trb.wait(t, "redelivered", contains(">lost<"))
+}
+
+// shortBackoff keeps the re-login schedule's shape (three attempts) without its seconds.
+func shortBackoff(c *Config) {
+	c.ReloginBackoff = []time.Duration{time.Millisecond, time.Millisecond, time.Millisecond}
 }

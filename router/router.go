@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,7 +41,12 @@ type Config struct {
 	// Linger is how long messages a closed session never acknowledged (XEP-0198) wait
 	// for the next login when no other resource is there; 0 = DefaultLinger.
 	Linger time.Duration
-	Log    zerolog.Logger
+	// ReloginBackoff is the wait before each automatic re-login after the legacy session
+	// was lost (DISCONNECTED 0 or 16 after CONNECTED); its length is the number of
+	// attempts before the fatal path. Empty = DefaultReloginBackoff(). Spectrum 2 makes
+	// three attempts at once (spec 3.4); relogin.go says why we wait.
+	ReloginBackoff []time.Duration
+	Log            zerolog.Logger
 	// Ops configures administrators and counting (admin.go); the zero value is neither.
 	Ops OpsConfig
 }
@@ -97,6 +103,11 @@ func New(cfg Config) *Router {
 	}
 	if cfg.VCardTimeout <= 0 {
 		cfg.VCardTimeout = DefaultVCardTimeout
+	}
+	if len(cfg.ReloginBackoff) == 0 {
+		cfg.ReloginBackoff = DefaultReloginBackoff()
+	} else {
+		cfg.ReloginBackoff = slices.Clone(cfg.ReloginBackoff)
 	}
 	if d, err := jid.Parse(cfg.Domain); err == nil {
 		cfg.Domain = d.Domainpart()

@@ -38,7 +38,8 @@ type user struct {
 	relogins  int  // consecutive automatic re-logins (spec 3.4)
 	gen       int  // login attempt generation, to ignore stale timers and results
 	cancel    context.CancelFunc
-	timer     *time.Timer
+	timer     *time.Timer // login timeout
+	backoff   *time.Timer // armed while waiting before a re-login (relogin.go)
 	waiters   []*waiter
 	grants    int  // granted logins not yet bound or released
 	gone      bool // removed from the registry: posts must look the user up again
