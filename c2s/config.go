@@ -58,6 +58,9 @@ type Config struct {
 	MaxConnsPerIP        int // concurrent connections per IP address; 0 = unlimited
 	LoginsPerMinutePerIP int // SASL attempts per minute per IP address; 0 = unlimited
 
+	// Redirector sends users another host owns there with see-other-host; nil = off.
+	Redirector Redirector
+
 	Log zerolog.Logger
 }
 

@@ -52,6 +52,9 @@ func (c *conn) sasl(auth *xmpp.Element) error {
 	if cond != "" {
 		return c.saslFailure(cond, "")
 	}
+	if err := c.redirect(user); err != nil {
+		return err // see-other-host: another host owns this user
+	}
 	grant, err := c.authenticate(user, password)
 	if err != nil {
 		if c.isClosing() {

@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/gospectrum/spectrum2/c2s"
+	"github.com/gospectrum/spectrum2/cluster"
 	"github.com/gospectrum/spectrum2/internal/logging"
 	"github.com/gospectrum/spectrum2/internal/xmpp"
 	"github.com/gospectrum/spectrum2/metrics"
@@ -101,7 +102,17 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger) error {
 		ps.EnableQuery(r.AdminCommand) // spec 1.8: spectrum2_manager's channel
 	}
 	m.SetSources(metrics.Sources{Backends: ps.Stats, Users: r.OnlineUsers})
-	cs, err := c2s.New(c2sConfig(cfg, log), m.Authenticator(r))
+	comps := []component{}
+	cc := c2sConfig(cfg, log)
+	if cfg.Cluster.Affinity {
+		aff, err := cluster.NewAffinity(cfg.ClusterSettings(), log)
+		if err != nil {
+			return err
+		}
+		cc.Redirector = aff // see-other-host to the owner of each user (docs/scaling.md)
+		comps = append(comps, component{"affinity", aff.Run})
+	}
+	cs, err := c2s.New(cc, m.Authenticator(r))
 	if err != nil {
 		return err
 	}
@@ -118,9 +129,10 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger) error {
 	// stops before c2s (spec 2.10): it refuses new logins, logs every user out and sends the
 	// contacts' unavailable presences while the streams are still open; then c2s closes
 	// them with system-shutdown.
-	return runInOrder(ctx, log, []component{
+	// The affinity health checks, when on, run before c2s asks them.
+	return runInOrder(ctx, log, append(comps, []component{
 		{"ops", ops.run}, {"pluginserver", ps.Run}, {"c2s", cs.Run}, {"router", r.Run},
-	})
+	}...))
 }
 
 // runInOrder starts comps in order and, when ctx ends or one of them fails, stops them in

@@ -15,10 +15,11 @@ const srvUsage = `Usage:
   spectrum2 srv records --config FILE
         print the DNS zone lines to publish for [cluster]: _xmpp-client._tcp and
         _xmpps-client._tcp (XEP-0368) SRV records and the members' A/AAAA records
-  spectrum2 srv check DOMAIN [--resolver HOST:PORT] [--ca FILE] [--timeout 10s]
+  spectrum2 srv check DOMAIN [--resolver HOST:PORT] [--ca FILE] [--timeout 10s] [--status-port PORT]
         resolve DOMAIN's SRV records, connect to every target, complete STARTTLS or
         direct TLS with certificate verification and print a table; exit status 1
-        when any target fails
+        when any target fails; with --status-port also print each host's load
+        (sessions, users, backends) from its [metrics] /status
 
 See docs/scaling.md.
 `
@@ -61,10 +62,11 @@ func srvRecords(args []string, stdout, stderr io.Writer) error {
 
 // srvCheck checks DOMAIN's SRV targets and prints the table; a failed target is exit 1.
 func srvCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := srvFlags("check DOMAIN [--resolver HOST:PORT] [--ca FILE] [--timeout D]", stderr)
+	fs := srvFlags("check DOMAIN [--resolver HOST:PORT] [--ca FILE] [--timeout D] [--status-port PORT]", stderr)
 	resolver := fs.String("resolver", "", "DNS server HOST:PORT (default: first nameserver of /etc/resolv.conf)")
 	caFile := fs.String("ca", "", "PEM file of CA certificates to verify the servers with (default: system roots)")
 	timeout := fs.Duration("timeout", cluster.DefaultCheckTimeout, "time allowed per DNS query and per connection")
+	statusPort := fs.Int("status-port", 0, "also read each host's load from its [metrics] /status on this `PORT`")
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -84,6 +86,11 @@ func srvCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if err := rep.WriteTable(stdout); err != nil {
 		return err
+	}
+	if *statusPort > 0 {
+		if err := writeLoads(stdout, checkLoads(ctx, rep, *statusPort, *timeout)); err != nil {
+			return err
+		}
 	}
 	if rep.Failed() {
 		return errReported

@@ -13,9 +13,11 @@ import (
 // Cluster is the [cluster] section: the hosts that serve one domain (docs/scaling.md).
 // Its fields are cluster.Config's.
 type Cluster struct {
-	Host    string           `toml:"host"`
-	TTL     time.Duration    `toml:"ttl"`
-	Members []cluster.Member `toml:"member"`
+	Host string        `toml:"host"`
+	TTL  time.Duration `toml:"ttl"`
+	// Affinity sends every user to the host that owns it (see-other-host, cluster.Affinity).
+	Affinity bool             `toml:"affinity"`
+	Members  []cluster.Member `toml:"member"`
 }
 
 // DNS is the [dns] section: the optional authoritative DNS responder of package cluster.
@@ -50,8 +52,11 @@ func (c *Config) ClusterSettings() cluster.Settings {
 // validateCluster checks [cluster] and [dns] together once either is used.
 func (d *decoder) validateCluster() {
 	c := d.cfg
-	if len(c.Cluster.Members) == 0 && c.DNS.Listen == "" && c.Cluster.Host == "" {
+	if len(c.Cluster.Members) == 0 && c.DNS.Listen == "" && c.Cluster.Host == "" && !c.Cluster.Affinity {
 		return
+	}
+	if c.Cluster.Affinity && c.Cluster.Host == "" {
+		d.problem("affinity needs cluster.host: the member name of this host", "cluster", "affinity")
 	}
 	s := c.ClusterSettings()
 	if err := s.Validate(); err != nil {

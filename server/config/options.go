@@ -143,6 +143,7 @@ var options = []option{
 	// [cluster]
 	{"cluster", "host", "", "This host's member name (one of the member names).", nil},
 	{"cluster", "ttl", cluster.DefaultZoneTTL, "TTL of the records `spectrum2 srv records` prints.", checkMinDur(time.Second)},
+	{"cluster", "affinity", false, "Keep each user on one host: a host that does not own a user's bare JID (rendezvous hashing over the members its health checks see up, with the [dns] health settings) answers the login with the see-other-host stream error naming the owner, before any legacy login. A client that comes back without following it is served locally. Needs host.", nil},
 	{"cluster", "member", []cluster.Member(nil), "The hosts of the cluster, this one included, as [[cluster.member]] tables with name, addresses, port, tls_port, priority and weight (see the example).", nil},
 	// [dns]
 	{"dns", "listen", "", "UDP and TCP address of the responder, e.g. \"0.0.0.0:53\"; empty turns it off.", nil},
