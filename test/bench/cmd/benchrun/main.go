@@ -1,0 +1,246 @@
+// Command benchrun runs the spectrum2 benchmark side by side with Prosody and writes
+// docs/benchmarks.md: `make bench` (--full) and `make bench-quick` (--quick).
+//
+// The server under test is pinned to one core and this generator to another (it re-executes
+// itself under taskset); each test starts a fresh server, and every process started
+// is stopped by its PID.
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gospectrum/spectrum2/test/bench"
+)
+
+// pinnedEnv marks the re-executed, pinned generator.
+const pinnedEnv = "SPECTRUM2_BENCH_PINNED"
+
+type flags struct {
+	full, quick bool
+	only        string
+	bin, out    string
+	serverCPU   int
+	genCPU      int
+	curves      string
+	tmp         string
+	cpuprofile  string
+	perf        bool
+}
+
+func main() {
+	var f flags
+	flag.BoolVar(&f.full, "full", false, "the whole set (under 15 minutes)")
+	flag.BoolVar(&f.quick, "quick", false, "a short set (under 2 minutes)")
+	flag.StringVar(&f.only, "only", "", "measure only this server: spectrum2 or prosody")
+	flag.StringVar(&f.bin, "bin", "bin/spectrum2", "the spectrum2 binary")
+	flag.StringVar(&f.out, "out", "docs/benchmarks.md", "report file; empty: print only")
+	flag.IntVar(&f.serverCPU, "server-cpu", 0, "core the servers are pinned to")
+	flag.IntVar(&f.genCPU, "gen-cpu", 1, "core the generator is pinned to")
+	flag.StringVar(&f.curves, "curves", "x25519", "TLS key exchange offered: x25519 (what both servers can do) or default (Go's, X25519MLKEM768 first)")
+	flag.StringVar(&f.tmp, "tmp", "", "scratch directory (default: a fresh temp dir, removed afterwards)")
+	flag.StringVar(&f.cpuprofile, "cpuprofile", "", "write the generator's CPU profile here")
+	flag.BoolVar(&f.perf, "perf", true, "record perf profiles of spectrum2 during the login and message tests (when perf is installed)")
+	flag.Parse()
+	if err := run(f); err != nil {
+		fmt.Fprintln(os.Stderr, "benchrun:", err)
+		os.Exit(1)
+	}
+}
+
+func run(f flags) error {
+	if f.full == f.quick {
+		return fmt.Errorf("give exactly one of --full and --quick")
+	}
+	if os.Getenv(pinnedEnv) == "" {
+		return repin(f.genCPU)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// The generator must stay cheap: collect garbage less often (memory is plentiful, CPU
+	// on its one core is not).
+	debug.SetGCPercent(400)
+	if _, err := bench.RaiseFileLimit(); err != nil {
+		return err
+	}
+	if f.cpuprofile != "" {
+		pf, err := os.Create(f.cpuprofile)
+		if err != nil {
+			return fmt.Errorf("creating the profile: %w", err)
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return fmt.Errorf("starting the profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	plan := quickPlan()
+	if f.full {
+		plan = fullPlan()
+	}
+	return measure(ctx, f, plan)
+}
+
+// repin re-executes this program under taskset on the generator's core and waits for it.
+func repin(cpu int) error {
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("finding myself: %w", err)
+	}
+	cmd := exec.Command("taskset", append([]string{"-c", strconv.Itoa(cpu), self}, os.Args[1:]...)...)
+	cmd.Env = append(os.Environ(), pinnedEnv+"=1")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	signal.Ignore(os.Interrupt) // the child gets it from the terminal and cleans up
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("pinned run: %w", err)
+	}
+	return nil
+}
+
+func quickPlan() bench.Plan {
+	return bench.Plan{
+		LoginWorkers: 50, LoginUsers: 1000, LoginTime: 5 * time.Second, PoolWorkers: 50,
+		Scales:  []bench.Scale{{N: 1000, Hold: 5 * time.Second}},
+		MsgTime: 5 * time.Second, OpenRate: 1000,
+		RosterSizes: []int{10, 1000, 10000}, RosterUsers: 3,
+	}
+}
+
+func fullPlan() bench.Plan {
+	return bench.Plan{
+		LoginWorkers: 100, LoginUsers: 2000, LoginTime: 20 * time.Second, PoolWorkers: 50,
+		Scales: []bench.Scale{
+			{N: 1000, Hold: 10 * time.Second},
+			{N: 5000, Hold: 10 * time.Second},
+			{N: 19000, Hold: 60 * time.Second},
+		},
+		MsgTime: 10 * time.Second, OpenRate: 1000,
+		RosterSizes: []int{10, 1000, 10000}, RosterUsers: 5,
+	}
+}
+
+// measure runs the plan on both servers and writes the report.
+func measure(ctx context.Context, f flags, plan bench.Plan) error {
+	dir := f.tmp
+	if dir == "" {
+		d, err := os.MkdirTemp("", "spectrum2-bench-")
+		if err != nil {
+			return fmt.Errorf("creating a scratch directory: %w", err)
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("creating the scratch directory: %w", err)
+	}
+	certPath, keyPath, cert, err := bench.WriteCert(dir)
+	if err != nil {
+		return err
+	}
+	var curves []tls.CurveID
+	if f.curves == "x25519" {
+		curves = []tls.CurveID{tls.X25519}
+	}
+	cfg := bench.ClientTLS(cert, curves)
+	rep := bench.Report{Plan: plan, Full: f.full, Started: time.Now().UTC(), Command: commandLine(f)}
+	if f.only != "prosody" {
+		rep.Ours = runServer(ctx, "spectrum2", dir, func(d string) (*bench.Server, error) {
+			s, err := bench.NewSpectrum(d, mustAbs(f.bin), f.serverCPU, certPath, keyPath)
+			if _, lerr := exec.LookPath("perf"); err == nil && lerr == nil && f.perf {
+				s.ProfileDir = d
+			}
+			return s, err
+		}, cfg, plan)
+	}
+	if f.only != "spectrum2" {
+		if err := ensureProsody(); err != nil {
+			return err
+		}
+		rep.ProsodyVersion = bench.ProsodyVersion()
+		rep.Ref = runServer(ctx, "prosody", dir, func(d string) (*bench.Server, error) {
+			return bench.NewProsody(d, f.serverCPU, plan.Users(), certPath, keyPath)
+		}, cfg, plan)
+	}
+	rep.Finished = time.Now().UTC()
+	fmt.Println(rep.Table())
+	if f.out == "" {
+		return nil
+	}
+	old, err := os.ReadFile(f.out)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("reading the previous report: %w", err)
+	}
+	text := rep.Markdown(string(old))
+	if err := os.WriteFile(f.out, []byte(text), 0o644); err != nil {
+		return fmt.Errorf("writing the report: %w", err)
+	}
+	fmt.Println("written to", f.out)
+	return nil
+}
+
+// runServer prepares one server in its own subdirectory and runs the plan on it.
+func runServer(ctx context.Context, name, dir string, mk func(string) (*bench.Server, error),
+	cfg *tls.Config, plan bench.Plan) *bench.Results {
+	d := filepath.Join(dir, name)
+	r := &bench.Results{Server: name}
+	if err := os.MkdirAll(d, 0o700); err != nil {
+		r.LoginErr = err.Error()
+		return r
+	}
+	srv, err := mk(d)
+	if err != nil {
+		r.LoginErr = err.Error()
+		fmt.Fprintf(os.Stderr, "== %s: %v\n", name, err)
+		return r
+	}
+	res := bench.Run(ctx, srv, cfg, plan, os.Stdout)
+	return &res
+}
+
+// ensureProsody installs Debian's prosody when it is missing.
+func ensureProsody() error {
+	if _, err := exec.LookPath("prosody"); err == nil {
+		return nil
+	}
+	fmt.Println("== installing prosody (apt-get)")
+	args := []string{"apt-get", "install", "-y", "--no-install-recommends", "prosody"}
+	if os.Geteuid() != 0 {
+		args = append([]string{"sudo"}, args...)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("installing prosody: %w", err)
+	}
+	return nil
+}
+
+func mustAbs(p string) string {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	return a
+}
+
+func commandLine(f flags) string {
+	if f.full {
+		return "make bench (" + strings.Join(os.Args[1:], " ") + ")"
+	}
+	return "make bench-quick (" + strings.Join(os.Args[1:], " ") + ")"
+}

@@ -1,0 +1,229 @@
+package bench
+
+import (
+	"crypto/tls"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Markdown is docs/benchmarks.md after this run: this run's section replaces the section of
+// the same kind (full or quick) in existing, and a section of the other kind is kept, so a
+// quick run does not erase the figures of the last full one.
+func (r Report) Markdown(existing string) string {
+	kind := "quick"
+	if r.Full {
+		kind = "full"
+	}
+	sections := map[string]string{"full": section(existing, "full"), "quick": section(existing, "quick")}
+	sections[kind] = r.section(kind)
+	var b strings.Builder
+	b.WriteString("# Benchmarks: spectrum2 and Prosody side by side\n\n")
+	b.WriteString("Written by `test/bench/cmd/benchrun`: `make bench` rewrites the full-run section, " +
+		"`make bench-quick` the quick-run section. Absolute figures move by 10 to 20 % from run to run; " +
+		"compare the ratios of one run.\n\n")
+	for _, k := range []string{"full", "quick"} {
+		if sections[k] != "" {
+			b.WriteString(sections[k] + "\n\n")
+		}
+	}
+	b.WriteString(method)
+	return b.String()
+}
+
+// section is the marked section of kind in doc, markers included, or "".
+func section(doc, kind string) string {
+	begin, end := "<!-- bench:"+kind+" -->", "<!-- /bench:"+kind+" -->"
+	i := strings.Index(doc, begin)
+	j := strings.Index(doc, end)
+	if i < 0 || j < i {
+		return ""
+	}
+	return doc[i : j+len(end)]
+}
+
+// section is this run's part of the document.
+func (r Report) section(kind string) string {
+	var b strings.Builder
+	title := map[string]string{"full": "Full run (`make bench`)", "quick": "Quick run (`make bench-quick`)"}[kind]
+	fmt.Fprintf(&b, "<!-- bench:%s -->\n## %s\n\n", kind, title)
+	fmt.Fprintf(&b, "- date: %s to %s\n", r.Started.Format(time.RFC3339), r.Finished.Format("15:04:05Z"))
+	fmt.Fprintf(&b, "- commit: `%s`\n- machine: %s\n- command: `%s`\n", Commit(), Machine(), r.Command)
+	fmt.Fprintf(&b, "- reference: %s (Debian package), same certificate, TLS 1.3 only, same generator\n", r.ProsodyVersion)
+	fmt.Fprintf(&b, "- TLS: ECDSA P-256 certificate generated per run, full handshake every login, key exchange %s\n", r.curve())
+	b.WriteString("- pinning: each server (with its backend processes) on core 0 (`taskset -c 0`), the generator on core 1; a fresh server for the login test, for each session count (idle, then closed loop, then open loop on the same sessions) and for each roster size\n\n")
+	b.WriteString("### Summary\n\n")
+	b.WriteString(r.Table())
+	b.WriteString("\nRatios are spectrum2 / Prosody. \"pending\": spectrum2 could not be measured in this run; " +
+		"\"n/a\": the figure does not apply to Prosody (no legacy roster).\n")
+	if n := r.notes(); n != "" {
+		b.WriteString("\n" + n)
+	}
+	for _, res := range []*Results{r.Ours, r.Ref} {
+		if res != nil {
+			r.details(&b, res)
+		}
+	}
+	fmt.Fprintf(&b, "\n<!-- /bench:%s -->", kind)
+	return b.String()
+}
+
+// notes flags figures that the generator, not the server, may have limited.
+func (r Report) notes() string {
+	var b strings.Builder
+	flag := func(server, what string, c Cost) {
+		if c.GenLoad() > 0.5 {
+			fmt.Fprintf(&b, "- %s, %s: the generator used %.0f %% of its core (server %.0f %%).\n",
+				server, what, 100*c.GenLoad(), 100*c.ServerLoad())
+		}
+	}
+	for _, res := range []*Results{r.Ours, r.Ref} {
+		if res == nil {
+			continue
+		}
+		flag(res.Server, "login test", res.Login.Cost)
+		for _, s := range res.Scales {
+			flag(res.Server, fmt.Sprintf("opening %d sessions", s.N), s.Open)
+			flag(res.Server, fmt.Sprintf("closed loop at %d sessions", s.N), s.Closed.Cost)
+		}
+	}
+	if b.Len() == 0 {
+		return ""
+	}
+	return "Generator load above half a core (a figure is limited by the server only where the server is near 100 %):\n\n" + b.String()
+}
+
+// curve names the key exchange the login test negotiated.
+func (r Report) curve() string {
+	for _, res := range []*Results{r.Ours, r.Ref} {
+		if res != nil && res.Login.Curve != 0 {
+			return tls.CurveID(res.Login.Curve).String()
+		}
+	}
+	return "unknown"
+}
+
+func (r Report) details(b *strings.Builder, res *Results) {
+	fmt.Fprintf(b, "\n### %s in detail\n\n", res.Server)
+	if res.LoginErr != "" {
+		fmt.Fprintf(b, "Could not be measured: `%s`\n", oneLine(res.LoginErr))
+		return
+	}
+	l := res.Login
+	fmt.Fprintf(b, "Login: %d logins in %v by %d workers, %d errors%s; server CPU %.0f %% of its core, "+
+		"generator %.0f %% of its core.\n\n", l.Logins, l.Cost.Elapsed.Round(time.Millisecond), l.Workers,
+		l.Errors, firstErr(l.FirstErr), 100*l.Cost.ServerLoad(), 100*l.Cost.GenLoad())
+	b.WriteString("| login phase | p50 | p90 | p99 | max |\n| --- | ---: | ---: | ---: | ---: |\n")
+	for _, n := range phaseNames {
+		s := l.Phases[n]
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", n, ms(s.P50), ms(s.P90), ms(s.P99), ms(s.Max))
+	}
+	if len(res.Scales) > 0 {
+		b.WriteString("\n| sessions | opened | opening: server / generator CPU | idle RSS/session (main process) | drops | " +
+			"closed loop: round trips/s, p50, p99, server / gen CPU | open loop: sent, answered, p50, p99, max |\n" +
+			"| ---: | ---: | --- | ---: | ---: | --- | --- |\n")
+	}
+	for _, s := range res.Scales {
+		fmt.Fprintf(b, "| %d | %d | %.0f %% / %.0f %% | %.1f KB (%.1f KB) | %d | %.0f/s, %s, %s, %.0f %% / %.0f %% | %d, %d, %s, %s, %s |\n",
+			s.N, s.Opened, 100*s.Open.ServerLoad(), 100*s.Open.GenLoad(), s.PerSession/1000, s.RootPerSess/1000, s.Drops,
+			s.Closed.Rate(), ms(s.Closed.Latency.P50), ms(s.Closed.Latency.P99),
+			100*s.Closed.Cost.ServerLoad(), 100*s.Closed.Cost.GenLoad(),
+			s.Rtt.Sent, s.Rtt.Received, ms(s.Rtt.Latency.P50), ms(s.Rtt.Latency.P99), ms(s.Rtt.Latency.Max))
+		if s.Err != "" {
+			fmt.Fprintf(b, "\nAt %d sessions: `%s`\n\n", s.N, oneLine(s.Err))
+		}
+	}
+	profiles(b, res)
+	if len(res.Rosters) > 0 {
+		b.WriteString("\n| roster | users timed | roster get to complete, p50 / max | connect to complete, p50 | memory per user |\n" +
+			"| ---: | ---: | --- | --- | ---: |\n")
+	}
+	for _, ro := range res.Rosters {
+		if ro.Err != "" {
+			fmt.Fprintf(b, "| %d | %d | failed: `%s` | | |\n", ro.Contacts, ro.Users, oneLine(ro.Err))
+			continue
+		}
+		fmt.Fprintf(b, "| %d | %d | %s / %s | %s | %.1f KB |\n", ro.Contacts, ro.Users,
+			ms(ro.Time.P50), ms(ro.Time.Max), ms(ro.Login.P50), ro.PerUser/1000)
+	}
+}
+
+// profiles shows where the server's CPU went in the login and closed-loop message tests.
+func profiles(b *strings.Builder, res *Results) {
+	show := func(title, top string) {
+		if top != "" {
+			fmt.Fprintf(b, "\n%s (perf, share of server CPU samples per function):\n\n```\n%s```\n", title, top)
+		}
+	}
+	show("Profile of the login test", res.Login.Profile)
+	for _, s := range res.Scales {
+		show(fmt.Sprintf("Profile of the closed-loop message test at %d sessions", s.N), s.Closed.Profile)
+	}
+	for _, s := range res.Scales {
+		if s.Heap != "" {
+			fmt.Fprintf(b, "\nGo heap of the daemon with %d idle sessions (in-use space, after a GC; "+
+				"RSS also holds goroutine stacks and TLS buffers counted here only if heap-allocated):\n\n```\n%s```\n",
+				s.N, s.Heap)
+		}
+	}
+}
+
+func firstErr(e string) string {
+	if e == "" {
+		return ""
+	}
+	return " (first: `" + oneLine(e) + "`)"
+}
+
+func oneLine(s string) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	s = strings.ReplaceAll(s, "|", "/")
+	if len(s) > 300 {
+		s = s[:300] + "..."
+	}
+	return s
+}
+
+const method = `
+## Method
+
+- **login**: each worker loops: TCP connect, stream, STARTTLS, full TLS 1.3 handshake (no
+  resumption), SASL PLAIN, bind, roster get, initial presence, then closes the stream and starts
+  over; accounts cycle so one user never logs in twice at once. Phases are timed from the end of
+  the previous one; "roster" includes sending the initial presence.
+- **idle**: sessions are opened a few first (kept out of the figure, so fixed costs such as a
+  backend process do not count), then the rest; RSS of the server's whole process tree (spectrum2
+  includes its backend processes) is read from /proc after the hold, and the growth divided by
+  the sessions added. A drop is a session whose stream the server ended or broke.
+- **rosters outside the roster test**: spectrum2's users have the demo network's default roster
+  (the echo and clock contacts, no generated ones); Prosody's users have empty rosters.
+- **messages**: spectrum2: every session sends to the demo network's echo contact (client ->
+  spectrum2 -> backend -> spectrum2 -> client). Prosody: sessions are paired and each answers its
+  partner (client -> Prosody -> client -> Prosody -> client), so both round trips cross the
+  server twice. Closed loop: one message in flight per session, for capacity. Open loop: a fixed
+  rate, round robin over the sessions, each message stamped with its scheduled send time and its
+  latency measured from there, so a stalled server cannot hide queueing (no coordinated
+  omission).
+- **roster** (spectrum2 only): the demo network configured with N contacts per user; after a
+  warm-up user, each timed user logs in and the clock runs from the roster get to the last of the
+  N + 2 items (contacts, echo, clock) in the result or in pushes; memory is the server's growth
+  per timed user, all of them still logged in. The run raises spectrum2's [limits] queue_size
+  to three times the roster: with the default of 1000 a 10,000-contact roster ends the stream
+  with policy-violation ("too many stanzas waiting for the client"), because the whole roster
+  is queued to the client at once.
+- Prosody runs with Debian's defaults otherwise, including its Lua garbage collector
+  (incremental, threshold 105 %): a collection cycle starts whenever the heap grew by 5 %, so
+  its CPU per message grows with the number of sessions held. It is not tuned here
+  (the setting gc = { mode = "generational" } might help it).
+- Prosody is configured with internal_plain (no password hashing, as spectrum2, whose backend
+  decides logins, does none), Nagle's algorithm off (its default leaves it on, which adds 40 ms
+  delayed-ACK stalls on loopback), c2s on loopback only, no s2s and no offline storage. spectrum2
+  runs with users_per_backend raised so that one demo backend serves every session and with
+  the per-IP connection and login limits off, since every session comes from 127.0.0.1.
+- Where a target is missed, the perf profiles of spectrum2 (sampled at 499 Hz during the
+  login and closed-loop tests) show where its CPU goes; memory has no profile yet (spectrum2
+  has no pprof endpoint), but the idle table splits the daemon from its backend processes.
+- CPU figures are user + system time of the server's process tree from /proc and of the
+  generator from getrusage; a result whose generator is near 100 % of its core is limited by the
+  generator, not the server.
+`

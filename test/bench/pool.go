@@ -1,0 +1,75 @@
+package bench
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Pool is a set of logged-in sessions held open, each with its reader running.
+type Pool struct {
+	Sessions []*Session
+	Peers    []string // Peers[i] is the JID session i sends to
+	drops    atomic.Int64
+	wg       sync.WaitGroup
+}
+
+// Drops is the number of sessions the server closed or broke since they logged in.
+func (p *Pool) Drops() int { return int(p.drops.Load()) }
+
+// Open logs in sessions len(p.Sessions) to n-1 of srv with workers concurrent logins, adds them
+// to p (create p with &Pool{}) and starts their readers; it stops at the first failed login.
+func (p *Pool) Open(ctx context.Context, srv *Server, cfg *tls.Config, n, workers int) error {
+	from := len(p.Sessions)
+	out := make([]*Session, n-from)
+	var next atomic.Int64
+	var firstErr error
+	var once sync.Once
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(out) || ctx.Err() != nil {
+					return
+				}
+				a := srv.Account(from + i)
+				a.Addr, a.Resource = srv.Addr, fmt.Sprintf("p%d", from+i)
+				lctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+				s, _, err := Login(lctx, a, cfg, 0)
+				cancel()
+				if err != nil {
+					once.Do(func() { firstErr = fmt.Errorf("login %d of %d: %w", from+i+1, n, err) })
+					next.Store(int64(len(out)))
+					return
+				}
+				out[i] = s
+			}
+		})
+	}
+	wg.Wait()
+	for i, s := range out {
+		if s == nil {
+			continue
+		}
+		p.Sessions = append(p.Sessions, s)
+		p.Peers = append(p.Peers, srv.Peer(from+i))
+		p.wg.Go(func() {
+			if err := s.Serve(); err != nil {
+				p.drops.Add(1)
+			}
+		})
+	}
+	return firstErr
+}
+
+// Close ends every session and waits for their readers.
+func (p *Pool) Close() {
+	for _, s := range p.Sessions {
+		s.Close()
+	}
+	p.wg.Wait()
+}

@@ -1,0 +1,182 @@
+package bench
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// Report is one bench run: what was run, on what, and the results of both servers.
+type Report struct {
+	Plan              Plan
+	Full              bool
+	Command           string
+	Started, Finished time.Time
+	ProsodyVersion    string
+	Ours, Ref         *Results // spectrum2 and Prosody; nil when not measured
+}
+
+// row is one line of the comparison table.
+type row struct {
+	what, ours, ref, ratio, target string
+}
+
+// Table is the comparison table in Markdown: our figure, Prosody's, the ratio, the target.
+func (r Report) Table() string {
+	var b strings.Builder
+	b.WriteString("| measure | spectrum2 | Prosody | ratio | target |\n| --- | ---: | ---: | ---: | --- |\n")
+	for _, x := range r.rows() {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", x.what, x.ours, x.ref, x.ratio, x.target)
+	}
+	return b.String()
+}
+
+func (r Report) rows() []row {
+	var rows []row
+	add := func(what string, f func(*Results) (float64, bool), format string, cmp func(o, p float64) string) {
+		o, okO := value(r.Ours, f)
+		p, okP := value(r.Ref, f)
+		x := row{what: what, ours: "pending", ref: "n/a", ratio: "", target: ""}
+		if okO {
+			x.ours = fmt.Sprintf(format, o)
+		}
+		if okP {
+			x.ref = fmt.Sprintf(format, p)
+		}
+		if okO && okP && p != 0 {
+			x.ratio = fmt.Sprintf("%.2fx", o/p)
+		}
+		if cmp != nil {
+			x.target = cmp(o, p)
+			if !okO || (!okP && strings.Contains(x.target, "Prosody")) {
+				x.target = strings.SplitN(x.target, ":", 2)[0] // cannot be judged
+			}
+		}
+		rows = append(rows, x)
+	}
+	target := func(name string, ok func(o, p float64) bool) func(o, p float64) string {
+		return func(o, p float64) string {
+			if ok(o, p) {
+				return name + ": met"
+			}
+			return name + ": **missed**"
+		}
+	}
+	add(fmt.Sprintf("logins/s (%d workers)", r.Plan.LoginWorkers), loginRate, "%.0f",
+		target(">= 4x Prosody", func(o, p float64) bool { return o >= 4*p }))
+	add("server CPU per login (ms)", loginCPU, "%.2f", nil)
+	add("logins per second of server CPU", loginPerCPU, "%.0f",
+		target(">= 4x Prosody", func(o, p float64) bool { return o >= 4*p }))
+	add("login latency p99 (ms)", loginP99, "%.1f", nil)
+	for i, sc := range r.Plan.Scales {
+		add(fmt.Sprintf("idle RSS per session at %d (KB)", sc.N), scaleF(i, perSession), "%.1f",
+			target("<= 0.5x Prosody", func(o, p float64) bool { return o <= p/2 }))
+		add(fmt.Sprintf("drops over %v at %d", sc.Hold, sc.N), scaleF(i, drops), "%.0f",
+			target("none", func(o, p float64) bool { return o == 0 }))
+		add(fmt.Sprintf("message capacity at %d sessions (round trips/s)", sc.N), scaleF(i, capacity), "%.0f",
+			target(">= 2x Prosody", func(o, p float64) bool { return o >= 2*p }))
+		add(fmt.Sprintf("server CPU per round trip at %d (µs)", sc.N), scaleF(i, msgCPU), "%.1f", nil)
+		add(fmt.Sprintf("p99 at %d msg/s, %d sessions (ms)", r.Plan.OpenRate, sc.N), scaleF(i, openP99), "%.2f",
+			target("<= 0.5x Prosody", func(o, p float64) bool { return o <= p/2 }))
+	}
+	for i, size := range r.Plan.RosterSizes {
+		add(fmt.Sprintf("roster of %d: get to complete (ms)", size), rosterF(i, rosterTime), "%.1f",
+			rosterTarget(size))
+		add(fmt.Sprintf("roster of %d: memory per user (KB)", size), rosterF(i, rosterMem), "%.1f", nil)
+	}
+	return rows
+}
+
+func rosterTarget(size int) func(o, p float64) string {
+	if size < 10000 {
+		return nil
+	}
+	return func(o, _ float64) string {
+		if o > 0 && o <= 1000 {
+			return "within 1 s: met"
+		}
+		return "within 1 s: **missed**"
+	}
+}
+
+func value(r *Results, f func(*Results) (float64, bool)) (float64, bool) {
+	if r == nil {
+		return 0, false
+	}
+	return f(r)
+}
+
+func loginRate(r *Results) (float64, bool) { return r.Login.Rate(), r.Login.Logins > 0 }
+
+func loginCPU(r *Results) (float64, bool) {
+	return float64(r.Login.CPUPerLogin()) / 1e6, r.Login.Logins > 0
+}
+
+func loginPerCPU(r *Results) (float64, bool) {
+	c := r.Login.CPUPerLogin()
+	return float64(time.Second) / float64(c), c > 0
+}
+
+func loginP99(r *Results) (float64, bool) {
+	return float64(r.Login.Phases["total"].P99) / 1e6, r.Login.Logins > 0
+}
+
+func scaleF(i int, f func(ScaleResult) (float64, bool)) func(*Results) (float64, bool) {
+	return func(r *Results) (float64, bool) {
+		if i >= len(r.Scales) || r.Scales[i].Opened < r.Scales[i].N {
+			return 0, false
+		}
+		return f(r.Scales[i])
+	}
+}
+
+func perSession(s ScaleResult) (float64, bool) { return s.PerSession / 1000, true }
+func drops(s ScaleResult) (float64, bool)      { return float64(s.Drops), true }
+func capacity(s ScaleResult) (float64, bool)   { return s.Closed.Rate(), s.Closed.Received > 0 }
+func msgCPU(s ScaleResult) (float64, bool) {
+	return float64(s.Closed.CPUPerMsg()) / 1e3, s.Closed.Received > 0
+}
+func openP99(s ScaleResult) (float64, bool) {
+	return float64(s.Rtt.Latency.P99) / 1e6, s.Rtt.Received > 0
+}
+
+func rosterF(i int, f func(RosterResult) float64) func(*Results) (float64, bool) {
+	return func(r *Results) (float64, bool) {
+		if i >= len(r.Rosters) || r.Rosters[i].Err != "" {
+			return 0, false
+		}
+		return f(r.Rosters[i]), true
+	}
+}
+
+func rosterTime(r RosterResult) float64 { return float64(r.Time.P50) / 1e6 }
+func rosterMem(r RosterResult) float64  { return r.PerUser / 1000 }
+
+// Machine describes where the run happened.
+func Machine() string {
+	model, cpus := "unknown CPU", 0
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "processor") {
+				cpus++ // not runtime.NumCPU: the generator is pinned to one core
+			}
+			if strings.HasPrefix(l, "model name") && model == "unknown CPU" {
+				_, model, _ = strings.Cut(l, ":")
+				model = strings.TrimSpace(model)
+			}
+		}
+	}
+	return fmt.Sprintf("%d CPUs (nproc), %s, %s", cpus, model, runtime.Version())
+}
+
+// Commit is `git describe --always --dirty` of the working tree, or "unknown".
+func Commit() string {
+	out, err := exec.Command("git", "describe", "--always", "--dirty").Output()
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(out))
+}

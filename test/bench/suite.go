@@ -1,0 +1,146 @@
+package bench
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Scale is one session count of the idle and message tests.
+type Scale struct {
+	N    int
+	Hold time.Duration // how long the idle sessions are held
+}
+
+// Plan is what a bench run measures.
+type Plan struct {
+	LoginWorkers int           // concurrent login loops
+	LoginUsers   int           // distinct accounts the login loops cycle over
+	LoginTime    time.Duration // length of the login test
+	PoolWorkers  int           // concurrent logins while opening a pool
+	Scales       []Scale
+	MsgTime      time.Duration // length of each message test
+	OpenRate     int           // messages per second of the open-loop test
+	RosterSizes  []int         // demo contacts per user (servers with a legacy roster only)
+	RosterUsers  int           // users timed per roster size
+}
+
+// Users is the number of accounts the plan needs.
+func (p Plan) Users() int {
+	n := p.LoginUsers
+	for _, s := range p.Scales {
+		n = max(n, s.N)
+	}
+	return n + p.RosterUsers + 1
+}
+
+// ScaleResult is the outcome of the idle and message tests at one session count.
+type ScaleResult struct {
+	N, Opened   int
+	Err         string
+	Open        Cost    // opening the pool
+	PerSession  float64 // server RSS growth per session, bytes
+	RootPerSess float64 // the same for the root process alone (without backend processes)
+	Hold        time.Duration
+	Drops       int
+	Closed, Rtt MsgResult
+	Heap        string // top of the server's Go heap after the hold, if it serves one
+}
+
+// Results is everything measured on one server.
+type Results struct {
+	Server   string
+	Login    LoginResult
+	LoginErr string
+	Scales   []ScaleResult
+	Rosters  []RosterResult
+}
+
+// Run measures srv according to plan, restarting it before every measurement, and logs
+// progress to w.
+func Run(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, w io.Writer) Results {
+	r := Results{Server: srv.Name}
+	fmt.Fprintf(w, "== %s: login, %d workers, %v\n", srv.Name, plan.LoginWorkers, plan.LoginTime)
+	if err := srv.Start(ctx, Options{}); err != nil {
+		r.LoginErr = err.Error()
+	} else {
+		r.Login, err = RunLogin(ctx, srv, cfg, plan.LoginWorkers, plan.LoginUsers, plan.LoginTime)
+		srv.Stop()
+		if err != nil {
+			r.LoginErr = err.Error()
+		}
+		fmt.Fprintf(w, "   %.0f logins/s, %d errors %s, server %.0f%% gen %.0f%%\n", r.Login.Rate(),
+			r.Login.Errors, r.Login.FirstErr, 100*r.Login.Cost.ServerLoad(), 100*r.Login.Cost.GenLoad())
+	}
+	for i, sc := range plan.Scales {
+		fmt.Fprintf(w, "== %s: %d sessions, idle %v, messages %v\n", srv.Name, sc.N, sc.Hold, plan.MsgTime)
+		res := runScale(ctx, srv, cfg, plan, sc, 2*i+1)
+		fmt.Fprintf(w, "   %.1f KB/session, %d drops, closed %.0f msg/s %s, open %d/s %s %s\n",
+			res.PerSession/1000, res.Drops, res.Closed.Rate(), res.Closed.Latency, plan.OpenRate,
+			res.Rtt.Latency, res.Err)
+		r.Scales = append(r.Scales, res)
+	}
+	if srv.EchoBot {
+		for _, size := range plan.RosterSizes {
+			fmt.Fprintf(w, "== %s: roster of %d contacts\n", srv.Name, size)
+			rr := RunRoster(ctx, srv, cfg, size, plan.RosterUsers)
+			fmt.Fprintf(w, "   %s, %.0f KB/user %s\n", rr.Time, rr.PerUser/1000, rr.Err)
+			r.Rosters = append(r.Rosters, rr)
+		}
+	}
+	return r
+}
+
+// runScale opens a pool of sc.N sessions on a fresh server, measures its memory after the
+// hold, then runs the closed-loop and the open-loop message tests over it.
+func runScale(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, sc Scale, phase int) ScaleResult {
+	res := ScaleResult{N: sc.N, Hold: sc.Hold}
+	if err := srv.Start(ctx, Options{}); err != nil {
+		res.Err = err.Error()
+		return res
+	}
+	defer srv.Stop()
+	p := &Pool{}
+	defer p.Close()
+	// A few sessions first, so that fixed costs (a backend process, caches) stay out of the
+	// per-session figure.
+	warm := max(2, min(100, sc.N/10)) &^ 1
+	if err := p.Open(ctx, srv, cfg, warm, plan.PoolWorkers); err != nil {
+		res.Err = err.Error()
+		return res
+	}
+	time.Sleep(500 * time.Millisecond)
+	m, err := StartMeter(srv.PID())
+	if err != nil {
+		res.Err = err.Error()
+		return res
+	}
+	base, _ := TreeUsage(srv.PID())
+	err = p.Open(ctx, srv, cfg, sc.N, plan.PoolWorkers)
+	res.Opened = len(p.Sessions)
+	if res.Open, _ = m.Read(); err != nil {
+		res.Err = err.Error()
+		return res
+	}
+	time.Sleep(sc.Hold)
+	u, err := TreeUsage(srv.PID())
+	if err != nil {
+		res.Err = err.Error()
+		return res
+	}
+	res.PerSession = float64(u.RSS-base.RSS) / float64(res.Opened-warm)
+	res.RootPerSess = float64(u.RootRSS-base.RootRSS) / float64(res.Opened-warm)
+	res.Drops = p.Drops()
+	res.Heap = HeapProfile(ctx, srv, fmt.Sprint(sc.N), 20)
+	if res.Closed, err = RunClosed(p, srv, phase, plan.MsgTime); err != nil {
+		res.Err = err.Error()
+		return res
+	}
+	if res.Rtt, err = RunOpen(p, srv.PID(), phase+1, srv.EchoBot, plan.OpenRate, plan.MsgTime); err != nil {
+		res.Err = err.Error()
+	}
+	res.Drops = p.Drops()
+	return res
+}
