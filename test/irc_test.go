@@ -143,7 +143,9 @@ func ircRoomPM(t *testing.T, s *Server, irc *ircd, pw string) {
 	client.wait("pmresp in the room", presenceFrom(room+"/pmresp", ""))
 	for _, body := range []string{"abc", "def"} {
 		client.chatTo(room+"/pmresp", body)
-		peer.Expect(":pmclient!")
+		// The PRIVMSG itself, not any line from pmclient: the JOIN line is still unread,
+		// and answering before the backend saw the PM would make the answer a 1:1 message.
+		peer.Expect("PRIVMSG pmresp :" + body)
 		peer.Send("PRIVMSG pmclient :echo " + body)
 		client.wait("private answer "+body, chatFrom(room+"/pmresp", "echo "+body))
 	}
