@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/rs/zerolog"
 	"mellium.im/xmpp/jid"
 
 	"github.com/gospectrum/spectrum2/internal/xmpp"
@@ -25,16 +24,14 @@ var errEnded = errors.New("c2s: stream already closed")
 // loop) belongs to one goroutine at a time; writes are serialised by wmu.
 type conn struct {
 	srv    *Server
-	ctx    context.Context // ends when the connection closes (or the server stops)
-	cancel context.CancelFunc
+	ctx    context.Context // &life: ends when the connection closes (or the server stops)
+	life   connCtx
 	tcp    net.Conn
 	ip     string
 	direct bool
-	log    zerolog.Logger
-	// logBase carries the remote address; log is logBase plus the current stream id and,
-	// once known, the JID, rebuilt by setLogContext so that keys are never repeated.
-	logBase           zerolog.Logger
-	logStream, logJID string
+	// log adds the remote address, the current stream id and, once known, the JID to each
+	// event; setLogContext updates them so that keys are never repeated.
+	log connLog
 
 	// Reader-goroutine state.
 	rd        *xmpp.Reader
@@ -73,9 +70,9 @@ func newConn(ctx context.Context, s *Server, nc net.Conn, direct bool) *conn {
 		srv: s, tcp: nc, nc: nc, ip: hostOf(nc.RemoteAddr()), direct: direct,
 		canWrite: !direct, trailerDone: make(chan struct{}), done: make(chan struct{}),
 	}
-	c.ctx, c.cancel = context.WithCancel(ctx)
-	c.logBase = s.log.With().Str("remote", nc.RemoteAddr().String()).Logger()
-	c.log = c.logBase
+	c.life.init(ctx)
+	c.ctx = &c.life
+	c.log = connLog{base: &s.log, remote: nc.RemoteAddr().String()}
 	return c
 }
 
@@ -84,16 +81,11 @@ func newConn(ctx context.Context, s *Server, nc net.Conn, direct bool) *conn {
 // 4.7.3), and SASL, bind and resumption refine the JID.
 func (c *conn) setLogContext(stream, jid string) {
 	if stream != "" {
-		c.logStream = stream
+		c.log.stream = stream
 	}
 	if jid != "" {
-		c.logJID = jid
+		c.log.jidStr = jid
 	}
-	ctx := c.logBase.With().Str("stream", c.logStream)
-	if c.logJID != "" {
-		ctx = ctx.Str("jid", c.logJID)
-	}
-	c.log = ctx.Logger()
 }
 
 // serve runs the negotiation; after bind it hands reading to a fresh goroutine, so that
@@ -221,7 +213,7 @@ func (c *conn) closeStreamWith(condition, text string, app *xmpp.Element) {
 	if sess != nil && !sess.canHibernate(condition) {
 		sess.markClosed() // a broken resumable session keeps queueing (XEP-0198)
 	}
-	c.cancel() // a pending Authenticate gives up
+	c.life.cancel() // a pending Authenticate gives up
 	if start {
 		go c.writeLoop()
 	}
@@ -368,7 +360,7 @@ func (c *conn) finish() {
 		c.grant.Release()
 		c.grant = nil
 	}
-	c.cancel()
+	c.life.cancel()
 	close(c.done)
 	c.srv.forget(c)
 }

@@ -92,7 +92,7 @@ func (u *user) buddyFrom(name string) string {
 // newMessage starts a message from a legacy name; to is filled in on delivery.
 func (u *user) newMessage(name, typ string) *xmpp.Element {
 	if _, ok := u.convs[legacyKey(name)]; !ok {
-		u.convs[legacyKey(name)] = ""
+		setLazy(&u.convs, legacyKey(name), "")
 	}
 	return xmpp.New(xmpp.NSClient, "message", "from", u.buddyFrom(name), "type", typ)
 }

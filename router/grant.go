@@ -107,7 +107,7 @@ func (u *user) resourceClosed(rs *resource, undelivered []*xmpp.Element) {
 	u.mucResourceGone(rs) // spec 3.12: its rooms, left when it was the last occupant
 	for k, v := range u.convs {
 		if v == rs.key {
-			u.convs[k] = ""
+			setLazy(&u.convs, k, "")
 		}
 	}
 	u.smUndelivered(rs, undelivered) // stream management: another resource or later

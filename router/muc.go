@@ -149,7 +149,7 @@ func (u *user) createRoom(rs *resource, p *xmpp.Element, legacy string, escaped 
 		rm.password = x.ChildText(xmpp.NSMUC, "password")
 	}
 	rm.occupants[rs.key] = &occupant{rs: rs, nick: nick}
-	u.rooms[legacyKey(legacy)] = rm
+	setLazy(&u.rooms, legacyKey(legacy), rm)
 	u.log.Debug().Str("room", legacy).Msg("joining room")
 	if u.state == stateConnected {
 		u.joinRoom(rm)

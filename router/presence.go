@@ -100,7 +100,7 @@ func (u *user) ownPresence(rs *resource, p *xmpp.Element, t target) {
 	}
 	rs.apply(p)
 	for k := range u.convs { // spec 3.9: reply targets reset on presence changes
-		u.convs[k] = ""
+		setLazy(&u.convs, k, "")
 	}
 	if t.kind == targetServer {
 		u.serverPresence(rs, p)

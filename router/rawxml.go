@@ -112,7 +112,7 @@ func (u *user) rawOut(rs *resource, el *xmpp.Element, t target) {
 	}
 	out.SetAttr("to", to)
 	if el.Local == "iq" && el.Type() == "get" {
-		u.rawIQ[el.ID()] = rs.key
+		setLazy(&u.rawIQ, el.ID(), rs.key)
 	}
 	u.sendRaw(rs, el, out)
 }

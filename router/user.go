@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/rs/zerolog"
 	"mellium.im/xmpp/jid"
 
 	"github.com/gospectrum/spectrum2/internal/xmpp"
@@ -27,7 +26,7 @@ type user struct {
 	mb  mailbox
 	key string  // bare JID string = Login.user
 	jid jid.JID // bare JID
-	log zerolog.Logger
+	log userLog
 
 	legacy    string // Login.legacyName
 	password  string // kept for re-login and the same-password check; never logged
@@ -85,14 +84,9 @@ func newUser(r *Router, bare jid.JID) *user {
 		jid:       bare,
 		legacy:    LoginLegacyName(bare.Localpart()),
 		resources: make(map[string]*resource),
-		convs:     make(map[string]string),
-		vcards:    make(map[int32]*vcardRequest),
-		ownVCard:  make(map[string]string),
-		rawIQ:     make(map[string]string),
-		rooms:     make(map[string]*mucRoom),
 	}
 	u.mb.wg = r.actors
-	u.log = r.log.With().Str("jid", u.key).Logger()
+	u.log = userLog{base: &r.log, jid: u.key}
 	u.roster = newRoster()
 	return u
 }
@@ -141,4 +135,13 @@ func copyFor(i int, el *xmpp.Element) *xmpp.Element {
 // itoa formats a counter.
 func itoa[T ~int | ~int32 | ~uint64](n T) string {
 	return strconv.FormatInt(int64(n), 10)
+}
+
+// setLazy sets (*m)[k] = v, making the map on first use: most users never need most of
+// their maps (conversations, pending vCards, raw IQs, rooms), so an idle user holds none.
+func setLazy[K comparable, V any](m *map[K]V, k K, v V) {
+	if *m == nil {
+		*m = make(map[K]V)
+	}
+	(*m)[k] = v
 }

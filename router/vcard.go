@@ -40,7 +40,7 @@ func (u *user) vcardFromClient(rs *resource, iq *xmpp.Element, t target) {
 		return
 	}
 	timer := time.AfterFunc(u.r.cfg.VCardTimeout, func() { u.post(func() { u.vcardTimeout(id) }) })
-	u.vcards[id] = &vcardRequest{rs: rs, iq: iq, timer: timer}
+	setLazy(&u.vcards, id, &vcardRequest{rs: rs, iq: iq, timer: timer})
 }
 
 // vcardTimeout answers a request the backend left unanswered with an empty vCard.
@@ -133,7 +133,7 @@ func (u *user) checkPhoto(rs *resource, p *xmpp.Element) {
 	}
 	u.photoHash = hash
 	id := u.r.nextID("vc")
-	u.ownVCard[id] = rs.key
+	setLazy(&u.ownVCard, id, rs.key)
 	iq := xmpp.New(xmpp.NSClient, "iq", "type", "get", "id", id, "to", rs.key)
 	u.send(rs, iq.Append(xmpp.New(xmpp.NSVCard, "vCard")))
 }

@@ -64,7 +64,9 @@ func startTestCluster(t *testing.T) *testCluster {
 	var ms []cluster.Member
 	for i, ip := range []string{"127.0.0.2", "127.0.0.3", "127.0.0.4"} {
 		n := &clusterNode{name: "xmpp" + strconv.Itoa(i+1), ip: ip}
-		n.Server = &Server{t: t, Dir: t.TempDir(), Port: freePort(t), TLSPort: freePort(t), log: &syncBuffer{}, done: make(chan struct{})}
+		n.Server = &Server{t: t, Dir: t.TempDir(), Port: freePort(t), log: &syncBuffer{}, done: make(chan struct{})}
+		for n.TLSPort = freePort(t); n.TLSPort == n.Port; n.TLSPort = freePort(t) {
+		}
 		prio, weight := 10, []int{3, 1, 1}[i]
 		if i == 2 {
 			prio = 20

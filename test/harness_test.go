@@ -91,7 +91,10 @@ func StartServer(t testing.TB, extra string) *Server {
 // StartServerWith is StartServer with another service.backend (e.g. "builtin:irc").
 func StartServerWith(t testing.TB, backend, extra string) *Server {
 	t.Helper()
-	s := &Server{t: t, Dir: t.TempDir(), Port: freePort(t), TLSPort: freePort(t), log: &syncBuffer{}, done: make(chan struct{})}
+	s := &Server{t: t, Dir: t.TempDir(), Port: freePort(t), log: &syncBuffer{}, done: make(chan struct{})}
+	// A port closed by freePort may be handed out again at once: take another one.
+	for s.TLSPort = freePort(t); s.TLSPort == s.Port; s.TLSPort = freePort(t) {
+	}
 	cfg := fmt.Sprintf(`[service]
 jid = "localhost"
 server = "127.0.0.1"

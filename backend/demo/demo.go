@@ -27,15 +27,20 @@ type Plugin struct {
 	photo       []byte
 	photoHash   string
 
-	mu    sync.Mutex
-	users map[string]*user // by user bare JID
+	mu     sync.Mutex
+	users  map[string]*user      // by user bare JID
+	clocks map[*backend.Sink]int // connections whose clock runs, with their user count
 }
 
-// user is one logged-in (or logging-in) user. Its fields are guarded by Plugin.mu.
+// user is one logged-in (or logging-in) user. Its fields are guarded by Plugin.mu. An
+// idle user holds no goroutine, timer or map: the clock of all users on one connection
+// is one ticker (clock.go), and rooms is allocated on the first join.
 type user struct {
 	jid, legacy string
-	cancel      context.CancelFunc
-	rooms       map[string]*room // by lowercased room name
+	cancel      context.CancelFunc // ends a pending login; nil once it completed
+	rooms       map[string]*room   // by lowercased room name
+	clock       *backend.Sink      // set once the roster was sent: the clock ticks for the user
+	tick        int                // clock ticks seen by the user
 }
 
 // New builds the demo network from the [demo] section of cfg (nil for defaults).
@@ -51,6 +56,7 @@ func New(cfg *ini.File) backend.Plugin {
 		photo:       photo,
 		photoHash:   hash,
 		users:       map[string]*user{},
+		clocks:      map[*backend.Sink]int{},
 	}
 }
 
@@ -92,10 +98,10 @@ func (p *Plugin) Login(ctx context.Context, s *backend.Sink, l backend.Login) {
 		return
 	}
 	uctx, cancel := context.WithCancel(ctx)
-	u := &user{jid: l.User, legacy: l.LegacyName, cancel: cancel, rooms: map[string]*room{}}
+	u := &user{jid: l.User, legacy: l.LegacyName, cancel: cancel}
 	p.mu.Lock()
 	if old := p.users[l.User]; old != nil {
-		old.cancel()
+		p.forget(old)
 	}
 	p.users[l.User] = u
 	p.mu.Unlock()
@@ -103,6 +109,7 @@ func (p *Plugin) Login(ctx context.Context, s *backend.Sink, l backend.Login) {
 	if strings.HasPrefix(strings.ToLower(l.LegacyName), "slow") {
 		delay = p.slowDelay
 	}
+	// The login's goroutine ends once the roster is sent: nothing per user stays running.
 	s.Go(func(context.Context) {
 		defer cancel()
 		if delay > 0 && !sleep(uctx, delay) {
@@ -111,7 +118,7 @@ func (p *Plugin) Login(ctx context.Context, s *backend.Sink, l backend.Login) {
 		if s.Connected(u.jid) != nil || p.sendRoster(uctx, s, u) != nil {
 			return
 		}
-		p.runClock(uctx, s, u.jid)
+		p.startClock(s, u)
 	})
 }
 
@@ -120,8 +127,20 @@ func (p *Plugin) Logout(_ context.Context, _ *backend.Sink, l backend.Logout) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if u := p.users[l.User]; u != nil {
-		u.cancel()
+		p.forget(u)
 		delete(p.users, l.User)
+	}
+}
+
+// forget stops u's pending login and takes it off its connection's clock. p.mu is held.
+func (p *Plugin) forget(u *user) {
+	if u.cancel != nil {
+		u.cancel()
+		u.cancel = nil
+	}
+	if u.clock != nil {
+		p.clocks[u.clock]--
+		u.clock = nil
 	}
 }
 

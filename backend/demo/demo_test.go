@@ -149,3 +149,33 @@ func TestClockChanges(t *testing.T) {
 	}
 	d.Send(pb.WrapperMessage_TYPE_LOGOUT, &pb.Logout{User: ptr(user), LegacyName: ptr("alice")})
 }
+
+// TestClockSharedAfterLogout: one ticker serves every user; a user who logged out gets no
+// more ticks while the others keep theirs.
+func TestClockSharedAfterLogout(t *testing.T) {
+	const bob = "bob@localhost"
+	d := start(t, "clock_period", "50ms", "contacts", "0")
+	login(t, d, "alice")
+	d.Login(bob, "bob", "secret")
+	for connected := false; !connected; { // alice's ticks may come in between
+		f, m := d.Next()
+		connected = f.Type == pb.WrapperMessage_TYPE_ROOM_LIST && m.(*pb.RoomList).GetUser() == bob
+	}
+	d.Send(pb.WrapperMessage_TYPE_LOGOUT, &pb.Logout{User: ptr(user), LegacyName: ptr("alice")})
+	bobTicks := 0
+	for bobTicks < 8 {
+		f, m := d.Next()
+		if f.Type != pb.WrapperMessage_TYPE_BUDDY_CHANGED {
+			t.Fatalf("unexpected %v", f.Type)
+		}
+		switch b := m.(*pb.Buddy); {
+		case b.GetBuddyName() != demo.Clock:
+			t.Fatalf("unexpected buddy %v", b)
+		case b.GetUserName() == bob:
+			bobTicks++
+		case bobTicks >= 2: // a tick taken before the logout may still be on its way
+			t.Fatalf("alice still gets the clock after logout: %v", b)
+		}
+	}
+	d.Send(pb.WrapperMessage_TYPE_LOGOUT, &pb.Logout{User: ptr(bob), LegacyName: ptr("bob")})
+}

@@ -76,6 +76,9 @@ func (p *Plugin) JoinRoom(_ context.Context, s *backend.Sink, r backend.Room) {
 	p.mu.Lock()
 	u := p.users[r.User]
 	if u != nil {
+		if u.rooms == nil {
+			u.rooms = map[string]*room{} // most users join no room: allocated on first join
+		}
 		u.rooms[strings.ToLower(r.Room)] = rm
 	}
 	bots := append([]bot(nil), rm.bots...)

@@ -87,22 +87,6 @@ func (p *Plugin) clockBuddy(jid string, now time.Time, tick int) backend.Buddy {
 		StatusMessage: "It is " + now.UTC().Format("15:04:05") + " UTC", IconHash: &empty}
 }
 
-// runClock changes the clock's presence every period until ctx ends.
-func (p *Plugin) runClock(ctx context.Context, s *backend.Sink, jid string) {
-	t := time.NewTicker(p.clockPeriod)
-	defer t.Stop()
-	for tick := 1; ; tick++ {
-		select {
-		case <-ctx.Done():
-			return
-		case now := <-t.C:
-			if s.Buddy(p.clockBuddy(jid, now, tick)) != nil {
-				return
-			}
-		}
-	}
-}
-
 // VCard answers for every contact, the user itself and room participants; anything else
 // gets an empty vCard.
 func (p *Plugin) VCard(_ context.Context, s *backend.Sink, r backend.VCardRequest) {
