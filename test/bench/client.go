@@ -25,25 +25,30 @@ type Account struct {
 	User     string // SASL authcid (localpart of the bare JID)
 	Password string
 	Resource string
+	// SM enables stream management with resumption (XEP-0198) right after bind.
+	SM bool
 }
 
 // Phases are the durations of the steps of one login.
 type Phases struct {
-	Connect, StartTLS, TLS, SASL, Bind, Roster, Total time.Duration
+	Connect, StartTLS, TLS, SASL, Bind, Roster, Total time.Duration // Bind includes <enable/>
 }
 
 // Session is one logged-in client stream.
 type Session struct {
 	conn    net.Conn
+	tcp     net.Conn // the socket under TLS, closed by Drop
 	sc      *Scanner
-	JID     string // full JID bound by the server
-	Roster  int    // items in the roster result and pushes counted so far
-	Version uint16 // negotiated TLS version
+	acct    Account // for Resume
+	JID     string  // full JID bound by the server
+	Roster  int     // items in the roster result and pushes counted so far
+	Version uint16  // negotiated TLS version
 	Curve   tls.CurveID
 
 	wmu       sync.Mutex
 	closing   atomic.Bool
 	onMessage atomic.Pointer[func(s *Session, el []byte)]
+	sm        smClient
 }
 
 // ErrLogin is wrapped by every error about a login the server refused or garbled.
@@ -71,7 +76,7 @@ func Login(ctx context.Context, a Account, cfg *tls.Config, wantRoster int) (*Se
 		_ = conn.SetDeadline(dl)
 	}
 	mark(&ph.Connect)
-	s := &Session{conn: conn, sc: NewScanner(conn, maxElement)}
+	s := &Session{conn: conn, tcp: conn, sc: NewScanner(conn, maxElement), acct: a}
 	if err := s.login(ctx, a, cfg, wantRoster, mark, &ph); err != nil {
 		conn.Close()
 		return nil, ph, err
@@ -101,6 +106,11 @@ func (s *Session) login(ctx context.Context, a Account, cfg *tls.Config, wantRos
 	mark(&ph.SASL)
 	if err := s.bind(a); err != nil {
 		return err
+	}
+	if a.SM {
+		if err := s.enableSM(); err != nil {
+			return err
+		}
 	}
 	mark(&ph.Bind)
 	if err := s.roster(wantRoster); err != nil {
@@ -228,6 +238,7 @@ func (s *Session) expectStanza() ([]byte, error) {
 	if string(Name(el)) == "stream:error" {
 		return nil, fmt.Errorf("%w: stream error: %.300q", ErrLogin, el)
 	}
+	s.sm.count(el)
 	return el, nil
 }
 
@@ -235,7 +246,7 @@ func (s *Session) expectStanza() ([]byte, error) {
 func (s *Session) roster(want int) error {
 	// The initial presence goes with the roster get in one write: a client may pipeline
 	// stanzas, and it spares the generator a syscall per login.
-	if err := s.Send([]byte("<iq type='get' id='roster'><query xmlns='jabber:iq:roster'/></iq><presence/>")); err != nil {
+	if err := s.SendStanzas([]byte("<iq type='get' id='roster'><query xmlns='jabber:iq:roster'/></iq><presence/>"), 2); err != nil {
 		return err
 	}
 	seen := map[string]struct{}{}
@@ -286,8 +297,9 @@ func (s *Session) Send(b []byte) error {
 // OnMessage sets the function the reader loop calls for every <message/>.
 func (s *Session) OnMessage(f func(s *Session, el []byte)) { s.onMessage.Store(&f) }
 
-// Serve reads until the stream ends: it answers server iqs (XEP-0199 pings) and hands
-// messages to the OnMessage function. It returns nil when Close ended the stream.
+// Serve reads until the stream ends: it answers server iqs (XEP-0199 pings) and stream
+// management ack requests, and hands messages to the OnMessage function. It returns nil
+// when Close or Drop ended the stream.
 func (s *Session) Serve() error {
 	for {
 		k, el, err := s.sc.Next()
@@ -295,11 +307,20 @@ func (s *Session) Serve() error {
 			return nil
 		}
 		if err != nil {
+			if s.sm.dropped.Load() {
+				return nil
+			}
 			return err
 		}
 		if k != Element || string(Name(el)) == "stream:error" {
+			if s.sm.dropped.Load() {
+				return nil
+			}
 			return fmt.Errorf("stream closed by the server: %.300q", el)
 		}
+		// Counted right before it is handled: h covers exactly what the client saw,
+		// also for elements still buffered when the socket was dropped.
+		s.sm.count(el)
 		s.handle(el)
 	}
 }
@@ -314,12 +335,14 @@ func (s *Session) handle(el []byte) {
 			if from := Attr(el, "from"); from != nil {
 				reply += fmt.Sprintf(" to='%s'", from)
 			}
-			_ = s.Send([]byte(reply + "/>"))
+			_ = s.SendStanzas([]byte(reply+"/>"), 1)
 		}
 	case "message":
 		if f := s.onMessage.Load(); f != nil {
 			(*f)(s, el)
 		}
+	case "r":
+		s.answerAckRequest()
 	}
 }
 

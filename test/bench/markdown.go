@@ -133,6 +133,7 @@ func (r Report) details(b *strings.Builder, res *Results) {
 			fmt.Fprintf(b, "\nAt %d sessions: `%s`\n\n", s.N, oneLine(s.Err))
 		}
 	}
+	smDetails(b, res)
 	profiles(b, res)
 	if len(res.Rosters) > 0 {
 		b.WriteString("\n| roster | users timed | roster get to complete, p50 / max | connect to complete, p50 | memory per user |\n" +
@@ -145,6 +146,34 @@ func (r Report) details(b *strings.Builder, res *Results) {
 		}
 		fmt.Fprintf(b, "| %d | %d | %s / %s | %s | %.1f KB |\n", ro.Contacts, ro.Users,
 			ms(ro.Time.P50), ms(ro.Time.Max), ms(ro.Login.P50), ro.PerUser/1000)
+	}
+}
+
+// smDetails shows the idle test with stream management and the reconnect storm.
+func smDetails(b *strings.Builder, res *Results) {
+	if len(res.SMScales) > 0 {
+		b.WriteString("\n| sessions with stream management | opened | opening: server / generator CPU | idle RSS/session (main process) | drops |\n" +
+			"| ---: | ---: | --- | ---: | ---: |\n")
+	}
+	for _, s := range res.SMScales {
+		fmt.Fprintf(b, "| %d | %d | %.0f %% / %.0f %% | %.1f KB (%.1f KB) | %d |\n", s.N, s.Opened,
+			100*s.Open.ServerLoad(), 100*s.Open.GenLoad(), s.PerSession/1000, s.RootPerSess/1000, s.Drops)
+		if s.Err != "" {
+			fmt.Fprintf(b, "\nWith stream management at %d sessions: `%s`\n\n", s.N, oneLine(s.Err))
+		}
+	}
+	st := res.Storm
+	if st == nil {
+		return
+	}
+	fmt.Fprintf(b, "\nReconnect storm: %d of %d sessions opened with stream management; %d resumed, %d failed%s; "+
+		"from the drop to <resumed/>: p50 %s, p99 %s, all %s; server CPU %.0f %%, generator %.0f %% of a core while "+
+		"reconnecting. Echo answers: %d expected, %d before the drop, %d received, %d lost, %d duplicated.\n",
+		st.Opened, st.N, st.Resumed, st.ResumeErrs, firstErr(st.FirstErr), ms(st.Resume.P50), ms(st.Resume.P99),
+		ms(st.AllResumed), 100*st.Cost.ServerLoad(), 100*st.Cost.GenLoad(),
+		st.Expected, st.BeforeDrop, st.Received, st.Lost, st.Duplicated)
+	if st.Err != "" {
+		fmt.Fprintf(b, "\nThe storm failed: `%s`\n", oneLine(st.Err))
 	}
 }
 
@@ -195,6 +224,17 @@ const method = `
   backend process do not count), then the rest; RSS of the server's whole process tree (spectrum2
   includes its backend processes) is read from /proc after the hold, and the growth divided by
   the sessions added. A drop is a session whose stream the server ended or broke.
+- **stream management** (XEP-0198): the idle test again, every session sending
+  <enable resume='true'/> right after bind (before its roster get), answering the server's
+  <r/> with its h. Prosody runs its bundled mod_smacks for this.
+- **reconnect storm** (spectrum2 only): N sessions with resumable stream management each send
+  one message to the echo contact; right after the last one left, every session closes its TCP
+  socket (no </stream:stream>, no TLS close_notify), so some answers arrive before the drop and
+  most after. Every session then reconnects (TCP, STARTTLS, full TLS handshake, SASL PLAIN) and
+  sends <resume/> with its h, 50 at a time; after <resumed/> it resends what the server's h
+  says never arrived. The time is from the drop to the last <resumed/>. Answers are counted per
+  session by body across both connections for up to 30 s, then 2 s more: lost = expected -
+  received, duplicated = copies received more than once.
 - **rosters outside the roster test**: spectrum2's users have the demo network's default roster
   (the echo and clock contacts, no generated ones); Prosody's users have empty rosters.
 - **messages**: spectrum2: every session sends to the demo network's echo contact (client ->

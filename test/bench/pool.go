@@ -13,6 +13,7 @@ import (
 type Pool struct {
 	Sessions []*Session
 	Peers    []string // Peers[i] is the JID session i sends to
+	SM       bool     // sessions enable stream management with resumption after bind
 	drops    atomic.Int64
 	wg       sync.WaitGroup
 }
@@ -37,7 +38,7 @@ func (p *Pool) Open(ctx context.Context, srv *Server, cfg *tls.Config, n, worker
 					return
 				}
 				a := srv.Account(from + i)
-				a.Addr, a.Resource = srv.Addr, fmt.Sprintf("p%d", from+i)
+				a.Addr, a.Resource, a.SM = srv.Addr, fmt.Sprintf("p%d", from+i), p.SM
 				lctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 				s, _, err := Login(lctx, a, cfg, 0)
 				cancel()
@@ -57,14 +58,22 @@ func (p *Pool) Open(ctx context.Context, srv *Server, cfg *tls.Config, n, worker
 		}
 		p.Sessions = append(p.Sessions, s)
 		p.Peers = append(p.Peers, srv.Peer(from+i))
-		p.wg.Go(func() {
-			if err := s.Serve(); err != nil {
-				p.drops.Add(1)
-			}
-		})
+		p.serve(s)
 	}
 	return firstErr
 }
+
+// serve starts the reader of s.
+func (p *Pool) serve(s *Session) {
+	p.wg.Go(func() {
+		if err := s.Serve(); err != nil {
+			p.drops.Add(1)
+		}
+	})
+}
+
+// waitReaders waits until every reader has returned (after Drop or Close).
+func (p *Pool) waitReaders() { p.wg.Wait() }
 
 // Close ends every session and waits for their readers.
 func (p *Pool) Close() {

@@ -82,6 +82,17 @@ func (r Report) rows() []row {
 		add(fmt.Sprintf("p99 at %d msg/s, %d sessions (ms)", r.Plan.OpenRate, sc.N), scaleF(i, openP99), "%.2f",
 			target("<= 0.5x Prosody", func(o, p float64) bool { return o <= p/2 }))
 	}
+	for i, sc := range r.Plan.SMScales {
+		add(fmt.Sprintf("idle RSS per session with stream management at %d (KB)", sc.N), smScaleF(i, perSession), "%.1f",
+			target("per-session budget holds (<= 0.5x Prosody, with SM)", func(o, p float64) bool { return o <= p/2 }))
+	}
+	if n := r.Plan.StormN; n > 0 {
+		add(fmt.Sprintf("reconnect storm of %d: drop to all resumed (ms)", n), stormF(stormTime), "%.0f", nil)
+		add(fmt.Sprintf("reconnect storm of %d: lost messages", n), stormF(stormLost), "%.0f",
+			target("0 lost", func(o, _ float64) bool { return o == 0 }))
+		add(fmt.Sprintf("reconnect storm of %d: duplicated messages", n), stormF(stormDup), "%.0f",
+			target("0 duplicated", func(o, _ float64) bool { return o == 0 }))
+	}
 	for i, size := range r.Plan.RosterSizes {
 		add(fmt.Sprintf("roster of %d: get to complete (ms)", size), rosterF(i, rosterTime), "%.1f",
 			rosterTarget(size))
@@ -132,6 +143,30 @@ func scaleF(i int, f func(ScaleResult) (float64, bool)) func(*Results) (float64,
 		return f(r.Scales[i])
 	}
 }
+
+func smScaleF(i int, f func(ScaleResult) (float64, bool)) func(*Results) (float64, bool) {
+	return func(r *Results) (float64, bool) {
+		if i >= len(r.SMScales) || r.SMScales[i].Opened < r.SMScales[i].N || r.SMScales[i].Err != "" {
+			return 0, false
+		}
+		return f(r.SMScales[i])
+	}
+}
+
+// stormF is a figure of the reconnect storm, when it ran through: every session resumed.
+func stormF(f func(*StormResult) float64) func(*Results) (float64, bool) {
+	return func(r *Results) (float64, bool) {
+		s := r.Storm
+		if s == nil || s.Err != "" || s.Resumed < s.N {
+			return 0, false
+		}
+		return f(s), true
+	}
+}
+
+func stormTime(s *StormResult) float64 { return float64(s.AllResumed) / 1e6 }
+func stormLost(s *StormResult) float64 { return float64(s.Lost) }
+func stormDup(s *StormResult) float64  { return float64(s.Duplicated) }
 
 func perSession(s ScaleResult) (float64, bool) { return s.PerSession / 1000, true }
 func drops(s ScaleResult) (float64, bool)      { return float64(s.Drops), true }

@@ -25,20 +25,24 @@ type Plan struct {
 	OpenRate     int           // messages per second of the open-loop test
 	RosterSizes  []int         // demo contacts per user (servers with a legacy roster only)
 	RosterUsers  int           // users timed per roster size
+	SMScales     []Scale       // idle tests with stream management enabled (XEP-0198)
+	StormN       int           // sessions of the reconnect storm (servers with an echo bot only); 0: none
 }
 
 // Users is the number of accounts the plan needs.
 func (p Plan) Users() int {
 	n := p.LoginUsers
-	for _, s := range p.Scales {
+	for _, s := range append(p.Scales, p.SMScales...) {
 		n = max(n, s.N)
 	}
+	n = max(n, p.StormN)
 	return n + p.RosterUsers + 1
 }
 
 // ScaleResult is the outcome of the idle and message tests at one session count.
 type ScaleResult struct {
 	N, Opened   int
+	SM          bool // sessions enabled stream management (idle test only)
 	Err         string
 	Open        Cost    // opening the pool
 	PerSession  float64 // server RSS growth per session, bytes
@@ -56,6 +60,8 @@ type Results struct {
 	LoginErr string
 	Scales   []ScaleResult
 	Rosters  []RosterResult
+	SMScales []ScaleResult
+	Storm    *StormResult
 }
 
 // Run measures srv according to plan, restarting it before every measurement, and logs
@@ -76,11 +82,25 @@ func Run(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, w io.Writ
 	}
 	for i, sc := range plan.Scales {
 		fmt.Fprintf(w, "== %s: %d sessions, idle %v, messages %v\n", srv.Name, sc.N, sc.Hold, plan.MsgTime)
-		res := runScale(ctx, srv, cfg, plan, sc, 2*i+1)
+		res := runScale(ctx, srv, cfg, plan, sc, 2*i+1, false)
 		fmt.Fprintf(w, "   %.1f KB/session, %d drops, closed %.0f msg/s %s, open %d/s %s %s\n",
 			res.PerSession/1000, res.Drops, res.Closed.Rate(), res.Closed.Latency, plan.OpenRate,
 			res.Rtt.Latency, res.Err)
 		r.Scales = append(r.Scales, res)
+	}
+	for _, sc := range plan.SMScales {
+		fmt.Fprintf(w, "== %s: %d sessions with stream management, idle %v\n", srv.Name, sc.N, sc.Hold)
+		res := runScale(ctx, srv, cfg, plan, sc, 0, true)
+		fmt.Fprintf(w, "   %.1f KB/session, %d drops %s\n", res.PerSession/1000, res.Drops, res.Err)
+		r.SMScales = append(r.SMScales, res)
+	}
+	if srv.EchoBot && plan.StormN > 0 {
+		fmt.Fprintf(w, "== %s: reconnect storm of %d sessions\n", srv.Name, plan.StormN)
+		st := RunStorm(ctx, srv, cfg, plan.StormN, plan.PoolWorkers)
+		fmt.Fprintf(w, "   %d resumed in %v (%d failed %s), %d answers before the drop, %d lost, %d duplicated %s\n",
+			st.Resumed, st.AllResumed.Round(time.Millisecond), st.ResumeErrs, st.FirstErr, st.BeforeDrop,
+			st.Lost, st.Duplicated, st.Err)
+		r.Storm = &st
 	}
 	if srv.EchoBot {
 		for _, size := range plan.RosterSizes {
@@ -94,15 +114,16 @@ func Run(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, w io.Writ
 }
 
 // runScale opens a pool of sc.N sessions on a fresh server, measures its memory after the
-// hold, then runs the closed-loop and the open-loop message tests over it.
-func runScale(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, sc Scale, phase int) ScaleResult {
-	res := ScaleResult{N: sc.N, Hold: sc.Hold}
+// hold, then, unless the sessions enabled stream management (sm: the idle test only), runs
+// the closed-loop and the open-loop message tests over it.
+func runScale(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, sc Scale, phase int, sm bool) ScaleResult {
+	res := ScaleResult{N: sc.N, Hold: sc.Hold, SM: sm}
 	if err := srv.Start(ctx, Options{}); err != nil {
 		res.Err = err.Error()
 		return res
 	}
 	defer srv.Stop()
-	p := &Pool{}
+	p := &Pool{SM: sm}
 	defer p.Close()
 	// A few sessions first, so that fixed costs (a backend process, caches) stay out of the
 	// per-session figure.
@@ -133,6 +154,9 @@ func runScale(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, sc S
 	res.PerSession = float64(u.RSS-base.RSS) / float64(res.Opened-warm)
 	res.RootPerSess = float64(u.RootRSS-base.RootRSS) / float64(res.Opened-warm)
 	res.Drops = p.Drops()
+	if sm {
+		return res
+	}
 	res.Heap = HeapProfile(ctx, srv, fmt.Sprint(sc.N), 20)
 	if res.Closed, err = RunClosed(p, srv, phase, plan.MsgTime); err != nil {
 		res.Err = err.Error()

@@ -117,6 +117,7 @@ func quickPlan() bench.Plan {
 		Scales:  []bench.Scale{{N: 1000, Hold: 5 * time.Second}},
 		MsgTime: 5 * time.Second, OpenRate: 1000,
 		RosterSizes: []int{10, 1000, 10000}, RosterUsers: 3,
+		SMScales: []bench.Scale{{N: 1000, Hold: 5 * time.Second}}, StormN: 300,
 	}
 }
 
@@ -130,6 +131,7 @@ func fullPlan() bench.Plan {
 		},
 		MsgTime: 10 * time.Second, OpenRate: 1000,
 		RosterSizes: []int{10, 1000, 10000}, RosterUsers: 5,
+		SMScales: []bench.Scale{{N: 5000, Hold: 10 * time.Second}}, StormN: 1000,
 	}
 }
 
