@@ -308,8 +308,8 @@ func TestIRCServerRestart(t *testing.T) {
 	client := dialMUC(t, s, "rsclient@localhost", pw, "r")
 	client.joinRoom(room, "rsclient", "rsclient")
 
-	irc.stop()
-	irc.start()
+	irc.Stop()
+	irc.Start()
 	peer := connectPeer(t, irc, "rsresp")
 	peer.Send("JOIN #restart")
 	peer.Expect(" 366 ")

@@ -63,7 +63,7 @@ func TestPerRoomNetwork(t *testing.T) {
 	send(d, "respond@"+server, "answer")
 	resp.Expect("PRIVMSG respond :answer")
 
-	s.stop()
+	s.Stop()
 	p := waitFor(t, d, pb.WrapperMessage_TYPE_PARTICIPANT_CHANGED, func(p *pb.Participant) bool {
 		return p.GetFlag()&int32(pb.ParticipantFlag_PARTICIPANT_FLAG_ROOM_NOT_FOUND) != 0
 	})
@@ -76,7 +76,7 @@ func TestPerRoomNetwork(t *testing.T) {
 // without the CA the certificate is refused.
 func TestTLS(t *testing.T) {
 	t.Parallel()
-	s := startIRCd(t, ircdOptions{tls: true})
+	s := startIRCd(t, ircdOptions{TLS: true})
 	addr := "127.0.0.1:+" + strconv.Itoa(s.TLSPort)
 	d := startBackend(t, "irc_server", addr, "irc_ca_file", s.CAFile)
 	login(t, d, "client", "")
@@ -98,7 +98,7 @@ func TestServerRestart(t *testing.T) {
 	t.Parallel()
 	s, d := single(t)
 	login(t, d, "client", "")
-	s.restart()
+	s.Restart()
 	dis := waitFor[*pb.Disconnected](t, d, pb.WrapperMessage_TYPE_DISCONNECTED, nil)
 	if dis.GetError() != 0 || dis.GetUser() != user {
 		t.Errorf("lost connection: %v", dis)
@@ -113,7 +113,7 @@ func TestServerRestart(t *testing.T) {
 // AUTHENTICATION_FAILED, and the password appears in no error text.
 func TestServerPassword(t *testing.T) {
 	t.Parallel()
-	s := startIRCd(t, ircdOptions{password: "sesame"})
+	s := startIRCd(t, ircdOptions{Password: "sesame"})
 	addr := "127.0.0.1:" + strconv.Itoa(s.Port)
 	d := startBackend(t, "irc_server", addr, "irc_send_pass", "1")
 	login(t, d, "client", "sesame")
