@@ -61,6 +61,8 @@ type Config struct {
 	// Redirector sends users another host owns there with see-other-host; nil = off.
 	Redirector Redirector
 
+	idleHandoff time.Duration // see the constant idleHandoff; tests shorten it
+
 	Log zerolog.Logger
 }
 
@@ -73,6 +75,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.PingInterval <= 0 {
 		c.PingInterval = DefaultPingInterval
+	}
+	if c.idleHandoff <= 0 {
+		c.idleHandoff = idleHandoff
 	}
 	if c.QueueSize <= 0 {
 		c.QueueSize = DefaultQueueSize

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"mellium.im/xmpp/jid"
@@ -35,6 +36,9 @@ type conn struct {
 
 	// Reader-goroutine state.
 	rd        *xmpp.Reader
+	rec       *recordConn     // under crypto/tls once TLS starts (idle.go)
+	tin       *tlsInput       // what rd reads once TLS is on
+	raw       syscall.RawConn // tcp's, for waiting on the socket itself; nil if it has none
 	tlsOn     bool
 	refused   bool // over the per-IP connection limit: refused after the stream header
 	negDL     time.Time
@@ -69,6 +73,7 @@ func newConn(ctx context.Context, s *Server, nc net.Conn, direct bool) *conn {
 	c := &conn{
 		srv: s, tcp: nc, nc: nc, ip: hostOf(nc.RemoteAddr()), direct: direct,
 		canWrite: !direct, trailerDone: make(chan struct{}), done: make(chan struct{}),
+		raw: rawConnOf(nc),
 	}
 	c.life.init(ctx)
 	c.ctx = &c.life
@@ -104,7 +109,7 @@ func (c *conn) serve() {
 		c.finish()
 		return
 	}
-	go c.readLoop()
+	go c.readLoop(readState{})
 }
 
 func (c *conn) startDirectTLS() error {
@@ -112,7 +117,8 @@ func (c *conn) startDirectTLS() error {
 		c.rd = xmpp.NewReader(c.tcp, c.srv.cfg.Limits)
 		return nil
 	}
-	tc := tls.Server(c.tcp, c.srv.directTC)
+	c.rec = newRecordConn(c.tcp, c.srv.recordBufs)
+	tc := tls.Server(c.rec, c.srv.directTC)
 	c.setConn(tc)
 	_ = c.tcp.SetWriteDeadline(c.negDL)
 	if err := tc.HandshakeContext(c.ctx); err != nil {
@@ -122,7 +128,8 @@ func (c *conn) startDirectTLS() error {
 	c.canWrite = true
 	c.wmu.Unlock()
 	c.tlsOn = true
-	c.rd = xmpp.NewReader(tc, c.srv.cfg.Limits)
+	c.tin = &tlsInput{Conn: tc}
+	c.rd = xmpp.NewReader(c.tin, c.srv.cfg.Limits)
 	return nil
 }
 

@@ -187,7 +187,8 @@ func (c *conn) startTLS() error {
 	if err := c.writeLocked(xmpp.New(xmpp.NSTLS, "proceed").AppendXML(nil, xmpp.NSClient)); err != nil {
 		return err
 	}
-	tc := tls.Server(c.tcp, c.srv.tlsConf)
+	c.rec = newRecordConn(c.tcp, c.srv.recordBufs)
+	tc := tls.Server(c.rec, c.srv.tlsConf)
 	c.setConn(tc)
 	_ = c.tcp.SetDeadline(c.negDL)
 	if err := tc.HandshakeContext(c.ctx); err != nil {
@@ -196,6 +197,7 @@ func (c *conn) startTLS() error {
 	}
 	_ = c.tcp.SetWriteDeadline(noDeadline)
 	c.tlsOn = true
-	c.rd.Reset(tc)
+	c.tin = &tlsInput{Conn: tc}
+	c.rd.Reset(c.tin)
 	return errRestart
 }

@@ -27,7 +27,8 @@ type Server struct {
 	listeners []net.Listener
 	direct    []bool // direct[i]: listeners[i] speaks TLS from the first byte
 
-	limits *ipLimits
+	limits     *ipLimits
+	recordBufs *sync.Pool // recordConn read buffers (idle.go)
 
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
@@ -48,13 +49,14 @@ func New(cfg Config, auth Authenticator) (*Server, error) {
 		return nil, errors.New("c2s: no listen address configured")
 	}
 	s := &Server{
-		cfg:      cfg,
-		auth:     auth,
-		log:      cfg.Log.With().Str("component", "c2s").Logger(),
-		limits:   newIPLimits(cfg.MaxConnsPerIP, cfg.LoginsPerMinutePerIP),
-		conns:    make(map[*conn]struct{}),
-		sessions: make(map[string]*Session),
-		smIDs:    make(map[string]*Session),
+		cfg:        cfg,
+		auth:       auth,
+		log:        cfg.Log.With().Str("component", "c2s").Logger(),
+		limits:     newIPLimits(cfg.MaxConnsPerIP, cfg.LoginsPerMinutePerIP),
+		recordBufs: newRecordBufPool(),
+		conns:      make(map[*conn]struct{}),
+		sessions:   make(map[string]*Session),
+		smIDs:      make(map[string]*Session),
 	}
 	cert, err := loadCertificate(cfg)
 	if err != nil {

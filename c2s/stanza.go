@@ -9,30 +9,80 @@ import (
 	"github.com/gospectrum/spectrum2/internal/xmpp"
 )
 
+// idleHandoff: a reader quiet this long goes on in a fresh goroutine. Reading, decrypting
+// and handing on stanzas grow a goroutine's stack to 4 or 8 KB, and the runtime never
+// shrinks it back to its smallest size (2 KB) while a parked reader is on it; a fresh
+// goroutine that only waits for the socket keeps the smallest one (idle.go).
+const idleHandoff = 2 * time.Second
+
+// readState is the reader loop's state, carried over to the goroutine it hands off to.
+type readState struct {
+	pinged   bool      // a ping is out, unanswered
+	deadline time.Time // the end of the current ping interval; zero: not started
+	fresh    bool      // started by a handoff, nothing read yet: no further handoff
+	waited   bool      // idleWait has waited for the socket already, with result waitErr
+	waitErr  error
+}
+
+// idleWait is the start of a handed-off reader: it waits for the socket (the read
+// deadline is set) with as little stack as it can, then goes on reading.
+func (c *conn) idleWait(st readState) {
+	st.waitErr = waitReadable(c.raw)
+	st.waited = true
+	c.readLoop(st)
+}
+
 // readLoop reads the stanzas of a bound session. It runs in a goroutine of its own,
-// started after negotiation, and ends the connection when it returns.
-func (c *conn) readLoop() {
-	defer c.finish()
+// started after negotiation, and ends the connection when it returns, unless it handed
+// reading to a fresh goroutine.
+func (c *conn) readLoop(st readState) {
+	handedOff := false
+	defer func() {
+		if !handedOff {
+			c.finish()
+		}
+	}()
 	interval := c.srv.cfg.PingInterval
-	pinged := false
 	for {
-		c.setReadDeadline(time.Now().Add(interval))
-		err := c.rd.WaitInput()
+		if st.deadline.IsZero() {
+			st.deadline = time.Now().Add(interval)
+		}
+		wake, err := st.deadline, st.waitErr
+		if !st.waited {
+			idle := c.raw != nil && !c.inputBuffered()
+			if handoff := time.Now().Add(c.srv.cfg.idleHandoff); idle && !st.fresh && handoff.Before(wake) {
+				wake = handoff
+			}
+			c.setReadDeadline(wake)
+			if idle {
+				err = waitReadable(c.raw)
+			}
+		}
+		st.waited, st.waitErr = false, nil
+		if err == nil {
+			err = c.rd.WaitInput()
+		}
 		switch {
+		case err != nil && isTimeout(err) && !c.isClosing() && wake.Before(st.deadline):
+			c.setReadDeadline(st.deadline)
+			st.fresh = true
+			handedOff = true
+			go c.idleWait(st)
+			return
 		case err != nil && isTimeout(err) && !c.isClosing():
-			if pinged {
+			if st.pinged {
 				// XEP-0199 section 4.2: no traffic for a whole interval after the ping.
 				c.closeStream(xmpp.CondConnectionTimeout, "no answer to ping")
 				return
 			}
 			c.sendPing()
-			pinged = true
+			st = readState{pinged: true}
 			continue
 		case err != nil:
 			c.fail(err)
 			return
 		}
-		pinged = false
+		st = readState{}
 		if !c.rd.SkipBufferedSpace() {
 			continue // a whitespace keepalive
 		}

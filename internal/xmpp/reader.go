@@ -144,6 +144,9 @@ func (r *Reader) WaitInput() error {
 	return err
 }
 
+// Buffered is the number of bytes read from the source and not yet parsed.
+func (r *Reader) Buffered() int { return r.src.br.Buffered() }
+
 // DiscardBufferedSpace drops buffered whitespace and reports whether nothing else is
 // buffered. After <starttls/>, buffered non-space bytes were sent before the TLS layer and
 // must be rejected (STARTTLS command injection).
