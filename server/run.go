@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"syscall"
 
@@ -74,6 +75,7 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger) error {
 	if !cfg.Service.RequireEncryption {
 		log.Warn().Msg("require_encryption is off: passwords may cross the network in clear; for tests only")
 	}
+	setGCPercent(cfg.Limits.GCPercent, log)
 	if err := os.MkdirAll(cfg.Service.WorkingDir, 0o700); err != nil {
 		return fmt.Errorf("creating working_dir: %w", err)
 	}
@@ -255,4 +257,14 @@ func c2sConfig(cfg *config.Config, log zerolog.Logger) c2s.Config {
 		c.TLSAddrs = []string{net.JoinHostPort(host, strconv.Itoa(s.TLSPort))}
 	}
 	return c
+}
+
+// setGCPercent applies limits.gc_percent unless the GOGC environment variable is set: an
+// operator who sets it knows what they want (docs/benchmarks.md has what it costs).
+func setGCPercent(pct int, log zerolog.Logger) {
+	if env := os.Getenv("GOGC"); env != "" {
+		log.Info().Str("GOGC", env).Msg("GOGC set in the environment; limits.gc_percent ignored")
+		return
+	}
+	debug.SetGCPercent(pct)
 }

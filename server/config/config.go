@@ -93,6 +93,7 @@ type Limits struct {
 	LoginsPerMinutePerIP int           `toml:"logins_per_minute_per_ip"`
 	ClientPingInterval   time.Duration `toml:"client_ping_interval"`
 	MaxFrameBytes        int           `toml:"max_frame_bytes"`
+	GCPercent            int           `toml:"gc_percent"`
 }
 
 // SM is the [sm] section: XEP-0198 stream management.
