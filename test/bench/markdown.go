@@ -51,7 +51,11 @@ func (r Report) section(kind string) string {
 	fmt.Fprintf(&b, "- commit: `%s`\n- machine: %s\n- command: `%s`\n", Commit(), Machine(), r.Command)
 	fmt.Fprintf(&b, "- reference: %s (Debian package), same certificate, TLS 1.3 only, same generator\n", r.ProsodyVersion)
 	fmt.Fprintf(&b, "- TLS: ECDSA P-256 certificate generated per run, full handshake every login, key exchange %s\n", r.curve())
-	b.WriteString("- pinning: each server (with its backend processes) on core 0 (`taskset -c 0`), the generator on core 1; a fresh server for the login test, for each session count (idle, then closed loop, then open loop on the same sessions) and for each roster size\n\n")
+	b.WriteString("- pinning: each server (with its backend processes) on core 0 (`taskset -c 0`), the generator on core 1; a fresh server for the login test, for each session count (idle, then closed loop, then open loop on the same sessions) and for each roster size\n")
+	if r.Plan.GenShare > 0 {
+		fmt.Fprintf(&b, "- pacing: the generator opens the sessions of the idle tests at a rate that keeps it under %.0f %% of its core (the login test is not paced)\n", 100*r.Plan.GenShare)
+	}
+	b.WriteString("\n")
 	b.WriteString("### Summary\n\n")
 	b.WriteString(r.Table())
 	b.WriteString("\nRatios are spectrum2 / Prosody. \"pending\": spectrum2 could not be measured in this run; " +

@@ -14,6 +14,10 @@ type Pool struct {
 	Sessions []*Session
 	Peers    []string // Peers[i] is the JID session i sends to
 	SM       bool     // sessions enable stream management with resumption after bind
+	// GenShare, when above 0, paces the logins of Open so that this process uses at most
+	// that share of one core: opening a pool measures nothing but what the sessions then
+	// cost, and a generator kept well under its core cannot be what limits a figure.
+	GenShare float64
 	drops    atomic.Int64
 	wg       sync.WaitGroup
 }
@@ -30,9 +34,11 @@ func (p *Pool) Open(ctx context.Context, srv *Server, cfg *tls.Config, n, worker
 	var firstErr error
 	var once sync.Once
 	var wg sync.WaitGroup
+	pace := newCPUPacer(p.GenShare)
 	for range workers {
 		wg.Go(func() {
 			for {
+				pace.wait(ctx)
 				i := int(next.Add(1)) - 1
 				if i >= len(out) || ctx.Err() != nil {
 					return
@@ -81,4 +87,34 @@ func (p *Pool) Close() {
 		s.Close()
 	}
 	p.wg.Wait()
+}
+
+// cpuPacer holds this process to a share of one core: wait sleeps while the CPU time used
+// since the pacer started exceeds share times the time elapsed.
+type cpuPacer struct {
+	share float64
+	t0    time.Time
+	cpu0  time.Duration
+}
+
+// newCPUPacer starts a pacer; share <= 0 gives one that never waits.
+func newCPUPacer(share float64) *cpuPacer {
+	return &cpuPacer{share: share, t0: time.Now(), cpu0: SelfCPU()}
+}
+
+func (p *cpuPacer) wait(ctx context.Context) {
+	if p.share <= 0 {
+		return
+	}
+	for {
+		over := SelfCPU() - p.cpu0 - time.Duration(p.share*float64(time.Since(p.t0)))
+		if over <= 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Duration(float64(over) / p.share)):
+		}
+	}
 }

@@ -27,6 +27,7 @@ type Plan struct {
 	RosterUsers  int           // users timed per roster size
 	SMScales     []Scale       // idle tests with stream management enabled (XEP-0198)
 	StormN       int           // sessions of the reconnect storm (servers with an echo bot only); 0: none
+	GenShare     float64       // most of a core the generator uses while opening a pool; 0: no pacing
 }
 
 // Users is the number of accounts the plan needs.
@@ -123,7 +124,7 @@ func runScale(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, sc S
 		return res
 	}
 	defer srv.Stop()
-	p := &Pool{SM: sm}
+	p := &Pool{SM: sm, GenShare: plan.GenShare}
 	defer p.Close()
 	// A few sessions first, so that fixed costs (a backend process, caches) stay out of the
 	// per-session figure.
