@@ -95,7 +95,7 @@ func (s *Session) overflowLocked() bool {
 func (s *Session) overflow() error {
 	c, hibernated := s.conn, s.sm.detached && s.conn == nil
 	if s.sm.enabled {
-		s.sm.unacked = append(s.sm.unacked, stanzasOf(s.queue)...)
+		s.sm.keepUnacked(stanzasOf(s.queue))
 	} else {
 		clear(s.queue)
 	}

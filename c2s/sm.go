@@ -1,9 +1,12 @@
 package c2s
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/base64"
+	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gospectrum/spectrum2/internal/xmpp"
@@ -18,11 +21,15 @@ type smState struct {
 	counting  bool   // <enabled/> or <resumed/> was handed to the writer: stanzas count
 	outH      uint32 // stanzas handed to the writer since counting began (mod 2^32)
 	ackedH    uint32 // the last h the client acknowledged
-	unacked   []*xmpp.Element
-	sinceReq  int // stanzas since our last <r/>
-	ackTimer  *time.Timer
-	hibTimer  *time.Timer // runs while hibernated
-	detached  bool        // hibernated: broken connection, waiting for <resume/>
+	// unacked holds the stanzas the client has not acknowledged, serialised: kept for a
+	// resumption that may never come, a stanza costs its size on the wire rather than its
+	// element tree (issue 13 budgets memory per session). The rare paths that need the
+	// elements again (resumption, undelivered stanzas) parse them back.
+	unacked  [][]byte
+	sinceReq int // stanzas since our last <r/>
+	ackTimer *time.Timer
+	hibTimer *time.Timer // runs while hibernated
+	detached bool        // hibernated: broken connection, waiting for <resume/>
 }
 
 // count goes through a batch about to be written: stanzas after <enabled/> or <resumed/>
@@ -31,6 +38,7 @@ func (sm *smState) count(s *Session, batch []*xmpp.Element) []*xmpp.Element {
 	if !sm.enabled {
 		return batch
 	}
+	var scratch []byte
 	for _, el := range batch {
 		switch {
 		case el.Is(xmpp.NSSM, "enabled") || el.Is(xmpp.NSSM, "resumed"):
@@ -38,7 +46,8 @@ func (sm *smState) count(s *Session, batch []*xmpp.Element) []*xmpp.Element {
 		case sm.counting && isStanza(el):
 			sm.outH++
 			sm.sinceReq++
-			sm.unacked = append(sm.unacked, el)
+			scratch = el.AppendXML(scratch[:0], xmpp.NSClient)
+			sm.unacked = append(sm.unacked, bytes.Clone(scratch)) // no slack kept
 		}
 	}
 	if sm.sinceReq >= s.srv.cfg.SM.AckEvery && len(sm.unacked) > 0 {
@@ -104,13 +113,57 @@ func (s *Session) undeliveredLocked() []*xmpp.Element {
 	s.sm.stopTimers()
 	var out []*xmpp.Element
 	if s.sm.enabled {
-		out = append(out, s.sm.unacked...)
+		out = append(out, s.parseUnacked()...)
 		out = append(out, stanzasOf(s.queue)...)
 	}
 	out = append(out, s.csi.flush()...)
 	s.sm.unacked, s.queue = nil, nil
 	return out
 }
+
+// keepUnacked adds stanzas to the unacknowledged ones, serialised.
+func (sm *smState) keepUnacked(els []*xmpp.Element) {
+	for _, el := range els {
+		sm.unacked = append(sm.unacked, el.AppendXML(nil, xmpp.NSClient))
+	}
+}
+
+// parseUnacked returns the unacknowledged stanzas as elements again. They were serialised
+// by us, so a failure is a bug: it is logged, and the stanzas before it are kept.
+func (s *Session) parseUnacked() []*xmpp.Element {
+	if len(s.sm.unacked) == 0 {
+		return nil
+	}
+	size := 0
+	for _, b := range s.sm.unacked {
+		size += len(b)
+	}
+	src := make([]io.Reader, 0, len(s.sm.unacked)+1)
+	src = append(src, strings.NewReader(unackedHeader))
+	for _, b := range s.sm.unacked {
+		src = append(src, bytes.NewReader(b))
+	}
+	rd := xmpp.NewReader(io.MultiReader(src...), xmpp.Limits{MaxStanzaBytes: int64(size) + 1, MaxDepth: 1 << 10})
+	if _, err := rd.StreamHeader(); err != nil {
+		s.srv.log.Error().Err(err).Str("jid", s.jid.String()).Msg("unacknowledged stanzas unreadable")
+		return nil
+	}
+	out := make([]*xmpp.Element, 0, len(s.sm.unacked))
+	for range s.sm.unacked {
+		el, err := rd.Next()
+		if err != nil {
+			s.srv.log.Error().Err(err).Str("jid", s.jid.String()).Int("lost", len(s.sm.unacked)-len(out)).
+				Msg("unacknowledged stanzas unreadable")
+			break
+		}
+		out = append(out, el)
+	}
+	return out
+}
+
+// unackedHeader opens the stream the serialised stanzas are parsed in: they were written
+// with jabber:client as the default namespace.
+const unackedHeader = "<stream:stream xmlns='" + xmpp.NSClient + "' xmlns:stream='" + xmpp.NSStream + "'>"
 
 // newSMID returns a resumption id of 144 random bits (the issue asks for at least 128).
 func newSMID() string {

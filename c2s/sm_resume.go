@@ -109,7 +109,7 @@ func (s *Session) takeOver(c *conn, h uint32) (*conn, error) {
 	s.sm.stopTimers()
 	s.sm.detached = false
 	resumed := xmpp.New(xmpp.NSSM, "resumed", "previd", s.sm.id, "h", itoa(uint32(s.received.Load())))
-	q := append([]*xmpp.Element{resumed}, s.sm.unacked...)
+	q := append([]*xmpp.Element{resumed}, s.parseUnacked()...)
 	s.queue = append(q, stanzasOf(s.queue)...)
 	// The resent stanzas are counted again from the client's h.
 	s.sm.unacked, s.sm.outH, s.sm.counting, s.sm.sinceReq = nil, h, false, 0

@@ -318,3 +318,34 @@ func TestSMQueueOverflow(t *testing.T) {
 		t.Errorf("undelivered %s", ids)
 	}
 }
+
+// TestSMUnackedRoundTrip: stanzas kept serialised for a resumption come back unchanged.
+func TestSMUnackedRoundTrip(t *testing.T) {
+	msg := xmpp.New(xmpp.NSClient, "message", "to", "a@example.test/r", "id", `q"'<&>`, "type", "chat")
+	msg.Attrs = append(msg.Attrs, xmpp.Attr{Space: xmpp.NSXML, Local: "lang", Value: "de"})
+	msg.Append(xmpp.New(xmpp.NSClient, "body").AppendText("a < b & \"c\" > 'd'\n  indented"))
+	msg.Append(xmpp.New("http://jabber.org/protocol/chatstates", "active"))
+	html := xmpp.New("http://jabber.org/protocol/xhtml-im", "html")
+	html.Append(xmpp.New("http://www.w3.org/1999/xhtml", "body").AppendText("x").
+		Append(xmpp.New("http://www.w3.org/1999/xhtml", "b").AppendText("bold")).AppendText("y"))
+	msg.Append(html)
+	pres := xmpp.New(xmpp.NSClient, "presence", "from", "echo@example.test").
+		Append(xmpp.New("vcard-temp:x:update", "x").Append(xmpp.New("vcard-temp:x:update", "photo")))
+	iq := xmpp.New(xmpp.NSClient, "iq", "type", "result", "id", "r1").
+		Append(xmpp.New("jabber:iq:roster", "query", "ver", "1").
+			Append(xmpp.New("jabber:iq:roster", "item", "jid", "x@example.test", "name", "X").
+				Append(xmpp.New("jabber:iq:roster", "group").AppendText("Buddies"))))
+	els := []*xmpp.Element{msg, pres, iq}
+	s := &Session{srv: &Server{}}
+	s.sm.keepUnacked(els)
+	got := s.parseUnacked()
+	if len(got) != len(els) {
+		t.Fatalf("got %d stanzas back, want %d", len(got), len(els))
+	}
+	for i := range els {
+		want, back := string(els[i].AppendXML(nil, xmpp.NSClient)), string(got[i].AppendXML(nil, xmpp.NSClient))
+		if want != back {
+			t.Errorf("stanza %d changed:\nkept %s\nback %s", i, want, back)
+		}
+	}
+}
