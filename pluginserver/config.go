@@ -38,6 +38,9 @@ type Config struct {
 	// Self is our own binary, re-executed as `Self backend NAME ...` for builtin:NAME;
 	// "" = os.Executable().
 	Self string
+	// Env is added to the environment backends inherit from us (the daemon passes its
+	// garbage collector setting to the native backends).
+	Env []string
 	// ConfigFile is the generated INI path, passed as the backend's last argument.
 	ConfigFile string
 	// WorkingDir is the backends' working directory ("" = ours).

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -35,9 +36,14 @@ func (s *Server) command(id int) (*exec.Cmd, error) {
 		argv = words
 	}
 	argv = append(argv, tail...)
+	var env []string // nil: ours
+	if len(s.cfg.Env) > 0 {
+		env = append(os.Environ(), s.cfg.Env...)
+	}
 	return &exec.Cmd{
 		Path: argv[0],
 		Args: argv,
+		Env:  env,
 		Dir:  s.cfg.WorkingDir,
 		// Own process group: a hung backend and whatever it started die with one kill.
 		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},

@@ -1,6 +1,7 @@
 package pluginserver
 
 import (
+	"os"
 	"slices"
 	"testing"
 )
@@ -59,5 +60,25 @@ func TestBackendConfigMerge(t *testing.T) {
 				t.Errorf("got %+v, want %+v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestCommandEnv: Env is added to the inherited environment; without it the backend
+// inherits ours unchanged (exec.Cmd with a nil Env).
+func TestCommandEnv(t *testing.T) {
+	s := &Server{cfg: Config{Backend: "/bin/true", Host: "127.0.0.1"}}
+	cmd, err := s.command(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cmd.Env != nil {
+		t.Errorf("Env = %v, want nil (inherit)", cmd.Env)
+	}
+	s.cfg.Env = []string{"SPECTRUM2_TEST_ENV=1"}
+	if cmd, err = s.command(1); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(cmd.Env); n == 0 || cmd.Env[n-1] != "SPECTRUM2_TEST_ENV=1" || n != len(os.Environ())+1 {
+		t.Errorf("Env = %v, want ours plus SPECTRUM2_TEST_ENV=1", cmd.Env)
 	}
 }

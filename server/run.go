@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/rs/zerolog"
@@ -221,8 +222,18 @@ func pluginConfig(cfg *config.Config, iniPath string, log zerolog.Logger) plugin
 		IdleTimeout:         s.BackendIdleTimeout,
 		MemoryCollectorTime: s.MemoryCollectorTime,
 		MaxFrame:            cfg.Limits.MaxFrameBytes,
+		Env:                 backendEnv(cfg),
 		Log:                 log,
 	}
+}
+
+// backendEnv passes limits.gc_percent on to the native backends, which are Go programs
+// holding per-user state too (unless GOGC is set for all of us).
+func backendEnv(cfg *config.Config) []string {
+	if !strings.HasPrefix(cfg.Service.Backend, "builtin:") || os.Getenv("GOGC") != "" {
+		return nil
+	}
+	return []string{"GOGC=" + strconv.Itoa(cfg.Limits.GCPercent)}
 }
 
 func c2sConfig(cfg *config.Config, log zerolog.Logger) c2s.Config {
