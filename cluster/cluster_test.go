@@ -25,12 +25,11 @@ func startCluster(t *testing.T) *testCluster {
 	c := &testCluster{pki: newTestPKI(t, testDomain)}
 	var members []Member
 	for i, ip := range []string{"127.0.0.2", "127.0.0.3"} {
-		p := newProsody(t, ip, testDomain, c.pki.certPEM, c.pki.keyPEM)
-		p.start()
+		p := startProsody(t, ip, testDomain, c.pki.certPEM, c.pki.keyPEM)
 		c.hosts = append(c.hosts, p)
 		members = append(members, Member{
 			Name: "xmpp" + string(rune('1'+i)), Addresses: []string{ip},
-			Port: p.port, TLSPort: p.tlsPort, Priority: 10, Weight: 50,
+			Port: p.Port, TLSPort: p.TLSPort, Priority: 10, Weight: 50,
 		})
 	}
 	c.config = Settings{
@@ -99,10 +98,9 @@ func TestCheckAgainstProsody(t *testing.T) {
 		// A host of example.test serving a certificate (from the trusted CA) for
 		// wrong.test must fail both services.
 		cert, key := c.pki.leaf(t, "wrong.test")
-		p := newProsody(t, "127.0.0.4", testDomain, cert, key)
-		p.start()
+		p := startProsody(t, "127.0.0.4", testDomain, cert, key)
 		s := c.settingsNeverWithdraw()
-		s.Cluster.Members = []Member{{Name: "xmpp3", Addresses: []string{"127.0.0.4"}, Port: p.port, TLSPort: p.tlsPort}}
+		s.Cluster.Members = []Member{{Name: "xmpp3", Addresses: []string{"127.0.0.4"}, Port: p.Port, TLSPort: p.TLSPort}}
 		s.Normalize()
 		rep := c.check(t, startResponder(t, s).Addr(), true)
 		if !rep.Failed() || len(rep.Results) != 2 {
@@ -116,7 +114,7 @@ func TestCheckAgainstProsody(t *testing.T) {
 	})
 
 	t.Run("dead member", func(t *testing.T) {
-		c.hosts[1].stop()
+		c.hosts[1].Stop()
 		rep := c.check(t, r.Addr(), true)
 		if !rep.Failed() {
 			t.Fatal("check passed with xmpp2 down")
@@ -149,7 +147,7 @@ func TestResponderWithdrawsAndRestores(t *testing.T) {
 	}
 	before := serial()
 
-	c.hosts[1].stop()
+	c.hosts[1].Stop()
 	eventually(t, "xmpp2 withdrawn", func() bool { return !r.Healthy("xmpp2") })
 	if got := srvTargets(); len(got) != 1 || got[0] != "xmpp1.example.test." {
 		t.Errorf("SRV targets with xmpp2 down: %v", got)
@@ -164,7 +162,7 @@ func TestResponderWithdrawsAndRestores(t *testing.T) {
 		t.Error("xmpp1 withdrawn too")
 	}
 
-	c.hosts[1].start()
+	c.hosts[1].Start()
 	eventually(t, "xmpp2 restored", func() bool { return r.Healthy("xmpp2") })
 	if got := srvTargets(); len(got) != 2 {
 		t.Errorf("SRV targets after recovery: %v", got)

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -131,5 +132,12 @@ func TestValidate(t *testing.T) {
 	ok.Normalize()
 	if err := ok.Validate(); err != nil {
 		t.Errorf("valid settings: %v", err)
+	}
+}
+
+func writeFile(t *testing.T, path string, b []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -2,7 +2,6 @@ package xmpp
 
 import (
 	"context"
-	"strconv"
 	"testing"
 	"time"
 
@@ -159,5 +158,3 @@ func startBackendWith(t *testing.T, cfg Config) *backendtest.Daemon {
 	d.Handshake()
 	return d
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

@@ -55,7 +55,7 @@ func TestDirectTLS(t *testing.T) {
 	p := startProsody(t, "alice", pass)
 	cfg := p.config(t)
 	cfg.DirectTLS = true
-	cfg.Server = strings.Replace(cfg.Server, itoa(p.port), itoa(p.tlsPort), 1)
+	cfg.Server = p.TLSAddr()
 	d := startBackendWith(t, cfg)
 	login(t, d)
 }
@@ -64,13 +64,13 @@ func TestServerRestart(t *testing.T) {
 	p := startProsody(t, "alice", pass)
 	d := startBackend(t, p)
 	login(t, d)
-	p.stop()
+	p.Stop()
 	m := waitFor[*pb.Disconnected](t, d, pb.WrapperMessage_TYPE_DISCONNECTED, nil)
 	if m.GetUser() != user || m.GetError() != int32(pb.ConnectionError_CONNECTION_ERROR_NETWORK_ERROR) {
 		t.Errorf("DISCONNECTED %v", m)
 	}
 	t.Logf("lost: %q", m.GetMessage())
-	p.start()
+	p.Start()
 	login(t, d) // the daemon's re-login (spec 3.4)
 }
 
@@ -82,8 +82,8 @@ func TestUnresponsiveServer(t *testing.T) {
 	cfg.PingInterval = 500 * time.Millisecond
 	d := startBackendWith(t, cfg)
 	login(t, d)
-	p.cmd.Process.Signal(syscall.SIGSTOP)
-	defer p.cmd.Process.Signal(syscall.SIGCONT)
+	p.Signal(syscall.SIGSTOP)
+	defer p.Signal(syscall.SIGCONT)
 	m := waitFor[*pb.Disconnected](t, d, pb.WrapperMessage_TYPE_DISCONNECTED, nil)
 	if m.GetError() != int32(pb.ConnectionError_CONNECTION_ERROR_NETWORK_ERROR) {
 		t.Errorf("DISCONNECTED %v", m)

@@ -80,7 +80,7 @@ func TestSubscriptionRequestFromStranger(t *testing.T) {
 	d.Send(pb.WrapperMessage_TYPE_BUDDY_CHANGED, &pb.Buddy{UserName: ptr(user), BuddyName: ptr("carol@" + domain)})
 	defer func() {
 		if t.Failed() {
-			t.Log(p.logs())
+			t.Log(p.Logs())
 		}
 	}()
 	// The approval reaches carol as alice's presence, and the gateway asks carol back.

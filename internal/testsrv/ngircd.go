@@ -43,7 +43,13 @@ type IRCdOptions struct {
 // FreePort asks the kernel for a port that is free on 127.0.0.1 now.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return FreePortOn(t, "127.0.0.1")
+}
+
+// FreePortOn asks the kernel for a port that is free on ip (another loopback address) now.
+func FreePortOn(t testing.TB, ip string) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
 	if err != nil {
 		t.Fatal(err)
 	}
