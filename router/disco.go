@@ -25,11 +25,16 @@ func (r *Router) serverFeatures() []string {
 // buddyFeatures is the buddy disco#info feature list (spec 3.13, plus attention and
 // vcard-temp, which the router implements for buddies).
 func (r *Router) buddyFeatures() []string {
+	return r.buddyFeaturesWith(r.backends.Features().Receipts)
+}
+
+// buddyFeaturesWith is buddyFeatures for backends that do or do not announce receipts.
+func (r *Router) buddyFeaturesWith(receipts bool) []string {
 	f := []string{xmpp.NSDiscoInfo, xmpp.NSChatStates, xmpp.NSAttention, xmpp.NSVCard}
 	if r.cfg.EnableXHTML {
 		f = append(f, xmpp.NSXHTMLIM)
 	}
-	if r.backends.Features().Receipts {
+	if receipts {
 		f = append(f, xmpp.NSReceipts)
 	}
 	slices.Sort(f)
@@ -38,9 +43,16 @@ func (r *Router) buddyFeatures() []string {
 
 // capsVer is the XEP-0115 verification string of the buddy identity and features.
 func (r *Router) capsVer() string {
+	if r.backends.Features().Receipts {
+		return r.capsVers[1]
+	}
+	return r.capsVers[0]
+}
+
+func (r *Router) computeCapsVer(receipts bool) string {
 	var b strings.Builder
 	b.WriteString("client/pc//" + r.cfg.IdentityName + "<")
-	for _, f := range r.buddyFeatures() {
+	for _, f := range r.buddyFeaturesWith(receipts) {
 		b.WriteString(f + "<")
 	}
 	sum := sha1.Sum([]byte(b.String()))

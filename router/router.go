@@ -92,8 +92,11 @@ type Router struct {
 	vcardID atomic.Int32
 	stanzaN atomic.Uint64 // ids of stanzas we originate
 	raw     rawAssembler
-	roomDir roomDirectory            // global ROOM_LIST (muc_disco.go)
-	admins  atomic.Pointer[adminSet] // set by SetAdmins (admin.go); nil: cfg.Ops
+	// capsVers are the XEP-0115 verification strings of the buddy features without and
+	// with receipts, computed once: they go out with every buddy presence.
+	capsVers [2]string
+	roomDir  roomDirectory            // global ROOM_LIST (muc_disco.go)
+	admins   atomic.Pointer[adminSet] // set by SetAdmins (admin.go); nil: cfg.Ops
 }
 
 // New returns a Router. SetBackends must be called before it is used.
@@ -130,6 +133,7 @@ func New(cfg Config) *Router {
 		actors: newTracker(),
 	}
 	r.raw.bufs = make(map[string][]byte)
+	r.capsVers = [2]string{r.computeCapsVer(false), r.computeCapsVer(true)}
 	return r
 }
 

@@ -25,6 +25,9 @@ type Element struct {
 // New returns an element in namespace space with the given attributes as name/value pairs.
 func New(space, local string, attrs ...string) *Element {
 	e := &Element{Space: space, Local: local}
+	if len(attrs) > 1 {
+		e.Attrs = make([]Attr, 0, len(attrs)/2) // one allocation, not one per doubling
+	}
 	for i := 0; i+1 < len(attrs); i += 2 {
 		e.Attrs = append(e.Attrs, Attr{Local: attrs[i], Value: attrs[i+1]})
 	}
