@@ -42,6 +42,7 @@ func cmdBackend(ctx context.Context, args []string) error {
 		return usageError(err.Error())
 	}
 	log := backendLogger(a.Config).With().Str("component", "backend").Str("backend", args[0]).Logger()
+	go trimMemory(ctx) // native backends keep state per user too
 	return backend.Connect(ctx, a, newPlugin(a.Config), backend.WithLogger(log))
 }
 

@@ -77,6 +77,7 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger) error {
 		log.Warn().Msg("require_encryption is off: passwords may cross the network in clear; for tests only")
 	}
 	setGCPercent(cfg.Limits.GCPercent, log)
+	go trimMemory(ctx)
 	if err := os.MkdirAll(cfg.Service.WorkingDir, 0o700); err != nil {
 		return fmt.Errorf("creating working_dir: %w", err)
 	}

@@ -52,7 +52,7 @@ func RunRoster(ctx context.Context, srv *Server, cfg *tls.Config, contacts, user
 		r.Err = err.Error()
 		return r
 	}
-	time.Sleep(500 * time.Millisecond)
+	time.Sleep(settle)
 	base, err := TreeUsage(srv.PID())
 	if err != nil {
 		r.Err = err.Error()
@@ -67,7 +67,7 @@ func RunRoster(ctx context.Context, srv *Server, cfg *tls.Config, contacts, user
 		}
 		rost, total = append(rost, ph.Roster), append(total, ph.Total)
 	}
-	time.Sleep(500 * time.Millisecond)
+	time.Sleep(settle)
 	u, err := TreeUsage(srv.PID())
 	if err != nil {
 		r.Err = err.Error()

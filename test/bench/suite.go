@@ -8,6 +8,12 @@ import (
 	"time"
 )
 
+// settle is how long a server is left alone before a memory reading that the next one is
+// compared with, so that both find it in the same quiet state (spectrum2 returns free heap
+// memory to the OS after 2 s without a collection; the hold before the second reading is
+// longer).
+const settle = 5 * time.Second
+
 // Scale is one session count of the idle and message tests.
 type Scale struct {
 	N    int
@@ -133,7 +139,7 @@ func runScale(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, sc S
 		res.Err = err.Error()
 		return res
 	}
-	time.Sleep(500 * time.Millisecond)
+	time.Sleep(settle)
 	m, err := StartMeter(srv.PID())
 	if err != nil {
 		res.Err = err.Error()
