@@ -15,13 +15,6 @@ import (
 // outQueue bounds what one connection may have waiting for girc's flood protection.
 const outQueue = 1024
 
-// retryDelay holds back the DISCONNECTED of a single-network connection that never got
-// RPL_WELCOME (server down, refused). Spectrum 2 re-logs a user in at once, at most three
-// times (spec 3.4), which burns all attempts within milliseconds while an IRC server
-// restarts; spread over the delays, the re-logins give it time to come back. Deliberate
-// change from libcommuni, which reported at once.
-const retryDelay = 5 * time.Second
-
 // network is one IRC connection of a session.
 type network struct {
 	s      *session
@@ -134,29 +127,9 @@ func (n *network) run(context.Context) {
 		reason = err.Error()
 	}
 	log.Info().Str("reason", reason).Msg("IRC connection lost")
-	if !n.waitBeforeRetry() {
-		return
-	}
+	// Reported at once, as libcommuni does: the router spaces out its re-logins (2, 5 and
+	// 10 s) so that an IRC server restarting has time to come back.
 	n.reportLost(reason)
-}
-
-// waitBeforeRetry sleeps retryDelay when a single-network connection failed before
-// RPL_WELCOME without the network refusing the login; false if the user logged out.
-func (n *network) waitBeforeRetry() bool {
-	n.mu.Lock()
-	retry := !n.welcomed && n.failure == nil && n.s.p.singleNetwork()
-	n.mu.Unlock()
-	if !retry {
-		return true
-	}
-	t := time.NewTimer(retryDelay)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-n.s.ctx.Done():
-		return false
-	}
 }
 
 // initialized runs once the socket is up: from now on Close works, and the writer may
