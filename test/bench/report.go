@@ -16,7 +16,8 @@ type Report struct {
 	Command           string
 	Started, Finished time.Time
 	ProsodyVersion    string
-	Ours, Ref         *Results // spectrum2 and Prosody; nil when not measured
+	Ours, Ref         *Results   // spectrum2 and Prosody; nil when not measured
+	Crypto            CryptoCost // measured on the generator's core before the run
 }
 
 // row is one line of the comparison table.

@@ -162,7 +162,8 @@ func measure(ctx context.Context, f flags, plan bench.Plan) error {
 		curves = []tls.CurveID{tls.X25519}
 	}
 	cfg := bench.ClientTLS(cert, curves)
-	rep := bench.Report{Plan: plan, Full: f.full, Started: time.Now().UTC(), Command: commandLine(f)}
+	rep := bench.Report{Plan: plan, Full: f.full, Started: time.Now().UTC(), Command: commandLine(f),
+		Crypto: bench.MeasureCryptoCost()}
 	if f.only != "prosody" {
 		rep.Ours = runServer(ctx, "spectrum2", dir, func(d string) (*bench.Server, error) {
 			s, err := bench.NewSpectrum(d, mustAbs(f.bin), f.serverCPU, certPath, keyPath)
