@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/rs/zerolog"
@@ -42,7 +43,11 @@ func cmdBackend(ctx context.Context, args []string) error {
 		return usageError(err.Error())
 	}
 	log := backendLogger(a.Config).With().Str("component", "backend").Str("backend", args[0]).Logger()
-	go trimMemory(ctx) // native backends keep state per user too
+	// Native backends keep state per user too: they manage their memory as the daemon does.
+	if pct, err := strconv.Atoi(os.Getenv(gcPercentEnv)); err == nil && pct > 0 {
+		startGCTuner(ctx, pct)
+	}
+	go trimMemory(ctx)
 	return backend.Connect(ctx, a, newPlugin(a.Config), backend.WithLogger(log))
 }
 

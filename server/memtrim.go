@@ -13,9 +13,14 @@ import (
 // only slowly). trimMemory gives them back once the daemon has gone quiet, so that what an
 // idle gateway holds is what its sessions need (issue 11: memory per idle session).
 
-// trimEvery is how often trimMemory looks; a tick with no collection since the last one
-// counts as quiet.
+// trimEvery is how often trimMemory looks; a tick in which less than quietAlloc was
+// allocated counts as quiet.
 const trimEvery = 2 * time.Second
+
+// quietAlloc: allocating less than this in a tick is quiet. The forced collection of a trim
+// holds up stanzas for a moment, so it waits for a pause;
+// a gateway forwarding a message a millisecond allocates more.
+const quietAlloc = 1 << 20
 
 // minTrim is the least free memory worth a forced collection.
 const minTrim = 4 << 20
@@ -27,7 +32,7 @@ const minTrim = 4 << 20
 func trimMemory(ctx context.Context) { trimMemoryEvery(ctx, trimEvery) }
 
 func trimMemoryEvery(ctx context.Context, every time.Duration) {
-	s := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}, {Name: "/memory/classes/heap/free:bytes"},
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/memory/classes/heap/free:bytes"},
 		{Name: "/memory/classes/heap/objects:bytes"}}
 	metrics.Read(s)
 	last := s[0].Value.Uint64()
@@ -40,9 +45,9 @@ func trimMemoryEvery(ctx context.Context, every time.Duration) {
 		case <-t.C:
 		}
 		metrics.Read(s)
-		cycles, free, objects := s[0].Value.Uint64(), s[1].Value.Uint64(), s[2].Value.Uint64()
-		quiet := cycles == last
-		last = cycles
+		allocs, free, objects := s[0].Value.Uint64(), s[1].Value.Uint64(), s[2].Value.Uint64()
+		quiet := allocs-last < quietAlloc
+		last = allocs
 		if quiet && free > minTrim && free > objects/8 {
 			debug.FreeOSMemory()
 			metrics.Read(s)

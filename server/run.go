@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -76,7 +75,7 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger) error {
 	if !cfg.Service.RequireEncryption {
 		log.Warn().Msg("require_encryption is off: passwords may cross the network in clear; for tests only")
 	}
-	setGCPercent(cfg.Limits.GCPercent, log)
+	tuneGC(ctx, cfg.Limits.GCPercent, log)
 	go trimMemory(ctx)
 	if err := os.MkdirAll(cfg.Service.WorkingDir, 0o700); err != nil {
 		return fmt.Errorf("creating working_dir: %w", err)
@@ -234,7 +233,7 @@ func backendEnv(cfg *config.Config) []string {
 	if !strings.HasPrefix(cfg.Service.Backend, "builtin:") || os.Getenv("GOGC") != "" {
 		return nil
 	}
-	return []string{"GOGC=" + strconv.Itoa(cfg.Limits.GCPercent)}
+	return []string{gcPercentEnv + "=" + strconv.Itoa(cfg.Limits.GCPercent)}
 }
 
 func c2sConfig(cfg *config.Config, log zerolog.Logger) c2s.Config {
@@ -271,12 +270,16 @@ func c2sConfig(cfg *config.Config, log zerolog.Logger) c2s.Config {
 	return c
 }
 
-// setGCPercent applies limits.gc_percent unless the GOGC environment variable is set: an
-// operator who sets it knows what they want (docs/benchmarks.md has what it costs).
-func setGCPercent(pct int, log zerolog.Logger) {
+// tuneGC runs the garbage collector tuner (gctune.go) with limits.gc_percent, unless the
+// GOGC environment variable is set: an operator who sets it knows what they want.
+func tuneGC(ctx context.Context, pct int, log zerolog.Logger) {
 	if env := os.Getenv("GOGC"); env != "" {
 		log.Info().Str("GOGC", env).Msg("GOGC set in the environment; limits.gc_percent ignored")
 		return
 	}
-	debug.SetGCPercent(pct)
+	startGCTuner(ctx, pct)
 }
+
+// gcPercentEnv carries limits.gc_percent to the native backends, which tune their
+// collector as the daemon does.
+const gcPercentEnv = "SPECTRUM2_GC_PERCENT"

@@ -121,7 +121,7 @@ var options = []option{
 	{"limits", "max_conns_per_ip", 100, "Simultaneous client connections from one IP address; 0 means no limit.", nil},
 	{"limits", "logins_per_minute_per_ip", 60, "Login attempts per minute from one IP address; 0 means no limit.", nil},
 	{"limits", "client_ping_interval", 60 * time.Second, "A client silent this long gets an XEP-0199 ping; 0 turns it off.", nil},
-	{"limits", "gc_percent", 100, "Go's garbage collection target (GOGC) for the daemon and the native backends: how far the heap may grow over live data before a collection, in percent. Lower saves memory while the gateway is busy at the cost of CPU; once it is quiet (2 s without a collection) the free heap goes back to the OS whatever this is. The GOGC environment variable, when set, wins.", checkMin(10)},
+	{"limits", "gc_percent", 50, "Least growth of the heap between two garbage collections, in percent of the heap (Go's GOGC), for the daemon and the native backends. A small heap may double (Go's default, cheap for bursts of logins); a large one, of many sessions, grows by about 32 MB but never less than this. Once the gateway is quiet the free heap goes back to the OS. The GOGC environment variable, when set, wins and turns this off.", checkMin(10)},
 	{"limits", "max_frame_bytes", 16 * mib, "Largest protocol frame a backend may send, in bytes.", checkMin(64 * kib)},
 	// [sm]
 	{"sm", "enabled", true, "Offer stream management to clients.", nil},
