@@ -67,35 +67,56 @@ func StartIRCd(t testing.TB, o IRCdOptions) *IRCd {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	s := &IRCd{t: t, dir: dir, conf: filepath.Join(dir, "ngircd.conf"), Port: FreePort(t)}
-	conf := fmt.Sprintf("[Global]\nName = irc.test\nInfo = test server\nListen = 127.0.0.1\nPorts = %d\nMotdPhrase = hello\n", s.Port)
-	if o.Password != "" {
-		conf += "Password = " + o.Password + "\n"
-	}
-	conf += "[Limits]\nMaxNickLength = 30\nMaxConnectionsIP = 0\nPingTimeout = 300\n"
-	conf += "[Options]\nDNS = no\nIdent = no\nPAM = no\n"
+	s := &IRCd{t: t, dir: dir, conf: filepath.Join(dir, "ngircd.conf")}
+	var ssl string
 	if o.TLS {
-		s.TLSPort = FreePort(t)
 		cert, key := s.writeCert()
-		conf += fmt.Sprintf("[SSL]\nCertFile = %s\nKeyFile = %s\nPorts = %d\n", cert, key, s.TLSPort)
+		ssl = fmt.Sprintf("[SSL]\nCertFile = %s\nKeyFile = %s\n", cert, key)
 	}
-	if err := os.WriteFile(s.conf, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	s.Start()
 	t.Cleanup(s.Stop)
-	return s
+	// A port found free can be taken by another test before ngircd binds it: then ngircd
+	// is not what answers there, and it starts again on other ports.
+	for attempt := 1; ; attempt++ {
+		s.Port = FreePort(t)
+		conf := fmt.Sprintf("[Global]\nName = irc.test\nInfo = test server\nListen = 127.0.0.1\nPorts = %d\nMotdPhrase = hello\n", s.Port)
+		if o.Password != "" {
+			conf += "Password = " + o.Password + "\n"
+		}
+		conf += "[Limits]\nMaxNickLength = 30\nMaxConnectionsIP = 0\nPingTimeout = 300\n"
+		conf += "[Options]\nDNS = no\nIdent = no\nPAM = no\n"
+		if o.TLS {
+			s.TLSPort = FreePort(t)
+			conf += ssl + fmt.Sprintf("Ports = %d\n", s.TLSPort)
+		}
+		if err := os.WriteFile(s.conf, []byte(conf), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		err := s.start()
+		if err == nil {
+			return s
+		}
+		s.Stop()
+		if attempt == 3 {
+			t.Fatalf("ngircd: %v", err)
+		}
+	}
 }
 
 // Addr is the plain-text address.
 func (s *IRCd) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.Port) }
 
-// Start runs ngircd and waits until its port accepts connections.
+// Start runs ngircd and waits until it answers on its port.
 func (s *IRCd) Start() {
 	s.t.Helper()
+	if err := s.start(); err != nil {
+		s.t.Fatalf("ngircd: %v", err)
+	}
+}
+
+func (s *IRCd) start() error {
 	s.cmd = exec.Command("ngircd", "-n", "-f", s.conf)
 	if err := s.cmd.Start(); err != nil {
-		s.t.Fatalf("ngircd: %v", err)
+		return err
 	}
 	s.exited = make(chan struct{})
 	go func(c *exec.Cmd, done chan struct{}) {
@@ -104,21 +125,39 @@ func (s *IRCd) Start() {
 	}(s.cmd, s.exited)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		c, err := net.DialTimeout("tcp", s.Addr(), time.Second)
+		err := s.probe()
 		if err == nil {
-			c.Close()
-			return
+			return nil
 		}
 		select {
 		case <-s.exited:
-			s.t.Fatal("ngircd exited at start")
+			return fmt.Errorf("ngircd exited at start (%v)", err)
 		default:
 		}
 		if time.Now().After(deadline) {
-			s.t.Fatalf("ngircd does not listen: %v", err)
+			return fmt.Errorf("ngircd does not answer on %s: %w", s.Addr(), err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// probe checks that ngircd, and not another test's server, answers on the port: it
+// answers a PING before registration with its name and 451.
+func (s *IRCd) probe() error {
+	c, err := net.DialTimeout("tcp", s.Addr(), time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Write([]byte("PING :testsrv\r\n")); err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if !strings.HasPrefix(line, ":irc.test ") {
+		return fmt.Errorf("not ngircd on %s: %q (%v)", s.Addr(), line, err)
+	}
+	return nil
 }
 
 // Stop ends ngircd by its PID and waits for it.
