@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -30,8 +29,7 @@ type IRCd struct {
 	TLSPort int // 0 unless started with TLS
 	// CAFile is the PEM certificate that signs the TLS port's certificate.
 	CAFile string
-	cmd    *exec.Cmd
-	exited chan struct{}
+	proc   process
 }
 
 // IRCdOptions configure StartIRCd.
@@ -114,25 +112,17 @@ func (s *IRCd) Start() {
 }
 
 func (s *IRCd) start() error {
-	s.cmd = exec.Command("ngircd", "-n", "-f", s.conf)
-	if err := s.cmd.Start(); err != nil {
+	if err := s.proc.start(exec.Command("ngircd", "-n", "-f", s.conf)); err != nil {
 		return err
 	}
-	s.exited = make(chan struct{})
-	go func(c *exec.Cmd, done chan struct{}) {
-		_ = c.Wait()
-		close(done)
-	}(s.cmd, s.exited)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		err := s.probe()
 		if err == nil {
 			return nil
 		}
-		select {
-		case <-s.exited:
+		if !s.proc.running() {
 			return fmt.Errorf("ngircd exited at start (%v)", err)
-		default:
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("ngircd does not answer on %s: %w", s.Addr(), err)
@@ -161,23 +151,7 @@ func (s *IRCd) probe() error {
 }
 
 // Stop ends ngircd by its PID and waits for it.
-func (s *IRCd) Stop() {
-	if s.cmd == nil || s.cmd.Process == nil {
-		return
-	}
-	select {
-	case <-s.exited:
-		return
-	default:
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.exited:
-	case <-time.After(10 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.exited
-	}
-}
+func (s *IRCd) Stop() { s.proc.stop(10 * time.Second) }
 
 // writeCert makes a CA and a server certificate for 127.0.0.1.
 func (s *IRCd) writeCert() (certFile, keyFile string) {

@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -34,8 +33,7 @@ type Prosody struct {
 	// when the test passed its own (it knows its CA).
 	CAFile string
 	roots  *x509.CertPool // CAFile's certificate; nil with the test's own
-	cmd    *exec.Cmd
-	exited chan struct{}
+	proc   process
 }
 
 // ProsodyOptions configure StartProsody.
@@ -180,14 +178,9 @@ func (p *Prosody) Start() {
 	defer out.Close()
 	cmd := exec.Command("prosody", "--config", p.conf)
 	cmd.Stdout, cmd.Stderr, cmd.Dir = out, out, p.dir
-	if err := cmd.Start(); err != nil {
+	if err := p.proc.start(cmd); err != nil {
 		p.t.Fatalf("prosody: %v", err)
 	}
-	p.cmd, p.exited = cmd, make(chan struct{})
-	go func(c *exec.Cmd, done chan struct{}) {
-		_ = c.Wait()
-		close(done)
-	}(cmd, p.exited)
 	p.waitPort(p.Addr())
 	if p.TLSPort != 0 {
 		p.waitPort(p.TLSAddr())
@@ -204,10 +197,8 @@ func (p *Prosody) waitPort(addr string) {
 			c.Close()
 			return
 		}
-		select {
-		case <-p.exited:
+		if !p.proc.running() {
 			p.t.Fatalf("prosody exited at start\n%s", p.Logs())
-		default:
 		}
 		if time.Now().After(deadline) {
 			p.t.Fatalf("prosody does not listen on %s: %v\n%s", addr, err, p.Logs())
@@ -218,24 +209,7 @@ func (p *Prosody) waitPort(addr string) {
 
 // Stop ends Prosody by its PID (SIGTERM, then SIGKILL if it lingers) and waits for it. It
 // may be called twice, and on a Prosody paused with Signal(SIGSTOP).
-func (p *Prosody) Stop() {
-	if p.cmd == nil || p.cmd.Process == nil {
-		return
-	}
-	select {
-	case <-p.exited:
-		return
-	default:
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	_ = p.cmd.Process.Signal(syscall.SIGCONT)
-	select {
-	case <-p.exited:
-	case <-time.After(20 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.exited
-	}
-}
+func (p *Prosody) Stop() { p.proc.stop(20 * time.Second) }
 
 // Restart stops Prosody and starts it again on the same ports and data.
 func (p *Prosody) Restart() {
@@ -247,10 +221,10 @@ func (p *Prosody) Restart() {
 // Signal sends sig to the running Prosody, e.g. SIGSTOP to make it unresponsive.
 func (p *Prosody) Signal(sig os.Signal) {
 	p.t.Helper()
-	if p.cmd == nil || p.cmd.Process == nil {
+	if !p.proc.running() {
 		p.t.Fatal("prosody is not running")
 	}
-	if err := p.cmd.Process.Signal(sig); err != nil {
+	if err := p.proc.cmd.Process.Signal(sig); err != nil {
 		p.t.Fatalf("signal prosody: %v", err)
 	}
 }
