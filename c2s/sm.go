@@ -38,7 +38,7 @@ func (sm *smState) count(s *Session, batch []*xmpp.Element) []*xmpp.Element {
 	if !sm.enabled {
 		return batch
 	}
-	var scratch []byte
+	var kept []*xmpp.Element
 	for _, el := range batch {
 		switch {
 		case el.Is(xmpp.NSSM, "enabled") || el.Is(xmpp.NSSM, "resumed"):
@@ -46,10 +46,10 @@ func (sm *smState) count(s *Session, batch []*xmpp.Element) []*xmpp.Element {
 		case sm.counting && isStanza(el):
 			sm.outH++
 			sm.sinceReq++
-			scratch = el.AppendXML(scratch[:0], xmpp.NSClient)
-			sm.unacked = append(sm.unacked, bytes.Clone(scratch)) // no slack kept
+			kept = append(kept, el)
 		}
 	}
+	sm.keepUnacked(kept)
 	if sm.sinceReq >= s.srv.cfg.SM.AckEvery && len(sm.unacked) > 0 {
 		sm.sinceReq = 0
 		batch = append(batch, xmpp.New(xmpp.NSSM, "r"))
@@ -121,10 +121,13 @@ func (s *Session) undeliveredLocked() []*xmpp.Element {
 	return out
 }
 
-// keepUnacked adds stanzas to the unacknowledged ones, serialised.
+// keepUnacked adds stanzas to the unacknowledged ones, serialised, each in a slice of its
+// exact size (no append slack kept for minutes).
 func (sm *smState) keepUnacked(els []*xmpp.Element) {
+	var scratch []byte
 	for _, el := range els {
-		sm.unacked = append(sm.unacked, el.AppendXML(nil, xmpp.NSClient))
+		scratch = el.AppendXML(scratch[:0], xmpp.NSClient)
+		sm.unacked = append(sm.unacked, bytes.Clone(scratch))
 	}
 }
 

@@ -9,9 +9,9 @@ import (
 
 // Most of a gateway's sessions are idle most of the time, and so is the daemon: after a
 // burst of logins or messages the heap is left with free pages the runtime keeps for the
-// next burst (up to the GOGC goal, twice the live heap by default, and returned to the OS
-// only slowly). trimMemory gives them back once the daemon has gone quiet, so that what an
-// idle gateway holds is what its sessions need (issue 11: memory per idle session).
+// next burst (up to the GOGC goal, and returned to the OS only slowly). trimMemory gives
+// them back once the daemon has gone quiet, so that what an idle gateway holds is what its
+// sessions need (issue 11: memory per idle session).
 
 // trimEvery is how often trimMemory looks; a tick in which less than quietAlloc was
 // allocated counts as quiet.
