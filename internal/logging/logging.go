@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
@@ -17,8 +18,13 @@ var levels = []string{"trace", "debug", "info", "warn", "error"}
 // formats are the accepted values of logging.format.
 var formats = []string{"auto", "console", "json"}
 
-// consoleTime is short because a console reader sees the date elsewhere; JSON keeps RFC 3339.
+// consoleTime is short because a console reader sees the date elsewhere.
 const consoleTime = "15:04:05.000"
+
+// recordTime is RFC 3339 with milliseconds and a fixed width: zerolog's default
+// (zerolog.TimeFieldFormat, a package variable we leave alone) has whole seconds, which
+// the console format then shows as ".000".
+const recordTime = "2006-01-02T15:04:05.000Z07:00"
 
 // ParseLevel converts a logging.level value (trace, debug, info, warn, error) to a zerolog
 // level. Only these lower-case names are accepted, so a config typo is an error, not "info".
@@ -48,7 +54,15 @@ func New(level, format string, w io.Writer) (zerolog.Logger, error) {
 		return zerolog.Nop(), fmt.Errorf("logging: %w", err)
 	}
 	out := writer(format, w)
-	return zerolog.New(out).Level(lvl).With().Timestamp().Logger(), nil
+	return zerolog.New(out).Level(lvl).Hook(timestamp{}), nil
+}
+
+// timestamp adds the time of each record in milliseconds. The console writer parses it
+// back with zerolog.TimeFieldFormat (RFC 3339), which accepts the fraction.
+type timestamp struct{}
+
+func (timestamp) Run(e *zerolog.Event, _ zerolog.Level, _ string) {
+	e.Str(zerolog.TimestampFieldName, time.Now().Format(recordTime))
 }
 
 // writer wraps w for a valid format.
