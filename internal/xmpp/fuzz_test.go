@@ -18,6 +18,10 @@ func FuzzReader(f *testing.F) {
 		`<!-- c --><?pi?><!DOCTYPE x>`,
 		"<m id='\xff'/>",
 		`<a><b><c><d><e><f/></e></d></c></b></a>`,
+		// More than ten prefixed attributes: each gets a prefix of its own, which must
+		// stay unique however many there are.
+		`<a xmlns:p='urn:p' xmlns:q='urn:q' p:a='1' p:b='2' p:c='3' p:d='4' p:e='5' p:f='6' ` +
+			`p:g='7' p:h='8' p:i='9' p:j='10' q:k='11' q:l='12' xml:lang='en'/>`,
 	}
 	for _, s := range seeds {
 		f.Add(s)

@@ -1,6 +1,7 @@
 package xmpp
 
 import (
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -32,23 +33,14 @@ func (e *Element) AppendXML(buf []byte, parentSpace string) []byte {
 			buf = append(buf, '"')
 		}
 	}
-	n := 0
-	for _, a := range e.Attrs {
+	for i, a := range e.Attrs {
 		buf = append(buf, ' ')
 		switch a.Space {
 		case "":
 		case NSXML:
 			buf = append(buf, "xml:"...)
 		default:
-			n++
-			p := "ns" + string(rune('0'+n%10))
-			buf = append(buf, "xmlns:"...)
-			buf = append(buf, p...)
-			buf = append(buf, `="`...)
-			buf = appendEscaped(buf, a.Space, true)
-			buf = append(buf, `" `...)
-			buf = append(buf, p...)
-			buf = append(buf, ':')
+			buf = appendPrefix(buf, e.Attrs, i)
 		}
 		buf = append(buf, a.Local...)
 		buf = append(buf, `="`...)
@@ -72,6 +64,30 @@ func (e *Element) AppendXML(buf []byte, parentSpace string) []byte {
 	}
 	buf = append(buf, e.Local...)
 	return append(buf, '>')
+}
+
+// appendPrefix writes the prefix of the namespaced attribute attrs[i] and its colon. The
+// prefix is "ns" and the index of the first attribute in the same namespace, so that one
+// element never declares a prefix twice (which its reader rejects) however many
+// attributes it has; the declaration comes with that first attribute.
+func appendPrefix(buf []byte, attrs []Attr, i int) []byte {
+	first := i
+	for j := range i {
+		if attrs[j].Space == attrs[i].Space {
+			first = j
+			break
+		}
+	}
+	if first == i {
+		buf = append(buf, "xmlns:ns"...)
+		buf = strconv.AppendInt(buf, int64(first+1), 10)
+		buf = append(buf, `="`...)
+		buf = appendEscaped(buf, attrs[i].Space, true)
+		buf = append(buf, `" `...)
+	}
+	buf = append(buf, "ns"...)
+	buf = strconv.AppendInt(buf, int64(first+1), 10)
+	return append(buf, ':')
 }
 
 // String serializes e with its namespace declared, for logs and tests.
