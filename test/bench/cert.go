@@ -2,60 +2,30 @@ package bench
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
-	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/gospectrum/spectrum2/internal/certs"
 )
 
 // WriteCert generates a self-signed ECDSA P-256 certificate for localhost (the cheapest
-// signature for the server, see PERFORMANCE.md) into dir/cert.pem and dir/key.pem and returns
-// the paths and the certificate.
+// signature for the server, see PERFORMANCE.md), valid for a week, into dir/cert.pem and
+// dir/key.pem and returns the paths and the certificate.
 func WriteCert(dir string) (certPath, keyPath string, cert *x509.Certificate, err error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	now := time.Now()
+	p, err := certs.Generate("localhost", now.Add(-time.Hour), now.Add(7*24*time.Hour))
 	if err != nil {
-		return "", "", nil, fmt.Errorf("generating the key: %w", err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(time.Now().UnixNano()),
-		Subject:               pkix.Name{CommonName: "localhost"},
-		DNSNames:              []string{"localhost"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(7 * 24 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return "", "", nil, fmt.Errorf("creating the certificate: %w", err)
-	}
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return "", "", nil, fmt.Errorf("encoding the key: %w", err)
+		return "", "", nil, err
 	}
 	certPath, keyPath = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+	if err := p.Write(certPath, keyPath); err != nil {
 		return "", "", nil, fmt.Errorf("writing the certificate: %w", err)
 	}
-	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
-		return "", "", nil, fmt.Errorf("writing the key: %w", err)
-	}
-	cert, err = x509.ParseCertificate(der)
-	if err != nil {
-		return "", "", nil, fmt.Errorf("parsing the certificate: %w", err)
-	}
-	return certPath, keyPath, cert, nil
+	return certPath, keyPath, p.Leaf, nil
 }
 
 // ClientTLS is the generator's TLS configuration: TLS 1.3 only, no session resumption (every
