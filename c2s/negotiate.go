@@ -107,12 +107,14 @@ func appendAttr(buf []byte, s string) []byte {
 // features lists what the current stage offers (RFC 6120 section 4.3.2): STARTTLS first,
 // SASL PLAIN only once TLS is on when encryption is required (RFC 6120 section 13.8),
 // then bind and the optional legacy session (RFC 6121 appendix E; spec 3.2 made it
-// mandatory, quirk 10).
+// mandatory, quirk 10) and roster versioning (RFC 6121 2.6.1: the router versions every
+// roster whatever the backend, so the feature is static; Spectrum 2 does not offer it).
 func (c *conn) features() *xmpp.Element {
 	f := xmpp.New(xmpp.NSStream, "features")
 	if c.authed {
 		f.Append(xmpp.New(xmpp.NSBind, "bind"),
-			xmpp.New(xmpp.NSSession, "session").Append(xmpp.New(xmpp.NSSession, "optional")))
+			xmpp.New(xmpp.NSSession, "session").Append(xmpp.New(xmpp.NSSession, "optional")),
+			xmpp.New(xmpp.NSRosterVer, "ver"))
 		if c.srv.cfg.SM.Enabled {
 			f.Append(xmpp.New(xmpp.NSSM, "sm")) // XEP-0198 section 2
 		}
