@@ -21,4 +21,8 @@
 // Handlers are called one at a time, in frame order, on the connection's reader goroutine.
 // A handler that has to wait for the legacy network should start the work with Sink.Go and
 // report the result through the Sink; Run waits for those goroutines before it returns.
+//
+// A native backend keeps its per-user sessions in a Registry: bounded (MaxUsers of the
+// configuration file), safe for those goroutines, and with the replace-on-LOGIN and
+// remove-unless-replaced operations every backend needs.
 package backend

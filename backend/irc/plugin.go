@@ -4,7 +4,7 @@ import (
 	"context"
 	"os"
 	"strings"
-	"sync"
+	"sync/atomic"
 
 	"github.com/rs/zerolog"
 
@@ -19,14 +19,13 @@ type Plugin struct {
 	optErr error
 	log    zerolog.Logger
 
-	mu    sync.Mutex
-	users map[string]*session // by user bare JID
-	next  int                 // round-robin index into opts.servers
+	users *backend.Registry[*session] // by user bare JID
+	next  atomic.Uint64               // round-robin index into opts.servers
 }
 
 // New builds the IRC backend from the service.irc_* keys of cfg, logging to stderr; it is
 // the constructor registered as `builtin:irc`. A bad option is reported to every LOGIN
-// as DISCONNECTED INVALID_SETTINGS.
+// as DISCONNECTED INVALID_SETTINGS. It holds at most backend.MaxUsers(cfg) users.
 func New(cfg *ini.File) backend.Plugin {
 	log := zerolog.New(os.Stderr).Level(zerolog.InfoLevel).With().Timestamp().Str("component", "irc").Logger()
 	return NewPlugin(cfg, log)
@@ -41,7 +40,7 @@ func NewPlugin(cfg *ini.File, log zerolog.Logger) *Plugin {
 	if err != nil {
 		log.Error().Err(err).Msg("bad IRC options")
 	}
-	return &Plugin{opts: opts, optErr: err, log: log, users: map[string]*session{}}
+	return &Plugin{opts: opts, optErr: err, log: log, users: backend.NewRegistry[*session](backend.MaxUsers(cfg))}
 }
 
 // Features announces what libcommuni announces (spec 4.3): a password may be given, rooms
@@ -60,21 +59,22 @@ func (p *Plugin) Login(ctx context.Context, s *backend.Sink, l backend.Login) {
 		s.Disconnected(l.User, pb.ConnectionError_CONNECTION_ERROR_INVALID_SETTINGS, p.optErr.Error())
 		return
 	}
-	p.mu.Lock()
-	if old := p.users[l.User]; old != nil {
+	ses := newSession(ctx, p, s, l)
+	old, _, err := p.users.Swap(l.User, ses)
+	if err != nil {
+		ses.close()
+		p.log.Warn().Err(err).Str("user", l.User).Msg("login refused")
+		s.Disconnected(l.User, pb.ConnectionError_CONNECTION_ERROR_OTHER_ERROR, err.Error())
+		return
+	}
+	if old != nil {
 		old.close()
 	}
-	ses := newSession(ctx, p, s, l)
-	p.users[l.User] = ses
-	var addr serverAddr
-	if p.singleNetwork() {
-		addr = p.opts.servers[p.next%len(p.opts.servers)]
-	}
-	p.mu.Unlock()
 	if !p.singleNetwork() {
 		s.Connected(l.User)
 		return
 	}
+	addr := p.opts.servers[p.next.Load()%uint64(len(p.opts.servers))]
 	ses.network(addr, "", l.LegacyName)
 }
 
@@ -83,31 +83,22 @@ func (p *Plugin) Login(ctx context.Context, s *backend.Sink, l backend.Login) {
 // expected for LOGOUT, and a code 0 could make the daemon log the user in again, so this
 // backend sends none.
 func (p *Plugin) Logout(_ context.Context, _ *backend.Sink, l backend.Logout) {
-	p.mu.Lock()
-	ses := p.users[l.User]
-	delete(p.users, l.User)
-	p.mu.Unlock()
-	if ses != nil {
+	if ses, ok := p.users.LoadAndDelete(l.User); ok {
 		ses.close()
 	}
 }
 
 // session returns the user's session, nil when the user is not logged in.
 func (p *Plugin) session(user string) *session {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.users[user]
+	ses, _ := p.users.Load(user)
+	return ses
 }
 
 // lost forgets ses after its single-network connection ended and moves on to the next
 // configured server, so that the daemon's re-login tries it (spec 4.3: round-robin).
 func (p *Plugin) lost(ses *session) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.users[ses.user] == ses {
-		delete(p.users, ses.user)
-	}
-	p.next++
+	p.users.CompareAndDelete(ses.user, ses)
+	p.next.Add(1)
 }
 
 // JoinRoom joins an IRC channel, connecting to its network first in per-room mode.

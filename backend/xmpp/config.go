@@ -41,6 +41,9 @@ type Config struct {
 	// VCardTimeout (xmpp.vcard_timeout) is how long a vCard request may take before the
 	// daemon gets an empty card (spec 3.11 answers after 40 s too).
 	VCardTimeout time.Duration
+	// MaxUsers bounds how many users the backend holds (New: backend.MaxUsers of the INI
+	// file); 0 is backend.DefaultMaxUsers.
+	MaxUsers int
 
 	roots *x509.CertPool
 	// maxTLS caps the TLS version (0: no cap); tests use it to reach tls-unique binding.

@@ -3,7 +3,6 @@ package xmpp
 import (
 	"context"
 	"os"
-	"sync"
 
 	"github.com/rs/zerolog"
 
@@ -19,9 +18,8 @@ type Plugin struct {
 	cfgErr error
 	log    zerolog.Logger
 
-	mu       sync.Mutex
-	sessions map[string]*session       // by user bare JID
-	statuses map[string]backend.Status // the last STATUS_CHANGED per user
+	sessions *backend.Registry[*session]       // by user bare JID
+	statuses *backend.Registry[backend.Status] // the last STATUS_CHANGED per user
 }
 
 // New builds the backend from the [xmpp] section of cfg, logging to stderr; it is the
@@ -40,6 +38,7 @@ func New(cfg *ini.File) backend.Plugin {
 		log = log.Level(zerolog.InfoLevel)
 	}
 	c, err := ParseConfig(cfg)
+	c.MaxUsers = backend.MaxUsers(cfg)
 	p := NewPlugin(c, log)
 	p.cfgErr = err
 	return p
@@ -52,7 +51,9 @@ func NewPlugin(cfg Config, log zerolog.Logger) *Plugin {
 			log.Error().Err(err).Msg("loading CA file")
 		}
 	}
-	return &Plugin{cfg: cfg.withDefaults(), log: log, sessions: map[string]*session{}, statuses: map[string]backend.Status{}}
+	return &Plugin{cfg: cfg.withDefaults(), log: log,
+		sessions: backend.NewRegistry[*session](cfg.MaxUsers),
+		statuses: backend.NewRegistry[backend.Status](cfg.MaxUsers)}
 }
 
 // Features: a password is needed, rooms exist, receipts are answered (spec 1.7). Typed
@@ -74,13 +75,16 @@ func (p *Plugin) Login(_ context.Context, s *backend.Sink, l backend.Login) {
 		return
 	}
 	sess := newSession(p, s, l.User, acct)
-	p.mu.Lock()
-	old := p.sessions[l.User]
-	p.sessions[l.User] = sess
-	if st, ok := p.statuses[l.User]; ok {
+	if st, ok := p.statuses.Load(l.User); ok {
 		sess.status = st
 	}
-	p.mu.Unlock()
+	old, _, err := p.sessions.Swap(l.User, sess)
+	if err != nil {
+		sess.stop()
+		p.log.Warn().Err(err).Str("user", l.User).Msg("login refused")
+		s.Disconnected(l.User, pb.ConnectionError_CONNECTION_ERROR_OTHER_ERROR, err.Error())
+		return
+	}
 	if old != nil {
 		old.stop()
 	}
@@ -89,30 +93,21 @@ func (p *Plugin) Login(_ context.Context, s *backend.Sink, l backend.Login) {
 
 // Logout ends the user's stream politely; no DISCONNECTED follows.
 func (p *Plugin) Logout(_ context.Context, _ *backend.Sink, l backend.Logout) {
-	p.mu.Lock()
-	sess := p.sessions[l.User]
-	delete(p.sessions, l.User)
-	delete(p.statuses, l.User)
-	p.mu.Unlock()
-	if sess != nil {
+	p.statuses.LoadAndDelete(l.User)
+	if sess, ok := p.sessions.LoadAndDelete(l.User); ok {
 		sess.stop()
 	}
 }
 
 // lookup returns the user's session, or nil.
 func (p *Plugin) lookup(user string) *session {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.sessions[user]
+	sess, _ := p.sessions.Load(user)
+	return sess
 }
 
 // forget drops sess when its stream is over, unless a newer login replaced it.
 func (p *Plugin) forget(sess *session) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.sessions[sess.user] == sess {
-		delete(p.sessions, sess.user)
-	}
+	p.sessions.CompareAndDelete(sess.user, sess)
 }
 
 // The capabilities of the XMPP network.

@@ -132,10 +132,10 @@ func (s *session) sendPresence(c *conn) {
 // SetStatus changes the user's presence (spec 3.6). STATUS_NONE is left to LOGOUT;
 // invisibility has no equivalent in plain XMPP and is sent as available.
 func (p *Plugin) SetStatus(_ context.Context, _ *backend.Sink, st backend.Status) {
-	p.mu.Lock()
-	p.statuses[st.User] = st
-	sess := p.sessions[st.User]
-	p.mu.Unlock()
+	if _, _, err := p.statuses.Swap(st.User, st); err != nil {
+		p.log.Warn().Err(err).Str("user", st.User).Msg("status not kept for the next login")
+	}
+	sess := p.lookup(st.User)
 	if sess == nil || st.Status == pb.StatusType_STATUS_NONE {
 		return
 	}
