@@ -19,7 +19,7 @@ const crashMessage = "Internal Server Error, please reconnect."
 const maxSpawnBackoff = time.Minute
 
 // fail ends a backend for good: it detaches its users, closes its connection, kills its
-// process group and, unless it was retiring or we are shutting down, counts a crash and
+// process group (unless it was asked to leave) and, unless it was retiring or we are shutting down, counts a crash and
 // delivers DISCONNECTED{CONNECTION_ERROR_OTHER_ERROR} for each user (spec 2.6), each
 // preceded by the user's frames the backend never confirmed (fence.go). It is
 // idempotent: the reader, the ping timer and the process reaper may all call it.
@@ -50,7 +50,12 @@ func (s *Server) fail(b *backend, reason string) {
 	if conn != nil {
 		conn.Close()
 	}
-	s.killGroup(b)
+	if !expected {
+		s.killGroup(b)
+	}
+	// A backend we asked to leave (EXIT at shutdown or retirement) closes its connection
+	// first and then exits: killing it here would race its clean exit. shutdown and
+	// retire kill what is still there after ShutdownGrace.
 	if expected {
 		b.log.Info().Str("reason", reason).Msg("backend stopped")
 	} else {
@@ -262,6 +267,7 @@ func (s *Server) retire(b *backend) {
 	b.log.Info().Msg("retiring backend without users")
 	if err := b.w.WriteFrame(protocol.MustEncode(pbnetwork.WrapperMessage_TYPE_EXIT, nil)); err != nil {
 		s.fail(b, "writing EXIT: "+err.Error())
+		s.killGroup(b) // it will not hear EXIT: no grace
 		return
 	}
 	s.wg.Go(func() {

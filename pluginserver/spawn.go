@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -196,11 +197,50 @@ func (l *lineLog) flush() {
 
 func (l *lineLog) emit(line []byte) {
 	line = bytes.TrimRight(line, "\r")
-	// A backend that logs JSON (ours do when stderr is not a terminal) is embedded as an
-	// object, not as an escaped string, so that log tools can still read its fields.
-	if len(line) > 0 && line[0] == '{' && json.Valid(line) {
-		l.log.Info().Str("stream", l.stream).RawJSON("backend_log", line).Msg("backend log")
+	// A backend that logs JSON (ours do when their stderr is not a terminal) is logged as
+	// one of our records, at its level, with its fields: written in our format once, not
+	// a record of theirs nested in ours.
+	if len(line) > 0 && line[0] == '{' && l.embed(line) {
 		return
 	}
 	l.log.Info().Str("stream", l.stream).Msg(string(line))
+}
+
+// ownFields are the fields of a backend's JSON record that ours replace: our time and
+// level, and the backend=backend-N and component of our logger (the native backends name
+// themselves component=backend backend=NAME backend_id=N).
+var ownFields = map[string]bool{
+	zerolog.TimestampFieldName: true, zerolog.LevelFieldName: true, zerolog.MessageFieldName: true,
+	"component": true, "backend": true, "backend_id": true,
+}
+
+// embed logs one JSON record of the backend; false when line is not a JSON object.
+func (l *lineLog) embed(line []byte) bool {
+	var rec map[string]json.RawMessage
+	if json.Unmarshal(line, &rec) != nil {
+		return false
+	}
+	level := zerolog.InfoLevel
+	var name, msg string
+	if json.Unmarshal(rec[zerolog.LevelFieldName], &name) == nil {
+		if lv, err := zerolog.ParseLevel(name); err == nil && lv != zerolog.NoLevel {
+			level = lv
+		}
+	}
+	if json.Unmarshal(rec[zerolog.MessageFieldName], &msg) != nil || msg == "" {
+		msg = "backend log"
+	}
+	keys := make([]string, 0, len(rec))
+	for k := range rec {
+		if !ownFields[k] {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	ev := l.log.WithLevel(level)
+	for _, k := range keys {
+		ev = ev.RawJSON(k, rec[k])
+	}
+	ev.Msg(msg)
+	return true
 }
