@@ -52,14 +52,16 @@ func cmdBackend(ctx context.Context, args []string) error {
 }
 
 // backendLogger follows the [logging] level and format the daemon wrote into the backend's
-// INI file, and falls back to info-level JSON-or-console on stderr.
+// INI file, and falls back to info-level JSON-or-console on stderr. When stderr is not a
+// terminal (the daemon's pipe) it writes JSON whatever the format: the daemon writes each
+// record again in its own format, and a console line would end up nested in another.
 func backendLogger(cfg *ini.File) zerolog.Logger {
 	level, ok := cfg.Get("logging", "level")
 	if !ok {
 		level = "info"
 	}
 	format, ok := cfg.Get("logging", "format")
-	if !ok {
+	if !ok || !logging.IsTerminal(os.Stderr) {
 		format = "auto"
 	}
 	log, err := logging.New(level, format, os.Stderr)
