@@ -50,7 +50,11 @@ type reloader struct {
 	setAdmins func(jids []string, password string)
 
 	mu  sync.Mutex
-	cur *config.Config
+	cur *config.Config // the last configuration read: what the reloadable options are now
+	// started is the configuration the daemon runs with for the options that need a
+	// restart (cur before the first reload): a key changed by an earlier reload still
+	// needs the restart at the next one.
+	started *config.Config
 }
 
 // reload re-reads the file and applies it; the error says what failed (the running
@@ -66,28 +70,41 @@ func (rl *reloader) reload() error {
 		rl.log.Error().Err(err).Msg("reload: configuration not reloaded")
 		return fmt.Errorf("reading %s: %w", rl.path, err)
 	}
-	changed := changedKeys(rl.cur, next)
+	if rl.started == nil {
+		rl.started = rl.cur
+	}
 	if err := rl.cs.ReloadCertificate(); err != nil {
 		rl.log.Error().Err(err).Msg("reload: certificate not reloaded")
 		return fmt.Errorf("certificate: %w", err)
 	}
 	var applied, restart []string
-	for _, k := range changed {
+	for _, k := range changedKeys(rl.cur, next) {
 		switch {
 		case k == "logging.level":
 			lvl, _ := logging.ParseLevel(next.Logging.Level) // Load checked it
 			rl.level.lvl.Store(int32(lvl))
-		case (k == "service.admin_jid" || k == "service.admin_password") && rl.setAdmins != nil:
+		case rl.adminKey(k):
 			rl.setAdmins(next.Service.AdminJID, next.Service.AdminPassword)
 		default:
-			restart = append(restart, k)
 			continue
 		}
 		applied = append(applied, k)
 	}
+	// Compared with what runs, not with the last file: a key changed two reloads ago
+	// still waits for the restart, and one changed back does not.
+	for _, k := range changedKeys(rl.started, next) {
+		if k != "logging.level" && !rl.adminKey(k) {
+			restart = append(restart, k)
+		}
+	}
 	rl.log.Info().Strs("applied", applied).Strs("need_restart", restart).Msg("reload: certificate reloaded")
 	rl.cur = next
 	return nil
+}
+
+// adminKey reports whether k is an administrator option that reload applies.
+func (rl *reloader) adminKey(k string) bool {
+	return (k == "service.admin_jid" || k == "service.admin_password") && rl.setAdmins != nil
 }
 
 // changedKeys lists the section.key options that differ between a and b.
