@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"testing"
+
+	"google.golang.org/protobuf/proto"
 )
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
@@ -53,8 +55,12 @@ func FuzzDecode(f *testing.F) {
 		if err != nil {
 			t.Fatalf("decoded %v does not encode: %v", fr.Type, err)
 		}
-		if _, err := Decode(re); err != nil {
+		back, err := Decode(re)
+		if err != nil {
 			t.Fatalf("re-encoded %v does not decode: %v", fr.Type, err)
+		}
+		if !proto.Equal(m, back) {
+			t.Fatalf("%v decodes differently after re-encoding:\n%v\n%v", fr.Type, m, back)
 		}
 	})
 }
