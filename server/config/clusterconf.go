@@ -20,18 +20,6 @@ type Cluster struct {
 	Members  []cluster.Member `toml:"member"`
 }
 
-// DNS is the [dns] section: the optional authoritative DNS responder of package cluster.
-type DNS struct {
-	Listen         string        `toml:"listen"`
-	TTL            time.Duration `toml:"ttl"`
-	NS             []string      `toml:"ns"`
-	Mbox           string        `toml:"mbox"`
-	HealthInterval time.Duration `toml:"health_interval"`
-	HealthTimeout  time.Duration `toml:"health_timeout"`
-	FailAfter      int           `toml:"fail_after"`
-	RiseAfter      int           `toml:"rise_after"`
-}
-
 // ClusterSettings is what package cluster needs: service.jid, [cluster] and [dns],
 // normalized (defaults applied).
 func (c *Config) ClusterSettings() cluster.Settings {
@@ -39,11 +27,7 @@ func (c *Config) ClusterSettings() cluster.Settings {
 		Domain: c.Service.JID,
 		Cluster: cluster.Config{Host: c.Cluster.Host, TTL: c.Cluster.TTL,
 			Members: append([]cluster.Member(nil), c.Cluster.Members...)},
-		DNS: cluster.DNSConfig{
-			Listen: c.DNS.Listen, TTL: c.DNS.TTL, NS: c.DNS.NS, Mbox: c.DNS.Mbox,
-			HealthInterval: c.DNS.HealthInterval, HealthTimeout: c.DNS.HealthTimeout,
-			FailAfter: c.DNS.FailAfter, RiseAfter: c.DNS.RiseAfter,
-		},
+		DNS: c.DNS,
 	}
 	s.Normalize()
 	return s

@@ -3,26 +3,28 @@ package config
 import (
 	"path/filepath"
 	"time"
+
+	"github.com/gospectrum/spectrum2/cluster"
 )
 
 // Config is a loaded configuration. Field comments name the TOML key; the meaning and default
 // of each is in docs/configuration.md (generated from options.go).
 type Config struct {
 	// Path is the file the configuration was loaded from ("" for Default).
-	Path         string       `toml:"-"`
-	Service      Service      `toml:"service"`
-	Identity     Identity     `toml:"identity"`
-	Logging      Logging      `toml:"logging"`
-	Limits       Limits       `toml:"limits"`
-	SM           SM           `toml:"sm"`
-	CSI          CSI          `toml:"csi"`
-	MUC          MUC          `toml:"muc"`
-	Demo         Demo         `toml:"demo"`
-	Metrics      Metrics      `toml:"metrics"`
-	Cluster      Cluster      `toml:"cluster"`
-	DNS          DNS          `toml:"dns"`
-	Features     Features     `toml:"features"`
-	Registration Registration `toml:"registration"`
+	Path         string            `toml:"-"`
+	Service      Service           `toml:"service"`
+	Identity     Identity          `toml:"identity"`
+	Logging      Logging           `toml:"logging"`
+	Limits       Limits            `toml:"limits"`
+	SM           SM                `toml:"sm"`
+	CSI          CSI               `toml:"csi"`
+	MUC          MUC               `toml:"muc"`
+	Demo         Demo              `toml:"demo"`
+	Metrics      Metrics           `toml:"metrics"`
+	Cluster      Cluster           `toml:"cluster"`
+	DNS          cluster.DNSConfig `toml:"dns"`
+	Features     Features          `toml:"features"`
+	Registration Registration      `toml:"registration"`
 	// BackendExtra holds the [backend_ini.SECTION] keys in file order, values already in
 	// INI form (booleans 0/1, arrays as several values).
 	BackendExtra []INIValue `toml:"-"`
