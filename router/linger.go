@@ -1,6 +1,9 @@
 package router
 
 import (
+	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gospectrum/spectrum2/internal/xmpp"
@@ -26,28 +29,95 @@ type lingering struct {
 // smUndelivered handles what a closed session never acknowledged (XEP-0198 section 5,
 // called after the resource was removed): messages with a body go to another resource
 // with <delay/>, or wait for the next login; IQ requests get recipient-unavailable to
-// their sender; what remains is logged without content and counted.
+// their sender; what remains (presences, chat states, receipts, room messages) is dropped,
+// counted, and summed up in one log line without content.
 func (u *user) smUndelivered(rs *resource, undelivered []*xmpp.Element) {
 	now := time.Now()
-	lost := 0
+	var t smTally
 	for _, el := range undelivered {
 		switch {
 		case el.Local == "message" && el.Type() != "error" && el.Type() != "groupchat" &&
 			el.Child(xmpp.NSClient, "body") != nil:
 			// Room messages stay with the room (its history); another resource may not
 			// be an occupant.
+			if len(u.resources) > 0 {
+				t.redelivered++
+			} else {
+				t.kept++
+			}
 			u.redeliver(markDelayed(el, u.r.cfg.Domain, now))
 		case el.Local == "iq" && (el.Type() == "get" || el.Type() == "set"):
+			t.answered++
 			u.iqUnanswered(rs, el)
 		default:
+			t.drop(el)
 			u.undeliverable(el)
-			lost++
 		}
 	}
-	if lost > 0 {
-		u.log.Info().Int("stanzas", lost).Str("resource", rs.full.Resourcepart()).
-			Msg("stanzas the closed session never acknowledged were dropped")
+	if t.lost() > 0 {
+		u.log.Info().Int("stanzas", t.lost()).Int("presences", t.presences).Int("chat_states", t.chatStates).
+			Int("other", t.other).Int("redelivered", t.redelivered).Int("kept", t.kept).
+			Str("resource", rs.full.Resourcepart()).Msg(t.String())
 	}
+}
+
+// smTally counts what smUndelivered did with a closed session's unacknowledged stanzas.
+type smTally struct {
+	presences, chatStates, other int // dropped
+	redelivered, kept, answered  int // messages with a body; IQ requests
+}
+
+func (t *smTally) drop(el *xmpp.Element) {
+	switch {
+	case el.Local == "presence":
+		t.presences++
+	case el.Local == "message" && el.Child(xmpp.NSClient, "body") == nil:
+		t.chatStates++ // chat states, receipts, markers: nothing a user wrote
+	default:
+		t.other++ // room messages (the room keeps them), errors, IQ results
+	}
+}
+
+func (t *smTally) lost() int { return t.presences + t.chatStates + t.other }
+
+// String says what was dropped and what happened to the messages with a body, e.g.
+// "the closed session's unacknowledged stanzas: dropped 2 presences, 1 chat state or
+// receipt; 1 message with a body redelivered to another resource".
+func (t *smTally) String() string {
+	var dropped []string
+	for _, c := range []struct {
+		n          int
+		one, other string
+	}{
+		{t.presences, "presence", "presences"},
+		{t.chatStates, "chat state or receipt", "chat states or receipts"},
+		{t.other, "other stanza (room message, error or IQ result)", "other stanzas (room messages, errors or IQ results)"},
+	} {
+		if c.n == 1 {
+			dropped = append(dropped, "1 "+c.one)
+		} else if c.n > 1 {
+			dropped = append(dropped, strconv.Itoa(c.n)+" "+c.other)
+		}
+	}
+	msg := "the closed session's unacknowledged stanzas: dropped " + strings.Join(dropped, ", ")
+	switch {
+	case t.redelivered > 0 && t.kept > 0:
+		msg += fmt.Sprintf("; %d messages with a body redelivered, %d kept for the next login", t.redelivered, t.kept)
+	case t.redelivered > 0:
+		msg += "; " + plural(t.redelivered, "message") + " with a body redelivered to another resource"
+	case t.kept > 0:
+		msg += "; " + plural(t.kept, "message") + " with a body kept for the next login"
+	default:
+		msg += "; no message with a body was lost"
+	}
+	return msg
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
 }
 
 // redeliver gives a message to another resource, else keeps it for the next login.
