@@ -73,8 +73,15 @@ func (u *user) discoInfo(rs *resource, iq, p *xmpp.Element, t target) {
 	var feats []string
 	switch {
 	case t.kind == targetServer && node == "":
+		// The domain is the users' own server as well as the gateway: server/im after the
+		// gateway identity (Spectrum 2, a component, lists only the gateway; what reads
+		// the first identity still finds it).
 		q.Append(xmpp.New(xmpp.NSDiscoInfo, "identity", "category", r.cfg.IdentityCategory,
 			"type", r.cfg.IdentityType, "name", r.cfg.IdentityName))
+		if r.cfg.IdentityCategory != "server" || r.cfg.IdentityType != "im" {
+			q.Append(xmpp.New(xmpp.NSDiscoInfo, "identity", "category", "server", "type", "im",
+				"name", r.cfg.IdentityName))
+		}
 		feats = r.serverFeatures()
 	case t.kind == targetBuddy && (node == "" || node == capsNode+"#"+r.capsVer()):
 		q.Append(xmpp.New(xmpp.NSDiscoInfo, "identity", "category", "client", "type", "pc",

@@ -19,6 +19,12 @@ func (u *user) iqFromClient(rs *resource, iq *xmpp.Element) {
 		u.send(rs, xmpp.ErrorReply(iq, xmpp.ErrTypeModify, xmpp.StanzaBadRequest, ""))
 		return
 	}
+	if t.kind == targetForeign {
+		// RFC 6120 8.3.3.15: we have no server-to-server connections, as for messages
+		// and presences (message.go, presence.go).
+		u.send(rs, xmpp.ErrorReply(iq, xmpp.ErrTypeCancel, "remote-server-not-found", ""))
+		return
+	}
 	kids := iq.Children()
 	if len(kids) != 1 {
 		u.send(rs, xmpp.ErrorReply(iq, xmpp.ErrTypeModify, xmpp.StanzaBadRequest, "one payload expected"))
