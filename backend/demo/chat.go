@@ -23,7 +23,7 @@ func (p *Plugin) Message(ctx context.Context, s *backend.Sink, m backend.Message
 		s.Ack(m.User, m.Buddy, m.ID)
 	}
 	if m.Buddy == Echo {
-		s.Message(backend.Message{User: m.User, Buddy: Echo, Body: m.Body, XHTML: m.XHTML, ID: m.ID})
+		s.Message(backend.Message{User: m.User, Buddy: Echo, Body: m.Body, XHTML: m.XHTML, ID: p.newID()})
 	}
 }
 

@@ -2,9 +2,12 @@ package demo
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gospectrum/spectrum2/backend"
@@ -26,6 +29,8 @@ type Plugin struct {
 	contacts    int
 	photo       []byte
 	photoHash   string
+	idPrefix    string        // random per process, so that ids differ across restarts
+	msgN        atomic.Uint64 // ids of the messages the network originates (echoes)
 
 	mu     sync.Mutex
 	users  map[string]*user      // by user bare JID
@@ -49,12 +54,15 @@ func New(cfg *ini.File) backend.Plugin {
 		cfg = &ini.File{}
 	}
 	photo, hash := makePhoto()
+	var seed [6]byte
+	_, _ = rand.Read(seed[:]) // never fails (crypto/rand)
 	return &Plugin{
 		slowDelay:   duration(cfg, "slow_login_delay", DefaultSlowLoginDelay),
 		clockPeriod: duration(cfg, "clock_period", DefaultClockPeriod),
 		contacts:    number(cfg, "contacts", DefaultContacts),
 		photo:       photo,
 		photoHash:   hash,
+		idPrefix:    "demo-" + hex.EncodeToString(seed[:]) + "-",
 		users:       map[string]*user{},
 		clocks:      map[*backend.Sink]int{},
 	}
@@ -154,6 +162,12 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// newID returns a fresh message id: a network's message is a new stanza, never one the
+// client sent (a client may drop a message whose id it already knows).
+func (p *Plugin) newID() string {
+	return p.idPrefix + strconv.FormatUint(p.msgN.Add(1), 10)
 }
 
 // lookup returns the user's state, or nil if the user is not logged in.
