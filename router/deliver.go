@@ -9,7 +9,7 @@ import (
 
 // handleBackend dispatches one frame about this user (spec 1.3), on the actor.
 func (u *user) handleBackend(t pb.WrapperMessage_Type, m any) {
-	if u.gone {
+	if u.removed() {
 		return
 	}
 	switch v := m.(type) {

@@ -55,7 +55,7 @@ func (g *grant) bind(res Resource) (*handler, error) {
 	ch := make(chan result, 1)
 	u.post(func() {
 		u.grants--
-		if u.gone || u.state == stateIdle {
+		if u.removed() || u.legacyIdle() {
 			u.maybeEnd()
 			ch <- result{err: errSessionEnded}
 			return

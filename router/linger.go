@@ -209,7 +209,7 @@ func (u *user) lingerDeliver(rs *resource) {
 // lingerExpired gives up the waiting messages and ends the legacy session if nothing
 // else holds it.
 func (u *user) lingerExpired(gen int) {
-	if u.gone || gen != u.lingerGen {
+	if u.removed() || gen != u.lingerGen {
 		return // delivered or dropped meanwhile
 	}
 	u.lingerTimer = nil

@@ -58,7 +58,7 @@ func (u *user) messageToBuddy(rs *resource, m *xmpp.Element, t target) {
 	// Spectrum 2; whether the name exists is the legacy network's call (an IRC nick or an
 	// XMPP stranger is never on the roster).
 	setLazy(&u.convs, legacyKey(t.legacy), rs.key)
-	if u.state != stateConnected {
+	if !u.legacyOnline() {
 		u.bounceOffline(rs, m)
 		return
 	}
@@ -118,7 +118,7 @@ func messageID(m *xmpp.Element) string {
 // bounceOffline returns m with the condition for a legacy session that is not there:
 // recipient-unavailable (wait) while a re-login runs, service-unavailable otherwise.
 func (u *user) bounceOffline(rs *resource, m *xmpp.Element) {
-	if u.state == stateLoggingIn {
+	if u.legacyLoggingIn() {
 		u.send(rs, xmpp.ErrorReply(m, xmpp.ErrTypeWait, xmpp.StanzaRecipientUnavailable,
 			"reconnecting to the legacy network"))
 		return

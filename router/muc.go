@@ -151,7 +151,7 @@ func (u *user) createRoom(rs *resource, p *xmpp.Element, legacy string, escaped 
 	rm.occupants[rs.key] = &occupant{rs: rs, nick: nick}
 	setLazy(&u.rooms, legacyKey(legacy), rm)
 	u.log.Debug().Str("room", legacy).Msg("joining room")
-	if u.state == stateConnected {
+	if u.legacyOnline() {
 		u.joinRoom(rm)
 	}
 }
@@ -208,7 +208,7 @@ func (u *user) leaveRoom(rm *mucRoom, rs *resource) {
 // dropRoom forgets the room, with LEAVE_ROOM when the network may still count us in.
 func (u *user) dropRoom(rm *mucRoom, leave bool) {
 	delete(u.rooms, legacyKey(rm.legacy))
-	if leave && rm.sent && u.state == stateConnected {
+	if leave && rm.sent && u.legacyOnline() {
 		_ = u.toBackend(pb.WrapperMessage_TYPE_LEAVE_ROOM, &pb.Room{UserName: proto.String(u.key),
 			Nickname: proto.String(""), Room: proto.String(rm.legacy), Password: proto.String("")})
 	}

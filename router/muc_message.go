@@ -268,7 +268,7 @@ func (u *user) mucMessage(rs *resource, m *xmpp.Element, t target) {
 	case nick == "" && (m.Type() == "chat" || m.Type() == "headline"),
 		nick != "" && m.Type() == "groupchat":
 		u.send(rs, xmpp.ErrorReply(m, xmpp.ErrTypeModify, xmpp.StanzaBadRequest, ""))
-	case u.state != stateConnected:
+	case !u.legacyOnline():
 		u.bounceOffline(rs, m)
 	case nick == "":
 		u.groupchatToBackend(rs, m, rm)

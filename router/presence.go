@@ -115,7 +115,7 @@ func (u *user) ownPresence(rs *resource, p *xmpp.Element, t target) {
 		}
 		return
 	}
-	if u.state == stateIdle {
+	if u.legacyIdle() {
 		if !u.r.isClosed() {
 			u.startLogin()
 		} // a resource comes back after its unavailable ended the session
@@ -174,7 +174,7 @@ func (u *user) best() *resource {
 // updateStatus sends STATUS_CHANGED for the highest-priority presence if it changed
 // (spec 3.6). Before any presence the status is ONLINE (spec 3.3 step 3).
 func (u *user) updateStatus() {
-	if !u.written {
+	if !u.loginOnWire() {
 		return
 	}
 	s := statusKey{set: true, status: pb.StatusType_STATUS_ONLINE}

@@ -33,7 +33,7 @@ func (r *Router) HandleUndelivered(user string, t pb.WrapperMessage_Type, m prot
 // The other kinds are answered elsewhere: a vCard request by its timeout, roster sets
 // were already acknowledged, rooms are joined again after the re-login.
 func (u *user) undelivered(t pb.WrapperMessage_Type, m proto.Message) {
-	if u.gone {
+	if u.removed() {
 		return
 	}
 	conv, ok := m.(*pb.ConversationMessage)

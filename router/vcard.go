@@ -25,7 +25,7 @@ func (u *user) vcardFromClient(rs *resource, iq *xmpp.Element, t target) {
 		u.vcardSet(rs, iq, t)
 		return
 	}
-	if u.state != stateConnected {
+	if !u.legacyOnline() {
 		u.send(rs, xmpp.ErrorReply(iq, xmpp.ErrTypeWait, xmpp.StanzaServiceUnavailable, ""))
 		return
 	}
