@@ -11,6 +11,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/gospectrum/spectrum2/internal/accept"
 	"github.com/gospectrum/spectrum2/internal/xmpp"
 )
 
@@ -192,21 +193,15 @@ func (s *Server) endHibernated() {
 	}
 }
 
+// acceptLoop serves l's connections until it is closed. An accept error (EMFILE...) is
+// retried with back-off and logged once per episode, not once per failed call in a spin.
 func (s *Server) acceptLoop(ctx context.Context, l net.Listener, direct bool) {
-	for {
-		nc, err := l.Accept()
-		if err != nil {
-			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
-				s.log.Error().Err(err).Msg("accept")
-				continue
-			}
-			return
-		}
+	accept.Loop(ctx, l, s.log, l.Addr().String(), func(nc net.Conn) {
 		if tc, ok := nc.(*net.TCPConn); ok {
 			_ = tc.SetNoDelay(true)
 		}
 		s.handle(ctx, nc, direct)
-	}
+	})
 }
 
 // handle starts serving an accepted connection; nil when the server is stopping.

@@ -114,6 +114,12 @@ const wait = 30 * time.Second
 // generated INI file. The Server is stopped when the test ends.
 func start(t *testing.T, cfg Config) *harness {
 	t.Helper()
+	return startWith(t, cfg, nil)
+}
+
+// startWith is start with a hook that may change the Server between New and Run.
+func startWith(t *testing.T, cfg Config, before func(*Server)) *harness {
+	t.Helper()
 	if cfg.Backend == "" {
 		cfg.Backend = fakeBin
 	}
@@ -132,6 +138,9 @@ func start(t *testing.T, cfg Config) *harness {
 	s, err := New(cfg, rec)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if before != nil {
+		before(s)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &harness{s: s, rec: rec, logs: logs, cancel: cancel, done: make(chan error, 1)}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/gospectrum/spectrum2/internal/accept"
 )
 
 // ErrNoBackend is returned (wrapped) by Send when no live backend serves the user.
@@ -156,21 +158,16 @@ func (s *Server) Stats() Stats {
 	return st
 }
 
-// acceptLoop hands each connection to serveConn until the listener is closed.
+// acceptLoop hands each connection to serveConn until the listener is closed. An accept
+// error (EMFILE...) is retried with back-off: the listener must outlive a shortage of
+// descriptors, or no backend could ever connect again.
 func (s *Server) acceptLoop(ctx context.Context) {
-	for {
-		c, err := s.ln.Accept()
-		if err != nil {
-			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
-				s.log.Error().Err(err).Msg("accepting backend connections")
-			}
-			return
-		}
+	accept.Loop(ctx, s.ln, s.log, "backends", func(c net.Conn) {
 		s.mu.Lock()
 		if s.closing {
 			s.mu.Unlock()
 			c.Close()
-			continue
+			return
 		}
 		s.conns[c] = struct{}{}
 		s.mu.Unlock()
@@ -180,7 +177,7 @@ func (s *Server) acceptLoop(ctx context.Context) {
 			delete(s.conns, c)
 			s.mu.Unlock()
 		})
-	}
+	})
 }
 
 // closeUnexpected is the default for connections that are no spawned backend.
