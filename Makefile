@@ -6,7 +6,7 @@ LDFLAGS := -X github.com/gospectrum/spectrum2/server.Version=$(VERSION)
 PKGS    := ./...
 PREFIX  ?= /usr/local
 
-.PHONY: all build run test vet fmt-check bench bench-quick proto fuzz lint install clean
+.PHONY: all build run deps deps-check test vet fmt-check bench bench-quick proto fuzz lint install clean
 
 all: build
 
@@ -17,11 +17,26 @@ build:
 run: build
 	./$(BIN) run --config etc/demo.toml
 
-test: fmt-check vet
+# Installs the Debian packages and Go modules the tests need, only those missing
+# (scripts/deps.sh holds the list); quick and offline when everything is there.
+deps:
+	@GO='$(GO)' scripts/deps.sh
+
+# Fails when a test starts a program or imports a Python module that the list misses.
+deps-check:
+	@scripts/deps-check.sh
+
+test: deps deps-check fmt-check vet
 	$(GO) test -race -timeout 20m $(PKGS)
 
+# The tracked files in a git checkout; every .go file in a tree without .git (a tarball).
+# gofmt never reads stdin here: with no file it would wait for one.
 fmt-check:
-	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$')); \
+	@if [ -e .git ]; then files=$$(git ls-files '*.go'); \
+	else files=$$(find . -name '*.go' -not -path './.git/*' -not -path './bin/*'); fi; \
+	files=$$(printf '%s\n' $$files | grep -v '\.pb\.go$$'); \
+	if [ -z "$$files" ]; then echo "fmt-check: no Go files found"; exit 1; fi; \
+	out=$$(gofmt -l $$files </dev/null) || exit 1; \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 vet:
@@ -54,10 +69,24 @@ fuzz:
 		done; \
 	done
 
+# The configuration may hold admin_password: it is readable by root and the service's group
+# only (Group= of etc/spectrum2.service), and an existing one is never overwritten.
+SERVICE_GROUP := $(shell sed -n 's/^Group=//p' etc/spectrum2.service)
+CONF          := $(DESTDIR)/etc/spectrum2/spectrum2.toml
+
 install: build
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/spectrum2
-	install -D -m 0644 etc/spectrum2.toml $(DESTDIR)/etc/spectrum2/spectrum2.toml
 	install -D -m 0644 etc/spectrum2.service $(DESTDIR)/lib/systemd/system/spectrum2.service
+	@dst='$(CONF)'; grp='$(SERVICE_GROUP)'; \
+	if [ -e "$$dst" ]; then dst="$$dst.dist"; \
+		echo "$(CONF) exists and is kept; the new reference configuration is $$dst"; fi; \
+	if getent group "$$grp" >/dev/null 2>&1; then \
+		install -D -m 0640 -g "$$grp" etc/spectrum2.toml "$$dst"; \
+	else \
+		install -D -m 0640 etc/spectrum2.toml "$$dst"; \
+		echo "group $$grp does not exist: $$dst is readable by root only;" \
+			"create the user (see etc/spectrum2.service), then: chgrp $$grp $$dst"; \
+	fi
 
 clean:
 	rm -rf bin
