@@ -54,8 +54,12 @@ func (u *user) iqHandled(rs *resource, iq, p *xmpp.Element, t target) bool {
 		u.vcardFromClient(rs, iq, t)
 	case p.Is(xmpp.NSDiscoInfo, "query") && get && (t.kind == targetServer || t.kind == targetBuddy):
 		u.discoInfo(rs, iq, p, t)
+	case p.Is(xmpp.NSDiscoInfo, "query") && get && t.kind == targetRoom && t.jid.Resourcepart() != "":
+		u.occupantDiscoInfo(rs, iq, p, t)
 	case p.Is(xmpp.NSDiscoInfo, "query") && get && t.kind == targetRoom:
 		u.roomDiscoInfo(rs, iq, p, t)
+	case p.Is(xmpp.NSPing, "ping") && get && t.kind == targetRoom && t.jid.Resourcepart() != "":
+		u.occupantPing(rs, iq, t)
 	case p.Is(xmpp.NSDiscoItems, "query") && get && t.kind == targetServer && p.Attr("node") == xmpp.NSCommands:
 		u.commandItems(rs, iq) // spec 3.14 (adhoc_settings.go)
 	case p.Is(xmpp.NSCommands, "command") && t.kind == targetServer:

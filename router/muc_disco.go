@@ -2,6 +2,7 @@ package router
 
 import (
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/gospectrum/spectrum2/internal/xmpp"
@@ -96,7 +97,7 @@ func (u *user) roomName(legacy string) string {
 // roomDiscoInfo answers disco#info on a room JID: conference identity and the MUC
 // features (spec 3.13; Spectrum 2 lists only the muc feature).
 func (u *user) roomDiscoInfo(rs *resource, iq, p *xmpp.Element, t target) {
-	if p.Attr("node") != "" || t.jid.Resourcepart() != "" {
+	if p.Attr("node") != "" {
 		u.send(rs, xmpp.ErrorReply(iq, xmpp.ErrTypeCancel, xmpp.StanzaItemNotFound, ""))
 		return
 	}
@@ -105,6 +106,68 @@ func (u *user) roomDiscoInfo(rs *resource, iq, p *xmpp.Element, t target) {
 	q.Append(xmpp.New(xmpp.NSDiscoInfo, "identity", "category", "conference", "type", "text",
 		"name", u.roomName(legacy)))
 	for _, f := range []string{xmpp.NSDiscoInfo, xmpp.NSMUC} {
+		q.Append(xmpp.New(xmpp.NSDiscoInfo, "feature", "var", f))
+	}
+	u.send(rs, iqResult(iq).Append(q))
+}
+
+// occupantOf returns the participant that rs addresses as room/display, with self set
+// for the user's own occupant, or the condition to answer: the router answers on an
+// occupant JID for the legacy member, who has no XMPP client to forward the IQ to.
+// Only an occupant that has joined may ask (not-acceptable otherwise, as XEP-0045 7.5
+// for private messages and XEP-0410); an unknown nick is item-not-found. Spectrum 2
+// answered disco#info item-not-found for every occupant, and pings service-unavailable,
+// which XEP-0410 clients read as "still joined".
+func (u *user) occupantOf(rs *resource, t target) (pt *participant, self bool, cond string) {
+	rm := u.roomOfNode(t.jid.Localpart())
+	if rm == nil || rm.occupants[rs.key] == nil || !rm.occupants[rs.key].joined {
+		return nil, false, "not-acceptable"
+	}
+	display := t.jid.Resourcepart()
+	if strings.EqualFold(display, rm.nick) {
+		return &rm.self, true, ""
+	}
+	if pt = rm.parts[legacyKey(rm.nickOf(display))]; pt == nil || pt.display() != display {
+		return nil, false, xmpp.StanzaItemNotFound
+	}
+	return pt, false, ""
+}
+
+// occupantPing answers XEP-0410 self-ping: result while the resource is joined under
+// that nick, not-acceptable when it is not in the room (the client then joins again).
+// A ping to another member cannot reach its legacy client: service-unavailable, which
+// XEP-0410 also reads as joined.
+func (u *user) occupantPing(rs *resource, iq *xmpp.Element, t target) {
+	_, self, cond := u.occupantOf(rs, t)
+	switch {
+	case cond != "":
+		u.send(rs, xmpp.ErrorReply(iq, xmpp.ErrTypeCancel, cond, ""))
+	case self:
+		u.send(rs, iqResult(iq))
+	default:
+		u.send(rs, xmpp.ErrorReply(iq, xmpp.ErrTypeCancel, xmpp.StanzaServiceUnavailable, ""))
+	}
+}
+
+// occupantDiscoInfo answers disco#info on an occupant JID like a room member's client:
+// identity client/pc, and ping for the user's own occupant (XEP-0410).
+func (u *user) occupantDiscoInfo(rs *resource, iq, p *xmpp.Element, t target) {
+	pt, self, cond := u.occupantOf(rs, t)
+	if cond == "" && p.Attr("node") != "" {
+		cond = xmpp.StanzaItemNotFound
+	}
+	if cond != "" {
+		u.send(rs, xmpp.ErrorReply(iq, xmpp.ErrTypeCancel, cond, ""))
+		return
+	}
+	q := xmpp.New(xmpp.NSDiscoInfo, "query")
+	q.Append(xmpp.New(xmpp.NSDiscoInfo, "identity", "category", "client", "type", "pc",
+		"name", pt.display()))
+	feats := []string{xmpp.NSDiscoInfo}
+	if self {
+		feats = append(feats, xmpp.NSPing)
+	}
+	for _, f := range feats {
 		q.Append(xmpp.New(xmpp.NSDiscoInfo, "feature", "var", f))
 	}
 	u.send(rs, iqResult(iq).Append(q))
