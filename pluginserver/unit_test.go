@@ -82,3 +82,19 @@ func TestCommandEnv(t *testing.T) {
 		t.Errorf("Env = %v, want ours plus SPECTRUM2_TEST_ENV=1", cmd.Env)
 	}
 }
+
+func TestExecutable(t *testing.T) {
+	for _, tc := range []struct{ backend, dir, want string }{
+		{"/usr/bin/b --x", "/run", "/usr/bin/b"},
+		{"'./my backend' BACKEND_ID", "/run", "/run/my backend"},
+		{"b", "", "b"},
+		{"BACKEND_ID/b", "/run", "/run/1/b"},
+	} {
+		if got, err := Executable(tc.backend, tc.dir); err != nil || got != tc.want {
+			t.Errorf("Executable(%q, %q) = %q, %v; want %q", tc.backend, tc.dir, got, err, tc.want)
+		}
+	}
+	if _, err := Executable("'open", ""); err == nil {
+		t.Error("an unterminated quote gave no error")
+	}
+}

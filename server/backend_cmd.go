@@ -3,40 +3,27 @@ package server
 import (
 	"context"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/rs/zerolog"
 
 	"github.com/gospectrum/spectrum2/backend"
-	"github.com/gospectrum/spectrum2/backend/demo"
-	"github.com/gospectrum/spectrum2/backend/irc"
-	"github.com/gospectrum/spectrum2/backend/xmpp"
+	"github.com/gospectrum/spectrum2/backend/native"
 	"github.com/gospectrum/spectrum2/internal/ini"
 	"github.com/gospectrum/spectrum2/internal/logging"
 )
 
-// nativeBackends are the networks built into the binary, by the NAME of
-// `spectrum2 backend NAME` (service.backend = "builtin:NAME").
-func nativeBackends() map[string]func(*ini.File) backend.Plugin {
-	return map[string]func(*ini.File) backend.Plugin{
-		"demo": demo.New,
-		"irc":  irc.New,
-		"xmpp": xmpp.New,
-	}
-}
-
 // cmdBackend runs a native backend: args[0] is its NAME, the rest is the argv Spectrum 2
 // gives every backend (spec 2.2): --host H --port P --service.backend_id=N ... CONFIG.
 func cmdBackend(ctx context.Context, args []string) error {
-	backends := nativeBackends()
+	names := strings.Join(native.Names(), ", ")
 	if len(args) == 0 {
-		return usageError("backend: missing NAME; native backends: " + backendNames(backends))
+		return usageError("backend: missing NAME; native backends: " + names)
 	}
-	newPlugin, ok := backends[args[0]]
+	newPlugin, ok := native.Backends()[args[0]]
 	if !ok {
-		return usageError("backend: unknown backend " + args[0] + "; native backends: " + backendNames(backends))
+		return usageError("backend: unknown backend " + args[0] + "; native backends: " + names)
 	}
 	a, err := backend.ParseArgs(args[1:])
 	if err != nil {
@@ -69,13 +56,4 @@ func backendLogger(cfg *ini.File) zerolog.Logger {
 		log, _ = logging.New("info", "auto", os.Stderr)
 	}
 	return log
-}
-
-func backendNames(m map[string]func(*ini.File) backend.Plugin) string {
-	names := make([]string, 0, len(m))
-	for n := range m {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return strings.Join(names, ", ")
 }

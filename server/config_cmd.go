@@ -49,18 +49,22 @@ func oneFileArg(name, about string, args []string, stderr io.Writer) (string, er
 	return fs.Arg(0), nil
 }
 
-// configCheck prints every problem of FILE on its own line (exit 1), or "FILE: ok".
+// configCheck prints every problem and warning of FILE on its own line, then "FILE: ok"
+// when all were warnings; a problem is exit 1.
 func configCheck(args []string, stdout, stderr io.Writer) error {
-	path, err := oneFileArg("check FILE", "Validates FILE as spectrum2 run would load it and prints each problem\n"+
-		"as file:line: key: message. The exit status is 1 when there are problems.", args, stderr)
+	path, err := oneFileArg("check FILE", "Validates FILE as spectrum2 run would load it, with the backend executable\n"+
+		"and the certificate it names, and prints each problem as file:line: key: message\n"+
+		"(file:line: key: warning: message for what works but needs care, such as a\n"+
+		"certificate that expires within 14 days). The exit status is 1 when there are problems.", args, stderr)
 	if err != nil {
 		return err
 	}
-	problems := config.Check(path)
-	for _, p := range problems {
+	failed := false
+	for _, p := range config.Check(path) {
 		fmt.Fprintln(stdout, p.String())
+		failed = failed || !p.Warning
 	}
-	if len(problems) > 0 {
+	if failed {
 		return errReported
 	}
 	fmt.Fprintf(stdout, "%s: ok\n", path)

@@ -69,7 +69,11 @@ func TestConfigUsage(t *testing.T) {
 func TestConfigImport(t *testing.T) {
 	dir := t.TempDir()
 	old := filepath.Join(dir, "irc.cfg")
-	cfg := "[service]\njid = irc.localhost\nserver_mode = 1\nport = 5222\nbackend = /usr/bin/spectrum2_libcommuni_backend\n" +
+	backend := filepath.Join(dir, "spectrum2_libcommuni_backend") // Load checks that it can run
+	if err := os.WriteFile(backend, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := "[service]\njid = irc.localhost\nserver_mode = 1\nport = 5222\nbackend = " + backend + "\n" +
 		"irc_server = irc.libera.chat\n[database]\ntype = none\n"
 	if err := os.WriteFile(old, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"mellium.im/xmpp/jid"
 
+	"github.com/gospectrum/spectrum2/backend/native"
 	"github.com/gospectrum/spectrum2/internal/logging"
 )
 
@@ -110,13 +112,15 @@ func checkHost(v any) string {
 	return ""
 }
 
-var builtinName = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
-
+// checkBackend accepts builtin:NAME of a native backend, or a command line; whether that
+// names an executable is checkFiles' question.
 func checkBackend(v any) string {
 	s := v.(string)
 	if name, ok := strings.CutPrefix(s, "builtin:"); ok {
-		if !builtinName.MatchString(name) {
-			return fmt.Sprintf("%q: builtin:NAME needs a backend name like demo", s)
+		names := native.Names()
+		if !slices.Contains(names, name) {
+			return fmt.Sprintf("%q: no such native backend%s; builtin:NAME is one of %s",
+				s, suggest(name, names), strings.Join(names, ", "))
 		}
 		return ""
 	}

@@ -28,6 +28,9 @@ type Config struct {
 	// BackendExtra holds the [backend_ini.SECTION] keys in file order, values already in
 	// INI form (booleans 0/1, arrays as several values).
 	BackendExtra []INIValue `toml:"-"`
+	// Warnings are what Load found that works but should be fixed, e.g. a certificate
+	// that expires soon.
+	Warnings []Problem `toml:"-"`
 }
 
 // INIValue is one key of [backend_ini.SECTION], passed verbatim to external backends.

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 )
@@ -17,6 +18,9 @@ type Problem struct {
 	Line int // 1-based; 0 when the problem concerns the whole file
 	Key  string
 	Msg  string
+	// Warning marks what works but should be fixed (a certificate about to expire): Load
+	// accepts the file and puts it in Config.Warnings.
+	Warning bool
 }
 
 // String formats the problem as "file:line: key: msg", leaving out what is unknown.
@@ -29,6 +33,9 @@ func (p Problem) String() string {
 	b.WriteString(": ")
 	if p.Key != "" {
 		b.WriteString(p.Key + ": ")
+	}
+	if p.Warning {
+		b.WriteString("warning: ")
 	}
 	b.WriteString(p.Msg)
 	return b.String()
@@ -55,32 +62,45 @@ func Default() *Config {
 	return c
 }
 
-// Load reads and validates the TOML file at path. The error is a Problems listing every
-// problem; a configuration is returned only when there are none.
+// Load reads and validates the TOML file at path and checks the files it names (the
+// backend executable, the certificate). The error is a Problems listing every problem; a
+// configuration is returned only when there are none, with the warnings in its Warnings.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	c, ps := parse(path, data)
-	if len(ps) > 0 {
-		return nil, ps
+	c, ps := load(path, data, true)
+	var errs Problems
+	for _, p := range ps {
+		if !p.Warning {
+			errs = append(errs, p)
+		}
 	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	c.Warnings = ps
 	return c, nil
 }
 
-// Check reports every problem of the file at path; none means Load would succeed.
+// Check reports every problem and warning of the file at path; when all are warnings,
+// Load would succeed.
 func Check(path string) []Problem {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return []Problem{{File: path, Msg: err.Error()}}
 	}
-	_, ps := parse(path, data)
+	_, ps := load(path, data, true)
 	return ps
 }
 
-// parse decodes and validates data, naming it name in problems.
-func parse(name string, data []byte) (*Config, Problems) {
+// parse decodes and validates data, naming it name in problems, without looking at the
+// files it names.
+func parse(name string, data []byte) (*Config, Problems) { return load(name, data, false) }
+
+// load is parse, and with files also the checks of checkFiles.
+func load(name string, data []byte, files bool) (*Config, Problems) {
 	var raw map[string]any
 	if _, err := toml.Decode(string(data), &raw); err != nil {
 		return nil, Problems{parseProblem(name, err)}
@@ -92,6 +112,9 @@ func parse(name string, data []byte) (*Config, Problems) {
 	}
 	d.substituteJID()
 	d.validate()
+	if files {
+		d.checkFiles(time.Now())
+	}
 	sort.SliceStable(d.problems, func(i, j int) bool { return d.problems[i].Line < d.problems[j].Line })
 	sort.SliceStable(d.cfg.BackendExtra, func(i, j int) bool {
 		return d.line(d.cfg.BackendExtra[i]) < d.line(d.cfg.BackendExtra[j])
@@ -128,6 +151,12 @@ func (d *decoder) problem(msg string, path ...string) {
 	d.problems = append(d.problems, Problem{
 		File: d.file, Line: d.lines.lineOf(path...), Key: strings.Join(path, "."), Msg: msg,
 	})
+}
+
+// warn records what works but should be fixed.
+func (d *decoder) warn(msg string, path ...string) {
+	d.problem(msg, path...)
+	d.problems[len(d.problems)-1].Warning = true
 }
 
 func (d *decoder) line(v INIValue) int {

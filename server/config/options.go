@@ -1,8 +1,10 @@
 package config
 
 import (
+	"strings"
 	"time"
 
+	"github.com/gospectrum/spectrum2/backend/native"
 	"github.com/gospectrum/spectrum2/cluster"
 )
 
@@ -85,7 +87,7 @@ var options = []option{
 	{"service", "cert_password", "", "Password of a PKCS#12 cert. Never written to logs or to the backend INI file.", nil},
 	{"service", "data_dir", "./data", "Directory for state the daemon keeps, such as the generated certificate. Relative paths are relative to the daemon's working directory; $jid is replaced by jid.", checkNonEmpty},
 	{"service", "require_encryption", true, "Refuse SASL before TLS: passwords never cross the network in clear text.", nil},
-	{"service", "backend", "builtin:demo", "The backend: builtin:NAME runs a native backend of this binary, anything else is the path of a Spectrum 2 backend executable.", checkBackend},
+	{"service", "backend", "builtin:demo", "The backend: builtin:NAME runs a native backend of this binary (" + strings.Join(native.Names(), ", ") + "), anything else is the command line of a Spectrum 2 backend executable (a relative path is relative to working_dir).", checkBackend},
 	{"service", "backend_host", "127.0.0.1", "Address the backend listener binds and backends connect to (--host).", checkHost},
 	{"service", "backend_port", 0, "Port of the backend listener; 0 lets the OS choose.", checkPort(0)},
 	{"service", "portfile", "", "If set, the backend listener's port is written to this file (spec 2.1).", nil},
