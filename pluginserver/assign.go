@@ -95,7 +95,7 @@ func (s *Server) dispatchOne() bool {
 	b := s.freeBackendLocked()
 	if b == nil {
 		if !s.startingLocked() {
-			s.spawnLocked() //nolint:errcheck // spawnFailedLocked fails the waiters
+			s.spawnLocked() // a failure fails the waiters (spawnFailedLocked)
 		}
 		s.mu.Unlock()
 		return false

@@ -86,12 +86,11 @@ func (s *Server) identify(c net.Conn, r *protocol.Reader, w *protocol.Writer) *b
 func (s *Server) claim(pid int, c net.Conn, w *protocol.Writer, st *pbnetwork.Stats, configs []string, ponged bool) *backend {
 	pgid := pgidOf(pid)
 	s.mu.Lock()
-	var b *backend
-	for _, x := range s.backends {
-		if x.state == stateStarting && pid > 0 && (x.pid == pid || x.pid == pgid) {
-			b = x
-			break
-		}
+	b := s.startingWithPidLocked(pid, pgid)
+	for b == nil && s.launching > 0 {
+		// The child can connect before its spawn returned and published the pid.
+		s.launched.Wait()
+		b = s.startingWithPidLocked(pid, pgid)
 	}
 	if b == nil {
 		s.mu.Unlock()
@@ -113,6 +112,17 @@ func (s *Server) claim(pid int, c net.Conn, w *protocol.Writer, st *pbnetwork.St
 	b.log.Info().Int("pid", b.pid).Msg("backend connected")
 	s.kickDispatcher()
 	return b
+}
+
+// startingWithPidLocked returns the starting backend whose process is pid or leads the
+// process group pgid, or nil.
+func (s *Server) startingWithPidLocked(pid, pgid int) *backend {
+	for _, x := range s.backends {
+		if x.state == stateStarting && pid > 0 && (x.pid == pid || x.pid == pgid) {
+			return x
+		}
+	}
+	return nil
 }
 
 // pgidOf reads a process's group from /proc (field 5 of /proc/PID/stat), or -1.

@@ -45,7 +45,8 @@
 // backend are delivered from whichever of these noticed the death (reader, supervisor or
 // reaper). All mutable state, the backends' included, is guarded by the one Server.mu.
 // Lock order: Server.mu first and alone; nobody writes to a connection, calls the Handler
-// or waits for a process while holding it (sending a signal is allowed). protocol.Writer's
+// or waits for a process while holding it (sending a signal is allowed; fork/exec runs in
+// its own goroutine, spawn.go). protocol.Writer's
 // internal lock is only ever taken without Server.mu held.
 //
 // Deliberate changes to Spectrum 2 (spec section in brackets): users go to the oldest

@@ -130,6 +130,9 @@ func (s *Server) spawnFailedLocked(err error) {
 // startingLocked reports whether a spawned backend has not connected yet. Like Spectrum 2's
 // m_startingBackend (spec 2.4) it allows one spawn in progress at a time.
 func (s *Server) startingLocked() bool {
+	if s.launching > 0 {
+		return true
+	}
 	for _, b := range s.backends {
 		if b.state == stateStarting {
 			return true
@@ -156,7 +159,7 @@ func (s *Server) ensureWarmLocked() {
 			return
 		}
 	}
-	s.spawnLocked() //nolint:errcheck // logged by spawnFailedLocked
+	s.spawnLocked() // a failure is logged by spawnFailedLocked
 }
 
 // superviseLoop runs the ping timer (spec 2.5) and the memory collector (spec 2.8).

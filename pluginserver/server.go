@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"strconv"
 	"sync"
 	"time"
@@ -40,18 +41,25 @@ type Server struct {
 	kick chan struct{} // wakes the dispatcher; buffered 1
 	wg   sync.WaitGroup
 
-	mu       sync.Mutex // guards everything below and every backend's mutable fields
-	closing  bool
-	nextID   int
-	backends []*backend // in spawn order
-	users    map[string]*backend
-	conns    map[net.Conn]struct{} // every accepted connection, for shutdown
-	waiting  []*waiter             // FIFO of Login calls waiting for a backend
-	config   backendConfig
-	features Features
-	crashes  int
-	crashed  []int // pids of the last crashed backends (query.go)
-	spawns   int
+	// start runs fork/exec ((*exec.Cmd).Start); a test slows it down.
+	start func(*exec.Cmd) error
+
+	mu      sync.Mutex // guards everything below and every backend's mutable fields
+	closing bool
+	nextID  int
+	// launching counts spawns whose fork/exec runs (spawn.go); launched (on mu) is
+	// signalled when one ends.
+	launching int
+	launched  *sync.Cond
+	backends  []*backend // in spawn order
+	users     map[string]*backend
+	conns     map[net.Conn]struct{} // every accepted connection, for shutdown
+	waiting   []*waiter             // FIFO of Login calls waiting for a backend
+	config    backendConfig
+	features  Features
+	crashes   int
+	crashed   []int // pids of the last crashed backends (query.go)
+	spawns    int
 	// failedSpawns counts consecutive spawn failures; warm spawns back off after them.
 	failedSpawns int
 	lastFailure  time.Time
@@ -79,6 +87,8 @@ func New(cfg Config, h Handler) (*Server, error) {
 		features: defaultFeatures(),
 	}
 	s.unexpected = s.closeUnexpected
+	s.start = (*exec.Cmd).Start
+	s.launched = sync.NewCond(&s.mu)
 	s.undelivered, _ = h.(UndeliveredHandler)
 	if cfg.PortFile != "" {
 		// spec 2.1: "<port>\n", for spectrum2_manager-style tools.

@@ -99,7 +99,12 @@ func splitArgs(line string) ([]string, error) {
 }
 
 // spawnLocked starts one backend. The caller holds s.mu and has checked !s.closing.
-func (s *Server) spawnLocked() (*backend, error) {
+// fork/exec runs in its own goroutine, without s.mu (doc.go: nobody waits for a process
+// while holding it): a slow exec (a large binary on a slow disk, a loaded host) must not
+// stop Send, Stats or the reader goroutines meanwhile. Until it has returned, the spawn
+// counts as starting (s.launching), so there is still one spawn at a time; the backend
+// joins s.backends only once its pid is known, so the pid never changes under a reader.
+func (s *Server) spawnLocked() {
 	s.nextID++
 	id := s.nextID
 	b := &backend{
@@ -110,18 +115,35 @@ func (s *Server) spawnLocked() (*backend, error) {
 	cmd, err := s.command(id)
 	if err != nil {
 		s.spawnFailedLocked(err)
-		return nil, err
+		return
 	}
+	s.launching++
+	s.wg.Go(func() { s.launch(b, cmd) })
+}
+
+// launch runs fork/exec for b without s.mu, then publishes b (or fails the spawn) and
+// wakes a claim waiting for the pid (conn.go).
+func (s *Server) launch(b *backend, cmd *exec.Cmd) {
 	stdout, stderr := &lineLog{log: b.log, stream: "stdout"}, &lineLog{log: b.log, stream: "stderr"}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
-	if err := cmd.Start(); err != nil {
+	err := s.start(cmd)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.launching--
+	s.launched.Broadcast()
+	if err != nil {
 		s.spawnFailedLocked(fmt.Errorf("pluginserver: starting %s: %w", cmd.Path, err))
-		return nil, err
+		return
 	}
 	b.pid = cmd.Process.Pid
 	s.spawns++
 	s.backends = append(s.backends, b)
 	b.log.Info().Int("pid", b.pid).Strs("argv", cmd.Args).Msg("backend spawned")
+	if s.closing {
+		// Shutdown began during the exec and did not see b: kill it here. The reaper
+		// below is in s.wg, so Run still returns only after it was reaped.
+		s.killGroup(b)
+	}
 	s.wg.Go(func() {
 		err := cmd.Wait()
 		stdout.flush()
@@ -129,7 +151,6 @@ func (s *Server) spawnLocked() (*backend, error) {
 		close(b.exited)
 		s.childExited(b, err)
 	})
-	return b, nil
 }
 
 // childExited logs how a backend process ended and cleans up after it.
