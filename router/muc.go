@@ -28,6 +28,7 @@ type mucRoom struct {
 	subject   *xmpp.Element           // last subject message, without to
 	history   []*historyEntry         // last MUCHistory groupchat messages
 	echoes    []pendingEcho           // our messages waiting for the network's echo
+	hold      *selfHold               // self-presence held until the occupants settled (muc_join.go)
 }
 
 // occupant is one resource of the user in a room.
@@ -208,6 +209,7 @@ func (u *user) leaveRoom(rm *mucRoom, rs *resource) {
 // dropRoom forgets the room, with LEAVE_ROOM when the network may still count us in.
 func (u *user) dropRoom(rm *mucRoom, leave bool) {
 	delete(u.rooms, legacyKey(rm.legacy))
+	u.dropHold(rm)
 	if leave && rm.sent && u.legacyOnline() {
 		_ = u.toBackend(pb.WrapperMessage_TYPE_LEAVE_ROOM, &pb.Room{UserName: proto.String(u.key),
 			Nickname: proto.String(""), Room: proto.String(rm.legacy), Password: proto.String("")})
@@ -236,6 +238,7 @@ func (u *user) mucResourceGone(rs *resource) {
 // kicked; we send 110 and 332 only.
 func (u *user) mucShutdown() {
 	for _, rm := range u.rooms {
+		u.dropHold(rm)
 		for _, occ := range rm.occupants {
 			x := mucUserX(statusSelf, statusShutdown, mucItem("none", "none").Append(
 				xmpp.New(xmpp.NSMUCUser, "reason").AppendText("Spectrum 2 transport is being shut down.")))

@@ -80,11 +80,18 @@ func (u *user) sendRoomBacklog(rm *mucRoom, occ *occupant) {
 		}
 		u.send(occ.rs, msg)
 	}
+	// XEP-0045 7.2.15: the subject ends every join, empty when the room has none (a
+	// channel without topic); clients take it as "the join is complete". Spectrum 2
+	// sends it only when the backend reported one.
+	var msg *xmpp.Element
 	if rm.subject != nil {
-		msg := rm.subject.Clone()
-		msg.SetAttr("to", occ.rs.key)
-		u.send(occ.rs, msg)
+		msg = rm.subject.Clone()
+	} else {
+		msg = xmpp.New(xmpp.NSClient, "message", "type", "groupchat", "from", u.roomBare(rm)).
+			Append(xmpp.New(xmpp.NSClient, "subject"))
 	}
+	msg.SetAttr("to", occ.rs.key)
+	u.send(occ.rs, msg)
 }
 
 // mucConversation handles a conversation frame about a room the user is in; false when
@@ -99,6 +106,9 @@ func (u *user) mucConversation(t pb.WrapperMessage_Type, m *pb.ConversationMessa
 			return false
 		}
 		pmNick = nick
+	}
+	if t != pb.WrapperMessage_TYPE_ROOM_SUBJECT_CHANGED {
+		u.releaseSelf(rm) // the occupant list has settled (muc_join.go)
 	}
 	switch {
 	case t == pb.WrapperMessage_TYPE_ROOM_SUBJECT_CHANGED:

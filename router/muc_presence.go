@@ -143,12 +143,23 @@ func (u *user) selfParticipant(rm *mucRoom, p *pb.Participant) {
 	u.sendSelfPresence(rm, p)
 }
 
-// sendSelfPresence sends the self-presence (110, and 210 after a forced nick change) to
-// every occupant, then, to those that had not joined yet, the history and the subject held
-// back until now (spec 3.12).
+// sendSelfPresence records our own participant and sends its presence, held while a
+// join is in progress until the occupant list has settled (muc_join.go).
 func (u *user) sendSelfPresence(rm *mucRoom, p *pb.Participant) {
 	rm.self = participant{nick: rm.nick, flags: p.GetFlag(), status: p.GetStatus(),
 		message: p.GetStatusMessage(), iconHash: p.GetIconHash()}
+	if rm.joining() {
+		u.holdSelf(rm)
+		return
+	}
+	u.dropHold(rm)
+	u.flushSelf(rm)
+}
+
+// flushSelf sends the self-presence (110, and 210 after a forced nick change) to every
+// occupant, then, to those that had not joined yet, the history and the subject held
+// back until now (spec 3.12).
+func (u *user) flushSelf(rm *mucRoom) {
 	for _, occ := range sortedOccupants(rm) {
 		codes := []any{statusSelf}
 		if rm.renamed || !occ.joined && occ.nick != rm.nick {
@@ -191,6 +202,7 @@ func (u *user) otherParticipant(rm *mucRoom, p *pb.Participant) {
 		rm.parts[key] = pt
 	}
 	u.toOccupants(rm, pt.display(), u.participantPresence(rm, pt, codes...))
+	u.settling(rm)
 }
 
 func (u *user) removePart(rm *mucRoom, key string) {
