@@ -61,6 +61,10 @@ type Config struct {
 	// Redirector sends users another host owns there with see-other-host; nil = off.
 	Redirector Redirector
 
+	// Panics counts the panics of connection goroutines that were contained (each ends
+	// its connection with internal-server-error); nil counts none.
+	Panics PanicCounter
+
 	idleHandoff time.Duration // see the constant idleHandoff; tests shorten it
 
 	Log zerolog.Logger

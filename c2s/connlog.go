@@ -21,6 +21,9 @@ func (l *connLog) Info() *zerolog.Event { return l.with(l.base.Info()) }
 // Warn starts a warning event with the connection's context (nil when disabled).
 func (l *connLog) Warn() *zerolog.Event { return l.with(l.base.Warn()) }
 
+// Error starts an error event with the connection's context (nil when disabled).
+func (l *connLog) Error() *zerolog.Event { return l.with(l.base.Error()) }
+
 // with adds the context fields in the order the child logger used to write them.
 func (l *connLog) with(e *zerolog.Event) *zerolog.Event {
 	if e == nil {

@@ -216,7 +216,7 @@ func (s *Server) handle(ctx context.Context, nc net.Conn, direct bool) *conn {
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
 	s.mu.Unlock()
-	go c.serve()
+	go c.serveContained()
 	return c
 }
 

@@ -38,8 +38,12 @@ func (c *conn) idleWait(st readState) {
 func (c *conn) readLoop(st readState) {
 	handedOff := false
 	defer func() {
+		if v := recover(); v != nil {
+			c.panicked(v) // panic.go: this connection ends, the daemon goes on
+			handedOff = false
+		}
 		if !handedOff {
-			c.finish()
+			c.finishOnce()
 		}
 	}()
 	interval := c.srv.cfg.PingInterval

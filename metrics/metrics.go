@@ -39,6 +39,7 @@ type Metrics struct {
 	bounced        prometheus.Counter
 	queueOverflows prometheus.Counter
 	undeliverable  *prometheus.CounterVec
+	panics         *prometheus.CounterVec
 }
 
 // New returns a Metrics whose registry holds the daemon's metrics, the Go runtime's and
@@ -72,13 +73,17 @@ func New(version string) *Metrics {
 			Name: "spectrum2_stanzas_undeliverable_total",
 			Help: "Stanzas given up after stream management could not deliver them anywhere, by kind.",
 		}, []string{"kind"}),
+		panics: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "spectrum2_panics_total",
+			Help: "Panics contained by ending one user's (router) or one connection's (c2s) sessions, by component.",
+		}, []string{"component"}),
 	}
 	m.src.Store(&Sources{})
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.stanzasIn, m.stanzasOut, m.loginSeconds, m.loginFailures, m.bounced, m.queueOverflows,
-		m.undeliverable,
+		m.undeliverable, m.panics,
 		&snapshotCollector{m: m},
 	)
 	return m
@@ -123,6 +128,10 @@ func (m *Metrics) QueueOverflow() { m.queueOverflows.Inc() }
 // StanzaUndeliverable implements router.UndeliverableCounter: a stanza of kind (message,
 // presence, iq) that a hibernated session never acknowledged and nobody could take.
 func (m *Metrics) StanzaUndeliverable(kind string) { m.undeliverable.WithLabelValues(kind).Inc() }
+
+// Panicked implements router.PanicCounter and c2s.PanicCounter: a panic that ended the
+// sessions of one user or one connection instead of the daemon.
+func (m *Metrics) Panicked(component string) { m.panics.WithLabelValues(component).Inc() }
 
 // MessagesFromXMPP is the admin counter messages_from_xmpp: messages with a body received
 // from clients.

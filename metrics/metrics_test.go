@@ -250,3 +250,23 @@ func TestUndeliverableCounter(t *testing.T) {
 	}
 	c.StanzaUndeliverable("message")
 }
+
+// TestPanicCounter: the router finds the counter on its Ops by type assertion, c2s gets
+// it in its Config; both count under spectrum2_panics_total.
+func TestPanicCounter(t *testing.T) {
+	m := New("test")
+	var ops router.Ops = m
+	rc, ok := ops.(router.PanicCounter)
+	if !ok {
+		t.Fatal("*Metrics does not implement router.PanicCounter")
+	}
+	rc.Panicked("router")
+	var cc c2s.PanicCounter = m
+	cc.Panicked("c2s")
+	cc.Panicked("c2s")
+	for comp, want := range map[string]float64{"router": 1, "c2s": 2} {
+		if got := value(t, m.panics.WithLabelValues(comp)); got != want {
+			t.Errorf("spectrum2_panics_total{component=%q} = %v, want %v", comp, got, want)
+		}
+	}
+}

@@ -1,6 +1,9 @@
 package router
 
-import "sync"
+import (
+	"runtime/debug"
+	"sync"
+)
 
 // mailbox serialises the work on one user's state. post never blocks: it appends to the
 // queue and starts a drainer goroutine if none runs; the drainer exits when the queue is
@@ -10,6 +13,9 @@ type mailbox struct {
 	queue   []func()
 	running bool
 	wg      *tracker
+	// panicked runs, on the drainer, after a closure panicked (panic.go); nil lets the
+	// panic go on.
+	panicked func(v any, stack []byte)
 }
 
 // post enqueues f to run on the user's actor, after everything posted before.
@@ -38,8 +44,23 @@ func (m *mailbox) drain() {
 		m.queue[0] = nil
 		m.queue = m.queue[1:]
 		m.mu.Unlock()
-		f()
+		m.run(f)
 	}
+}
+
+// run runs f and contains a panic in it: one user's odd input must not end the daemon
+// with every other user's sessions. The drainer goes on with what is queued, which finds
+// the user gone.
+func (m *mailbox) run(f func()) {
+	defer func() {
+		if m.panicked == nil {
+			return
+		}
+		if v := recover(); v != nil {
+			m.panicked(v, debug.Stack())
+		}
+	}()
+	f()
 }
 
 // tracker counts running goroutines so that Run can wait for them. Unlike a

@@ -86,6 +86,7 @@ func newUser(r *Router, bare jid.JID) *user {
 		resources: make(map[string]*resource),
 	}
 	u.mb.wg = r.actors
+	u.mb.panicked = u.crashed // panic.go: a panic ends this user only
 	u.log = userLog{base: &r.log, jid: u.key}
 	u.roster = newRoster()
 	return u

@@ -17,3 +17,6 @@ func (l userLog) Info() *zerolog.Event { return l.base.Info().Str("jid", l.jid) 
 
 // Warn starts a warning event with the user's JID (nil when disabled).
 func (l userLog) Warn() *zerolog.Event { return l.base.Warn().Str("jid", l.jid) }
+
+// Error starts an error event with the user's JID (nil when disabled).
+func (l userLog) Error() *zerolog.Event { return l.base.Error().Str("jid", l.jid) }

@@ -107,6 +107,7 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger) error {
 	m.SetSources(metrics.Sources{Backends: ps.Stats, Users: r.OnlineUsers})
 	comps := []component{}
 	cc := c2sConfig(cfg, log)
+	cc.Panics = m
 	if cfg.Cluster.Affinity {
 		aff, err := cluster.NewAffinity(cfg.ClusterSettings(), log)
 		if err != nil {
