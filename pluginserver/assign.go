@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -92,19 +93,17 @@ func (s *Server) dispatchOne() bool {
 		s.mu.Unlock()
 		return false
 	}
-	b := s.freeBackendLocked()
+	i, b := s.pickLocked()
 	if b == nil {
-		if !s.startingLocked() {
-			s.spawnLocked() // a failure fails the waiters (spawnFailedLocked)
-		}
 		s.mu.Unlock()
 		return false
 	}
-	w := s.waiting[0]
-	s.waiting = s.waiting[1:]
+	w := s.waiting[i]
+	s.waiting = slices.Delete(s.waiting, i, i+1)
 	w.taken = true
 	user := w.login.GetUser()
 	s.attachLocked(b, user, w.login.GetLegacyName())
+	b.pending[user] = struct{}{}
 	s.ensureWarmLocked()
 	s.mu.Unlock()
 
@@ -122,6 +121,27 @@ func (s *Server) dispatchOne() bool {
 	}
 	w.done <- err
 	return true
+}
+
+// pickLocked chooses the waiter to serve next and its backend, or returns a nil backend
+// (after making sure one is starting). Users are served in FIFO order, except that a
+// quarantined user waiting for a backend of their own does not hold up those behind.
+func (s *Server) pickLocked() (int, *backend) {
+	shared := s.freeBackendLocked()
+	for i, w := range s.waiting {
+		user := w.login.GetUser()
+		if s.quarantinedLocked(user) {
+			if b := s.soloLocked(user); b != nil {
+				return i, b
+			}
+			continue // its own backend is starting
+		}
+		if shared == nil && !s.sharedStartingLocked() {
+			s.spawnLocked("") // a failure fails the waiters (spawnFailedLocked)
+		}
+		return i, shared
+	}
+	return -1, nil
 }
 
 // freeBackendLocked picks the oldest backend with room. Spectrum 2 picks the newest
@@ -154,6 +174,7 @@ func (s *Server) detachLocked(b *backend, user string) {
 		return
 	}
 	delete(b.users, user)
+	delete(b.pending, user)
 	if len(b.users) == 0 {
 		b.idleSince = time.Now()
 	}

@@ -40,13 +40,17 @@ type backend struct {
 	log    zerolog.Logger
 	pid    int
 	exited chan struct{} // closed once the process has been reaped
+	// solo is the quarantined user this backend is reserved for ("": shared; quarantine.go).
+	solo string
 
 	// Guarded by Server.mu.
-	state       state
-	spawnedAt   time.Time
-	conn        net.Conn
-	w           *protocol.Writer
-	users       map[string]string // user -> legacy name
+	state     state
+	spawnedAt time.Time
+	conn      net.Conn
+	w         *protocol.Writer
+	users     map[string]string // user -> legacy name
+	// pending are the users whose LOGIN was sent and who are not CONNECTED yet.
+	pending     map[string]struct{}
 	acceptUsers bool
 	// pingOutstanding: a PING was sent and no frame arrived since (spec 2.5; any frame
 	// counts as a PONG, spec 1.4).

@@ -87,7 +87,7 @@ func (s *Server) claim(pid int, c net.Conn, w *protocol.Writer, st *pbnetwork.St
 	pgid := pgidOf(pid)
 	s.mu.Lock()
 	b := s.startingWithPidLocked(pid, pgid)
-	for b == nil && s.launching > 0 {
+	for b == nil && len(s.launches) > 0 {
 		// The child can connect before its spawn returned and published the pid.
 		s.launched.Wait()
 		b = s.startingWithPidLocked(pid, pgid)
@@ -236,8 +236,11 @@ func (s *Server) owns(b *backend, user string, t pbnetwork.WrapperMessage_Type) 
 	if s.users[user] != b {
 		return false
 	}
-	if t == pbnetwork.WrapperMessage_TYPE_DISCONNECTED {
+	switch t {
+	case pbnetwork.WrapperMessage_TYPE_DISCONNECTED:
 		s.detachLocked(b, user)
+	case pbnetwork.WrapperMessage_TYPE_CONNECTED:
+		s.loggedInLocked(b, user) // quarantine.go
 	}
 	return true
 }

@@ -54,5 +54,7 @@
 // empty backends live IdleTimeout, instead of every empty backend being killed at each
 // ping [2.5]; a hung backend's process group gets SIGKILL, not SIGABRT [2.5]; a spawn
 // that fails fails the waiting logins instead of being retried forever [2.2];
-// memory_collector_time is a duration set by the caller from seconds [2.8 quirk].
+// memory_collector_time is a duration set by the caller from seconds [2.8 quirk]; a user
+// during whose LOGIN a backend died twice gets a backend of their own for the next
+// logins, so that they no longer take the other users down with them (quarantine.go) [2.6].
 package pluginserver

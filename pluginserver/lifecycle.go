@@ -32,15 +32,16 @@ func (s *Server) fail(b *backend, reason string) {
 	prev := b.state
 	b.state = stateDead
 	s.removeLocked(b)
-	users := s.detachAllLocked(b)
-	lost := byUser(b.fence.take())
 	expected := prev == stateRetiring || s.closing
 	if !expected {
 		s.crashes++
 		s.noteCrashLocked(b.pid) // query.go: admin command crashed_backends
+		s.loginCrashedLocked(b)  // quarantine.go: before the users are detached
 	}
+	users := s.detachAllLocked(b)
+	lost := byUser(b.fence.take())
 	if prev == stateStarting && !s.closing {
-		s.spawnFailedLocked(fmt.Errorf("pluginserver: %s ended before connecting (%s)", b.name, reason))
+		s.spawnFailedLocked(b.solo, fmt.Errorf("pluginserver: %s ended before connecting (%s)", b.name, reason))
 	} else {
 		s.ensureWarmLocked()
 	}
@@ -95,6 +96,7 @@ func (s *Server) detachAllLocked(b *backend) []string {
 		users = append(users, u)
 	}
 	clear(b.users)
+	clear(b.pending)
 	return users
 }
 
@@ -102,7 +104,10 @@ func (s *Server) detachAllLocked(b *backend) []string {
 func (s *Server) limit() int { return s.cfg.UsersPerBackend }
 
 // hasRoom reports whether b can take one more of n users per backend (strict <, spec 2.9).
-func hasRoom(b *backend, n int) bool { return b.live() && b.acceptUsers && len(b.users) < n }
+// A backend reserved for a quarantined user has no room for anybody else.
+func hasRoom(b *backend, n int) bool {
+	return b.live() && b.acceptUsers && b.solo == "" && len(b.users) < n
+}
 
 // removeLocked drops b from the backend list.
 func (s *Server) removeLocked(b *backend) {
@@ -115,22 +120,26 @@ func (s *Server) removeLocked(b *backend) {
 }
 
 // spawnFailedLocked records a failed spawn and fails the logins waiting for it
-// (Login returns when "spawn fails").
-func (s *Server) spawnFailedLocked(err error) {
+// (Login returns when "spawn fails"): all of them for a shared backend, the quarantined
+// user's for a backend of their own (solo).
+func (s *Server) spawnFailedLocked(solo string, err error) {
 	s.failedSpawns++
 	s.lastFailure = time.Now()
 	s.log.Error().Err(err).Int("consecutive", s.failedSpawns).Msg("backend spawn failed")
-	for _, w := range s.waiting {
+	s.waiting = slices.DeleteFunc(s.waiting, func(w *waiter) bool {
+		if solo != "" && w.login.GetUser() != solo {
+			return false
+		}
 		w.taken = true
 		w.done <- err
-	}
-	s.waiting = nil
+		return true
+	})
 }
 
 // startingLocked reports whether a spawned backend has not connected yet. Like Spectrum 2's
 // m_startingBackend (spec 2.4) it allows one spawn in progress at a time.
 func (s *Server) startingLocked() bool {
-	if s.launching > 0 {
+	if len(s.launches) > 0 {
 		return true
 	}
 	for _, b := range s.backends {
@@ -141,11 +150,27 @@ func (s *Server) startingLocked() bool {
 	return false
 }
 
+// sharedStartingLocked is startingLocked for the shared backends: a quarantined user's
+// own backend starting does not hold up the others' (quarantine.go).
+func (s *Server) sharedStartingLocked() bool {
+	for _, b := range s.launches {
+		if b.solo == "" {
+			return true
+		}
+	}
+	for _, b := range s.backends {
+		if b.state == stateStarting && b.solo == "" {
+			return true
+		}
+	}
+	return false
+}
+
 // ensureWarmLocked keeps one backend with room ready (or starting), so that the next login
 // does not wait for a spawn. After failed spawns it backs off exponentially; logins that
 // need a backend spawn regardless (dispatchOne).
 func (s *Server) ensureWarmLocked() {
-	if s.closing || s.startingLocked() {
+	if s.closing || s.sharedStartingLocked() {
 		return
 	}
 	for _, b := range s.backends {
@@ -159,7 +184,7 @@ func (s *Server) ensureWarmLocked() {
 			return
 		}
 	}
-	s.spawnLocked() // a failure is logged by spawnFailedLocked
+	s.spawnLocked("") // a failure is logged by spawnFailedLocked
 }
 
 // superviseLoop runs the ping timer (spec 2.5) and the memory collector (spec 2.8).
@@ -208,6 +233,7 @@ func (s *Server) tick(now time.Time) {
 		}
 	}
 	retire = s.retireCandidatesLocked(now)
+	s.pruneSuspectsLocked(now)
 	s.ensureWarmLocked()
 	s.mu.Unlock()
 
@@ -239,7 +265,10 @@ func (s *Server) retireCandidatesLocked(now time.Time) []*backend {
 		if b.state != stateReady || len(b.users) > 0 {
 			continue
 		}
-		if b.acceptUsers && (now.Sub(b.idleSince) < s.cfg.IdleTimeout || !s.otherRoomLocked(b)) {
+		if b.solo != "" && s.waitsLocked(b.solo) {
+			continue // reserved for a quarantined user who waits for it
+		}
+		if b.solo == "" && b.acceptUsers && (now.Sub(b.idleSince) < s.cfg.IdleTimeout || !s.otherRoomLocked(b)) {
 			continue
 		}
 		b.state = stateRetiring

@@ -47,19 +47,21 @@ type Server struct {
 	mu      sync.Mutex // guards everything below and every backend's mutable fields
 	closing bool
 	nextID  int
-	// launching counts spawns whose fork/exec runs (spawn.go); launched (on mu) is
+	// launches are the spawns whose fork/exec runs (spawn.go); launched (on mu) is
 	// signalled when one ends.
-	launching int
-	launched  *sync.Cond
-	backends  []*backend // in spawn order
-	users     map[string]*backend
-	conns     map[net.Conn]struct{} // every accepted connection, for shutdown
-	waiting   []*waiter             // FIFO of Login calls waiting for a backend
-	config    backendConfig
-	features  Features
-	crashes   int
-	crashed   []int // pids of the last crashed backends (query.go)
-	spawns    int
+	launches []*backend
+	launched *sync.Cond
+	// suspects are users during whose LOGIN a backend died (quarantine.go).
+	suspects map[string]*suspect
+	backends []*backend // in spawn order
+	users    map[string]*backend
+	conns    map[net.Conn]struct{} // every accepted connection, for shutdown
+	waiting  []*waiter             // FIFO of Login calls waiting for a backend
+	config   backendConfig
+	features Features
+	crashes  int
+	crashed  []int // pids of the last crashed backends (query.go)
+	spawns   int
 	// failedSpawns counts consecutive spawn failures; warm spawns back off after them.
 	failedSpawns int
 	lastFailure  time.Time
@@ -84,6 +86,7 @@ func New(cfg Config, h Handler) (*Server, error) {
 		kick:     make(chan struct{}, 1),
 		users:    make(map[string]*backend),
 		conns:    make(map[net.Conn]struct{}),
+		suspects: make(map[string]*suspect),
 		features: defaultFeatures(),
 	}
 	s.unexpected = s.closeUnexpected

@@ -98,26 +98,32 @@ func splitArgs(line string) ([]string, error) {
 	return words, nil
 }
 
-// spawnLocked starts one backend. The caller holds s.mu and has checked !s.closing.
+// spawnLocked starts one backend, shared or (solo != "") reserved for one quarantined
+// user (quarantine.go). The caller holds s.mu and has checked !s.closing.
 // fork/exec runs in its own goroutine, without s.mu (doc.go: nobody waits for a process
 // while holding it): a slow exec (a large binary on a slow disk, a loaded host) must not
 // stop Send, Stats or the reader goroutines meanwhile. Until it has returned, the spawn
-// counts as starting (s.launching), so there is still one spawn at a time; the backend
-// joins s.backends only once its pid is known, so the pid never changes under a reader.
-func (s *Server) spawnLocked() {
+// counts as starting (s.launches), so there is still one shared spawn at a time; the
+// backend joins s.backends only once its pid is known, so the pid never changes under a
+// reader.
+func (s *Server) spawnLocked(solo string) {
 	s.nextID++
 	id := s.nextID
 	b := &backend{
-		id: id, name: "backend-" + strconv.Itoa(id), exited: make(chan struct{}),
+		id: id, name: "backend-" + strconv.Itoa(id), exited: make(chan struct{}), solo: solo,
 		state: stateStarting, spawnedAt: time.Now(), users: make(map[string]string),
+		pending: make(map[string]struct{}),
 	}
 	b.log = s.log.With().Str("backend", b.name).Logger()
+	if solo != "" {
+		b.log = b.log.With().Str("quarantined_user", solo).Logger()
+	}
 	cmd, err := s.command(id)
 	if err != nil {
-		s.spawnFailedLocked(err)
+		s.spawnFailedLocked(solo, err)
 		return
 	}
-	s.launching++
+	s.launches = append(s.launches, b)
 	s.wg.Go(func() { s.launch(b, cmd) })
 }
 
@@ -129,10 +135,10 @@ func (s *Server) launch(b *backend, cmd *exec.Cmd) {
 	err := s.start(cmd)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.launching--
+	s.launches = slices.DeleteFunc(s.launches, func(x *backend) bool { return x == b })
 	s.launched.Broadcast()
 	if err != nil {
-		s.spawnFailedLocked(fmt.Errorf("pluginserver: starting %s: %w", cmd.Path, err))
+		s.spawnFailedLocked(b.solo, fmt.Errorf("pluginserver: starting %s: %w", cmd.Path, err))
 		return
 	}
 	b.pid = cmd.Process.Pid

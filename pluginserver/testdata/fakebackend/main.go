@@ -9,6 +9,8 @@
 //	slowstart     like normal, but connects only after 500ms
 //	stall         like normal, but a CONV_MESSAGE with the text "stall" makes it stop
 //	              reading and writing for good (a backend stuck in a legacy call)
+//	crashlogin    like normal, but a LOGIN for a user whose name starts with "crash"
+//	              makes it exit with status 3 (an account that trips a backend bug)
 //
 // It prints "got TYPE user" on stderr for every LOGIN and LOGOUT, for the tests to read
 // from the daemon's log.
@@ -84,6 +86,9 @@ func handle(mode string, w *protocol.Writer, f protocol.Frame) error {
 	case pb.WrapperMessage_TYPE_LOGIN:
 		l := m.(*pb.Login)
 		fmt.Fprintln(os.Stderr, "got LOGIN", l.GetUser())
+		if mode == "crashlogin" && strings.HasPrefix(l.GetUser(), "crash") {
+			os.Exit(3)
+		}
 		return login(mode, w, l)
 	case pb.WrapperMessage_TYPE_LOGOUT:
 		fmt.Fprintln(os.Stderr, "got LOGOUT", m.(*pb.Logout).GetUser())
