@@ -14,20 +14,35 @@ import (
 	"github.com/gospectrum/spectrum2/internal/logging"
 )
 
+// backendUsage is `spectrum2 backend`'s page. Its flags are not ours: they are the command
+// line Spectrum 2 gives every backend, whose --SECTION.KEY=VALUE overrides need the "=".
+func backendUsage() string {
+	return `Usage: spectrum2 backend NAME --host HOST --port PORT --service.backend_id=N CONFIG
+
+Runs the native backend NAME: ` + strings.Join(native.Names(), ", ") + `. The daemon starts it for
+service.backend = "builtin:NAME" with the command line Spectrum 2 gives every backend
+(--SECTION.KEY=VALUE overrides a key of the INI file CONFIG); there is no need to run it by hand.
+`
+}
+
 // cmdBackend runs a native backend: args[0] is its NAME, the rest is the argv Spectrum 2
 // gives every backend (spec 2.2): --host H --port P --service.backend_id=N ... CONFIG.
 func cmdBackend(ctx context.Context, args []string) error {
 	names := strings.Join(native.Names(), ", ")
 	if len(args) == 0 {
-		return usageError("backend: missing NAME; native backends: " + names)
+		return usageError{msg: "backend: missing NAME; native backends: " + names, usage: backendUsage()}
+	}
+	switch args[0] {
+	case "help", "-h", "--help":
+		return helpRequest(backendUsage())
 	}
 	newPlugin, ok := native.Backends()[args[0]]
 	if !ok {
-		return usageError("backend: unknown backend " + args[0] + "; native backends: " + names)
+		return usageError{msg: "backend: unknown backend " + args[0] + "; native backends: " + names, usage: backendUsage()}
 	}
 	a, err := backend.ParseArgs(args[1:])
 	if err != nil {
-		return usageError(err.Error())
+		return usageError{msg: err.Error(), usage: backendUsage()}
 	}
 	log := backendLogger(a.Config).With().Str("component", "backend").Str("backend", args[0]).Logger()
 	// Native backends keep state per user too: they manage their memory as the daemon does.

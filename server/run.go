@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -28,19 +27,20 @@ import (
 
 // cmdRun is the daemon: `spectrum2 run --config FILE [--log-level LEVEL]`.
 func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	path := fs.String("config", "", "configuration `FILE` (TOML)")
-	fs.StringVar(path, "c", "", "short for --config")
-	level := fs.String("log-level", "", "override [logging] level (trace, debug, info, warn, error)")
-	if err := fs.Parse(args); err != nil {
+	cl := newCmdLine("run", "run --config FILE [--log-level LEVEL]",
+		"Runs the daemon. FILE may also be the last argument, as Spectrum 2 takes it.")
+	path := cl.fs.String("config", "", "configuration `FILE` (TOML)")
+	cl.alias("c", "config")
+	level := cl.fs.String("log-level", "", "override [logging] level: `LEVEL` is trace, debug, info, warn or error")
+	if err := cl.parse(args); err != nil {
 		return err
 	}
-	if *path == "" && fs.NArg() == 1 {
-		*path = fs.Arg(0) // Spectrum 2 takes the config file as its last argument
+	rest := cl.fs.Args()
+	if *path == "" && len(rest) == 1 {
+		*path, rest = rest[0], nil // Spectrum 2 takes the config file as its last argument
 	}
-	if *path == "" {
-		return usageError("run: --config FILE is required")
+	if *path == "" || len(rest) > 0 {
+		return cl.fail("run: want --config FILE and nothing else")
 	}
 	cfg, err := config.Load(*path)
 	if err != nil {

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -15,19 +14,21 @@ import (
 // admin socket (working_dir/admin.sock), or its [metrics] listener when the socket does not
 // answer, and prints sessions, users, backends, memory and uptime.
 func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("status", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	path := fs.String("config", "", "configuration `FILE` of the running daemon")
-	fs.StringVar(path, "c", "", "short for --config")
-	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for the answer")
-	if err := fs.Parse(args); err != nil {
+	cl := newCmdLine("status", "status --config FILE [--timeout DURATION]",
+		"Asks the daemon running with FILE (through working_dir/admin.sock, or the [metrics]\n"+
+			"listener) and prints its sessions, users, backends, memory and uptime.")
+	path := cl.fs.String("config", "", "configuration `FILE` of the running daemon")
+	cl.alias("c", "config")
+	timeout := cl.fs.Duration("timeout", 10*time.Second, "how long to wait for the answer")
+	if err := cl.parse(args); err != nil {
 		return err
 	}
-	if *path == "" && fs.NArg() == 1 {
-		*path = fs.Arg(0)
+	rest := cl.fs.Args()
+	if *path == "" && len(rest) == 1 {
+		*path, rest = rest[0], nil
 	}
-	if *path == "" {
-		return usageError("status: --config FILE is required")
+	if *path == "" || len(rest) > 0 {
+		return cl.fail("status: want --config FILE and nothing else")
 	}
 	cfg, err := config.Load(*path)
 	if err != nil {
