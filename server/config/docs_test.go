@@ -46,6 +46,11 @@ every option at its default with a comment; ` + "`etc/demo.toml`" + ` is what ` 
 - **Strict.** An unknown section or key, a wrong type or an invalid value is an error naming
   ` + "`file:line: key`" + `; all problems are reported at once. ` + "`spectrum2 config check FILE`" + ` checks a
   file without starting anything.
+- **What the file names is checked too**, by ` + "`config check`" + ` and by ` + "`run`" + `, which refuses to start: the
+  ` + "`builtin:NAME`" + ` of a native backend, that an external backend's executable exists and may be run, and
+  that the certificate file holds a certificate, that the key is its key and that its names cover
+  ` + "`service.jid`" + `. A certificate that has expired or expires within 14 days is a warning
+  (` + "`file:line: key: warning: ...`" + `), not an error.
 - **Durations** are strings with a unit, as Go's ` + "`time.ParseDuration`" + ` reads them: ` + "`\"500ms\"`, `\"30s\"`,\n  `\"5m\"`, `\"1h\"`" + `. Negative numbers and durations are never valid.
 - **$jid** in ` + "`data_dir`, `working_dir`, `portfile`, `cert` and `key`" + ` is replaced by ` + "`service.jid`" + `, as
   Spectrum 2 does.
