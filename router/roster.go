@@ -202,26 +202,51 @@ func (u *user) rosterSet(rs *resource, iq *xmpp.Element) {
 			u.send(rs, xmpp.ErrorReply(iq, xmpp.ErrTypeCancel, xmpp.StanzaItemNotFound, ""))
 			return
 		}
+		if u.toBackend(pb.WrapperMessage_TYPE_BUDDY_REMOVED, u.pbBuddy(b)) != nil {
+			u.send(rs, rosterSetFailed(iq))
+			return
+		}
 		u.send(rs, iqResult(iq))
-		u.removeBuddy(b)
+		delete(u.roster.buddies, legacyKey(b.name))
+		u.push(b, true)
 		return
 	}
-	if b == nil {
+	isNew := b == nil
+	if isNew {
 		if b = u.addBuddy(name); b == nil {
 			u.send(rs, xmpp.ErrorReply(iq, xmpp.ErrTypeModify, xmpp.StanzaJIDMalformed, ""))
 			return
 		}
 	}
-	u.send(rs, iqResult(iq))
-	b.alias = it.Attr("name")
-	b.groups = nil
+	changed := *b
+	changed.alias = it.Attr("name")
+	changed.groups = nil
 	for _, g := range it.Children() {
 		if g.Is(xmpp.NSRoster, "group") && g.Text() != "" {
-			b.groups = append(b.groups, g.Text())
+			changed.groups = append(changed.groups, g.Text())
 		}
 	}
+	// The change is the user's only once the backend has it (RFC 6121 2.3.2: the result
+	// says it was processed); otherwise the roster stays as it was.
+	if u.toBackend(pb.WrapperMessage_TYPE_BUDDY_CHANGED, u.pbBuddy(&changed)) != nil {
+		if isNew {
+			delete(u.roster.buddies, legacyKey(b.name))
+		}
+		u.send(rs, rosterSetFailed(iq))
+		return
+	}
+	*b = changed
+	u.send(rs, iqResult(iq))
 	u.push(b, false)
-	u.toBackend(pb.WrapperMessage_TYPE_BUDDY_CHANGED, u.pbBuddy(b))
+}
+
+// rosterSetFailed answers a roster set whose frame no backend took (the user's backend is
+// gone or restarting): internal-server-error of type wait (RFC 6120 8.3.3.8), a temporary
+// failure the client may retry. Not service-unavailable, which a client reads as "this
+// server has no roster management" (RFC 6120 8.3.3.19).
+func rosterSetFailed(iq *xmpp.Element) *xmpp.Element {
+	return xmpp.ErrorReply(iq, xmpp.ErrTypeWait, xmpp.StanzaInternalServerError,
+		"The legacy network could not be reached; the roster was not changed. Try again later.")
 }
 
 // removeBuddy removes b at the user's request: BUDDY_REMOVED and a push (spec 3.7).
