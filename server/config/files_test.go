@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"software.sslmate.com/src/go-pkcs12"
+
 	"github.com/gospectrum/spectrum2/internal/certs"
 )
 
@@ -144,5 +146,37 @@ func TestLoadWarnings(t *testing.T) {
 	_, err = Load(bad)
 	if ps, ok := err.(Problems); !ok || len(ps) != 1 || ps[0].Key != "service.key" {
 		t.Errorf("a key of another certificate: %v", err)
+	}
+}
+
+// TestPKCS12Checks: a bundle opened with the wrong password is refused at service.cert,
+// without the password in the message; the right one passes the name check.
+func TestPKCS12Checks(t *testing.T) {
+	dir := t.TempDir()
+	p, err := certs.Generate("gw.example.org", time.Now().Add(-time.Hour), time.Now().AddDate(1, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile := filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")
+	if err := p.Write(certFile, keyFile); err != nil {
+		t.Fatal(err)
+	}
+	pair, err := certs.Load(certFile, keyFile, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := pkcs12.Modern.Encode(pair.PrivateKey, pair.Leaf, nil, "p12-secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle := writeFile(t, dir, "b.p12", data, 0o600)
+	pr := checkOne(t, dir, fmt.Sprintf("jid = \"gw.example.org\"\ncert = %q\ncert_password = \"wrong-secret\"\n", bundle))
+	expectProblem(t, pr, 3, "service.cert", "cannot open the PKCS#12 bundle (wrong password or format)", false)
+	if strings.Contains(pr.Msg, "secret") {
+		t.Errorf("the password is in the message: %s", pr)
+	}
+	ok := writeFile(t, dir, "ok.toml", fmt.Appendf(nil, "[service]\njid = \"gw.example.org\"\ncert = %q\ncert_password = \"p12-secret\"\n", bundle), 0o600)
+	if ps := Check(ok); len(ps) != 0 {
+		t.Errorf("the right password: %v", ps)
 	}
 }
