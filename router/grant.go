@@ -104,6 +104,7 @@ func (u *user) resourceClosed(rs *resource, undelivered []*xmpp.Element) {
 		return
 	}
 	delete(u.resources, rs.key)
+	u.log.Debug().Str("resource", rs.full.Resourcepart()).Msg("resource closed")
 	u.mucResourceGone(rs) // spec 3.12: its rooms, left when it was the last occupant
 	for k, v := range u.convs {
 		if v == rs.key {
