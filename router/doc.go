@@ -35,6 +35,9 @@
 // pluginserver. Router.raw.mu (per-backend RAW_XML reassembly) and Router.roomDir.mu are
 // taken alone.
 //
-// Run waits for every actor goroutine (and pending Login calls) to finish after it has
-// logged every user out, so nothing of the router outlives Run.
+// Shutdown has two halves: Farewell logs every user out while the client streams are
+// still open; Run then waits for every actor goroutine (and pending Login calls) to
+// finish, the work of the streams c2s closes meanwhile included, and seals the tracker,
+// so nothing of the router runs after Run returned (a later post is dropped with a
+// warning). Run alone does both halves.
 package router

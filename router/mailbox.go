@@ -18,16 +18,19 @@ type mailbox struct {
 	panicked func(v any, stack []byte)
 }
 
-// post enqueues f to run on the user's actor, after everything posted before.
+// post enqueues f to run on the user's actor, after everything posted before. Once the
+// router's Run has returned (the tracker is sealed) nothing starts any more: f is dropped.
 func (m *mailbox) post(f func()) {
 	m.mu.Lock()
-	m.queue = append(m.queue, f)
+	defer m.mu.Unlock()
 	if !m.running {
+		if !m.wg.start() {
+			return
+		}
 		m.running = true
-		m.wg.Add(1)
 		go m.drain()
 	}
-	m.mu.Unlock()
+	m.queue = append(m.queue, f)
 }
 
 func (m *mailbox) drain() {
@@ -67,9 +70,12 @@ func (m *mailbox) run(f func()) {
 // sync.WaitGroup it may go up from zero while someone waits: a frame can still arrive
 // for a user while Run is waiting for the logouts to drain.
 type tracker struct {
-	mu   sync.Mutex
-	n    int
-	zero *sync.Cond
+	mu     sync.Mutex
+	n      int
+	zero   *sync.Cond
+	sealed bool // sealWhenIdle returned: start refuses
+	// refused runs (without mu) for each start refused; nil: nothing.
+	refused func()
 }
 
 func newTracker() *tracker {
@@ -82,6 +88,31 @@ func newTracker() *tracker {
 func (t *tracker) Add(n int) {
 	t.mu.Lock()
 	t.n += n
+	t.mu.Unlock()
+}
+
+// start counts one more goroutine, unless the tracker is sealed: then it reports false
+// and the caller must not start it.
+func (t *tracker) start() bool {
+	t.mu.Lock()
+	ok := !t.sealed
+	if ok {
+		t.n++
+	}
+	t.mu.Unlock()
+	if !ok && t.refused != nil {
+		t.refused()
+	}
+	return ok
+}
+
+// sealWhenIdle waits until no goroutine is counted, then refuses every later start.
+func (t *tracker) sealWhenIdle() {
+	t.mu.Lock()
+	for t.n > 0 {
+		t.zero.Wait()
+	}
+	t.sealed = true
 	t.mu.Unlock()
 }
 

@@ -132,6 +132,9 @@ func New(cfg Config) *Router {
 		users:  make(map[string]*user),
 		actors: newTracker(),
 	}
+	r.actors.refused = func() {
+		r.log.Warn().Msg("work for a user posted after the router stopped; dropped")
+	}
 	r.raw.bufs = make(map[string][]byte)
 	r.capsVers = [2]string{r.computeCapsVer(false), r.computeCapsVer(true)}
 	return r
@@ -140,11 +143,36 @@ func New(cfg Config) *Router {
 // SetBackends sets the backend side. It must be called before anything runs.
 func (r *Router) SetBackends(b Backends) { r.backends = b }
 
-// Run waits until ctx ends, then logs every user out of the legacy network (LOGOUT, and
-// unavailable presences for their buddies) and waits for the users' queues to drain.
+// Farewell is the first half of the router's shutdown (spec 2.10), to end while the
+// client streams are still open: once ctx ends it refuses new logins, logs every user out
+// of the legacy network (LOGOUT, and unavailable presences for their buddies) and waits
+// for that work to finish.
+func (r *Router) Farewell(ctx context.Context) error {
+	<-ctx.Done()
+	r.farewell()
+	r.actors.Wait()
+	return nil
+}
+
+// Run waits until ctx ends, does Farewell's work unless Farewell did, and waits for the
+// users' queues to drain, including the work that c2s's closing streams post (the daemon
+// ends Run after c2s, Farewell before it: server/run.go). Once Run has returned nothing
+// of the router runs any more: what is posted later is dropped with a warning.
 func (r *Router) Run(ctx context.Context) error {
 	<-ctx.Done()
+	r.farewell()
+	r.actors.sealWhenIdle()
+	r.log.Debug().Msg("router stopped")
+	return nil
+}
+
+// farewell closes the router to new logins and posts every user's shutdown, once.
+func (r *Router) farewell() {
 	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return
+	}
 	r.closed = true
 	users := make([]*user, 0, len(r.users))
 	for _, u := range r.users {
@@ -154,8 +182,6 @@ func (r *Router) Run(ctx context.Context) error {
 	for _, u := range users {
 		u.post(u.shutdown)
 	}
-	r.actors.Wait()
-	return nil
 }
 
 // escaping reports whether buddy JIDs use XEP-0106 (spec 3.7).
