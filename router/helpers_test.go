@@ -257,6 +257,13 @@ func newEnv(t *testing.T, mod func(*Config)) *env {
 	go func() { _ = r.Run(ctx); close(done) }()
 	var once sync.Once
 	stop := func() { once.Do(func() { cancel(); <-done }) }
+	t.Cleanup(func() { // after stop: shutdown's transitions count too
+		for _, line := range strings.Split(logs.String(), "\n") {
+			if strings.Contains(line, "impossible legacy session transition") {
+				t.Errorf("the legacy session state machine met an impossible transition: %s", line)
+			}
+		}
+	})
 	t.Cleanup(stop)
 	return &env{t: t, r: r, be: be, log: logs, stop: stop}
 }

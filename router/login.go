@@ -67,9 +67,9 @@ func samePassword(a, b string) bool {
 // authenticate decides w on the actor.
 func (u *user) authenticate(w *waiter) {
 	switch {
-	case u.gone:
+	case u.removed():
 		w.ch <- authResult{err: errUserGone}
-	case u.state == stateIdle && len(u.resources) == 0:
+	case u.legacyIdle() && len(u.resources) == 0:
 		u.password = w.password
 		u.waiters = append(u.waiters, w)
 		u.startLogin()
@@ -78,10 +78,10 @@ func (u *user) authenticate(w *waiter) {
 		// login is pending it would instead fail the older one; we keep the first, so that a
 		// wrong password cannot knock out a legitimate login in progress.
 		w.ch <- authResult{err: &c2s.AuthError{Condition: "not-authorized"}}
-	case u.state == stateConnected:
+	case u.legacyOnline():
 		u.grants++
 		w.ch <- authResult{grant: &grant{u: u}}
-	case u.state == stateIdle:
+	case u.legacyIdle():
 		// Resources are bound but the legacy session was ended by their unavailable
 		// presences: log in again for the newcomer.
 		u.waiters = append(u.waiters, w)
@@ -110,15 +110,16 @@ func (u *user) abandon(w *waiter) {
 }
 
 // startLogin sends LOGIN (spec 3.3 step 3) off the actor, since Backends.Login may wait
-// for a backend to start, and arms the login timeout.
+// for a backend to start, and arms the login timeout. From here on a LOGOUT is owed, even
+// if CONNECTED or DISCONNECTED overtakes the call's return.
 func (u *user) startLogin() {
-	u.state = stateLoggingIn
+	if !u.fire(evLogin) {
+		return
+	}
 	u.gen++
 	gen := u.gen
 	ctx, cancel := context.WithTimeout(context.Background(), u.r.cfg.LoginTimeout)
 	u.cancel = cancel
-	u.loginSent = true // from here on a LOGOUT is owed, even if CONNECTED or DISCONNECTED overtakes
-	u.written = false
 	u.timer = time.AfterFunc(u.r.cfg.LoginTimeout, func() { u.post(func() { u.loginTimeout(gen) }) })
 	l := &pb.Login{
 		User:       proto.String(u.key),
@@ -151,30 +152,30 @@ func (u *user) stopLogin() {
 // loginWritten handles the outcome of Backends.Login.
 func (u *user) loginWritten(gen int, err error) {
 	// CONNECTED may overtake this report: the gen alone says whether it is stale.
-	if gen != u.gen || u.state == stateIdle {
-		return
-	}
-	if err != nil && u.state == stateLoggingIn {
-		u.loginSent = false // no backend took the user
-		u.log.Warn().Err(err).Msg("no backend for the user")
-		u.loginFailed("temporary-auth-failure", "No backend is available, try again later.",
-			int32(pb.ConnectionError_CONNECTION_ERROR_OTHER_ERROR))
+	if gen != u.gen {
 		return
 	}
 	if err != nil {
+		if u.fire(evRefused) { // no backend took the user: no LOGOUT is owed
+			u.log.Warn().Err(err).Msg("no backend for the user")
+			u.loginFailed("temporary-auth-failure", "No backend is available, try again later.",
+				int32(pb.ConnectionError_CONNECTION_ERROR_OTHER_ERROR))
+		}
 		return
 	}
-	u.written = true
+	if !u.fire(evWritten) {
+		return
+	}
 	// Spectrum 2 sends the status right after LOGIN (spec 3.3 step 3).
 	u.status = statusKey{}
 	u.updateStatus()
-	if u.connected && u.r.backends.Features().SendBuddiesOnLogin {
+	if u.ls.reconnecting() && u.r.backends.Features().SendBuddiesOnLogin {
 		u.sendBuddies() // re-login: the backend gets the roster it had (spec 1.3, BUDDIES)
 	}
 }
 
 func (u *user) loginTimeout(gen int) {
-	if gen != u.gen || u.state != stateLoggingIn {
+	if gen != u.gen || !u.fire(evTimeout) {
 		return
 	}
 	u.log.Warn().Msg("legacy login timed out")
@@ -200,12 +201,10 @@ func (u *user) loginFailed(condition, text string, code int32) {
 // onConnected handles CONNECTED: pending logins succeed (spec 3.3 step 4) and the
 // re-login counter resets (spec 3.4).
 func (u *user) onConnected() {
-	if u.state != stateLoggingIn || u.waiting() {
-		return // a waiting user has no LOGIN out: a late frame of the lost session
+	if !u.fire(evConnected) {
+		return // no LOGIN out (a late frame of a lost session), or a repeated CONNECTED
 	}
 	u.stopLogin()
-	u.state = stateConnected
-	u.connected = true
 	u.relogins = 0
 	for _, w := range u.waiters {
 		u.grants++
@@ -218,10 +217,10 @@ func (u *user) onConnected() {
 
 // onDisconnected handles DISCONNECTED (spec 3.4).
 func (u *user) onDisconnected(code int32, text string) {
-	if u.state == stateIdle || u.waiting() {
-		return // a waiting user's lost session is logged out already
+	if !u.fire(evDisconnected) {
+		return // no LOGIN out: the session is logged out already
 	}
-	if !u.connected {
+	if !u.ls.reconnecting() {
 		// During the first login every code is a SASL failure with the legacy text
 		// (spec 3.4); resources still bound from an earlier session get the fatal path.
 		u.loginFailed("not-authorized", text, code)
@@ -240,14 +239,12 @@ func (u *user) endSession() {
 	u.mucShutdown() // spec 3.5: occupants get 332 before LOGOUT
 	u.stopLogin()
 	u.gen++
-	if u.loginSent {
+	owed := u.ls.owesLogout()
+	u.fire(evEnd)
+	if owed {
 		u.log.Info().Msg("legacy session logged out") // the e2e tests of XEP-0198 look for it
 		u.r.backends.Logout(u.key, u.legacy)
-		u.loginSent = false
 	}
-	u.written = false
-	u.state = stateIdle
-	u.connected = false
 	u.relogins = 0
 	u.status = statusKey{}
 	u.failVCards()
@@ -264,8 +261,8 @@ func (u *user) maybeEnd() {
 }
 
 func (u *user) maybeForget() {
-	if len(u.resources) == 0 && u.grants == 0 && len(u.waiters) == 0 && !u.gone {
-		u.gone = true
+	if len(u.resources) == 0 && u.grants == 0 && len(u.waiters) == 0 && !u.removed() {
+		u.fire(evForget)
 		u.password = ""
 		u.r.forget(u)
 	}

@@ -37,24 +37,23 @@ func (u *user) reconnectable(code int32) bool {
 }
 
 // relogin logs the lost legacy session out and in again, invisibly to the client (spec
-// 3.4), at once or after the backoff. While it waits the user stays in stateLoggingIn, as
-// during the login itself: messages bounce with recipient-unavailable, presences and
-// room joins are remembered for the new session, and new streams wait for CONNECTED.
+// 3.4), at once or after the backoff. While it waits (state lost) the user counts as
+// logging in, as during the login itself: messages bounce with recipient-unavailable,
+// presences and room joins are remembered for the new session, and new streams wait for
+// CONNECTED.
 func (u *user) relogin(code int32) {
 	u.relogins++
 	d := u.r.reloginDelay(code, u.relogins)
 	u.log.Info().Int32("error", code).Int("attempt", u.relogins).Dur("delay", d).
 		Msg("legacy session lost, logging in again")
 	u.stopLogin()
-	u.r.backends.Logout(u.key, u.legacy)
-	u.loginSent = false // the LOGOUT just sent is the one owed
-	u.written = false
+	u.fire(evLost)
+	u.r.backends.Logout(u.key, u.legacy) // the LOGOUT the lost session owed
+	u.gen++                              // results and timers of the lost attempt are stale from now on
 	if d <= 0 {
 		u.startLogin()
 		return
 	}
-	u.state = stateLoggingIn
-	u.gen++ // results and timers of the lost attempt are stale from now on
 	u.armBackoff(d, u.gen)
 }
 
@@ -77,14 +76,10 @@ func (u *user) stopBackoff() {
 	u.backoff = nil
 }
 
-// waiting reports whether the user waits before a re-login: the old session is logged
-// out and the new LOGIN is not sent yet.
-func (u *user) waiting() bool { return u.backoff != nil }
-
 // backoffOver runs when the wait is over: the next attempt starts, unless the wait was
 // cancelled meanwhile (gen moved on) or the router is stopping (shutdown is on its way).
 func (u *user) backoffOver(gen int) {
-	if gen != u.gen || u.backoff == nil {
+	if gen != u.gen || u.ls != lsLost {
 		return
 	}
 	u.backoff = nil

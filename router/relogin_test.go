@@ -154,7 +154,7 @@ func TestReloginSecondAttemptSucceeds(t *testing.T) {
 		var ok bool
 		done := make(chan struct{})
 		u := e.r.lookup("bob@localhost")
-		u.post(func() { ok = u.state == stateConnected && u.relogins == 0; close(done) })
+		u.post(func() { ok = u.legacyOnline() && u.relogins == 0; close(done) })
 		<-done
 		return ok
 	})

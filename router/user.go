@@ -10,15 +10,6 @@ import (
 	"github.com/gospectrum/spectrum2/internal/xmpp"
 )
 
-// loginState is where a user's legacy session stands.
-type loginState int
-
-const (
-	stateIdle      loginState = iota // no legacy session
-	stateLoggingIn                   // LOGIN sent (or being sent), waiting for CONNECTED
-	stateConnected                   // CONNECTED received
-)
-
 // user is one bare JID's legacy session and everything hanging off it. Every field below
 // mb is owned by the user's actor: only functions posted to mb touch them.
 type user struct {
@@ -28,20 +19,16 @@ type user struct {
 	jid jid.JID // bare JID
 	log userLog
 
-	legacy    string // Login.legacyName
-	password  string // kept for re-login and the same-password check; never logged
-	state     loginState
-	connected bool // CONNECTED seen since the current login chain began
-	loginSent bool // Login was called: LOGOUT is owed
-	written   bool // Login returned: LOGIN is on the wire, STATUS_CHANGED may follow
-	relogins  int  // consecutive automatic re-logins (spec 3.4)
-	gen       int  // login attempt generation, to ignore stale timers and results
-	cancel    context.CancelFunc
-	timer     *time.Timer // login timeout
-	backoff   *time.Timer // armed while waiting before a re-login (relogin.go)
-	waiters   []*waiter
-	grants    int  // granted logins not yet bound or released
-	gone      bool // removed from the registry: posts must look the user up again
+	legacy   string      // Login.legacyName
+	password string      // kept for re-login and the same-password check; never logged
+	ls       legacyState // where the legacy session stands; changed only by fire (legacystate.go)
+	relogins int         // consecutive automatic re-logins (spec 3.4)
+	gen      int         // login attempt generation, to ignore stale timers and results
+	cancel   context.CancelFunc
+	timer    *time.Timer // login timeout
+	backoff  *time.Timer // the wait before a re-login (relogin.go), armed in state lost
+	waiters  []*waiter
+	grants   int // granted logins not yet bound or released
 
 	resources map[string]*resource // full JID -> resource, in bind order by seq
 	seq       int
