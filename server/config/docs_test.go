@@ -57,6 +57,8 @@ every option at its default with a comment; ` + "`etc/demo.toml`" + ` is what ` 
 - **Spectrum 2 names.** Options keep Spectrum 2's names where it has one. ` + "`spectrum2 config import OLD.cfg`" + `
   converts a Spectrum 2 ` + "`.cfg`" + ` file: known options map to these keys, options only external backends
   read go to ` + "`[backend_ini.*]`" + `, and options without an equivalent are listed as notes on stderr.
+- **"(spec N.M)"** cites a section of the behaviour specification of Spectrum 2's C++ code, kept outside
+  this repository (` + "`docs/architecture.md`" + ` says what it covers); the text beside it says what spectrum2 does.
 `)
 	for _, s := range sections {
 		fmt.Fprintf(&b, "\n## [%s]\n\n%s\n", s.Name, s.Doc)

@@ -65,8 +65,9 @@ name = "xmpp2"
 addresses = ["192.0.2.11"]`},
 	{Name: "dns", Doc: "The optional authoritative DNS responder for service.jid: it answers SRV, A/AAAA, NS and SOA " +
 		"from [cluster], health-checks every member and withdraws failing ones. It needs [[cluster.member]] tables."},
-	{Name: "backend_ini", Doc: "Free-form keys for external Spectrum 2 backends, written verbatim into the INI file they " +
-		"receive: [backend_ini.SECTION] becomes [SECTION]. Values are strings, numbers, booleans (written 0/1) " +
+	{Name: "backend_ini", Doc: "Free-form keys for the backend (external Spectrum 2 backends, and builtin:irc in [backend_ini.service] and " +
+		"builtin:xmpp in [backend_ini.xmpp]: docs/networks.md), written verbatim into the INI file it " +
+		"receives: [backend_ini.SECTION] becomes [SECTION]. Values are strings, numbers, booleans (written 0/1) " +
 		"or arrays of those (written as a repeated key). These keys are not checked, but they may not repeat " +
 		"a key spectrum2 writes itself (set that in its own section).",
 		Example: `[backend_ini.service]

@@ -26,6 +26,8 @@ func ReferenceTOML() []byte {
 # Types: strings in double quotes, integers, booleans (true/false), arrays [..], and
 # durations as strings with a unit: "500ms", "30s", "5m", "1h" (Go's time.ParseDuration).
 # Unknown keys, wrong types and invalid values are errors naming the file, line and key.
+# "(spec N.M)" cites a section of the behaviour specification of Spectrum 2's C++ code, kept
+# outside this repository (docs/architecture.md); the text beside it says what spectrum2 does.
 `)
 	for _, s := range sections {
 		b.WriteString("\n")
