@@ -129,13 +129,16 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger) error {
 		Str("version", Version).Msg("spectrum2 started")
 	go reloadOnHUP(ctx, rl, m)
 	// Start order: backends first, so that the first login finds the warm backend; the
-	// operations listeners last to stop, so that probes see the whole shutdown. The router
-	// stops before c2s (spec 2.10): it refuses new logins, logs every user out and sends the
-	// contacts' unavailable presences while the streams are still open; then c2s closes
-	// them with system-shutdown.
+	// operations listeners last to stop, so that probes see the whole shutdown. The
+	// router's Farewell stops before c2s (spec 2.10): it refuses new logins, logs every
+	// user out and sends the contacts' unavailable presences while the streams are still
+	// open; then c2s closes them with system-shutdown; then the router's Run ends once the
+	// work of the closed streams is done, so that nothing of the router runs after it;
+	// then pluginserver.
 	// The affinity health checks, when on, run before c2s asks them.
 	return runInOrder(ctx, log, append(comps, []component{
-		{"ops", ops.run}, {"pluginserver", ps.Run}, {"c2s", cs.Run}, {"router", r.Run},
+		{"ops", ops.run}, {"pluginserver", ps.Run}, {"router", r.Run}, {"c2s", cs.Run},
+		{"router farewell", r.Farewell},
 	}...))
 }
 

@@ -73,6 +73,11 @@ func TestSIGTERMShutdown(t *testing.T) {
 	if log := s.Log(); !strings.Contains(log, "all backends stopped") {
 		t.Errorf("no orderly backend shutdown in the log")
 	}
+	// c2s closes the streams before the router's Run ends, so their work is done, not
+	// dropped after it (issue 19).
+	if log := s.Log(); strings.Contains(log, "posted after the router stopped") {
+		t.Errorf("work reached the router after it stopped:\n%s", log)
+	}
 }
 
 // streamEnd reads in until the connection ends and returns the error that ended it.
