@@ -1,6 +1,7 @@
 package router
 
 import (
+	"slices"
 	"time"
 
 	"github.com/gospectrum/spectrum2/internal/xmpp"
@@ -184,35 +185,38 @@ func (u *user) receiptAck(m *pb.ConversationMessage) {
 
 // deliverMessage sends a message for the user (RFC 6121 8.5): to the conversation's last
 // resource if it is still there (with <received/> carbons to the others), else to the
-// highest-priority available resources, else to every bound resource.
+// highest-priority available resources, else to every bound resource. Resources whose
+// closing session refuses it are passed over; a message with a body that none takes
+// waits for the next login (closing.go).
 func (u *user) deliverMessage(msg *xmpp.Element, conv string) {
+	var refused []*resource
 	if target := u.convs[conv]; conv != "" && target != "" {
 		if rs := u.resources[target]; rs != nil {
 			msg.SetAttr("to", rs.key)
-			u.receivedCarbons(rs, msg)
-			u.send(rs, msg)
-			return
+			if u.sendWithCarbons(rs, msg) {
+				return
+			}
+			refused = append(refused, rs)
 		}
 	}
-	msg.SetAttr("to", u.key)
-	dst := u.topResources()
-	if len(dst) == 0 {
-		u.log.Debug().Msg("message for a user without resources dropped")
-		return
-	}
-	if len(dst) == 1 {
-		u.receivedCarbons(dst[0], msg) // before the send: msg is the session's from then on
-	}
-	for i, rs := range dst {
-		u.send(rs, copyFor(i, msg))
+	if !u.deliverToTop(msg, refused) {
+		u.keepUndelivered(msg)
 	}
 }
 
 // topResources are the available resources with the highest non-negative priority, or
 // every bound resource when none is available.
-func (u *user) topResources() []*resource {
-	var top []*resource
+func (u *user) topResources() []*resource { return u.topResourcesExcept(nil) }
+
+// topResourcesExcept is topResources without the resources in skip.
+func (u *user) topResourcesExcept(skip []*resource) []*resource {
+	var top, avail []*resource
 	for _, rs := range u.availableResources() {
+		if !slices.Contains(skip, rs) {
+			avail = append(avail, rs)
+		}
+	}
+	for _, rs := range avail {
 		switch {
 		case rs.priority < 0:
 		case len(top) == 0 || rs.priority > top[0].priority:
@@ -221,22 +225,13 @@ func (u *user) topResources() []*resource {
 			top = append(top, rs)
 		}
 	}
-	if len(top) > 0 || len(u.availableResources()) > 0 {
+	if len(top) > 0 || len(avail) > 0 {
 		return top
 	}
 	for _, rs := range u.resources {
-		top = append(top, rs)
-	}
-	return top
-}
-
-func (u *user) receivedCarbons(to *resource, msg *xmpp.Element) {
-	if !carbonable(msg) {
-		return
-	}
-	for _, rs := range u.resources {
-		if rs != to && rs.carbons {
-			u.send(rs, u.carbon("received", msg, rs.key))
+		if !slices.Contains(skip, rs) {
+			top = append(top, rs)
 		}
 	}
+	return top
 }

@@ -13,6 +13,10 @@ import (
 // user's next login when no other resource can take them (issue: sm.linger).
 const DefaultLinger = 10 * time.Minute
 
+// maxLingering bounds the messages kept for the next login (as c2s.DefaultSMMaxQueue
+// bounds a hibernated session's).
+const maxLingering = 1000
+
 // UndeliverableCounter is implemented by an Ops that counts stanzas the router finally
 // could not deliver (stream management, XEP-0198). *metrics.Metrics may implement it;
 // without it such stanzas are only logged.
@@ -120,10 +124,16 @@ func plural(n int, word string) string {
 	return strconv.Itoa(n) + " " + word + "s"
 }
 
-// redeliver gives a message to another resource, else keeps it for the next login.
-func (u *user) redeliver(msg *xmpp.Element) {
-	if len(u.resources) > 0 {
-		u.deliverMessage(msg, "")
+// redeliver gives a message to another resource, else keeps it for the next login
+// (deliverMessage does both).
+func (u *user) redeliver(msg *xmpp.Element) { u.deliverMessage(msg, "") }
+
+// keepForNextLogin keeps a message with a body that no resource could take until the
+// next resource binds, for the linger at most (closing.go decides what is kept).
+func (u *user) keepForNextLogin(msg *xmpp.Element) {
+	if len(u.linger) >= maxLingering {
+		u.log.Warn().Int("messages", len(u.linger)).Msg("too many messages kept for the next login; one more dropped")
+		u.undeliverable(msg)
 		return
 	}
 	u.linger = append(u.linger, lingering{el: msg})
@@ -198,12 +208,13 @@ func (u *user) lingerDeliver(rs *resource) {
 		return
 	}
 	u.stopLinger()
-	for _, l := range u.linger {
+	kept := u.linger
+	u.linger = nil // a message rs refuses is kept again (closing.go)
+	for _, l := range kept {
 		l.el.SetAttr("to", rs.key)
 		u.send(rs, l.el)
 	}
-	u.log.Info().Int("messages", len(u.linger)).Msg("messages kept since the last session delivered")
-	u.linger = nil
+	u.log.Info().Int("messages", len(kept)).Msg("messages kept since the last session delivered")
 }
 
 // lingerExpired gives up the waiting messages and ends the legacy session if nothing

@@ -82,13 +82,12 @@ func newUser(r *Router, bare jid.JID) *user {
 // post runs f on the user's actor.
 func (u *user) post(f func()) { u.mb.post(f) }
 
-// send queues el for one resource; a closed session is not an error worth more than a
-// debug line (its Closed call is on its way).
+// send queues el for one resource. What a closing session refuses (its Closed call is
+// on its way) is placed elsewhere when it matters: a message with a body goes to
+// another resource or waits for the next login (closing.go).
 func (u *user) send(rs *resource, el *xmpp.Element) {
-	err := rs.res.Send(el)
-	u.r.observeSend(el, err)
-	if err != nil {
-		u.log.Debug().Err(err).Str("to", rs.key).Msg("send to closed session")
+	if !u.trySend(rs, el) {
+		u.notSent(rs, el)
 	}
 }
 
