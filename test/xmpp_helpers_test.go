@@ -122,33 +122,41 @@ func xmppWaitTrace(t *testing.T, trace *syncBuffer, s string) {
 	}
 }
 
-// xmppCollect counts the stanzas matching match that arrive within d (the backlog included);
-// the others stay for later Waits.
-func xmppCollect(in *Stanzas, d time.Duration, match func(any) bool) int {
+// xmppCountUntil counts the stanzas matching match (the backlog included) until one
+// matching until arrives: "nothing more" bounded by an event that must come after, not by a
+// time window. The others stay for later Waits.
+func xmppCountUntil(t *testing.T, in *Stanzas, match, until func(any) bool) int {
+	t.Helper()
 	n := 0
 	kept := in.backlog[:0]
-	for _, st := range in.backlog {
-		if match(st) {
+	for i, st := range in.backlog {
+		switch {
+		case until(st):
+			in.backlog = append(kept, in.backlog[i+1:]...)
+			return n
+		case match(st):
 			n++
-		} else {
+		default:
 			kept = append(kept, st)
 		}
 	}
 	in.backlog = kept
-	deadline := time.After(d)
+	deadline := time.After(xmppWait)
 	for {
 		select {
 		case st, ok := <-in.ch:
-			if !ok {
+			switch {
+			case !ok:
+				t.Fatalf("the connection closed before the stanza that ends the count")
+			case until(st):
 				return n
-			}
-			if match(st) {
+			case match(st):
 				n++
-			} else {
+			default:
 				in.backlog = append(in.backlog, st)
 			}
 		case <-deadline:
-			return n
+			t.Fatalf("the stanza that ends the count did not arrive within %v", xmppWait)
 		}
 	}
 }
