@@ -35,7 +35,8 @@ func TestMain(m *testing.M) {
 type testAuth struct {
 	mu       sync.Mutex
 	users    map[string]string
-	block    bool // wait for ctx instead of answering
+	block    bool          // wait for ctx instead of answering
+	blocked  chan struct{} // a blocking Authenticate has started waiting
 	canceled chan error
 	binds    chan *Session
 	released chan string
@@ -49,6 +50,7 @@ func newTestAuth() *testAuth {
 		users:    map[string]string{"alice": "secret", "bob": "hunter2"},
 		binds:    make(chan *Session, 16),
 		released: make(chan string, 16),
+		blocked:  make(chan struct{}, 16),
 		canceled: make(chan error, 16),
 		handler: &testHandler{stanzas: make(chan *xmpp.Element, 100), closed: make(chan struct{}, 16),
 			lost: make(chan []*xmpp.Element, 16)},
@@ -62,6 +64,10 @@ func (a *testAuth) Authenticate(ctx context.Context, user jid.JID, password stri
 	want, ok = a.users[user.Localpart()]
 	a.mu.Unlock()
 	if block {
+		select {
+		case a.blocked <- struct{}{}:
+		default:
+		}
 		<-ctx.Done()
 		a.canceled <- ctx.Err()
 		return nil, ctx.Err()

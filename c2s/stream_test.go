@@ -195,7 +195,7 @@ func TestHangupCancelsLogin(t *testing.T) {
 	r := dialRaw(t, s)
 	r.secure()
 	r.auth(plain("", "alice", "secret"))
-	time.Sleep(100 * time.Millisecond)
+	recv(t, a.blocked, "Authenticate")
 	_ = r.c.Close()
 	if err := recv(t, a.canceled, "Authenticate cancelled"); err != context.Canceled {
 		t.Errorf("ctx ended with %v", err)
@@ -419,24 +419,27 @@ func TestPingSilentClient(t *testing.T) {
 	}
 }
 
+// TestWhitespaceKeepalive: a client that sends only whitespace, more often than the ping
+// interval, for two intervals, is never pinged. Time passing is what this test is about,
+// so it sleeps: 250 ms between keepalives leaves 750 ms of room on a busy machine.
 func TestWhitespaceKeepalive(t *testing.T) {
 	a := newTestAuth()
-	s := testServer(t, a, func(c *Config) { c.PingInterval = 400 * time.Millisecond })
+	s := testServer(t, a, func(c *Config) { c.PingInterval = time.Second })
 	r := dialRaw(t, s)
 	r.login("alice", "secret")
 	r.bind("ka")
 	recv(t, a.binds, "Bind")
-	for range 6 {
-		time.Sleep(150 * time.Millisecond)
+	for range 8 {
+		time.Sleep(250 * time.Millisecond)
 		r.send(" ")
 	}
 	r.send(`<presence/>`)
 	recv(t, a.handler.stanzas, "presence")
-	if strings.Contains(string(r.buf), "ping") {
-		t.Errorf("pinged although keepalives arrived")
-	}
+	// The server's end of the stream comes after any ping it sent before.
 	r.send(`</stream:stream>`)
-	r.readAll()
+	if out := r.readAll(); strings.Contains(out, "urn:xmpp:ping") {
+		t.Errorf("pinged although keepalives arrived: %q", out)
+	}
 	recv(t, a.handler.closed, "Closed")
 }
 
