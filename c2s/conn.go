@@ -46,6 +46,7 @@ type conn struct {
 	user      jid.JID // bare JID after SASL
 	grant     Grant   // until Bind or Release
 	failures  int     // failed SASL attempts
+	saslUser  string  // bare JID of the SASL attempt under way, for a failure's log line
 	handler   SessionHandler
 	pingID    string
 	pingCount int

@@ -35,6 +35,7 @@ func (c *conn) sasl(auth *xmpp.Element) error {
 	if c.authed {
 		return &xmpp.StreamError{Condition: xmpp.CondPolicyViolation, Text: "already authenticated"}
 	}
+	c.saslUser = "" // this attempt's, for the log line of a failure
 	if !c.tlsOn && c.srv.cfg.RequireEncryption {
 		return c.saslFailure(saslEncryptionRequired, "use STARTTLS first")
 	}
@@ -42,7 +43,9 @@ func (c *conn) sasl(auth *xmpp.Element) error {
 		return c.saslFailure(saslInvalidMechanism, "only PLAIN is offered")
 	}
 	if !c.srv.limits.login(c.ip, time.Now()) {
-		return &xmpp.StreamError{Condition: xmpp.CondPolicyViolation, Text: "too many login attempts from your address"}
+		const text = "too many login attempts from your address"
+		c.logLoginFailed(xmpp.CondPolicyViolation, text, nil)
+		return &xmpp.StreamError{Condition: xmpp.CondPolicyViolation, Text: text}
 	}
 	resp, err := c.initialResponse(auth)
 	if err != nil || resp == nil {
@@ -52,6 +55,7 @@ func (c *conn) sasl(auth *xmpp.Element) error {
 	if cond != "" {
 		return c.saslFailure(cond, "")
 	}
+	c.saslUser = user.String()
 	if err := c.redirect(user); err != nil {
 		return err // see-other-host: another host owns this user
 	}
@@ -64,8 +68,7 @@ func (c *conn) sasl(auth *xmpp.Element) error {
 		if errors.As(err, &ae) {
 			return c.saslFailure(ae.Condition, ae.Text)
 		}
-		c.log.Info().Str("jid", user.String()).Err(err).Msg("login failed")
-		return c.saslFailure(saslTemporaryAuthFailed, "the login could not be completed, try again later")
+		return c.saslFailureCause(saslTemporaryAuthFailed, "the login could not be completed, try again later", err)
 	}
 	c.authed, c.user, c.grant = true, user, grant
 	c.setLogContext("", user.String())
@@ -172,9 +175,14 @@ func (c *conn) watchHangup(cancel context.CancelFunc) (stop func()) {
 	}
 }
 
-// saslFailure answers <failure/> with condition and text; after maxAuthFailures the
-// stream is closed (RFC 6120 section 6.4.5 lets the server limit retries).
+// saslFailure answers <failure/> with condition and text and logs the failed login; after
+// maxAuthFailures the stream is closed (RFC 6120 section 6.4.5 lets the server limit retries).
 func (c *conn) saslFailure(condition, text string) error {
+	return c.saslFailureCause(condition, text, nil)
+}
+
+// saslFailureCause is saslFailure with the error behind it, for the log only.
+func (c *conn) saslFailureCause(condition, text string, cause error) error {
 	f := xmpp.New(xmpp.NSSASL, "failure").Append(xmpp.New(xmpp.NSSASL, condition))
 	if text != "" {
 		f.Append(xmpp.New(xmpp.NSSASL, "text").AppendText(text))
@@ -183,9 +191,28 @@ func (c *conn) saslFailure(condition, text string) error {
 		return err
 	}
 	c.failures++
-	c.log.Debug().Str("condition", condition).Int("failures", c.failures).Msg("SASL failure")
+	if condition != saslAborted { // the client gave up; it did not fail
+		c.logLoginFailed(condition, text, cause)
+	}
 	if c.failures >= maxAuthFailures {
 		return &xmpp.StreamError{Condition: xmpp.CondPolicyViolation, Text: "too many failed authentication attempts"}
 	}
 	return nil
+}
+
+// logLoginFailed writes the one line of a failed login: warn level, in the stable format
+// that the fail2ban filter of docs/fail2ban.md matches (a test runs it against this line):
+// message "login failed", then ip (the client's address alone), jid (the bare JID the
+// client gave, empty when none parsed) and reason (SASL condition, text, and the cause
+// when the login could not be completed). Never the password.
+func (c *conn) logLoginFailed(condition, text string, cause error) {
+	reason := condition
+	if text != "" {
+		reason += ": " + text
+	}
+	if cause != nil {
+		reason += " (" + cause.Error() + ")"
+	}
+	c.log.Warn().Str("ip", c.ip).Str("jid", c.saslUser).Str("reason", reason).
+		Int("failures", c.failures).Msg("login failed")
 }
