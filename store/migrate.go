@@ -1,0 +1,88 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migration is one step of the schema, with its text for each driver where they differ.
+type migration struct {
+	sqlite, postgres []string
+}
+
+// migrations are applied in order; the schema's version is the number applied. A released
+// migration is never edited: a change is a new one at the end.
+var migrations = []migration{
+	{ // 1: offline messages (XEP-0160)
+		sqlite: []string{
+			`CREATE TABLE offline (
+				id INTEGER PRIMARY KEY AUTOINCREMENT,
+				username TEXT NOT NULL,
+				stamp BIGINT NOT NULL,
+				sender TEXT NOT NULL,
+				stanza BLOB NOT NULL)`,
+			`CREATE INDEX offline_user ON offline (username, id)`,
+			`CREATE INDEX offline_stamp ON offline (stamp)`,
+		},
+		postgres: []string{
+			`CREATE TABLE offline (
+				id BIGSERIAL PRIMARY KEY,
+				username TEXT NOT NULL,
+				stamp BIGINT NOT NULL,
+				sender TEXT NOT NULL,
+				stanza BYTEA NOT NULL)`,
+			`CREATE INDEX offline_user ON offline (username, id)`,
+			`CREATE INDEX offline_stamp ON offline (stamp)`,
+		},
+	},
+}
+
+// migrationLock is the PostgreSQL advisory lock that keeps two hosts that start at once
+// from migrating the shared database together.
+const migrationLock = 0x5350_4543_5452_554d // "SPECTRUM"
+
+// migrate brings the schema up to the newest version, in one transaction.
+func (db *DB) migrate(ctx context.Context) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		if db.driver == Postgres {
+			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", int64(migrationLock)); err != nil {
+				return fmt.Errorf("store: migration lock: %w", err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
+			return fmt.Errorf("store: schema_version: %w", err)
+		}
+		var v int
+		err := tx.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&v)
+		switch {
+		case err == sql.ErrNoRows:
+			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (0)`); err != nil {
+				return fmt.Errorf("store: schema_version: %w", err)
+			}
+		case err != nil:
+			return fmt.Errorf("store: schema_version: %w", err)
+		}
+		if v > len(migrations) {
+			return fmt.Errorf("store: the database has schema version %d, newer than this binary's %d: it was used by a newer spectrum2", v, len(migrations))
+		}
+		for i := v; i < len(migrations); i++ {
+			stmts := migrations[i].sqlite
+			if db.driver == Postgres {
+				stmts = migrations[i].postgres
+			}
+			for _, s := range stmts {
+				if _, err := tx.ExecContext(ctx, s); err != nil {
+					return fmt.Errorf("store: migration %d: %w", i+1, err)
+				}
+			}
+		}
+		if _, err := tx.ExecContext(ctx, db.rebind(`UPDATE schema_version SET version = ?`), len(migrations)); err != nil {
+			return fmt.Errorf("store: schema_version: %w", err)
+		}
+		return nil
+	})
+}
+
+// SchemaVersion is the version of the schema this binary writes.
+func SchemaVersion() int { return len(migrations) }
