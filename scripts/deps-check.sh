@@ -30,11 +30,13 @@ postgres      postgresql         in /usr/lib/postgresql/VERSION/bin
 psql          postgresql         postgresql depends on postgresql-client
 '
 
-# A program named by a Go expression instead of a literal -> where it comes from.
+# A program named by a Go expression instead of a literal -> where it comes from. A key
+# FILE:NAME holds in that file only.
 expressions='
 binary        -                  spectrum2, built by test/harness_test.go TestMain
 fakeBin       -                  built by pluginserver/main_test.go from testdata/fakebackend
-bin           -                  test/sendxmpp_test.go: the result of exec.LookPath("go-sendxmpp")
+test/sendxmpp_test.go:bin          -           the result of exec.LookPath("go-sendxmpp")
+internal/testsrv/postgres.go:path  postgresql  initdb, pg_ctl, postgres in /usr/lib/postgresql/VERSION/bin
 '
 
 # Python module (top level) outside the standard library -> Debian package.
@@ -88,8 +90,9 @@ while IFS= read -r hit; do
 		prog=$(basename "${BASH_REMATCH[1]}")
 		need "$where" "program $prog" "$(lookup "$programs" "$prog")"
 	elif [[ $arg =~ ^([A-Za-z_][A-Za-z0-9_]*)[[:space:]]*[,\)] ]]; then
-		need "$where" "program named by $(printf '%s' "${BASH_REMATCH[1]}")" \
-			"$(lookup "$expressions" "${BASH_REMATCH[1]}")"
+		name=${BASH_REMATCH[1]}
+		pkg=$(lookup "$expressions" "${where%%:*}:$name")
+		need "$where" "program named by $name" "${pkg:-$(lookup "$expressions" "$name")}"
 	else
 		fail "$where: cannot tell which program this starts (${call:0:60}): name it with a literal or a variable listed in scripts/deps-check.sh"
 	fi
