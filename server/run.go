@@ -75,11 +75,14 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger) error {
 	if !cfg.Service.RequireEncryption {
 		log.Warn().Msg("require_encryption is off: passwords may cross the network in clear; for tests only")
 	}
+	// Before anything is written into them: another daemon may own these directories.
+	lock, err := lockDirs([2]string{"data_dir", cfg.Service.DataDir}, [2]string{"working_dir", cfg.Service.WorkingDir})
+	if err != nil {
+		return err
+	}
+	defer lock.release()
 	tuneGC(ctx, cfg.Limits.GCPercent, log)
 	go trimMemory(ctx)
-	if err := os.MkdirAll(cfg.Service.WorkingDir, 0o700); err != nil {
-		return fmt.Errorf("creating working_dir: %w", err)
-	}
 	iniPath, err := cfg.WriteBackendINI(cfg.Service.WorkingDir)
 	if err != nil {
 		return fmt.Errorf("writing the backend configuration: %w", err)
