@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
@@ -55,11 +56,26 @@ func (ps Problems) Error() string {
 
 // Default returns the configuration with every option at its default (service.jid empty).
 func Default() *Config {
+	c := optionDefaults()
+	c.defaultWorkingDir()
+	return c
+}
+
+// optionDefaults is the defaults of options, before those that follow other options.
+func optionDefaults() *Config {
 	c := &Config{}
 	for _, o := range options {
 		field(c, o.Section, o.Key).Set(reflect.ValueOf(o.Default))
 	}
 	return c
+}
+
+// defaultWorkingDir puts an unset working_dir under data_dir, so that one directory holds
+// all of a daemon's files (and its lock, server/lock.go).
+func (c *Config) defaultWorkingDir() {
+	if c.Service.WorkingDir == "" {
+		c.Service.WorkingDir = filepath.Join(c.Service.DataDir, "run")
+	}
 }
 
 // Load reads and validates the TOML file at path and checks the files it names (the
@@ -105,12 +121,13 @@ func load(name string, data []byte, files bool) (*Config, Problems) {
 	if _, err := toml.Decode(string(data), &raw); err != nil {
 		return nil, Problems{parseProblem(name, err)}
 	}
-	d := &decoder{cfg: Default(), file: name, lines: scanKeyLines(string(data))}
+	d := &decoder{cfg: optionDefaults(), file: name, lines: scanKeyLines(string(data))}
 	d.cfg.Path = name
 	for _, sec := range sortedKeys(raw) {
 		d.section(sec, raw[sec])
 	}
 	d.substituteJID()
+	d.cfg.defaultWorkingDir()
 	d.validate()
 	if files {
 		d.checkFiles(time.Now())

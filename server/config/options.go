@@ -92,7 +92,7 @@ var options = []option{
 	{"service", "backend_host", "127.0.0.1", "Address the backend listener binds and backends connect to (--host).", checkHost},
 	{"service", "backend_port", 0, "Port of the backend listener; 0 lets the OS choose.", checkPort(0)},
 	{"service", "portfile", "", "If set, the backend listener's port is written to this file (spec 2.1).", nil},
-	{"service", "working_dir", "./run", "Working directory of backends; the backend INI file is written here. $jid is replaced by jid.", checkNonEmpty},
+	{"service", "working_dir", "", "Working directory of backends; the backend INI file and the admin socket are here. Empty: data_dir/run. $jid is replaced by jid.", nil},
 	{"service", "users_per_backend", 100, "How many users share one backend process (spec 2.4).", checkMin(1)},
 	{"service", "login_delay", time.Duration(0), "Pause between two logins sent to backends, to spare the legacy network (spec 2.4).", nil},
 	{"service", "login_timeout", 60 * time.Second, "How long a login may wait for the backend's CONNECTED before it fails.", checkMinDur(time.Second)},
