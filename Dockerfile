@@ -6,7 +6,7 @@
 #
 # The configuration must listen beyond loopback inside the container: service.server =
 # "0.0.0.0" (and metrics.listen = "0.0.0.0:9090" to scrape it). data_dir and working_dir
-# default to ./data and ./run, which land in the /var/lib/spectrum2 volume. Native backends
+# default to ./data and ./data/run, which land in the /var/lib/spectrum2 volume. Native backends
 # (builtin:NAME) are this binary; external Spectrum 2 backends need an image of their own.
 
 FROM golang:1.26-bookworm AS build

@@ -15,7 +15,7 @@ func (im *importer) finalNotes(f *ini.File) {
 	}
 	if _, ok := f.Get("service", "working_dir"); !ok {
 		im.note("service.working_dir", "unset: Spectrum 2 used /var/lib/spectrum2/"+im.jid+
-			"; spectrum2 defaults to ./run")
+			"; spectrum2 defaults to data_dir/run")
 	}
 	if cert, ok := f.Get("service", "cert"); ok && cert != "" && !isPKCS12(cert) {
 		im.note("service.cert", "Spectrum 2 reads PKCS#12: name the file .p12 or .pfx so spectrum2 does too")
