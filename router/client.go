@@ -57,10 +57,25 @@ func (u *user) target(to string) target {
 	return t
 }
 
-// legacyName is Buddy::JIDToLegacyName (spec 3.7) with the roster's original case.
+// legacyName is Buddy::JIDToLegacyName (spec 3.7) with the roster's original case. That
+// mapping is ambiguous: "a%b" is the node of the legacy names "a@b" and (escaping on, or
+// off and without '@') "a%b", and with escaping off "a\20b" is both "a b" and itself.
+// A roster buddy whose own node it is wins (Spectrum 2 differs: it may pick another
+// buddy, or a name the legacy network does not know).
 func (u *user) legacyName(node string) string {
 	name := NodeToLegacy(node)
-	if b := u.roster.get(name); b != nil {
+	b := u.roster.get(name)
+	if b != nil && b.node == node {
+		return b.name
+	}
+	if strings.ContainsAny(node, `%\`) {
+		for _, o := range u.roster.buddies { // ambiguous nodes only: rare, and the roster is in memory
+			if o.node == node {
+				return o.name
+			}
+		}
+	}
+	if b != nil {
 		return b.name
 	}
 	return name

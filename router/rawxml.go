@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"strings"
 	"sync"
 
 	"mellium.im/xmpp/jid"
@@ -78,7 +79,8 @@ func topLevelEnd(b []byte) (int, error) {
 		}
 		if err != nil {
 			var se *xml.SyntaxError
-			if errors.As(err, &se) && se.Msg == "unexpected EOF" {
+			// A frame may end anywhere: in a CDATA section, a comment, a name.
+			if errors.As(err, &se) && strings.HasPrefix(se.Msg, "unexpected EOF") {
 				return 0, nil
 			}
 			return 0, err
@@ -90,6 +92,9 @@ func topLevelEnd(b []byte) (int, error) {
 			depth--
 			if depth == 0 {
 				return int(d.InputOffset()), nil
+			}
+			if depth < 0 { // RawToken does not match end tags: a stray one would stall
+				return 0, errors.New("router: RAW_XML end tag without a start")
 			}
 		}
 	}
