@@ -154,23 +154,27 @@ func IsRefused(err error) bool {
 }
 
 // Control returns a net.Dialer Control function that refuses every address Dialable does
-// not allow for host; the dial then fails with a *RefusedError (wrapped in a *net.OpError).
-func (l List) Control(host string) func(network, address string, c syscall.RawConn) error {
+// not allow for any of hosts (the names the connection was made for: the server the user
+// named, the configured host); the dial then fails with a *RefusedError (wrapped in a
+// *net.OpError).
+func (l List) Control(hosts ...string) func(network, address string, c syscall.RawConn) error {
 	return func(_, address string, _ syscall.RawConn) error {
 		ap, err := netip.ParseAddrPort(address)
 		if err != nil {
 			return fmt.Errorf("allow: dial address %q: %w", address, err)
 		}
-		if !l.Dialable(host, ap.Addr()) {
-			return &RefusedError{Host: host, Addr: ap.Addr().Unmap()}
+		for _, h := range hosts {
+			if l.Dialable(h, ap.Addr()) {
+				return nil
+			}
 		}
-		return nil
+		return &RefusedError{Host: strings.Join(hosts, "/"), Addr: ap.Addr().Unmap()}
 	}
 }
 
-// Dialer returns d with a Control function for host (d's own Control, if any, runs after).
-func (l List) Dialer(d net.Dialer, host string) *net.Dialer {
-	check, inner := l.Control(host), d.Control
+// Dialer returns d with a Control function for hosts (d's own Control, if any, runs after).
+func (l List) Dialer(d net.Dialer, hosts ...string) *net.Dialer {
+	check, inner := l.Control(hosts...), d.Control
 	d.Control = func(network, address string, c syscall.RawConn) error {
 		if err := check(network, address, c); err != nil {
 			return err

@@ -2,12 +2,14 @@ package xmpp
 
 import (
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/gospectrum/spectrum2/backend/allow"
 	"github.com/gospectrum/spectrum2/internal/ini"
 )
 
@@ -41,6 +43,10 @@ type Config struct {
 	// VCardTimeout (xmpp.vcard_timeout) is how long a vCard request may take before the
 	// daemon gets an empty card (spec 3.11 answers after 40 s too).
 	VCardTimeout time.Duration
+	// Allowed is service.allowed_servers: when it names servers, users may only log in to
+	// those domains; and every address dialed (SRV targets and Server included) must be
+	// public unless it, or the domain, is listed.
+	Allowed allow.List
 	// MaxUsers bounds how many users the backend holds (New: backend.MaxUsers of the INI
 	// file); 0 is backend.DefaultMaxUsers.
 	MaxUsers int
@@ -65,8 +71,10 @@ func ParseConfig(cfg *ini.File) (Config, error) {
 		PingInterval:   duration(get("ping_interval"), DefaultPingInterval),
 		VCardTimeout:   duration(get("vcard_timeout"), DefaultVCardTimeout),
 	}
+	var errAllowed error
+	c.Allowed, errAllowed = allow.FromINI(cfg)
 	err := c.loadRoots()
-	return c.withDefaults(), err
+	return c.withDefaults(), errors.Join(errAllowed, err)
 }
 
 // withDefaults fills the zero fields.

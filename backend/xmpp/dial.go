@@ -9,6 +9,7 @@ import (
 	"net"
 	"strconv"
 
+	"github.com/gospectrum/spectrum2/backend/allow"
 	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
 )
 
@@ -40,12 +41,23 @@ func failure(err error) (pb.ConnectionError, string) {
 
 // dial opens the TCP (or, with DirectTLS, TLS) connection to domain's server: Config.Server
 // if set, else the SRV targets of the domain (RFC 6120 section 3.2), else the domain itself
-// on the default port.
+// on the default port. Config.Allowed decides which domains may be named and which
+// addresses connected to; its refusal is fatal (no re-login) and names no address the
+// client could learn from: the daemon gives unauthenticated clients a generic text.
 func dial(ctx context.Context, cfg Config, domain string) (net.Conn, error) {
-	var d net.Dialer
-	var lastErr error
+	if cfg.Allowed.HasNames() && !cfg.Allowed.Names(domain) {
+		return nil, &loginError{code: pb.ConnectionError_CONNECTION_ERROR_INVALID_USERNAME,
+			text: "server not allowed", err: fmt.Errorf("%s is not in allowed_servers", domain)}
+	}
+	var lastErr, refused error
 	for _, addr := range targets(ctx, cfg, domain) {
+		host, _, _ := net.SplitHostPort(addr)
+		d := cfg.Allowed.Dialer(net.Dialer{}, domain, configuredHost(cfg, host))
 		nc, err := d.DialContext(ctx, "tcp", addr)
+		if allow.IsRefused(err) {
+			refused = err
+			continue
+		}
 		if err != nil {
 			lastErr = err
 			continue
@@ -60,7 +72,21 @@ func dial(ctx context.Context, cfg Config, domain string) (net.Conn, error) {
 		}
 		return tc, nil
 	}
+	if lastErr == nil && refused != nil { // a network error elsewhere may pass: retry that
+		return nil, &loginError{code: pb.ConnectionError_CONNECTION_ERROR_INVALID_USERNAME,
+			text: "server not allowed", err: refused}
+	}
 	return nil, fmt.Errorf("connect to %s: %w", domain, lastErr)
+}
+
+// configuredHost is host when it comes from Config.Server, which the administrator wrote
+// (listing it by name in allowed_servers trusts it); "" for an SRV target, which the named
+// domain's DNS decides.
+func configuredHost(cfg Config, host string) string {
+	if cfg.Server != "" {
+		return host
+	}
+	return ""
 }
 
 // targets lists the addresses to try, in order.

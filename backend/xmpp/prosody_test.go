@@ -3,6 +3,7 @@ package xmpp
 import (
 	"testing"
 
+	"github.com/gospectrum/spectrum2/backend/allow"
 	"github.com/gospectrum/spectrum2/internal/testsrv"
 )
 
@@ -24,8 +25,21 @@ func startProsody(t *testing.T, users ...string) *prosody {
 	})}
 }
 
-// config is the backend's Config for this server, trusting its certificate.
+// config is the backend's Config for this server, trusting its certificate and listing
+// its loopback address in allowed_servers.
 func (p *prosody) config(t *testing.T) Config {
+	t.Helper()
+	c := p.unlisted(t)
+	allowed, err := allow.Parse([]string{p.IP})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Allowed = allowed
+	return c
+}
+
+// unlisted is config without allowed_servers: the loopback server is not allowed.
+func (p *prosody) unlisted(t *testing.T) Config {
 	t.Helper()
 	c := Config{Server: p.Addr(), CAFile: p.CAFile}
 	if err := c.loadRoots(); err != nil {
