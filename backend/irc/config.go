@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gospectrum/spectrum2/backend/allow"
 	"github.com/gospectrum/spectrum2/internal/ini"
 )
 
@@ -30,6 +31,9 @@ type options struct {
 	sendPass bool
 	// awayTimeout is the WHO polling period per channel.
 	awayTimeout time.Duration
+	// allowed is service.allowed_servers: in per-room mode the only servers rooms may name
+	// (none by default), and the addresses they may resolve to. irc_server needs no entry.
+	allowed allow.List
 	// tls verifies IRC servers' certificates (against irc_ca_file when set).
 	tls *tls.Config
 }
@@ -98,6 +102,11 @@ func readOptions(cfg *ini.File) (options, error) {
 		}
 		o.awayTimeout = time.Duration(secs * float64(time.Second))
 	}
+	allowed, err := allow.FromINI(cfg)
+	if err != nil {
+		return o, fmt.Errorf("irc: %w", err)
+	}
+	o.allowed = allowed
 	tc, err := tlsConfig(cfg)
 	if err != nil {
 		return o, err

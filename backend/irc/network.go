@@ -9,6 +9,7 @@ import (
 
 	"github.com/lrstanley/girc"
 
+	"github.com/gospectrum/spectrum2/backend/allow"
 	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
 )
 
@@ -103,19 +104,31 @@ func (n *network) nickCollide(old string) string {
 	return n.nick
 }
 
-// dialer makes girc's dial end with the session.
-type dialer struct{ ctx context.Context }
+// dialer makes girc's dial end with the session, and refuses addresses allowed_servers does
+// not allow in per-room mode (irc_server is the administrator's own choice).
+type dialer struct {
+	ctx context.Context
+	nd  *net.Dialer
+}
 
 func (d dialer) Dial(network, address string) (net.Conn, error) {
+	return d.nd.DialContext(d.ctx, network, address)
+}
+
+// dialer is the dialer of this connection.
+func (n *network) dialer() dialer {
 	nd := net.Dialer{Timeout: 20 * time.Second}
-	return nd.DialContext(d.ctx, network, address)
+	if n.suffix == "" {
+		return dialer{n.ctx, &nd}
+	}
+	return dialer{n.ctx, n.s.p.opts.allowed.Dialer(nd, n.addr.Host)}
 }
 
 // run connects and serves the connection until it ends, then reports the end.
 func (n *network) run(context.Context) {
 	log := n.s.log.With().Str("irc", n.addr.String()).Logger()
 	log.Info().Msg("connecting")
-	err := n.client.DialerConnect(dialer{n.ctx})
+	err := n.client.DialerConnect(n.dialer())
 	n.cancel()
 	n.s.dropNetwork(n)
 	if n.s.ctx.Err() != nil {
@@ -123,7 +136,11 @@ func (n *network) run(context.Context) {
 		return
 	}
 	reason := "Connection closed"
-	if err != nil {
+	switch {
+	case allow.IsRefused(err):
+		log.Warn().Err(err).Msg("IRC server refused by allowed_servers")
+		reason = "IRC server not allowed"
+	case err != nil:
 		reason = err.Error()
 	}
 	log.Info().Str("reason", reason).Msg("IRC connection lost")

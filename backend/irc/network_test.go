@@ -34,7 +34,7 @@ func TestPrivateMessages(t *testing.T) {
 func TestPerRoomNetwork(t *testing.T) {
 	t.Parallel()
 	s := startIRCd(t, ircdOptions{})
-	d := startBackend(t, "irc_away_timeout", "1")
+	d := startBackend(t, "irc_away_timeout", "1", "allowed_servers", "127.0.0.1")
 	resp := connectPeer(t, s, "respond")
 	resp.Send("JOIN #test")
 	resp.Expect("366")

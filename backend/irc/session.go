@@ -100,9 +100,14 @@ func (s *session) joinRoom(r backend.Room) {
 	if n == nil && !s.p.singleNetwork() {
 		addr, err := parseServer(strings.TrimPrefix(suffix, "@"))
 		if err != nil || suffix == "" {
-			s.sink.Participant(backend.Participant{User: s.user, Room: r.Room, Nickname: r.Nickname,
-				Flags: pb.ParticipantFlag_PARTICIPANT_FLAG_ROOM_NOT_FOUND, Status: pb.StatusType_STATUS_NONE,
-				StatusMessage: "no IRC server in room name"})
+			s.refuseRoom(r, pb.ParticipantFlag_PARTICIPANT_FLAG_ROOM_NOT_FOUND, "no IRC server in room name")
+			return
+		}
+		if !s.p.opts.allowed.Names(addr.Host) {
+			// Not Spectrum 2's behaviour (it connects anywhere): without this, anyone who
+			// can reach the gateway makes it connect to any host and port.
+			s.log.Warn().Str("irc", addr.String()).Msg("IRC server not in allowed_servers")
+			s.refuseRoom(r, pb.ParticipantFlag_PARTICIPANT_FLAG_NOT_AUTHORIZED, "IRC server not allowed")
 			return
 		}
 		n = s.network(addr, suffix, r.Nickname)
@@ -111,6 +116,12 @@ func (s *session) joinRoom(r backend.Room) {
 		return
 	}
 	n.join(&room{name: name, channel: channel, key: r.Password, nick: r.Nickname})
+}
+
+// refuseRoom answers a join that makes no connection.
+func (s *session) refuseRoom(r backend.Room, flag pb.ParticipantFlag, text string) {
+	s.sink.Participant(backend.Participant{User: s.user, Room: r.Room, Nickname: r.Nickname,
+		Flags: flag, Status: pb.StatusType_STATUS_NONE, StatusMessage: text})
 }
 
 // leaveRoom parts the channel of r.
