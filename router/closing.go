@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/gospectrum/spectrum2/internal/xmpp"
+	"github.com/gospectrum/spectrum2/router/feature"
 )
 
 // A resource whose session is closing stays in u.resources until its Closed arrives, and
@@ -107,15 +108,34 @@ func (u *user) sendWithCarbons(rs *resource, msg *xmpp.Element) bool {
 	return true
 }
 
-// keepUndelivered handles a message with a body that no resource of the user could take:
-// it waits, marked delayed, for the next resource to bind, as long as the linger lasts
-// (linger.go), and is traced and counted if nobody comes.
-func (u *user) keepUndelivered(msg *xmpp.Element) {
+// keepUndelivered handles a message with a body that no resource of the user could take
+// (keepUndeliveredFrom) as one from the legacy network.
+func (u *user) keepUndelivered(msg *xmpp.Element) { _ = u.keepUndeliveredFrom(msg, feature.Legacy) }
+
+// keepUndeliveredFrom handles a message that no resource of the user could take. One with
+// a body goes to the features (feature.NoResource: the offline store) and, when none
+// keeps it, waits in memory, marked delayed, for the next resource to bind, as long as
+// the linger lasts (linger.go), and is traced and counted if nobody comes. Either way
+// the linger holds the legacy session meanwhile, so that the contacts' next messages are
+// kept too. A feature's refusal (the user's store is full) is returned for a local
+// sender, and logged and counted for the legacy network, which cannot be told.
+func (u *user) keepUndeliveredFrom(msg *xmpp.Element, src feature.Source) error {
 	if !keepable(msg) {
 		u.log.Debug().Str("kind", msg.Local).Msg("message for a user without resources dropped")
-		return
+		return nil
 	}
-	// TODO(offline store): hand msg to the offline store (next issue) here instead of the
-	// in-memory linger, so that it survives the linger and a restart.
+	kept, err := u.offerNoResource(msg, src)
+	switch {
+	case err != nil:
+		if src == feature.Legacy {
+			u.log.Warn().Err(err).Str("from", msg.From()).Msg("message for an offline user refused")
+			u.undeliverable(msg)
+		}
+		return err
+	case kept:
+		u.holdLinger()
+		return nil
+	}
 	u.keepForNextLogin(markDelayed(msg, u.r.cfg.Domain, time.Now()))
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gospectrum/spectrum2/internal/xmpp"
 	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
+	"github.com/gospectrum/spectrum2/router/feature"
 )
 
 // handleBackend dispatches one frame about this user (spec 1.3), on the actor.
@@ -187,21 +188,31 @@ func (u *user) receiptAck(m *pb.ConversationMessage) {
 // resource if it is still there (with <received/> carbons to the others), else to the
 // highest-priority available resources, else to every bound resource. Resources whose
 // closing session refuses it are passed over; a message with a body that none takes
-// waits for the next login (closing.go).
+// waits for the next login (closing.go). The features' Inbound hooks see it first.
 func (u *user) deliverMessage(msg *xmpp.Element, conv string) {
+	if !u.inboundHooks(msg, feature.Legacy) {
+		return
+	}
+	_ = u.routeMessage(msg, conv, feature.Legacy) // a legacy sender is told nothing: logged
+}
+
+// routeMessage is deliverMessage after the hooks. Its error is a feature's refusal to
+// keep a message no resource took (feature.NoResource), for a local sender.
+func (u *user) routeMessage(msg *xmpp.Element, conv string, src feature.Source) error {
 	var refused []*resource
 	if target := u.convs[conv]; conv != "" && target != "" {
 		if rs := u.resources[target]; rs != nil {
 			msg.SetAttr("to", rs.key)
 			if u.sendWithCarbons(rs, msg) {
-				return
+				return nil
 			}
 			refused = append(refused, rs)
 		}
 	}
 	if !u.deliverToTop(msg, refused) {
-		u.keepUndelivered(msg)
+		return u.keepUndeliveredFrom(msg, src)
 	}
+	return nil
 }
 
 // topResources are the available resources with the highest non-negative priority, or

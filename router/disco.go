@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/gospectrum/spectrum2/internal/xmpp"
+	"github.com/gospectrum/spectrum2/router/feature"
 )
 
 // capsNode is the XEP-0115 node of buddy caps (spec 3.13).
@@ -18,8 +19,30 @@ func (r *Router) serverFeatures() []string {
 	if r.backends.Features().MUC {
 		f = append(f, xmpp.NSMUC) // spec 3.13: only with features.muc
 	}
+	f = append(f, r.feats.discoFeatures(feature.Server)...)
 	slices.Sort(f)
-	return f
+	return slices.Compact(f)
+}
+
+// accountDisco reports whether the user's own bare JID answers disco#info: only when a
+// feature adds something there (without one it is service-unavailable, as before).
+func (r *Router) accountDisco() bool { return len(r.feats.discoFeatures(feature.Account)) > 0 }
+
+// accountDiscoInfo answers disco#info of the user's own bare JID: account/registered and
+// what the features add (XEP-0030; PEP and MAM clients read it).
+func (u *user) accountDiscoInfo(rs *resource, iq, p *xmpp.Element) {
+	if p.Attr("node") != "" {
+		u.send(rs, xmpp.ErrorReply(iq, xmpp.ErrTypeCancel, xmpp.StanzaItemNotFound, ""))
+		return
+	}
+	q := xmpp.New(xmpp.NSDiscoInfo, "query").Append(
+		xmpp.New(xmpp.NSDiscoInfo, "identity", "category", "account", "type", "registered"))
+	f := append([]string{xmpp.NSDiscoInfo}, u.r.feats.discoFeatures(feature.Account)...)
+	slices.Sort(f)
+	for _, v := range slices.Compact(f) {
+		q.Append(xmpp.New(xmpp.NSDiscoInfo, "feature", "var", v))
+	}
+	u.send(rs, iqResult(iq).Append(q))
 }
 
 // buddyFeatures is the buddy disco#info feature list (spec 3.13, plus attention and

@@ -43,6 +43,9 @@ func (u *user) iqFromClient(rs *resource, iq *xmpp.Element) {
 func (u *user) iqHandled(rs *resource, iq, p *xmpp.Element, t target) bool {
 	get := iq.Type() == "get"
 	own := t.kind == targetNone || t.kind == targetSelf && t.jid.Resourcepart() == ""
+	if u.featureIQ(rs, iq, p, t) {
+		return true // a server feature's namespace (features.go)
+	}
 	switch {
 	case p.Is(xmpp.NSRoster, "query") && own:
 		if get {
@@ -52,6 +55,8 @@ func (u *user) iqHandled(rs *resource, iq, p *xmpp.Element, t target) bool {
 		}
 	case p.Is(xmpp.NSVCard, "vCard") && (own || t.kind == targetBuddy):
 		u.vcardFromClient(rs, iq, t)
+	case p.Is(xmpp.NSDiscoInfo, "query") && get && own && u.r.accountDisco():
+		u.accountDiscoInfo(rs, iq, p)
 	case p.Is(xmpp.NSDiscoInfo, "query") && get && (t.kind == targetServer || t.kind == targetBuddy):
 		u.discoInfo(rs, iq, p, t)
 	case p.Is(xmpp.NSDiscoInfo, "query") && get && t.kind == targetRoom && t.jid.Resourcepart() != "":

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gospectrum/spectrum2/internal/xmpp"
+	"github.com/gospectrum/spectrum2/router/feature"
 )
 
 // DefaultLinger is how long messages of a session that ended unacknowledged wait for the
@@ -126,7 +127,8 @@ func plural(n int, word string) string {
 
 // redeliver gives a message to another resource, else keeps it for the next login
 // (deliverMessage does both).
-func (u *user) redeliver(msg *xmpp.Element) { u.deliverMessage(msg, "") }
+// The features' Inbound hooks saw it when it was first routed.
+func (u *user) redeliver(msg *xmpp.Element) { _ = u.routeMessage(msg, "", feature.Legacy) }
 
 // keepForNextLogin keeps a message with a body that no resource could take until the
 // next resource binds, for the linger at most (closing.go decides what is kept).
@@ -137,6 +139,18 @@ func (u *user) keepForNextLogin(msg *xmpp.Element) {
 		return
 	}
 	u.linger = append(u.linger, lingering{el: msg})
+	u.armLinger()
+}
+
+// holdLinger keeps the legacy session up for the linger after a feature stored a message
+// for the next login, as keepForNextLogin does for the ones it keeps in memory.
+func (u *user) holdLinger() {
+	u.lingerHeld = true
+	u.armLinger()
+}
+
+// armLinger starts the linger's timer unless it runs.
+func (u *user) armLinger() {
 	if u.lingerTimer == nil {
 		d := u.r.cfg.Linger
 		if d <= 0 {
@@ -200,10 +214,14 @@ func (u *user) dropUndelivered(undelivered []*xmpp.Element) {
 
 // lingering reports whether messages wait for the next login; they keep the legacy
 // session up meanwhile.
-func (u *user) lingering() bool { return len(u.linger) > 0 }
+func (u *user) lingering() bool { return len(u.linger) > 0 || u.lingerHeld }
 
 // lingerDeliver hands the waiting messages to a newly bound resource, in order.
 func (u *user) lingerDeliver(rs *resource) {
+	if u.lingerHeld {
+		u.lingerHeld = false // the stored messages wait for the initial presence (features)
+		u.stopLinger()
+	}
 	if len(u.linger) == 0 {
 		return
 	}
@@ -231,6 +249,7 @@ func (u *user) lingerExpired(gen int) {
 // lingerDrop gives up the waiting messages with a trace.
 func (u *user) lingerDrop(why string) {
 	u.stopLinger()
+	u.lingerHeld = false // what features stored stays stored
 	if len(u.linger) == 0 {
 		return
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gospectrum/spectrum2/internal/xmpp"
 	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
+	"github.com/gospectrum/spectrum2/router/feature"
 )
 
 // chatStateFrames maps XEP-0085 states to frames (spec 3.9 step 2; inactive/gone ignored).
@@ -45,7 +46,10 @@ func (u *user) messageToSelf(rs *resource, m *xmpp.Element, t target) {
 			return
 		}
 	}
-	u.deliverMessage(m, "")
+	if !u.inboundHooks(m, feature.Local) {
+		return
+	}
+	u.routeMessage(m, "", feature.Local)
 }
 
 // messageToBuddy turns a client message into frames (spec 3.9).
@@ -54,10 +58,16 @@ func (u *user) messageToBuddy(rs *resource, m *xmpp.Element, t target) {
 		u.rawOut(rs, m, t)
 		return
 	}
+	if u.messageToLocal(rs, m, t) {
+		return // another user of this server (local.go)
+	}
 	// Spec 3.9: a message to a name that is not on the roster opens a conversation, as in
 	// Spectrum 2; whether the name exists is the legacy network's call (an IRC nick or an
 	// XMPP stranger is never on the roster).
 	setLazy(&u.convs, legacyKey(t.legacy), rs.key)
+	if !u.outboundHooks(rs, m) {
+		return // a feature answered it (features.go)
+	}
 	if !u.legacyOnline() {
 		u.bounceOffline(rs, m)
 		return

@@ -124,6 +124,7 @@ func (u *user) ownPresence(rs *resource, p *xmpp.Element, t target) {
 	if !rs.initial {
 		rs.initial = true
 		u.sendBuddyPresences(rs)
+		u.loginHooks(rs) // features: offline messages, after the roster, before live traffic
 	}
 	u.checkPhoto(rs, p)
 	u.updateStatus()

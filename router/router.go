@@ -15,6 +15,7 @@ import (
 	"github.com/gospectrum/spectrum2/internal/xmpp"
 	"github.com/gospectrum/spectrum2/pluginserver"
 	"github.com/gospectrum/spectrum2/protocol/pbnetwork"
+	"github.com/gospectrum/spectrum2/router/feature"
 )
 
 // Default timeouts (spec 3.11: vCard requests unanswered for 40 s get an empty vCard).
@@ -49,6 +50,9 @@ type Config struct {
 	Log            zerolog.Logger
 	// Ops configures administrators and counting (admin.go); the zero value is neither.
 	Ops OpsConfig
+	// Features are the server features (router/feature), asked in this order. Two that
+	// answer the same IQ are a wiring bug: New panics.
+	Features []feature.Feature
 }
 
 // Backends is what the router needs from pluginserver (docs/architecture.md).
@@ -97,6 +101,7 @@ type Router struct {
 	capsVers [2]string
 	roomDir  roomDirectory            // global ROOM_LIST (muc_disco.go)
 	admins   atomic.Pointer[adminSet] // set by SetAdmins (admin.go); nil: cfg.Ops
+	feats    features                 // cfg.Features by interface (features.go)
 }
 
 // New returns a Router. SetBackends must be called before it is used.
@@ -136,6 +141,11 @@ func New(cfg Config) *Router {
 		r.log.Warn().Msg("work for a user posted after the router stopped; dropped")
 	}
 	r.raw.bufs = make(map[string][]byte)
+	feats, err := newFeatures(cfg.Features)
+	if err != nil {
+		panic(err)
+	}
+	r.feats = feats
 	r.capsVers = [2]string{r.computeCapsVer(false), r.computeCapsVer(true)}
 	return r
 }

@@ -46,6 +46,9 @@ type user struct {
 	linger      []lingering // unacknowledged messages kept for the next login (linger.go)
 	lingerTimer *time.Timer
 	lingerGen   int
+	lingerHeld  bool // a feature stored messages for the next login: the linger holds the session
+
+	featVals map[any]any // per-user state of the features (feature.User.SetValue)
 }
 
 // resource is one bound resource of a user.

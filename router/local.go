@@ -1,0 +1,66 @@
+package router
+
+import (
+	"errors"
+
+	"github.com/gospectrum/spectrum2/internal/xmpp"
+	"github.com/gospectrum/spectrum2/router/feature"
+)
+
+// Messages between users of this server. A user's JID looks like a legacy contact's
+// (name%host@domain), so a message to it would go to the sender's legacy network (and,
+// for a gateway to XMPP, come back through the recipient's legacy session). While the
+// recipient is known to the router (a legacy session, a login, or a linger that keeps
+// messages for the next login) it is delivered here instead, through the recipient's
+// features (offline storage when no resource can take it). A user the router does not
+// know is a legacy contact as before: there is no account registry to tell them apart.
+
+// messageToLocal delivers a message to another known user; false if to is not one.
+func (u *user) messageToLocal(rs *resource, m *xmpp.Element, t target) bool {
+	bare := t.jid.Bare().String()
+	if bare == u.key || m.Type() == "groupchat" {
+		return false
+	}
+	v := u.r.lookup(bare)
+	if v == nil {
+		return false
+	}
+	el := m.Clone()
+	v.post(func() { v.localMessage(el, u, rs) })
+	return true
+}
+
+// localMessage runs on the recipient's actor: the message goes to the resource it names,
+// else like any message to the bare JID; a refusal goes back to the sender.
+func (v *user) localMessage(m *xmpp.Element, from *user, rs *resource) {
+	if v.removed() {
+		from.post(func() {
+			from.bounceLocal(rs, m, &feature.Error{Type: xmpp.ErrTypeWait, Condition: xmpp.StanzaRecipientUnavailable})
+		})
+		return
+	}
+	if dst := v.resources[m.To()]; dst != nil && dst.available {
+		v.send(dst, m)
+		return
+	}
+	if !v.inboundHooks(m, feature.Local) {
+		return
+	}
+	if err := v.routeMessage(m, "", feature.Local); err != nil {
+		from.post(func() { from.bounceLocal(rs, m, err) })
+	}
+}
+
+// bounceLocal answers a message another user refused, on the sender's actor.
+func (u *user) bounceLocal(rs *resource, m *xmpp.Element, err error) {
+	if u.resources[rs.key] != rs {
+		return // the sending resource is gone
+	}
+	fe := &feature.Error{Type: xmpp.ErrTypeWait, Condition: xmpp.StanzaRecipientUnavailable}
+	errors.As(err, &fe)
+	reply := xmpp.ErrorReply(m, fe.Type, fe.Condition, fe.Text)
+	if reply != nil {
+		reply.SetAttr("to", rs.key)
+		u.send(rs, reply)
+	}
+}
