@@ -1,6 +1,7 @@
 package router
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
@@ -24,6 +25,9 @@ type OpsConfig struct {
 	Ops Ops
 	// Reload re-reads the configuration for the reload command; nil disables the command.
 	Reload func() error
+	// EraseUser deletes everything stored for a bare JID (store.DB.EraseUser) for the
+	// erase_user command; nil: nothing is stored, the command says so.
+	EraseUser func(ctx context.Context, bare string) error
 }
 
 // Ops observes outgoing stanzas and keeps the counters of the admin interface.

@@ -1,10 +1,13 @@
 package router
 
 import (
+	"context"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"mellium.im/xmpp/jid"
 
 	"github.com/gospectrum/spectrum2/pluginserver"
 )
@@ -49,6 +52,7 @@ func adminCommands() []adminCommand {
 		}},
 		{"has_online_user", "Returns 1 if user is online", []string{"jid"}, (*adminEnv).hasOnlineUser},
 		{"reload", "Reloads config file", nil, (*adminEnv).reload},
+		{"erase_user", "Erases everything stored for a user (offline messages)", []string{"jid"}, (*adminEnv).eraseUser},
 		{"backends_count", "Number of active backends", nil, func(a *adminEnv, _ []string) string {
 			return strconv.Itoa(len(a.stats.Backends))
 		}},
@@ -145,6 +149,30 @@ func (a *adminEnv) reload(_ []string) string {
 		return "Error: " + err.Error()
 	}
 	return "Config reloaded"
+}
+
+// eraseTimeout bounds the erase_user command's store call.
+const eraseTimeout = 30 * time.Second
+
+// eraseUser deletes what the store holds for one bare JID (docs/storage.md). Messages
+// the router holds in memory for the user's next login are not stored and not touched.
+func (a *adminEnv) eraseUser(args []string) string {
+	if a.r.cfg.Ops.EraseUser == nil {
+		return "Error: no storage is configured"
+	}
+	j, err := jid.Parse(args[0])
+	if err != nil || j.Localpart() == "" {
+		return "Error: not a user's JID: " + args[0]
+	}
+	bare := strings.ToLower(j.Bare().String())
+	ctx, cancel := context.WithTimeout(context.Background(), eraseTimeout)
+	defer cancel()
+	if err := a.r.cfg.Ops.EraseUser(ctx, bare); err != nil {
+		a.r.log.Error().Err(err).Str("jid", bare).Msg("erase_user failed")
+		return "Error: " + err.Error()
+	}
+	a.r.log.Info().Str("jid", bare).Msg("everything stored for the user was erased (admin command)")
+	return "Erased everything stored for " + bare
 }
 
 // memory sums a per-backend value, plus the daemon's own resident or shared memory.

@@ -171,3 +171,44 @@ func TestOfflineLocalSender(t *testing.T) {
 		t.Error("the message to a local user went to the legacy network")
 	}
 }
+
+// TestEraseUserCommand: erase_user, as a chat command and as an ad-hoc command with its
+// form, deletes what the store holds for one user and nothing of another's.
+func TestEraseUserCommand(t *testing.T) {
+	db := openStore(t, filepath.Join(t.TempDir(), "s.db"))
+	ctx := context.Background()
+	push := func(user string) {
+		if err := db.PushOffline(ctx, user, store.Message{From: "echo@localhost", Stanza: []byte("<message/>")}, 10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	push("bob@localhost")
+	push("carol@localhost")
+	e := newEnv(t, func(c *Config) {
+		c.Ops = OpsConfig{AdminJIDs: []string{"admin@localhost"}, AdminPassword: "secret", EraseUser: db.EraseUser}
+	})
+	tr, a := adminConnect(t, e)
+	adminSend(t, a, `<message to='localhost' type='chat' id='e1'><body>erase_user Bob@localhost</body></message>`)
+	got := tr.wait(t, "the answer", func(el *xmpp.Element) bool { return el.ID() == "e1" })
+	if body := got.ChildText(xmpp.NSClient, "body"); body != "Erased everything stored for bob@localhost" {
+		t.Errorf("answer %q", body)
+	}
+	if n, _ := db.CountOffline(ctx, "bob@localhost"); n != 0 {
+		t.Errorf("bob still holds %d", n)
+	}
+	adminSend(t, a, `<iq type='set' id='f1' to='localhost'><command xmlns='http://jabber.org/protocol/commands' node='erase_user'/></iq>`)
+	form := tr.wait(t, "form", func(el *xmpp.Element) bool { return el.ID() == "f1" })
+	sid := form.Child(xmpp.NSCommands, "command").Attr("sessionid")
+	adminSend(t, a, `<iq type='set' id='f2' to='localhost'><command xmlns='http://jabber.org/protocol/commands' node='erase_user' sessionid='`+sid+`'>`+
+		`<x xmlns='jabber:x:data' type='submit'><field var='jid'><value>carol@localhost</value></field></x></command></iq>`)
+	done := tr.wait(t, "completed", func(el *xmpp.Element) bool { return el.ID() == "f2" })
+	if !strings.Contains(done.String(), `status="completed"`) || !strings.Contains(done.String(), "Erased everything stored for carol@localhost") {
+		t.Errorf("ad-hoc erase %s", done)
+	}
+	if n, _ := db.CountOffline(ctx, "carol@localhost"); n != 0 {
+		t.Errorf("carol still holds %d", n)
+	}
+	if got := e.r.AdminCommand("erase_user localhost"); !strings.HasPrefix(got, "Error:") {
+		t.Errorf("erase_user of the domain = %q", got)
+	}
+}
