@@ -186,16 +186,43 @@ func (u *user) loginTimeout(gen int) {
 // loginFailed ends a login attempt that got no CONNECTED: waiters fail with condition,
 // bound resources (a re-login) get the fatal path.
 func (u *user) loginFailed(condition, text string, code int32) {
+	u.loginFailedWith(condition, text, text, code)
+}
+
+// loginFailedWith is loginFailed with one text for the waiters, who have not authenticated,
+// and another for the bound resources.
+func (u *user) loginFailedWith(condition, waiterText, boundText string, code int32) {
 	u.stopLogin()
 	for _, w := range u.waiters {
-		w.ch <- authResult{err: &c2s.AuthError{Condition: condition, Text: text}}
+		w.ch <- authResult{err: &c2s.AuthError{Condition: condition, Text: waiterText}}
 	}
 	u.waiters = nil
 	if len(u.resources) > 0 {
-		u.fatal(code, text)
+		u.fatal(code, boundText)
 		return
 	}
 	u.endSession()
+}
+
+// legacyRefused fails the login with the backend's DISCONNECTED. Spectrum 2 puts the legacy
+// text in the SASL failure (spec 3.4); we give a client that has not authenticated only a
+// text per code (saslText), because the legacy side's words can carry dial errors and
+// addresses ("connect: connection refused") that would make the gateway a probe of the
+// networks it reaches. The text goes to the log, and to resources of an earlier session.
+func (u *user) legacyRefused(code int32, text string) {
+	u.log.Info().Int32("error", code).Str("reason", text).Msg("legacy login refused")
+	u.loginFailedWith("not-authorized", saslText(code), text, code)
+}
+
+// saslText is the SASL failure text for a DISCONNECTED code.
+func saslText(code int32) string {
+	switch pb.ConnectionError(code) {
+	case pb.ConnectionError_CONNECTION_ERROR_INVALID_USERNAME:
+		return "The legacy network does not accept this name."
+	case pb.ConnectionError_CONNECTION_ERROR_NAME_IN_USE:
+		return "The name is in use on the legacy network."
+	}
+	return "The legacy server refused the login."
 }
 
 // onConnected handles CONNECTED: pending logins succeed (spec 3.3 step 4) and the
@@ -221,16 +248,16 @@ func (u *user) onDisconnected(code int32, text string) {
 		return // no LOGIN out: the session is logged out already
 	}
 	if !u.ls.reconnecting() {
-		// During the first login every code is a SASL failure with the legacy text
-		// (spec 3.4); resources still bound from an earlier session get the fatal path.
-		u.loginFailed("not-authorized", text, code)
+		// During the first login every code is a SASL failure (spec 3.4); resources still
+		// bound from an earlier session get the fatal path.
+		u.legacyRefused(code, text)
 		return
 	}
 	if u.reconnectable(code) {
 		u.relogin(code) // relogin.go: with a backoff, unlike Spectrum 2
 		return
 	}
-	u.loginFailed("not-authorized", text, code)
+	u.legacyRefused(code, text)
 }
 
 // endSession ends the legacy session (LOGOUT) and forgets the user when nothing holds it.
