@@ -61,6 +61,11 @@ type backend struct {
 	rss, initRes int32
 	shared       int32
 	timedOut     bool // killed for not connecting within SpawnTimeout
+	// rawXML: this backend announced features.rawxml in its BACKEND_CONFIG (spec 3.21);
+	// only then are its RAW_XML frames delivered.
+	rawXML bool
+	// configs counts its BACKEND_CONFIG frames (bounded by maxConfigFrames).
+	configs int
 }
 
 // live reports whether the backend can carry frames for users.

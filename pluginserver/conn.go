@@ -3,6 +3,7 @@ package pluginserver
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -14,57 +15,143 @@ import (
 	"github.com/gospectrum/spectrum2/protocol/pbnetwork"
 )
 
-// serveConn runs one accepted connection. It is a backend only if a spawn is pending and
-// the connection proves to be that child: its first STATS carries the child's pid (or
-// the pid of a process in the child's process group, for wrappers that fork). Matching by
-// pid rather than by arrival order means a stray client connecting while a backend starts
-// cannot take its place. Anything else is closed and never receives users (spec 1.8
-// quirk fixed).
+// Bounds on what a connection may send before its handshake (PING, PONG, BACKEND_CONFIG,
+// STATS; spec 1.5) completes: shipped backends send a few small frames.
+const (
+	handshakeBytes  = 256 << 10
+	handshakeFrames = 64
+)
+
+// errHandshakeBudget: a connection sent more than handshakeBytes before its STATS.
+var errHandshakeBudget = errors.New("pluginserver: more than 256 KiB before the handshake completed")
+
+// serveConn runs one accepted connection. It is a backend only if it proves to be the
+// child of a pending spawn. On Linux that proof comes before any frame is read or sent:
+// the other end of the connection must be a socket held by the spawned process or one of
+// its descendants (peer_linux.go), which no other local process can fake, unlike the pid
+// in STATS (/proc shows every pid). Elsewhere the first STATS must carry the child's pid
+// (or the pid of a process in the child's process group, for wrappers that fork).
+// Anything else is closed and never receives users (spec 1.8 quirk fixed); with the QUERY
+// channel on, it may be a spectrum2_manager client instead (query.go).
 func (s *Server) serveConn(c net.Conn) {
 	defer c.Close()
-	s.mu.Lock()
-	pending := s.startingLocked()
-	s.mu.Unlock()
-	if !pending {
-		s.unexpected(c)
-		return
+	var owner *backend
+	if socketOwnership {
+		if owner = s.ownerOf(c); owner == nil {
+			s.unexpected(c)
+			return
+		}
+	} else {
+		s.mu.Lock()
+		pending := s.startingLocked()
+		s.mu.Unlock()
+		if !pending {
+			s.unexpected(c)
+			return
+		}
 	}
+	budget := &budgetReader{r: c, left: handshakeBytes}
 	w := protocol.NewWriter(deadlineConn{c})
-	r := protocol.NewReader(c, s.cfg.MaxFrame)
+	r := protocol.NewReader(budget, s.cfg.MaxFrame)
 	// spec 1.5 step 2: PING at once; backends answer PONG then STATS.
 	if err := w.WriteFrame(protocol.MustEncode(pbnetwork.WrapperMessage_TYPE_PING, nil)); err != nil {
 		return
 	}
 	c.SetReadDeadline(time.Now().Add(s.cfg.SpawnTimeout)) //nolint:errcheck // a failure shows up as a read error
-	b := s.identify(c, r, w)
+	b, err := s.identify(owner, c, r, w)
 	if b == nil {
-		s.unexpected(c)
+		if owner == nil && err == nil {
+			s.unexpected(c)
+		} else if err != nil {
+			s.log.Warn().Err(err).Stringer("remote", c.RemoteAddr()).Msg("closing a backend connection before its handshake completed")
+		}
 		return
 	}
+	budget.left = -1               // handshake done: frames are bounded by MaxFrame from here
 	c.SetReadDeadline(time.Time{}) //nolint:errcheck
 	s.readLoop(b, r)
 }
 
-// identify reads frames until STATS and claims the starting backend whose pid it names.
+// ownerOf returns the starting backend whose process tree holds the other end of c, or
+// nil. The child may connect before its fork/exec returned and published its pid
+// (spawn.go): while spawns are launching, it waits for them and looks again.
+func (s *Server) ownerOf(c net.Conn) *backend {
+	p, err := peerOf(c)
+	if err != nil {
+		s.log.Debug().Err(err).Stringer("remote", c.RemoteAddr()).Msg("the other end of a backend-port connection")
+		return nil
+	}
+	for range 16 { // each round waits for one launch to end; bounded all the same
+		s.mu.Lock()
+		var cands []*backend
+		for _, b := range s.backends {
+			if b.state == stateStarting && b.pid > 0 {
+				cands = append(cands, b)
+			}
+		}
+		launching := len(s.launches) > 0
+		s.mu.Unlock()
+		for _, b := range cands { // reading /proc, without s.mu
+			if holds(b.pid, p.inode) {
+				return b
+			}
+		}
+		if !launching {
+			return nil
+		}
+		s.mu.Lock()
+		if len(s.launches) > 0 {
+			s.launched.Wait()
+		}
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+// budgetReader bounds what a connection may send before its handshake completes; left < 0
+// lifts the bound. Only the connection's reader goroutine uses it.
+type budgetReader struct {
+	r    io.Reader
+	left int
+}
+
+func (b *budgetReader) Read(p []byte) (int, error) {
+	if b.left < 0 {
+		return b.r.Read(p)
+	}
+	if b.left == 0 {
+		return 0, errHandshakeBudget
+	}
+	if len(p) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.r.Read(p)
+	b.left -= n
+	return n, err
+}
+
+// identify reads frames until STATS and claims the starting backend: owner (the one that
+// proved its socket) or, without socket ownership, the one whose pid STATS names.
 // BACKEND_CONFIG, which backends send before anything else (spec 1.5 step 3), is kept and
-// applied once the backend is known.
-func (s *Server) identify(c net.Conn, r *protocol.Reader, w *protocol.Writer) *backend {
+// applied once the backend is known. At most handshakeFrames frames and handshakeBytes
+// bytes come before STATS; past that, or on a read error, identify returns the error.
+func (s *Server) identify(owner *backend, c net.Conn, r *protocol.Reader, w *protocol.Writer) (*backend, error) {
 	var configs []string
 	ponged := false // the PONG to serveConn's PING; shipped backends send it before STATS
-	for {
+	for range handshakeFrames {
 		f, err := r.ReadFrame()
 		if errors.Is(err, protocol.ErrBadFrame) {
 			continue
 		}
 		if err != nil {
-			return nil
+			return nil, err
 		}
 		if f.Type == pbnetwork.WrapperMessage_TYPE_PONG {
 			ponged = true
 			continue
 		}
-		if f.Type == pbnetwork.WrapperMessage_TYPE_QUERY && s.queryFrame(c, r, w, f) {
-			return nil // a spectrum2_manager client, served and closed (query.go)
+		if owner == nil && f.Type == pbnetwork.WrapperMessage_TYPE_QUERY && s.queryFrame(c, r, w, f) {
+			return nil, nil // a spectrum2_manager client, served and closed (query.go)
 		}
 		m, err := protocol.Decode(f)
 		if err != nil {
@@ -75,22 +162,28 @@ func (s *Server) identify(c net.Conn, r *protocol.Reader, w *protocol.Writer) *b
 			configs = append(configs, m.GetConfig())
 		case *pbnetwork.Stats:
 			pid, _ := strconv.Atoi(strings.TrimSpace(m.GetId()))
-			return s.claim(pid, c, w, m, configs, ponged)
+			return s.claim(owner, pid, c, w, m, configs, ponged), nil
 		}
 	}
+	return nil, fmt.Errorf("pluginserver: %d frames without STATS", handshakeFrames)
 }
 
-// claim ties a connection to the starting backend with the given pid. ponged tells
-// whether the first PING was answered; if not, its PONG is still to come and must not be
-// taken for the answer to a later fence PING.
-func (s *Server) claim(pid int, c net.Conn, w *protocol.Writer, st *pbnetwork.Stats, configs []string, ponged bool) *backend {
-	pgid := pgidOf(pid)
+// claim ties a connection to a starting backend: owner, or without socket ownership the
+// one with the given pid. ponged tells whether the first PING was answered; if not, its
+// PONG is still to come and must not be taken for the answer to a later fence PING.
+func (s *Server) claim(owner *backend, pid int, c net.Conn, w *protocol.Writer, st *pbnetwork.Stats, configs []string, ponged bool) *backend {
 	s.mu.Lock()
-	b := s.startingWithPidLocked(pid, pgid)
-	for b == nil && len(s.launches) > 0 {
-		// The child can connect before its spawn returned and published the pid.
-		s.launched.Wait()
+	b := owner
+	if b == nil {
+		pgid := pgidOf(pid)
 		b = s.startingWithPidLocked(pid, pgid)
+		for b == nil && len(s.launches) > 0 {
+			// The child can connect before its spawn returned and published the pid.
+			s.launched.Wait()
+			b = s.startingWithPidLocked(pid, pgid)
+		}
+	} else if b.state != stateStarting {
+		b = nil // a second connection of the same child, or the spawn timed out
 	}
 	if b == nil {
 		s.mu.Unlock()
@@ -150,11 +243,31 @@ func pgidOf(pid int) int {
 	return pgid
 }
 
-// applyConfigLocked merges one BACKEND_CONFIG (spec 1.7).
+// Bounds on BACKEND_CONFIG, at any time: a backend announces a handful of keys once
+// (spec 1.7), so anything larger is no configuration.
+const (
+	maxConfigBytes  = 64 << 10
+	maxConfigFrames = 64
+)
+
+// applyConfigLocked merges one BACKEND_CONFIG (spec 1.7) and notes whether this backend
+// announced raw XML. Frames past maxConfigFrames or larger than maxConfigBytes are
+// ignored and counted.
 func (s *Server) applyConfigLocked(b *backend, text string) {
-	if err := s.config.merge(text); err != nil {
+	b.configs++
+	if len(text) > maxConfigBytes || b.configs > maxConfigFrames {
+		s.dropLocked(DropConfig)
+		b.log.Warn().Int("bytes", len(text)).Int("frames", b.configs).Msg("ignoring BACKEND_CONFIG past its bounds")
+		return
+	}
+	raw, err := s.config.merge(text)
+	if err != nil {
+		s.dropLocked(DropConfig)
 		b.log.Warn().Err(err).Msg("ignoring BACKEND_CONFIG")
 		return
+	}
+	if raw != nil {
+		b.rawXML = *raw
 	}
 	s.features = s.config.features()
 }
@@ -193,6 +306,17 @@ func (s *Server) handleFrame(b *backend, f protocol.Frame) {
 	case pbnetwork.WrapperMessage_TYPE_PING:
 		return
 	case pbnetwork.WrapperMessage_TYPE_RAW_XML:
+		s.mu.Lock()
+		ok := b.rawXML
+		if !ok {
+			s.dropLocked(DropRawXML)
+		}
+		s.mu.Unlock()
+		if !ok {
+			b.log.Warn().Int("bytes", len(f.Payload)).Msg("dropping RAW_XML from a backend that did not announce features.rawxml")
+			return
+		}
+		// The Handler parses the XML and asks Serves about the user it names.
 		s.h.HandleRawXML(b.name, bytes.Clone(f.Payload))
 		return
 	case pbnetwork.WrapperMessage_TYPE_QUERY:
@@ -219,7 +343,7 @@ func (s *Server) handleFrame(b *backend, f protocol.Frame) {
 	}
 	user := protocol.User(m)
 	if !s.owns(b, user, f.Type) {
-		b.log.Debug().Str("user", user).Stringer("type", f.Type).Msg("dropping frame about a user this backend does not serve")
+		b.log.Warn().Str("user", user).Stringer("type", f.Type).Msg("dropping frame about a user this backend does not serve")
 		return
 	}
 	s.h.HandleBackendMessage(user, f.Type, m)
@@ -234,6 +358,7 @@ func (s *Server) owns(b *backend, user string, t pbnetwork.WrapperMessage_Type) 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.users[user] != b {
+		s.dropLocked(DropForeign)
 		return false
 	}
 	switch t {
@@ -243,4 +368,22 @@ func (s *Server) owns(b *backend, user string, t pbnetwork.WrapperMessage_Type) 
 		s.loggedInLocked(b, user) // quarantine.go
 	}
 	return true
+}
+
+// Serves reports whether the backend named backend ("backend-3", as in HandleRawXML)
+// serves user, for RAW_XML: pluginserver knows no XML, so the Handler finds the user a
+// RAW_XML stanza is for and asks here before delivering it. A false answer is logged at
+// warn and counted as DropForeign, as for the typed frames.
+func (s *Server) Serves(backend, user string) bool {
+	s.mu.Lock()
+	b := s.users[user]
+	ok := b != nil && b.name == backend && b.live()
+	if !ok {
+		s.dropLocked(DropForeign)
+	}
+	s.mu.Unlock()
+	if !ok {
+		s.log.Warn().Str("backend", backend).Str("user", user).Msg("dropping RAW_XML about a user this backend does not serve")
+	}
+	return ok
 }

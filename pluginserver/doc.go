@@ -3,8 +3,14 @@
 // A Server listens on the backend port, spawns backend processes with Spectrum 2's
 // command line (`BACKEND --host H --port P --service.backend_id=N CONFIG`, spec 2.2),
 // each in its own process group with its output logged line by line, and accepts a
-// connection as a backend only while a spawn is pending and only when the pid in its
-// first STATS belongs to that child (spec 1.8 quirk fixed). It keeps one backend with
+// connection as a backend only when its other end is a socket held by a pending spawn's
+// child or the child's descendants, checked before any frame (Linux, peer_linux.go;
+// other systems fall back to the pid in the first STATS, peer_other.go; spec 1.8 quirk
+// fixed). What a connection sends before its STATS is bounded in bytes and frames, and
+// BACKEND_CONFIG at any time (conn.go). A backend's RAW_XML is delivered only when it
+// announced features.rawxml, and the Handler asks Serves whether the backend serves the
+// user a stanza is for; typed frames about other users are dropped too (Stats.Dropped
+// counts all of these). It keeps one backend with
 // room ready, assigns users to the oldest backend with room (spec 2.4), pings every
 // PingInterval and kills a backend that missed the previous PONG (spec 2.5), retires
 // extra idle backends after IdleTimeout and memory-heavy ones once empty (spec 2.8),

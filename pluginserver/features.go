@@ -32,17 +32,26 @@ type backendConfig struct {
 	seen map[string]bool
 }
 
-// merge adds the keys of one BACKEND_CONFIG text that were not known yet.
-func (c *backendConfig) merge(text string) error {
+// maxConfigKeys bounds the keys kept from all backends' BACKEND_CONFIG frames together.
+const maxConfigKeys = 256
+
+// merge adds the keys of one BACKEND_CONFIG text that were not known yet, up to
+// maxConfigKeys. rawXML is this text's features.rawxml, nil when it does not set it: the
+// announcement is per backend (conn.go), whatever the merged value.
+func (c *backendConfig) merge(text string) (rawXML *bool, err error) {
 	f, err := ini.Parse(strings.NewReader(text))
 	if err != nil {
-		return fmt.Errorf("pluginserver: BACKEND_CONFIG: %w", err)
+		return nil, fmt.Errorf("pluginserver: BACKEND_CONFIG: %w", err)
 	}
 	if c.seen == nil {
 		c.seen = make(map[string]bool)
 	}
 	for _, k := range f.Keys() {
-		if c.seen[k] {
+		if k == "features.rawxml" {
+			v := f.Bool("features", "rawxml", false)
+			rawXML = &v
+		}
+		if c.seen[k] || len(c.seen) >= maxConfigKeys {
 			continue
 		}
 		c.seen[k] = true
@@ -51,7 +60,7 @@ func (c *backendConfig) merge(text string) error {
 			c.doc.Add(section, key, v)
 		}
 	}
-	return nil
+	return rawXML, nil
 }
 
 // features reads the merged configuration with Spectrum 2's defaults for absent keys.

@@ -56,14 +56,27 @@ func TestPythonBackend(t *testing.T) {
 // PONG and a STATS naming the test process. It reports every frame type it receives.
 func stranger(t *testing.T, addr net.Addr) (got chan pb.WrapperMessage_Type, closed chan error) {
 	t.Helper()
+	return strangerAs(t, addr, os.Getpid())
+}
+
+// strangerAs is stranger with pid in its STATS; it sends PONG and STATS at once too, as
+// an impostor that does not wait for a PING would.
+func strangerAs(t *testing.T, addr net.Addr, pid int) (got chan pb.WrapperMessage_Type, closed chan error) {
+	t.Helper()
 	c, err := net.Dial("tcp", addr.String())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
 	got, closed = make(chan pb.WrapperMessage_Type, 100), make(chan error, 1)
+	id := strconv.Itoa(pid)
+	var res int32 = 1
+	stats := protocol.MustEncode(pb.WrapperMessage_TYPE_STATS, &pb.Stats{Res: &res, InitRes: &res, Shared: &res, Id: &id})
+	w := protocol.NewWriter(c)
+	w.WriteFrame(protocol.MustEncode(pb.WrapperMessage_TYPE_PONG, nil)) //nolint:errcheck
+	w.WriteFrame(stats)                                                 //nolint:errcheck
 	go func() {
-		r, w := protocol.NewReader(c, 0), protocol.NewWriter(c)
+		r := protocol.NewReader(c, 0)
 		for {
 			f, err := r.ReadFrame()
 			if err != nil {
@@ -72,10 +85,8 @@ func stranger(t *testing.T, addr net.Addr) (got chan pb.WrapperMessage_Type, clo
 			}
 			got <- f.Type
 			if f.Type == pb.WrapperMessage_TYPE_PING {
-				id := strconv.Itoa(os.Getpid())
-				var res int32 = 1
-				w.WriteFrame(protocol.MustEncode(pb.WrapperMessage_TYPE_PONG, nil))                                                         //nolint:errcheck
-				w.WriteFrame(protocol.MustEncode(pb.WrapperMessage_TYPE_STATS, &pb.Stats{Res: &res, InitRes: &res, Shared: &res, Id: &id})) //nolint:errcheck
+				w.WriteFrame(protocol.MustEncode(pb.WrapperMessage_TYPE_PONG, nil)) //nolint:errcheck
+				w.WriteFrame(stats)                                                 //nolint:errcheck
 			}
 		}
 	}()
@@ -110,8 +121,11 @@ func TestStrangerNeverGetsUsers(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(h.logs.String(), "connection names no backend we spawned") {
-		t.Error("the early stranger was not checked against the pending spawn")
+	if n := strings.Count(h.logs.String(), "closing a connection that is no backend we spawned"); n != 2 {
+		t.Errorf("%d strangers logged as refused, want 2", n)
+	}
+	if n := h.s.Stats().Dropped[DropConn]; n != 2 {
+		t.Errorf("Dropped[%s] = %d, want 2", DropConn, n)
 	}
 	if n := len(h.s.Stats().Backends); n != 1 {
 		t.Errorf("%d backends, want 1", n)

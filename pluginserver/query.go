@@ -37,7 +37,9 @@ func (s *Server) CrashedPIDs() []int {
 }
 
 // EnableQuery turns on the QUERY admin channel on the backend port (spec 1.8), off by
-// default: a connection from a loopback address that is not a backend we spawned may send
+// default: a connection from a process of the daemon's own user (on Linux the owner of
+// the connection's other socket in /proc/net/tcp, peer_linux.go; elsewhere any loopback
+// address) that is not a backend we spawned may send
 // TYPE_QUERY{BackendConfig{config: command line}} and gets TYPE_QUERY{BackendConfig{config:
 // answer}} back, run by run (the router's admin interface, spec 3.20). Such a connection is
 // never treated as a backend and never receives users (quirk 1 fixed). EnableQuery must be
@@ -45,7 +47,7 @@ func (s *Server) CrashedPIDs() []int {
 func (s *Server) EnableQuery(run func(command string) string) {
 	s.query = run
 	s.unexpected = func(c net.Conn) {
-		if !loopback(c) {
+		if !sameUser(c) {
 			s.closeUnexpected(c)
 			return
 		}
@@ -61,9 +63,10 @@ func (s *Server) EnableQuery(run func(command string) string) {
 
 // queryFrame is the hook of identify: a QUERY frame from a connection that was expected
 // to be a starting backend. It serves the connection as a QUERY client and reports true;
-// false means the channel is off or the peer is not local, and the frame is ignored.
+// false means the channel is off or the peer is not ours, and the frame is ignored. Only
+// without socket ownership (peer_other.go) can an expected backend turn out to be a client.
 func (s *Server) queryFrame(c net.Conn, r *protocol.Reader, w *protocol.Writer, f protocol.Frame) bool {
-	if s.query == nil || !loopback(c) {
+	if s.query == nil || !sameUser(c) {
 		return false
 	}
 	s.serveQueries(c, r, w, &f)
@@ -107,12 +110,6 @@ func (s *Server) serveQueries(c net.Conn, r *protocol.Reader, w *protocol.Writer
 			return
 		}
 	}
-}
-
-// loopback reports whether c comes from a loopback address.
-func loopback(c net.Conn) bool {
-	a, ok := c.RemoteAddr().(*net.TCPAddr)
-	return ok && a.IP.IsLoopback()
 }
 
 func firstWord(s string) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -61,7 +62,9 @@ type Server struct {
 	features Features
 	crashes  int
 	crashed  []int // pids of the last crashed backends (query.go)
-	spawns   int
+	// dropped counts what backends sent that was not delivered, by reason (dropLocked).
+	dropped map[string]int
+	spawns  int
 	// failedSpawns counts consecutive spawn failures; warm spawns back off after them.
 	failedSpawns int
 	lastFailure  time.Time
@@ -87,6 +90,7 @@ func New(cfg Config, h Handler) (*Server, error) {
 		users:    make(map[string]*backend),
 		conns:    make(map[net.Conn]struct{}),
 		suspects: make(map[string]*suspect),
+		dropped:  make(map[string]int),
 		features: defaultFeatures(),
 	}
 	s.unexpected = s.closeUnexpected
@@ -138,7 +142,21 @@ type Stats struct {
 	Backends []BackendStats
 	Spawns   int // backends started since New
 	Crashes  int // backends that died without being asked to
+	// Dropped counts the frames and connections refused since New, by reason: DropForeign
+	// (a frame about a user the backend does not serve, RAW_XML included), DropRawXML
+	// (RAW_XML from a backend that did not announce features.rawxml), DropConfig
+	// (BACKEND_CONFIG past its bounds), DropConn (a connection that is no backend we
+	// spawned and no QUERY client).
+	Dropped map[string]int
 }
+
+// Reasons in Stats.Dropped.
+const (
+	DropForeign = "foreign_user"
+	DropRawXML  = "rawxml_not_announced"
+	DropConfig  = "backend_config"
+	DropConn    = "connection"
+)
 
 // BackendStats describes one backend.
 type BackendStats struct {
@@ -159,7 +177,7 @@ type BackendStats struct {
 func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := Stats{Spawns: s.spawns, Crashes: s.crashes}
+	st := Stats{Spawns: s.spawns, Crashes: s.crashes, Dropped: maps.Clone(s.dropped)}
 	for _, b := range s.backends {
 		st.Backends = append(st.Backends, BackendStats{
 			ID: b.id, Name: b.name, PID: b.pid, Users: len(b.users),
@@ -195,9 +213,16 @@ func (s *Server) acceptLoop(ctx context.Context) {
 
 // closeUnexpected is the default for connections that are no spawned backend.
 func (s *Server) closeUnexpected(c net.Conn) {
+	s.mu.Lock()
+	s.dropLocked(DropConn)
+	s.mu.Unlock()
 	s.log.Warn().Stringer("remote", c.RemoteAddr()).Msg("closing a connection that is no backend we spawned (spec 1.8 quirk fixed)")
 	c.Close()
 }
+
+// dropLocked counts one refused frame or connection; s.mu is held. Reasons are the Drop
+// constants, so the map stays small.
+func (s *Server) dropLocked(reason string) { s.dropped[reason]++ }
 
 // kickDispatcher wakes the dispatcher without blocking.
 func (s *Server) kickDispatcher() {

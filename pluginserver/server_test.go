@@ -263,7 +263,7 @@ func TestLoginDelay(t *testing.T) {
 }
 
 func TestRawXML(t *testing.T) {
-	h := start(t, Config{})
+	h := start(t, Config{Backend: fakeBin + " --mode=rawxml"})
 	h.login(t, "alice@localhost", "x")
 	stanza := "<message to='bob@localhost'><body>hi</body></message>"
 	if err := h.s.SendRawXML("alice@localhost", []byte(stanza)); err != nil {

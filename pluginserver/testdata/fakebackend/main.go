@@ -11,6 +11,10 @@
 //	              reading and writing for good (a backend stuck in a legacy call)
 //	crashlogin    like normal, but a LOGIN for a user whose name starts with "crash"
 //	              makes it exit with status 3 (an account that trips a backend bug)
+//	rawxml        like normal, but announces features.rawxml=1
+//	gated         like normal, but connects only once the file $FAKEBACKEND_GATE exists
+//	flood         sends 1000 BACKEND_CONFIG frames before answering the first PING
+//	bigframe      sends one BACKEND_CONFIG of 1 MiB before answering the first PING
 //
 // It prints "got TYPE user" on stderr for every LOGIN and LOGOUT, for the tests to read
 // from the daemon's log.
@@ -52,6 +56,11 @@ func run(mode, addr string) error {
 	if mode == "slowstart" {
 		time.Sleep(500 * time.Millisecond)
 	}
+	if mode == "gated" {
+		for _, err := os.Stat(os.Getenv("FAKEBACKEND_GATE")); err != nil; _, err = os.Stat(os.Getenv("FAKEBACKEND_GATE")) {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		return err
@@ -59,7 +68,13 @@ func run(mode, addr string) error {
 	defer c.Close()
 	r, w := protocol.NewReader(c, 0), protocol.NewWriter(c)
 	cfg := "[features]\nmuc=1\nreceipts=1\n[registration]\nneedRegistration=0\n"
+	if mode == "rawxml" {
+		cfg = "[features]\nrawxml=1\n"
+	}
 	if err := w.WriteFrame(protocol.MustEncode(pb.WrapperMessage_TYPE_BACKEND_CONFIG, &pb.BackendConfig{Config: &cfg})); err != nil {
+		return err
+	}
+	if err := flood(mode, w); err != nil {
 		return err
 	}
 	for {
@@ -125,4 +140,23 @@ func login(mode string, w *protocol.Writer, l *pb.Login) error {
 		}
 	}
 	return w.WriteFrame(protocol.MustEncode(pb.WrapperMessage_TYPE_CONNECTED, &pb.Connected{User: &user}))
+}
+
+// flood sends what the modes flood and bigframe send before the handshake.
+func flood(mode string, w *protocol.Writer) error {
+	switch mode {
+	case "flood":
+		for i := range 1000 {
+			text := fmt.Sprintf("[x]\nk%d=1\n", i)
+			if err := w.WriteFrame(protocol.MustEncode(pb.WrapperMessage_TYPE_BACKEND_CONFIG, &pb.BackendConfig{Config: &text})); err != nil {
+				return nil // cut off: what the test expects
+			}
+		}
+	case "bigframe":
+		text := "[x]\nk=" + strings.Repeat("a", 1<<20) + "\n"
+		if err := w.WriteFrame(protocol.MustEncode(pb.WrapperMessage_TYPE_BACKEND_CONFIG, &pb.BackendConfig{Config: &text})); err != nil {
+			return nil
+		}
+	}
+	return nil
 }
