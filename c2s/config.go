@@ -19,6 +19,12 @@ const (
 	DefaultAckAfter      = 30 * time.Second
 	DefaultResumeTimeout = 300 * time.Second
 	DefaultSMMaxQueue    = 1000
+	// Budgets (issue 18): bytes waiting for one client, the stanza rate of one session,
+	// and the stanza size before authentication (nothing before SASL needs more).
+	DefaultSessionSendBytes   = 1 << 20
+	DefaultStanzasPerSecond   = 50
+	DefaultStanzaBurst        = 200
+	DefaultPreauthStanzaBytes = 8 << 10
 	// DefaultCSIMaxHeld bounds what an inactive client (XEP-0352) has held back.
 	DefaultCSIMaxHeld = 100
 	// writeTimeout bounds one write to a client: a client that does not read is dropped.
@@ -51,12 +57,26 @@ type Config struct {
 	PingInterval       time.Duration // ping a client silent this long; close after another one
 	Limits             xmpp.Limits   // stanza size and depth
 	QueueSize          int           // outgoing stanzas per connection; overflow closes it
+	// SessionSendBytes bounds the bytes waiting for one client: queued, being written and
+	// (XEP-0198) unacknowledged; past it the stream ends with policy-violation.
+	SessionSendBytes int
+	// StanzasPerSecond and StanzaBurst are the token bucket of a session's reader: past the
+	// burst, reading waits for tokens (TCP pushes back); no stanza is dropped for it.
+	StanzasPerSecond float64
+	StanzaBurst      int
+	// PreauthStanzaBytes is the stanza size limit until SASL succeeds (Limits after it).
+	PreauthStanzaBytes int64
 
 	SM         SMConfig // stream management (XEP-0198)
 	CSIMaxHeld int      // stanzas held for an inactive client (XEP-0352); past it all flush
 
-	MaxConnsPerIP        int // concurrent connections per IP address; 0 = unlimited
-	LoginsPerMinutePerIP int // SASL attempts per minute per IP address; 0 = unlimited
+	MaxConnsPerIP        int // concurrent connections per source prefix; 0 = unlimited
+	LoginsPerMinutePerIP int // SASL attempts per minute per source prefix; 0 = unlimited
+	// IPv4Prefix and IPv6Prefix group source addresses for the two limits above: one /64
+	// is usually one subscriber, who must not get a limit per address (0: 32 and 64).
+	IPv4Prefix, IPv6Prefix int
+	MaxConnections         int // concurrent connections in all; 0 = unlimited
+	MaxNegotiating         int // connections not yet bound (TLS, SASL, login); 0 = unlimited
 
 	// Redirector sends users another host owns there with see-other-host; nil = off.
 	Redirector Redirector
@@ -85,6 +105,24 @@ func (c Config) withDefaults() Config {
 	}
 	if c.QueueSize <= 0 {
 		c.QueueSize = DefaultQueueSize
+	}
+	if c.SessionSendBytes <= 0 {
+		c.SessionSendBytes = DefaultSessionSendBytes
+	}
+	if c.StanzasPerSecond <= 0 {
+		c.StanzasPerSecond = DefaultStanzasPerSecond
+	}
+	if c.StanzaBurst <= 0 {
+		c.StanzaBurst = DefaultStanzaBurst
+	}
+	if c.PreauthStanzaBytes <= 0 {
+		c.PreauthStanzaBytes = DefaultPreauthStanzaBytes
+	}
+	if c.IPv4Prefix <= 0 || c.IPv4Prefix > 32 {
+		c.IPv4Prefix = 32
+	}
+	if c.IPv6Prefix <= 0 || c.IPv6Prefix > 128 {
+		c.IPv6Prefix = 64
 	}
 	if c.CSIMaxHeld <= 0 {
 		c.CSIMaxHeld = DefaultCSIMaxHeld

@@ -29,28 +29,31 @@ type conn struct {
 	life   connCtx
 	tcp    net.Conn
 	ip     string
+	src    string // ip's prefix, the unit of the per-source limits (iplimits.go)
 	direct bool
 	// log adds the remote address, the current stream id and, once known, the JID to each
 	// event; setLogContext updates them so that keys are never repeated.
 	log connLog
 
 	// Reader-goroutine state.
-	rd        *xmpp.Reader
-	rec       *recordConn     // under crypto/tls once TLS starts (idle.go)
-	tin       *tlsInput       // what rd reads once TLS is on
-	raw       syscall.RawConn // tcp's, for waiting on the socket itself; nil if it has none
-	tlsOn     bool
-	refused   bool // over the per-IP connection limit: refused after the stream header
-	negDL     time.Time
-	authed    bool
-	user      jid.JID // bare JID after SASL
-	grant     Grant   // until Bind or Release
-	failures  int     // failed SASL attempts
-	saslUser  string  // bare JID of the SASL attempt under way, for a failure's log line
-	handler   SessionHandler
-	pingID    string
-	pingCount int
-	peerEnded bool // the client sent </stream:stream>: nothing is left to wait for
+	rd          *xmpp.Reader
+	rec         *recordConn     // under crypto/tls once TLS starts (idle.go)
+	tin         *tlsInput       // what rd reads once TLS is on
+	raw         syscall.RawConn // tcp's, for waiting on the socket itself; nil if it has none
+	tlsOn       bool
+	refused     refusal     // over a connection limit: refused after the stream header
+	negotiating bool        // counted as negotiating by the limits: not bound yet
+	bucket      tokenBucket // the stanza rate limit (budget.go)
+	negDL       time.Time
+	authed      bool
+	user        jid.JID // bare JID after SASL
+	grant       Grant   // until Bind or Release
+	failures    int     // failed SASL attempts
+	saslUser    string  // bare JID of the SASL attempt under way, for a failure's log line
+	handler     SessionHandler
+	pingID      string
+	pingCount   int
+	peerEnded   bool // the client sent </stream:stream>: nothing is left to wait for
 
 	wmu        sync.Mutex // serialises writes; guards the fields below
 	ended      bool       // our </stream:stream> was written (or cannot be)
@@ -97,8 +100,12 @@ func (c *conn) setLogContext(stream, jid string) {
 // serve runs the negotiation; after bind it hands reading to a fresh goroutine, so that
 // the stack grown by the TLS handshake is not kept by an idle session (PERFORMANCE.md).
 func (c *conn) serve() {
-	c.refused = !c.srv.limits.connect(c.ip)
+	c.src = sourceOf(c.ip, c.srv.cfg.IPv4Prefix, c.srv.cfg.IPv6Prefix)
+	c.refused, c.negotiating = c.srv.limits.connect(c.src), true
 	c.negDL = time.Now().Add(c.srv.cfg.NegotiationTimeout)
+	if c.refused.cond != "" {
+		c.negDL = time.Now().Add(refuseTimeout) // it only has its stream header to send
+	}
 	c.setReadDeadline(c.negDL)
 	if err := c.startDirectTLS(); err != nil {
 		c.log.Debug().Err(err).Msg("TLS handshake failed")
@@ -115,7 +122,7 @@ func (c *conn) serve() {
 
 func (c *conn) startDirectTLS() error {
 	if !c.direct {
-		c.rd = xmpp.NewReader(c.tcp, c.srv.cfg.Limits)
+		c.rd = xmpp.NewReader(c.tcp, c.srv.preauthLimits())
 		return nil
 	}
 	c.rec = newRecordConn(c.tcp, c.srv.recordBufs)
@@ -130,7 +137,7 @@ func (c *conn) startDirectTLS() error {
 	c.wmu.Unlock()
 	c.tlsOn = true
 	c.tin = &tlsInput{Conn: tc}
-	c.rd = xmpp.NewReader(c.tin, c.srv.cfg.Limits)
+	c.rd = xmpp.NewReader(c.tin, c.srv.preauthLimits())
 	return nil
 }
 
@@ -243,8 +250,9 @@ func (c *conn) writeLoop() {
 	for {
 		c.mu.Lock()
 		var batch []*xmpp.Element
-		if c.sess != nil {
-			batch = c.sess.take(c)
+		sess, n := c.sess, 0
+		if sess != nil {
+			batch, n = sess.take(c)
 		}
 		if len(batch) == 0 {
 			final, cond, text, app := c.closing, c.cond, c.text, c.appCond
@@ -265,7 +273,7 @@ func (c *conn) writeLoop() {
 		for _, el := range batch {
 			buf = el.AppendXML(buf, xmpp.NSClient)
 		}
-		_ = c.writeRaw(buf)
+		sess.written(batch, n, c.writeRaw(buf))
 	}
 }
 
@@ -357,7 +365,7 @@ func (c *conn) finish() {
 	}
 	_ = c.currentConn().Close()
 	_ = c.tcp.Close()
-	c.srv.limits.disconnect(c.ip)
+	c.srv.limits.disconnect(c.src, c.negotiating)
 	c.mu.Lock()
 	sess := c.sess
 	c.mu.Unlock()

@@ -138,7 +138,7 @@ func (s *Session) setActive(active bool) {
 	s.mu.Lock()
 	s.csi.inactive = !active
 	if active {
-		s.queue = append(s.queue, s.csi.flush()...)
+		s.pushLocked(s.csi.flush()...)
 	}
 	c := s.conn
 	s.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"strings"
+	"time"
 
 	"mellium.im/xmpp/jid"
 
@@ -32,13 +33,16 @@ func (c *conn) negotiate() error {
 		if err := c.sendHeader(h); err != nil {
 			return err
 		}
-		if c.refused {
-			return &xmpp.StreamError{Condition: xmpp.CondPolicyViolation, Text: "too many connections from your address"}
+		if c.refused.cond != "" {
+			return &xmpp.StreamError{Condition: c.refused.cond, Text: c.refused.text}
 		}
 		err = c.negotiateStream()
 		switch {
 		case errors.Is(err, errBound):
 			c.setReadDeadline(noDeadline)
+			c.srv.limits.bound()
+			c.negotiating = false
+			c.bucket = newTokenBucket(c.srv.cfg.StanzasPerSecond, c.srv.cfg.StanzaBurst, time.Now())
 			return nil
 		case !errors.Is(err, errRestart):
 			return err

@@ -42,7 +42,7 @@ func (c *conn) sasl(auth *xmpp.Element) error {
 	if auth.Attr("mechanism") != "PLAIN" {
 		return c.saslFailure(saslInvalidMechanism, "only PLAIN is offered")
 	}
-	if !c.srv.limits.login(c.ip, time.Now()) {
+	if !c.srv.limits.login(c.src, time.Now()) {
 		const text = "too many login attempts from your address"
 		c.logLoginFailed(xmpp.CondPolicyViolation, text, nil)
 		return &xmpp.StreamError{Condition: xmpp.CondPolicyViolation, Text: text}
@@ -77,6 +77,7 @@ func (c *conn) sasl(auth *xmpp.Element) error {
 		return err
 	}
 	c.rd.Restart()
+	c.rd.SetLimits(c.srv.cfg.Limits) // the pre-authentication stanza limit is over
 	return errRestart
 }
 

@@ -53,7 +53,7 @@ func New(cfg Config, auth Authenticator) (*Server, error) {
 		cfg:        cfg,
 		auth:       auth,
 		log:        cfg.Log.With().Str("component", "c2s").Logger(),
-		limits:     newIPLimits(cfg.MaxConnsPerIP, cfg.LoginsPerMinutePerIP),
+		limits:     newIPLimits(cfg),
 		recordBufs: newRecordBufPool(),
 		conns:      make(map[*conn]struct{}),
 		sessions:   make(map[string]*Session),

@@ -32,12 +32,16 @@ type Session struct {
 	received atomic.Uint64
 	sent     atomic.Uint64 // stanzas handed to a connection for writing
 
-	mu     sync.Mutex
-	conn   *conn           // nil while detached
-	queue  []*xmpp.Element // stanzas and nonzas not yet handed to the writer
-	closed bool
-	sm     smState  // stream management (sm.go)
-	csi    csiState // client state indication (csi.go)
+	mu    sync.Mutex
+	conn  *conn           // nil while detached
+	queue []*xmpp.Element // stanzas and nonzas not yet handed to the writer
+	// queued is the wire size of queue, inflight what the writer took and has not
+	// written yet (less what stream management keeps in sm.unacked): with sm.unackedBytes
+	// the bytes that count against Config.SessionSendBytes.
+	queued, inflight int
+	closed           bool
+	sm               smState  // stream management (sm.go)
+	csi              csiState // client state indication (csi.go)
 
 	endOnce sync.Once
 	ended   chan struct{}
@@ -60,15 +64,15 @@ func (s *Session) Send(el *xmpp.Element) error {
 		return ErrSessionClosed
 	}
 	s.csi.observe(el)
-	if s.overflowLocked() {
+	if s.overflowLocked() || s.overBudgetLocked(wireSize(el, xmpp.NSClient)) {
 		return s.overflow() // unlocks
 	}
 	if s.csi.hold(el, s.srv.cfg.CSIMaxHeld) {
 		s.mu.Unlock()
 		return nil
 	}
-	s.queue = append(s.queue, s.csi.flush()...) // XEP-0352: what was held goes first
-	s.queue = append(s.queue, el)
+	s.pushLocked(s.csi.flush()...) // XEP-0352: what was held goes first
+	s.pushLocked(el)
 	c := s.conn
 	s.mu.Unlock()
 	if c != nil {
@@ -89,21 +93,37 @@ func (s *Session) overflowLocked() bool {
 	return s.conn == nil && len(s.queue) >= s.queueMax
 }
 
-// overflow ends the session whose queue is full; s.mu is held and released here. With
-// stream management the stanzas are kept for Closed(undelivered), so that the router can
-// deliver them elsewhere; without it the client never reads, so they are dropped.
+// overBudgetLocked reports whether size more bytes would take what waits for the client
+// past Config.SessionSendBytes. A stanza larger than the budget still goes to a client
+// that has nothing waiting, so that one large vCard or roster does not end the stream.
+func (s *Session) overBudgetLocked(size int) bool {
+	pending := s.queued + s.inflight + s.sm.unackedBytes
+	return pending > 0 && pending+size > s.srv.cfg.SessionSendBytes
+}
+
+// pushLocked queues els for the writer, counting their bytes; s.mu is held.
+func (s *Session) pushLocked(els ...*xmpp.Element) {
+	s.queue = append(s.queue, els...)
+	s.queued += sizeOf(els)
+}
+
+// setQueueLocked replaces the queue; s.mu is held.
+func (s *Session) setQueueLocked(q []*xmpp.Element) {
+	s.queue, s.queued = q, sizeOf(q)
+}
+
+// overflow ends the session whose queue is full; s.mu is held and released here. The
+// stanzas queued are kept for Closed(undelivered), as on any close, so that the router
+// delivers the messages elsewhere or keeps them: the client does not read them.
 func (s *Session) overflow() error {
 	c, hibernated := s.conn, s.sm.detached && s.conn == nil
-	if s.sm.enabled {
-		s.sm.keepUnacked(stanzasOf(s.queue))
-	} else {
-		clear(s.queue)
-	}
-	s.queue, s.closed = nil, true
+	s.sm.keepUnacked(stanzasOf(s.queue))
+	s.setQueueLocked(nil)
+	s.closed = true
 	s.mu.Unlock()
 	switch {
 	case c != nil:
-		c.closeStream(xmpp.CondPolicyViolation, "too many stanzas waiting for the client")
+		c.closeStream(xmpp.CondPolicyViolation, "too much data waiting for the client")
 	case hibernated:
 		// XEP-0198: the queue of a hibernated session overflowed; it ends as on timeout.
 		s.srv.log.Info().Str("jid", s.jid.String()).Msg("hibernated session queue overflowed")
@@ -132,7 +152,7 @@ func (s *Session) Close(condition, text string) {
 // enqueue queues el without waking a writer (used before the session is attached).
 func (s *Session) enqueue(el *xmpp.Element) {
 	s.mu.Lock()
-	s.queue = append(s.queue, el)
+	s.pushLocked(el)
 	s.mu.Unlock()
 }
 
@@ -152,17 +172,36 @@ func (s *Session) ownedBy(c *conn) bool {
 }
 
 // take hands every queued element to the writer of c (nothing when the session moved to
-// another connection), counting stanzas for stream management.
-func (s *Session) take(c *conn) []*xmpp.Element {
+// another connection), counting stanzas for stream management. n is what the batch adds
+// to inflight: the writer gives it back with written once the batch is written.
+func (s *Session) take(c *conn) (batch []*xmpp.Element, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.conn != c {
-		return nil
+		return nil, 0
 	}
-	b := s.queue
-	s.queue = nil
+	b, size := s.queue, s.queued
+	s.setQueueLocked(nil)
 	s.sent.Add(uint64(len(b)))
-	return s.sm.count(s, b)
+	kept := s.sm.unackedBytes
+	batch = s.sm.count(s, b)
+	n = max(0, size-(s.sm.unackedBytes-kept)) // what sm.unacked keeps is counted there
+	s.inflight += n
+	return batch, n
+}
+
+// written is the writer's report on a batch of take: its n bytes are no longer in
+// flight. A batch that could not be written (err) is undelivered: without stream
+// management its stanzas are kept for Closed, as the unacknowledged ones are with it.
+// One stanza may then reach the client twice (a write that failed half way), rather
+// than not at all.
+func (s *Session) written(batch []*xmpp.Element, n int, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.inflight -= n
+	if err != nil && !s.sm.enabled {
+		s.sm.keepUnacked(stanzasOf(batch))
+	}
 }
 
 func (s *Session) markClosed() {

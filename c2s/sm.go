@@ -25,11 +25,12 @@ type smState struct {
 	// resumption that may never come, a stanza costs its size on the wire rather than its
 	// element tree (issue 13 budgets memory per session). The rare paths that need the
 	// elements again (resumption, undelivered stanzas) parse them back.
-	unacked  [][]byte
-	sinceReq int // stanzas since our last <r/>
-	ackTimer *time.Timer
-	hibTimer *time.Timer // runs while hibernated
-	detached bool        // hibernated: broken connection, waiting for <resume/>
+	unacked      [][]byte
+	unackedBytes int // the size of unacked, counted against Config.SessionSendBytes
+	sinceReq     int // stanzas since our last <r/>
+	ackTimer     *time.Timer
+	hibTimer     *time.Timer // runs while hibernated
+	detached     bool        // hibernated: broken connection, waiting for <resume/>
 }
 
 // count goes through a batch about to be written: stanzas after <enabled/> or <resumed/>
@@ -70,7 +71,7 @@ func (s *Session) ackTimeout() {
 		return
 	}
 	s.sm.sinceReq = 0
-	s.queue = append(s.queue, xmpp.New(xmpp.NSSM, "r"))
+	s.pushLocked(xmpp.New(xmpp.NSSM, "r"))
 	s.mu.Unlock()
 	c.kick()
 }
@@ -94,10 +95,13 @@ func (sm *smState) ack(h uint32) (ok bool) {
 	if uint64(n) > uint64(len(sm.unacked)) {
 		return false
 	}
+	for _, b := range sm.unacked[:n] {
+		sm.unackedBytes -= len(b)
+	}
 	clear(sm.unacked[:n])
 	sm.unacked = sm.unacked[n:]
 	if len(sm.unacked) == 0 {
-		sm.unacked = nil
+		sm.unacked, sm.unackedBytes = nil, 0
 		if sm.ackTimer != nil {
 			sm.ackTimer.Stop()
 			sm.ackTimer = nil
@@ -111,13 +115,13 @@ func (sm *smState) ack(h uint32) (ok bool) {
 // queue and the stanzas held back by CSI. s.mu is held.
 func (s *Session) undeliveredLocked() []*xmpp.Element {
 	s.sm.stopTimers()
-	var out []*xmpp.Element
-	if s.sm.enabled {
-		out = append(out, s.parseUnacked()...)
-		out = append(out, stanzasOf(s.queue)...)
-	}
+	// Without stream management unacked holds what an overflow or a failed write left,
+	// and the queue what a broken connection never wrote.
+	out := s.parseUnacked()
+	out = append(out, stanzasOf(s.queue)...)
 	out = append(out, s.csi.flush()...)
-	s.sm.unacked, s.queue = nil, nil
+	s.sm.unacked, s.sm.unackedBytes = nil, 0
+	s.setQueueLocked(nil)
 	return out
 }
 
@@ -128,6 +132,7 @@ func (sm *smState) keepUnacked(els []*xmpp.Element) {
 	for _, el := range els {
 		scratch = el.AppendXML(scratch[:0], xmpp.NSClient)
 		sm.unacked = append(sm.unacked, bytes.Clone(scratch))
+		sm.unackedBytes += len(scratch)
 	}
 }
 

@@ -110,9 +110,9 @@ func (s *Session) takeOver(c *conn, h uint32) (*conn, error) {
 	s.sm.detached = false
 	resumed := xmpp.New(xmpp.NSSM, "resumed", "previd", s.sm.id, "h", itoa(uint32(s.received.Load())))
 	q := append([]*xmpp.Element{resumed}, s.parseUnacked()...)
-	s.queue = append(q, stanzasOf(s.queue)...)
+	s.setQueueLocked(append(q, stanzasOf(s.queue)...))
 	// The resent stanzas are counted again from the client's h.
-	s.sm.unacked, s.sm.outH, s.sm.counting, s.sm.sinceReq = nil, h, false, 0
+	s.sm.unacked, s.sm.unackedBytes, s.sm.outH, s.sm.counting, s.sm.sinceReq = nil, 0, h, false, 0
 	s.conn = c
 	return old, nil
 }

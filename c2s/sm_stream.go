@@ -63,7 +63,7 @@ func (c *conn) enable(sess *Session, el *xmpp.Element) {
 		enabled.SetAttr("resume", "true")
 		enabled.SetAttr("max", itoa(int(c.srv.cfg.SM.ResumeTimeout/time.Second)))
 	}
-	sess.queue = append(sess.queue, enabled)
+	sess.pushLocked(enabled)
 	sess.mu.Unlock()
 	if resume {
 		c.srv.smRegister(sess)
@@ -72,10 +72,19 @@ func (c *conn) enable(sess *Session, el *xmpp.Element) {
 	c.kick()
 }
 
-// sendNonza queues a stream management element for the writer.
+// sendNonza queues a stream management element for the writer. Acks count against the
+// byte budget too: a client that asks for acks without reading them is cut off.
 func (s *Session) sendNonza(el *xmpp.Element) {
 	s.mu.Lock()
-	s.queue = append(s.queue, el)
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	if s.overBudgetLocked(wireSize(el, xmpp.NSClient)) {
+		_ = s.overflow() // unlocks
+		return
+	}
+	s.pushLocked(el)
 	c := s.conn
 	s.mu.Unlock()
 	if c != nil {

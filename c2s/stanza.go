@@ -95,6 +95,7 @@ func (c *conn) readLoop(st readState) {
 			c.fail(err)
 			return
 		}
+		c.throttle(c.ctx, el)
 		if err := c.handleStanza(el); err != nil {
 			c.fail(err)
 			return

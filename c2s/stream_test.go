@@ -556,7 +556,7 @@ func TestConcurrentSend(t *testing.T) {
 // TestSlowClientBlocksNobody: while one client does not read, another is served.
 func TestSlowClientBlocksNobody(t *testing.T) {
 	a := newTestAuth()
-	s := testServer(t, a, func(c *Config) { c.QueueSize = 500 })
+	s := testServer(t, a, func(c *Config) { c.QueueSize, c.SessionSendBytes = 500, 64<<20 })
 	slow := dialRaw(t, s)
 	slow.login("alice", "secret")
 	slow.bind("slow")

@@ -113,6 +113,10 @@ func NewReader(r io.Reader, limits Limits) *Reader {
 	return rd
 }
 
+// SetLimits replaces the limits from the next element on: c2s reads with a small stanza
+// limit until the client has authenticated, and with the configured one afterwards.
+func (r *Reader) SetLimits(limits Limits) { r.limits = limits.withDefaults() }
+
 // Reset makes the Reader read a new stream from r (after STARTTLS: r is the TLS connection).
 // Bytes buffered from the old reader are dropped.
 func (r *Reader) Reset(src io.Reader) {
