@@ -45,6 +45,15 @@ func checkMax(hi int) func(any) string {
 	}
 }
 
+func checkRange(lo, hi int) func(any) string {
+	return func(v any) string {
+		if n := v.(int); n < lo || n > hi {
+			return fmt.Sprintf("%d out of range %d-%d", n, lo, hi)
+		}
+		return ""
+	}
+}
+
 func checkMinDur(lo time.Duration) func(any) string {
 	return func(v any) string {
 		if d := v.(time.Duration); d < lo {

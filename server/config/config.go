@@ -25,6 +25,8 @@ type Config struct {
 	DNS          cluster.DNSConfig `toml:"dns"`
 	Features     Features          `toml:"features"`
 	Registration Registration      `toml:"registration"`
+	Storage      Storage           `toml:"storage"`
+	Offline      Offline           `toml:"offline"`
 	// BackendExtra holds the [backend_ini.SECTION] keys in file order, values already in
 	// INI form (booleans 0/1, arrays as several values).
 	BackendExtra []INIValue `toml:"-"`
@@ -96,6 +98,14 @@ type Limits struct {
 	QueueSize            int           `toml:"queue_size"`
 	MaxConnsPerIP        int           `toml:"max_conns_per_ip"`
 	LoginsPerMinutePerIP int           `toml:"logins_per_minute_per_ip"`
+	IPv4Prefix           int           `toml:"ipv4_prefix"`
+	IPv6Prefix           int           `toml:"ipv6_prefix"`
+	MaxConnections       int           `toml:"max_connections"`
+	MaxNegotiating       int           `toml:"max_negotiating"`
+	PreauthStanzaBytes   int           `toml:"preauth_stanza_bytes"`
+	SessionSendBytes     int           `toml:"session_send_bytes"`
+	StanzasPerSecond     int           `toml:"stanzas_per_second"`
+	StanzaBurst          int           `toml:"stanza_burst"`
 	ClientPingInterval   time.Duration `toml:"client_ping_interval"`
 	MaxFrameBytes        int           `toml:"max_frame_bytes"`
 	GCPercent            int           `toml:"gc_percent"`

@@ -41,6 +41,10 @@ var sections = []section{
 	{Name: "sm", Doc: "Stream management (XEP-0198): acknowledgements and resumption of broken connections."},
 	{Name: "csi", Doc: "Client state indication (XEP-0352): what is held back while a client is inactive."},
 	{Name: "muc", Doc: "Group chats."},
+	{Name: "storage", Doc: "The durable per-user data (offline messages now): an SQLite file in data_dir by default, " +
+		"or a PostgreSQL database that several hosts of one domain share (docs/storage.md). Never holds a password."},
+	{Name: "offline", Doc: "Offline messages (XEP-0160): messages with a body that arrive while a user has no resource " +
+		"are stored and delivered, with their arrival time, at the user's next login."},
 	{Name: "demo", Doc: "The built-in demo network (backend = \"builtin:demo\"); written into the backend INI file as [demo]."},
 	{Name: "features", Doc: "Optional overrides of the features backends announce in BACKEND_CONFIG (spec 1.7). " +
 		"Unset keys take the backend's value; set keys win over it."},
@@ -121,8 +125,16 @@ var options = []option{
 	{"limits", "max_depth", 32, "Deepest element nesting a client may send.", checkMin(4)},
 	{"limits", "negotiation_timeout", 30 * time.Second, "Time a client has from connecting to a bound resource.", checkMinDur(time.Second)},
 	{"limits", "queue_size", 20000, "Stanzas queued to one connection; a client that does not read beyond that is disconnected. A login sends one presence per online contact at once, so keep it above the largest roster.", checkMin(16)},
-	{"limits", "max_conns_per_ip", 100, "Simultaneous client connections from one IP address; 0 means no limit.", nil},
-	{"limits", "logins_per_minute_per_ip", 60, "Login attempts per minute from one IP address; 0 means no limit.", nil},
+	{"limits", "max_conns_per_ip", 100, "Simultaneous client connections from one source (an IPv4 or IPv6 prefix: ipv4_prefix, ipv6_prefix); more are refused with policy-violation. 0 means no limit.", nil},
+	{"limits", "logins_per_minute_per_ip", 60, "Login attempts per minute from one source (an IPv4 or IPv6 prefix: ipv4_prefix, ipv6_prefix); 0 means no limit.", nil},
+	{"limits", "ipv4_prefix", 32, "Prefix length that groups IPv4 addresses into one source for the per-source limits.", checkRange(8, 32)},
+	{"limits", "ipv6_prefix", 64, "Prefix length that groups IPv6 addresses into one source for the per-source limits: one /64 is usually one subscriber, who could otherwise connect from 2^64 addresses.", checkRange(16, 128)},
+	{"limits", "max_connections", 50000, "Simultaneous client connections in all; more are refused with resource-constraint. 0 means no limit.", nil},
+	{"limits", "max_negotiating", 2000, "Simultaneous client connections that have not bound a resource yet (TLS, SASL, the legacy login); more are refused with resource-constraint. 0 means no limit.", nil},
+	{"limits", "preauth_stanza_bytes", 8 * kib, "Largest element a client may send before it has authenticated, in bytes (max_stanza_bytes applies after); larger closes the stream with policy-violation.", checkMin(kib)},
+	{"limits", "session_send_bytes", 1 * mib, "Bytes waiting for one client: queued, being written and, with stream management, not yet acknowledged. Past it the stream ends with policy-violation and the messages waiting go to another resource or are kept, as on any close. A login or a room join sends a presence per contact or occupant at once (some 300 bytes each): keep it above that for the largest roster and room.", checkMin(64 * kib)},
+	{"limits", "stanzas_per_second", 50, "Stanzas per second one session may send on average; faster ones are read more slowly (TCP pushes back), none is dropped.", checkMin(1)},
+	{"limits", "stanza_burst", 200, "Stanzas a session may send at once before stanzas_per_second slows it: a login's roster, presence, disco and room joins fit.", checkMin(1)},
 	{"limits", "client_ping_interval", 60 * time.Second, "A client silent this long gets an XEP-0199 ping; 0 turns it off.", nil},
 	{"limits", "gc_percent", 50, "Least growth of the heap between two garbage collections, in percent of the heap (Go's GOGC), for the daemon and the native backends. A small heap may double (Go's default, cheap for bursts of logins); a large one, of many sessions, grows by about 32 MB but never less than this. Once the gateway is quiet the free heap goes back to the OS. The GOGC environment variable, when set, wins and turns this off.", checkMin(10)},
 	{"limits", "max_frame_bytes", 16 * mib, "Largest protocol frame a backend may send, in bytes.", checkMin(64 * kib)},
@@ -137,6 +149,10 @@ var options = []option{
 	{"csi", "max_held", 100, "Presences held back while a client is inactive; when more pile up they are all sent.", nil},
 	// [muc]
 	{"muc", "history", 20, "Messages of room history kept and sent to a joining occupant.", nil},
+	{"storage", "driver", "sqlite", "The database: \"sqlite\" (a file on this host) or \"postgres\" (shared by the hosts of a cluster, docs/scaling.md).", checkStorageDriver},
+	{"storage", "dsn", "", "Where the database is: for sqlite a file path (empty: data_dir/spectrum2.db), for postgres a connection string such as \"postgres://spectrum2@db.example:5432/spectrum2?sslmode=verify-full\" (required; a password in it stays in this file).", nil},
+	{"offline", "max_messages", 500, "Messages stored per user; past it a sender on this server gets resource-constraint and one from a legacy network is logged and counted (spectrum2_stanzas_undeliverable_total).", checkMin(1)},
+	{"offline", "expire_after", 7 * 24 * time.Hour, "Stored messages older than this are deleted by a sweep once a minute.", checkMinDur(time.Minute)},
 	// [demo]
 	{"demo", "contacts", 0, "Extra generated contacts in every demo roster (for tests of large rosters).", checkMax(100000)},
 	{"demo", "slow_login_delay", 5 * time.Second, "How long the demo's slow login user takes to connect.", nil},
