@@ -61,3 +61,7 @@ func generateCertificate(certFile, keyFile, domain string) error {
 	}
 	return nil
 }
+
+// Certificate returns the certificate in use (the start-up banner shows its names and
+// fingerprint).
+func (s *Server) Certificate() *tls.Certificate { return s.cert.Load() }

@@ -130,6 +130,12 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger) error {
 	}
 	log.Info().Str("jid", cfg.Service.JID).Stringer("backend_port", ps.Addr()).
 		Str("version", Version).Msg("spectrum2 started")
+	var metricsAddr net.Addr
+	if ops.metrics != nil {
+		metricsAddr = ops.metrics.Addr()
+	}
+	newBanner(cfg, cs.Addrs(), len(cc.Addrs), cs.Certificate(), metricsAddr).
+		log(log, logging.Console(cfg.Logging.Format, os.Stderr)) // cmdRun logs to os.Stderr
 	go reloadOnHUP(ctx, rl, m)
 	// Start order: backends first, so that the first login finds the warm backend; the
 	// operations listeners last to stop, so that probes see the whole shutdown. The

@@ -67,12 +67,16 @@ func (timestamp) Run(e *zerolog.Event, _ zerolog.Level, _ string) {
 
 // writer wraps w for a valid format.
 func writer(format string, w io.Writer) io.Writer {
-	tty := IsTerminal(w)
-	if format == "json" || (format == "auto" && !tty) {
+	if !Console(format, w) {
 		return w
 	}
 	// Colours only on a terminal: escape codes in a file are noise.
-	return zerolog.ConsoleWriter{Out: w, NoColor: !tty, TimeFormat: consoleTime}
+	return zerolog.ConsoleWriter{Out: w, NoColor: !IsTerminal(w), TimeFormat: consoleTime}
+}
+
+// Console reports whether New writes the console format (rather than JSON) to w.
+func Console(format string, w io.Writer) bool {
+	return format == "console" || (format == "auto" && IsTerminal(w))
 }
 
 // IsTerminal reports whether w is a terminal (a Cygwin pty counts).
