@@ -93,24 +93,35 @@ func TestDiscoVersionPing(t *testing.T) {
 func TestRawXMLSplitReassembly(t *testing.T) {
 	e := newEnv(t, nil)
 	e.be.features.RawXML = true
-	tr, h := e.connect("bob@localhost", secret, "a")
+	// The legacy name bob@legacy.net makes legacy.net the legacy domain (rawFromAllowed).
+	tr, h := e.connect("bob%legacy.net@localhost", secret, "a")
 	send(t, h, `<presence/>`)
-	e.r.HandleRawXML("b1", []byte(`<message to='bob@localhost/a' from='alice@legacy.net/home' type='chat'><bo`))
-	e.r.HandleRawXML("b2", []byte(`<message to='bob@localhost' from='x@y' type='chat'><body>other</body></message>`))
-	e.r.HandleRawXML("b1", []byte(`dy>split</body></message><message to='bob@localhost' from='carol@legacy.net'><body>2</body></message>`))
+	e.r.HandleRawXML("b1", []byte(`<message to='bob%legacy.net@localhost/a' from='alice@legacy.net/home' type='chat'><bo`))
+	e.r.HandleRawXML("b2", []byte(`<message to='bob%legacy.net@localhost' from='x@legacy.net' type='chat'><body>other</body></message>`))
+	// Not of bob's legacy side: no from, another domain, one of our own users.
+	e.r.HandleRawXML("b2", []byte(`<message to='bob%legacy.net@localhost' type='chat'><body>nofrom</body></message>`+
+		`<message to='bob%legacy.net@localhost' from='eve@elsewhere.net' type='chat'><body>elsewhere</body></message>`+
+		`<message to='bob%legacy.net@localhost' from='carol%legacy.net@localhost' type='chat'><body>ours</body></message>`))
+	e.r.HandleRawXML("b1", []byte(`dy>split</body></message><message to='bob%legacy.net@localhost' from='carol@legacy.net'><body>2</body></message>`))
 	m := tr.wait(t, "reassembled", contains("split"))
 	if m.From() != `alice\40legacy.net@localhost/home` {
 		t.Fatalf("from not rewritten: %s", m)
 	}
+	// "2" comes after the three dropped ones in bob's queue.
 	tr.wait(t, "second of the frame", contains(">2<"))
 	tr.wait(t, "other backend", contains("other"))
+	for _, body := range []string{"nofrom", "elsewhere", "ours"} {
+		if tr.has(contains(body)) {
+			t.Errorf("RAW_XML message %q with a foreign from delivered", body)
+		}
+	}
 	// Client -> backend: RAW_XML with to rewritten to the legacy JID.
 	send(t, h, `<message to='dave\40legacy.net@localhost/res' type='chat'><body>out</body></message>`)
 	eventually(t, "raw out", func() bool {
 		e.be.mu.Lock()
 		defer e.be.mu.Unlock()
 		for _, b := range e.be.raw {
-			if strings.Contains(string(b), `to="dave@legacy.net/res"`) && strings.Contains(string(b), `from="bob@localhost/a"`) {
+			if strings.Contains(string(b), `to="dave@legacy.net/res"`) && strings.Contains(string(b), `from="bob%legacy.net@localhost/a"`) {
 				return true
 			}
 		}

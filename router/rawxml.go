@@ -11,6 +11,7 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"github.com/gospectrum/spectrum2/internal/xmpp"
+	"github.com/gospectrum/spectrum2/pluginserver"
 )
 
 // maxRawPending bounds the bytes of an incomplete RAW_XML stanza kept per backend.
@@ -22,22 +23,64 @@ type rawAssembler struct {
 	bufs map[string][]byte // backend -> bytes of an incomplete stanza
 }
 
+// RawOwner is implemented by *pluginserver.Server: whether a backend serves a user, asked
+// for every RAW_XML stanza once its user is known (pluginserver knows no XML). Backends
+// without it (tests' fakes) get no such check.
+type RawOwner interface {
+	Serves(backend, user string) bool
+}
+
+var _ RawOwner = (*pluginserver.Server)(nil)
+
+// RawDropCounter is optionally implemented by Ops (*metrics.Metrics): it counts the
+// RAW_XML stanzas the router drops, by reason.
+type RawDropCounter interface {
+	RawXMLDropped(reason string)
+}
+
+// Reasons for RawXMLDropped.
+const (
+	rawDropTo      = "to"           // no valid to, or no such user
+	rawDropForeign = "foreign_user" // the backend does not serve the user
+	rawDropFrom    = "from"         // from is not of the user's legacy side
+)
+
 // HandleRawXML implements pluginserver.Handler: RAW_XML payloads of one backend, in
-// order. Complete stanzas are parsed and handed to their users' queues (spec 3.21).
+// order. Complete stanzas are parsed and handed to their users' queues (spec 3.21), only
+// for users the backend serves; rawFromBackend checks the from.
 func (r *Router) HandleRawXML(backend string, data []byte) {
+	owner, _ := r.backends.(RawOwner)
 	for _, el := range r.raw.feed(backend, data) {
 		to, err := jid.Parse(el.To())
 		if err != nil {
-			r.log.Debug().Str("backend", backend).Msg("RAW_XML stanza without a valid to dropped")
+			r.rawDropped(backend, rawDropTo, el)
 			continue
 		}
 		u := r.lookup(to.Bare().String())
 		if u == nil {
-			r.log.Debug().Str("backend", backend).Msg("RAW_XML stanza for unknown user dropped")
+			r.rawDropped(backend, rawDropTo, el)
+			continue
+		}
+		if owner != nil && !owner.Serves(backend, u.key) {
+			r.rawDropped(backend, rawDropForeign, el) // pluginserver logged it
 			continue
 		}
 		u.post(func() { u.rawFromBackend(el, to) })
 	}
+}
+
+// rawDropped logs (at warn, but for the foreign user pluginserver already warned about)
+// and counts a RAW_XML stanza that reaches no one.
+func (r *Router) rawDropped(backend, reason string, el *xmpp.Element) {
+	if c, ok := r.ops().(RawDropCounter); ok {
+		c.RawXMLDropped(reason)
+	}
+	ev := r.log.Warn()
+	if reason == rawDropForeign {
+		ev = r.log.Debug()
+	}
+	ev.Str("backend", backend).Str("reason", reason).Str("stanza", el.Local).
+		Msg("RAW_XML stanza from a backend dropped")
 }
 
 // feed appends data to the backend's buffer and returns the complete stanzas in it.
@@ -149,22 +192,26 @@ func (u *user) sendRaw(rs *resource, orig, out *xmpp.Element) {
 }
 
 // rawFromBackend delivers a stanza from the backend with from rewritten to the buddy JID
-// (spec 3.21).
+// (spec 3.21). The from must be of the user's legacy side (rawFromAllowed); Spectrum 2
+// takes any from, and maps one that does not parse to the gateway itself, so a backend
+// could speak as our domain, or (without JID escaping, where "carol@host" becomes
+// carol%host@domain) as another of our users.
 func (u *user) rawFromBackend(el *xmpp.Element, to jid.JID) {
-	if from, err := jid.Parse(el.From()); err == nil {
-		name := from.Bare().String()
-		node := LegacyNode(name, u.r.escaping())
-		if b := u.roster.get(name); b != nil {
-			node = b.node
-		}
-		f := node + "@" + u.r.cfg.Domain
-		if res := from.Resourcepart(); res != "" {
-			f += "/" + res
-		}
-		el.SetAttr("from", f)
-	} else {
-		el.SetAttr("from", u.r.cfg.Domain)
+	from, err := jid.Parse(el.From())
+	if err != nil || el.From() == "" || !u.rawFromAllowed(el, from) {
+		u.r.rawDropped("user "+u.key, rawDropFrom, el)
+		return
 	}
+	name := from.Bare().String()
+	node := LegacyNode(name, u.r.escaping())
+	if b := u.roster.get(name); b != nil {
+		node = b.node
+	}
+	f := node + "@" + u.r.cfg.Domain
+	if res := from.Resourcepart(); res != "" {
+		f += "/" + res
+	}
+	el.SetAttr("from", f)
 	switch {
 	case el.Local == "iq" && u.rawIQ[el.ID()] != "":
 		el.SetAttr("to", u.rawIQ[el.ID()])
@@ -183,4 +230,20 @@ func (u *user) rawFromBackend(el *xmpp.Element, to jid.JID) {
 		return
 	}
 	u.sendAvailable(el)
+}
+
+// rawFromAllowed reports whether from is a JID of the user's legacy side: a roster
+// buddy, a room or conversation of the user, a JID of the legacy domain (the domain of
+// the user's legacy name), or the answer to an IQ the client sent through the backend.
+func (u *user) rawFromAllowed(el *xmpp.Element, from jid.JID) bool {
+	name := from.Bare().String()
+	key := legacyKey(name)
+	if _, ok := u.convs[key]; ok || u.roster.get(name) != nil || u.rooms[key] != nil {
+		return true
+	}
+	if _, dom, ok := strings.Cut(u.legacy, "@"); ok && strings.EqualFold(from.Domainpart(), dom) {
+		return true
+	}
+	t := el.Type()
+	return el.Local == "iq" && (t == "result" || t == "error") && u.rawIQ[el.ID()] != ""
 }
