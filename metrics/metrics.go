@@ -18,6 +18,8 @@ type Sources struct {
 	Backends func() pluginserver.Stats
 	// Users returns the bare JIDs with a legacy session (*router.Router.OnlineUsers).
 	Users func() []string
+	// Storage names the storage driver in use ([storage] driver).
+	Storage string
 }
 
 // Metrics counts what the daemon does. Its methods are safe for concurrent use; a nil
@@ -40,6 +42,8 @@ type Metrics struct {
 	queueOverflows prometheus.Counter
 	undeliverable  *prometheus.CounterVec
 	panics         *prometheus.CounterVec
+	offlineRefused *prometheus.CounterVec
+	offlineExpired prometheus.Counter
 }
 
 // New returns a Metrics whose registry holds the daemon's metrics, the Go runtime's and
@@ -77,13 +81,20 @@ func New(version string) *Metrics {
 			Name: "spectrum2_panics_total",
 			Help: "Panics contained by ending one user's (router) or one connection's (c2s) sessions, by component.",
 		}, []string{"component"}),
+		offlineRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "spectrum2_offline_refused_total",
+			Help: "Messages for an offline user refused because the user's offline storage was full, by sender (legacy, local).",
+		}, []string{"source"}),
+		offlineExpired: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "spectrum2_offline_expired_total", Help: "Offline messages deleted unread by the expiry sweep.",
+		}),
 	}
 	m.src.Store(&Sources{})
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.stanzasIn, m.stanzasOut, m.loginSeconds, m.loginFailures, m.bounced, m.queueOverflows,
-		m.undeliverable, m.panics,
+		m.undeliverable, m.panics, m.offlineRefused, m.offlineExpired,
 		&snapshotCollector{m: m},
 	)
 	return m
@@ -124,6 +135,12 @@ func (m *Metrics) StanzaOut(el *xmpp.Element) {
 
 // QueueOverflow counts a connection closed for not reading (c2s.Observer).
 func (m *Metrics) QueueOverflow() { m.queueOverflows.Inc() }
+
+// OfflineRefused implements offline.Counter.
+func (m *Metrics) OfflineRefused(source string) { m.offlineRefused.WithLabelValues(source).Inc() }
+
+// OfflineExpired implements offline.Counter.
+func (m *Metrics) OfflineExpired(n int) { m.offlineExpired.Add(float64(n)) }
 
 // StanzaUndeliverable implements router.UndeliverableCounter: a stanza of kind (message,
 // presence, iq) that a hibernated session never acknowledged and nobody could take.

@@ -24,6 +24,8 @@ type Status struct {
 	SharedKB         int64  `json:"shared_kb"`
 	MessagesFromXMPP uint64 `json:"messages_from_xmpp"`
 	MessagesToXMPP   uint64 `json:"messages_to_xmpp"`
+	// Storage is the storage driver ([storage] driver: sqlite or postgres).
+	Storage string `json:"storage,omitempty"`
 }
 
 // BackendStatus is one backend in Status.
@@ -50,6 +52,7 @@ func (m *Metrics) Status() Status {
 	}
 	st.ResidentKB, st.SharedKB, _ = ProcessMemory()
 	src := m.src.Load()
+	st.Storage = src.Storage
 	if src.Users != nil {
 		st.Users = src.Users()
 	}
@@ -75,6 +78,9 @@ func (st Status) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "users:     %d\n", len(st.Users))
 	fmt.Fprintf(&b, "memory:    %d KB resident, %d KB shared (daemon)\n", st.ResidentKB, st.SharedKB)
 	fmt.Fprintf(&b, "messages:  %d from XMPP, %d to XMPP\n", st.MessagesFromXMPP, st.MessagesToXMPP)
+	if st.Storage != "" {
+		fmt.Fprintf(&b, "storage:   %s\n", st.Storage)
+	}
 	fmt.Fprintf(&b, "backends:  %d (%d crashed since start)\n", len(st.Backends), st.Crashes)
 	for _, be := range st.Backends {
 		fmt.Fprintf(&b, "  %-12s pid %-7d %-9s %4d users %8d KB\n", be.Name, be.PID, be.State, be.Users, be.ResidentKB)

@@ -94,9 +94,16 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger) error {
 	level := newLevelFilter(cfg.Logging.Level)
 	log = log.Sample(level)
 	m := metrics.New(Version)
+	st, err := openStorage(ctx, cfg, m, log)
+	if err != nil {
+		return err
+	}
+	defer st.db.Close()
 	rl := &reloader{path: cfg.Path, level: level, cur: cfg, log: log.With().Str("component", "reload").Logger()}
 	rc := routerConfig(cfg, log)
-	rc.Ops = router.OpsConfig{AdminJIDs: cfg.Service.AdminJID, AdminPassword: cfg.Service.AdminPassword, Ops: m, Reload: rl.reload}
+	rc.Ops = router.OpsConfig{AdminJIDs: cfg.Service.AdminJID, AdminPassword: cfg.Service.AdminPassword, Ops: m, Reload: rl.reload,
+		EraseUser: st.db.EraseUser}
+	rc.Features = st.features
 	r := router.New(rc)
 	rl.setAdmins = r.SetAdmins
 	ps, err := pluginserver.New(pluginConfig(cfg, iniPath, log), r)
@@ -107,8 +114,8 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger) error {
 	if cfg.Service.BackendQuery {
 		ps.EnableQuery(r.AdminCommand) // spec 1.8: spectrum2_manager's channel
 	}
-	m.SetSources(metrics.Sources{Backends: ps.Stats, Users: r.OnlineUsers})
-	comps := []component{}
+	m.SetSources(metrics.Sources{Backends: ps.Stats, Users: r.OnlineUsers, Storage: st.db.Driver()})
+	comps := []component{{"offline expiry", st.offline.Run}}
 	cc := c2sConfig(cfg, log)
 	cc.Panics = m
 	if cfg.Cluster.Affinity {

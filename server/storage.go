@@ -1,0 +1,39 @@
+package server
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/rs/zerolog"
+
+	"github.com/gospectrum/spectrum2/metrics"
+	"github.com/gospectrum/spectrum2/offline"
+	"github.com/gospectrum/spectrum2/router/feature"
+	"github.com/gospectrum/spectrum2/server/config"
+	"github.com/gospectrum/spectrum2/store"
+)
+
+// storage is the durable store and the server features built on it.
+type storage struct {
+	db       *store.DB
+	offline  *offline.Offline
+	features []feature.Feature // for router.Config.Features, in the order they are asked
+}
+
+// openStorage opens [storage] and builds the features on it. The DSN is never logged: a
+// PostgreSQL one may hold a password.
+func openStorage(ctx context.Context, cfg *config.Config, m *metrics.Metrics, log zerolog.Logger) (*storage, error) {
+	db, err := store.Open(ctx, cfg.StoreConfig())
+	if err != nil {
+		return nil, fmt.Errorf("storage (%s): %w", cfg.Storage.Driver, err)
+	}
+	off := offline.New(offline.Config{
+		Store:       db,
+		MaxMessages: cfg.Offline.MaxMessages,
+		ExpireAfter: cfg.Offline.ExpireAfter,
+		Counter:     m,
+		Log:         log,
+	})
+	log.Info().Str("driver", db.Driver()).Int("schema", store.SchemaVersion()).Msg("storage opened")
+	return &storage{db: db, offline: off, features: []feature.Feature{off}}, nil
+}
