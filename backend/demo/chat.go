@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/gospectrum/spectrum2/backend"
 )
@@ -22,9 +23,47 @@ func (p *Plugin) Message(ctx context.Context, s *backend.Sink, m backend.Message
 	if m.ID != "" {
 		s.Ack(m.User, m.Buddy, m.ID)
 	}
-	if m.Buddy == Echo {
+	switch m.Buddy {
+	case Echo:
 		s.Message(backend.Message{User: m.User, Buddy: Echo, Body: m.Body, XHTML: m.XHTML, ID: p.newID()})
+	case Later:
+		p.answerLater(s, m)
 	}
+}
+
+// Later answers a message after LaterDelay, as someone who is slow to reply; what a
+// user who logged in as a client that has since gone gets is the gateway's business
+// (offline messages).
+const (
+	Later      = "later"
+	LaterDelay = 2 * time.Second
+	// maxLater bounds the answers one user may have pending.
+	maxLater = 16
+)
+
+// answerLater answers m with "later: BODY" once LaterDelay has passed, if the user is
+// still logged in to the demo network then.
+func (p *Plugin) answerLater(s *backend.Sink, m backend.Message) {
+	p.mu.Lock()
+	u := p.users[m.User]
+	busy := u == nil || u.later >= maxLater
+	if !busy {
+		u.later++
+	}
+	p.mu.Unlock()
+	if busy {
+		s.Message(backend.Message{User: m.User, Buddy: Later, Body: "busy, ask again later", ID: p.newID()})
+		return
+	}
+	time.AfterFunc(LaterDelay, func() {
+		p.mu.Lock()
+		still := p.users[m.User] == u
+		u.later--
+		p.mu.Unlock()
+		if still {
+			s.Message(backend.Message{User: m.User, Buddy: Later, Body: "later: " + m.Body, ID: p.newID()})
+		}
+	})
 }
 
 // Typing: echo mirrors the user's chat states.

@@ -2,6 +2,7 @@ package demo_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/gospectrum/spectrum2/backend/demo"
 	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
@@ -96,5 +97,21 @@ func TestRosterEdits(t *testing.T) {
 	d.Send(pb.WrapperMessage_TYPE_BUDDY_REMOVED, &pb.Buddy{UserName: ptr(user), BuddyName: ptr("bob")})
 	if b := d.Expect(pb.WrapperMessage_TYPE_BUDDY_REMOVED).(*pb.Buddy); b.GetBuddyName() != "bob" {
 		t.Errorf("removed %v", b)
+	}
+}
+
+// TestLaterAnswersAfterADelay: later answers each message once, LaterDelay afterwards.
+func TestLaterAnswersAfterADelay(t *testing.T) {
+	d := start(t, "contacts", "0")
+	login(t, d, "alice")
+	sent := time.Now()
+	d.Send(pb.WrapperMessage_TYPE_CONV_MESSAGE, &pb.ConversationMessage{UserName: ptr(user), BuddyName: ptr(demo.Later),
+		Message: ptr("are you there?")})
+	m := d.Expect(pb.WrapperMessage_TYPE_CONV_MESSAGE).(*pb.ConversationMessage)
+	if m.GetBuddyName() != demo.Later || m.GetMessage() != "later: are you there?" {
+		t.Errorf("answer %v", m)
+	}
+	if waited := time.Since(sent); waited < demo.LaterDelay {
+		t.Errorf("answered after %v, before LaterDelay", waited)
 	}
 }

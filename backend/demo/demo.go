@@ -46,6 +46,7 @@ type user struct {
 	rooms       map[string]*room   // by lowercased room name
 	clock       *backend.Sink      // set once the roster was sent: the clock ticks for the user
 	tick        int                // clock ticks seen by the user
+	later       int                // answers of Later pending (chat.go)
 }
 
 // New builds the demo network from the [demo] section of cfg (nil for defaults).
