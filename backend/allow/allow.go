@@ -30,11 +30,15 @@ type List struct {
 	nets  []netip.Prefix  // listed addresses (as /32, /128) and prefixes
 }
 
-// Parse reads the entries: "*", a host name, an IP address or a CIDR prefix.
+// Parse reads the entries: "*", a host name, an IP address or a CIDR prefix; empty ones
+// are skipped.
 func Parse(entries []string) (List, error) {
 	l := List{names: map[string]bool{}}
 	for _, e := range entries {
 		e = strings.TrimSpace(e)
+		if e == "" { // "allowed_servers =" in an INI file: no entry
+			continue
+		}
 		if e == Any {
 			l.any = true
 			continue

@@ -72,11 +72,14 @@ func TestParseAnyAndErrors(t *testing.T) {
 	if l.Dialable("whatever.example", netip.MustParseAddr("127.0.0.1")) {
 		t.Error("\"*\" allows loopback")
 	}
+	if err := allow.CheckEntry(""); err == nil {
+		t.Error("CheckEntry accepts an empty entry")
+	}
 	var empty allow.List
 	if empty.HasNames() || empty.Names("irc.example.org") {
 		t.Error("the empty list names servers")
 	}
-	for _, bad := range []string{"", "irc.example.org:6667", "a b", "http://x", "-.."} {
+	for _, bad := range []string{"irc.example.org:6667", "a b", "http://x", "-.."} {
 		if _, err := allow.Parse([]string{bad}); err == nil {
 			t.Errorf("Parse(%q) accepted", bad)
 		}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/gospectrum/spectrum2/backend/allow"
 	"github.com/gospectrum/spectrum2/internal/ini"
 )
 
@@ -23,7 +24,7 @@ type iniEntry struct {
 // libpurple and libcommuni look at. Passwords are deliberately absent: backends never need them.
 func (c *Config) ownINI() []iniEntry {
 	s := c.Service
-	return []iniEntry{
+	own := []iniEntry{
 		{"service", "jid", s.JID, "service.jid"},
 		{"service", "server_mode", "1", "service.server_mode"},
 		{"service", "backend_host", s.BackendHost, "service.backend_host"},
@@ -39,6 +40,14 @@ func (c *Config) ownINI() []iniEntry {
 		{"demo", "slow_login_delay", formatDuration(c.Demo.SlowLoginDelay), "demo.slow_login_delay"},
 		{"demo", "clock_period", formatDuration(c.Demo.ClockPeriod), "demo.clock_period"},
 	}
+	if len(s.AllowedServers) == 0 {
+		// Always present, so that [backend_ini.service] cannot set it past the check.
+		return append(own, iniEntry{allow.Section, allow.Key, "", "service.allowed_servers"})
+	}
+	for _, a := range s.AllowedServers { // a repeated key, as Spectrum 2 writes lists (spec 4.1)
+		own = append(own, iniEntry{allow.Section, allow.Key, a, "service.allowed_servers"})
+	}
+	return own
 }
 
 // absPath makes a relative working_dir absolute: backends run inside it, so a relative path

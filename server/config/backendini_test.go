@@ -16,6 +16,7 @@ admin_jid = ["admin@irc.example.org"]
 admin_password = "admin-secret"
 backend = "/usr/bin/spectrum2_libcommuni_backend"
 working_dir = "/var/lib/spectrum2/$jid"
+allowed_servers = ["irc.example.net", "10.0.0.0/8"]
 
 [identity]
 type = "irc"
@@ -78,8 +79,23 @@ func TestBackendINI(t *testing.T) {
 	if got := f.Values("service", "irc_server"); strings.Join(got, ",") != "irc.libera.chat:+6697,irc.oftc.net" {
 		t.Errorf("irc_server = %q", got)
 	}
+	if got := f.Values("service", "allowed_servers"); strings.Join(got, ",") != "irc.example.net,10.0.0.0/8" {
+		t.Errorf("allowed_servers = %q", got)
+	}
 	if !f.Bool("service", "server_mode", false) {
 		t.Error("server_mode is not true for Spectrum 2's reader")
+	}
+}
+
+// TestBackendINIAllowedEmpty: without allowed_servers the key is still written, empty,
+// which backend/allow reads as no entry.
+func TestBackendINIAllowedEmpty(t *testing.T) {
+	c, ps := parse("e.toml", []byte("[service]\njid = \"x.org\"\n"))
+	if len(ps) != 0 {
+		t.Fatal(ps)
+	}
+	if got := c.BackendINI().Values("service", "allowed_servers"); len(got) != 1 || got[0] != "" {
+		t.Errorf("allowed_servers = %q", got)
 	}
 }
 

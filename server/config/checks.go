@@ -11,6 +11,7 @@ import (
 
 	"mellium.im/xmpp/jid"
 
+	"github.com/gospectrum/spectrum2/backend/allow"
 	"github.com/gospectrum/spectrum2/backend/native"
 	"github.com/gospectrum/spectrum2/internal/logging"
 )
@@ -106,6 +107,16 @@ func checkJIDs(v any) string {
 		j, err := jid.Parse(s)
 		if err != nil || j.Localpart() == "" || j.Resourcepart() != "" {
 			return fmt.Sprintf("%q is not a bare JID like admin@example.org", s)
+		}
+	}
+	return ""
+}
+
+// checkAllowed accepts the entries of service.allowed_servers (backend/allow).
+func checkAllowed(v any) string {
+	for _, s := range v.([]string) {
+		if err := allow.CheckEntry(s); err != nil {
+			return err.Error()
 		}
 	}
 	return ""

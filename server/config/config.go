@@ -54,6 +54,7 @@ type Service struct {
 	DataDir             string        `toml:"data_dir"`
 	RequireEncryption   bool          `toml:"require_encryption"`
 	Backend             string        `toml:"backend"`
+	AllowedServers      []string      `toml:"allowed_servers"`
 	BackendHost         string        `toml:"backend_host"`
 	BackendPort         int           `toml:"backend_port"`
 	Portfile            string        `toml:"portfile"`

@@ -111,6 +111,8 @@ func TestProblems(t *testing.T) {
 		{"ini hash", jid + "[identity]\nname = \"Gateway #1\"\n", 4, "identity.name", "comment"},
 		{"ini table", jid + "[backend_ini.service]\nx = {a = 1}\n", 4, "backend_ini.service.x", "not a table"},
 		{"ini hash value", jid + "[backend_ini.service]\nirc_server = \"#chan\"\n", 4, "backend_ini.service.irc_server", "comment"},
+		{"allowed_servers", jid + "allowed_servers = [\"irc.example.org:6667\"]\n", 3, "service.allowed_servers", "not \"*\", a host name"},
+		{"ini allowed_servers", jid + "[backend_ini.service]\nallowed_servers = \"*\"\n", 4, "backend_ini.service.allowed_servers", "itself"},
 		{"ini own key", jid + "[backend_ini.service]\njid = \"x\"\n", 4, "backend_ini.service.jid", "itself"},
 		{"ini not table", jid + "[backend_ini]\nservice = 1\n", 4, "backend_ini.service", "must be a table"},
 		{"inline table line", jid + "[backend_ini]\nservice = { a = [1, {}] }\n", 4, "backend_ini.service.a", "array has a table"},

@@ -61,6 +61,9 @@ func (im *importer) key(sec, key string, vals []string) error {
 		}
 		im.backend = append(im.backend, INIValue{Section: sec, Key: key, Values: vals})
 	case toOption:
+		if r.note != "" {
+			im.note(sec+"."+key, r.note)
+		}
 		return im.option(r, sec+"."+key, vals)
 	}
 	return nil

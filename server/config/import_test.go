@@ -27,6 +27,7 @@ users_per_backend = 10
 login_delay = 2
 irc_server = irc.libera.chat:+6697
 irc_server = irc.oftc.net
+allowed_servers = irc.example.net
 irc_identify = NickServ identify $name $password
 admin_jid = admin@irc.localhost
 admin_jid = root@irc.localhost
@@ -121,7 +122,10 @@ func TestImportLibcommuni(t *testing.T) {
 	wantNotes(t, notes, "service.password: no equivalent", "service.pidfile: no equivalent",
 		"service.user: ", "database.type: no equivalent: spectrum2 keeps no database", "database.database: ",
 		"logging.config: no equivalent", "registration.enable_public_registration: no equivalent",
-		"service.server_mode: dropped")
+		"service.server_mode: dropped", "service.allowed_servers: imported, with a new meaning")
+	if strings.Join(s.AllowedServers, ",") != "irc.example.net" {
+		t.Errorf("allowed_servers = %q", s.AllowedServers)
+	}
 }
 
 func TestImportLibpurple(t *testing.T) {

@@ -11,7 +11,8 @@ const (
 	toNote                      // no equivalent: a note says why
 )
 
-// importRule maps one old option. unit converts an integer to a duration ("s", "ms").
+// importRule maps one old option. unit converts an integer to a duration ("s", "ms"); a
+// note of a toOption rule is given as well.
 type importRule struct {
 	kind   importKind
 	target string // our "section.key" for toOption
@@ -54,7 +55,8 @@ var importRules = map[string]importRule{
 	"service.user":                  {kind: toNote, note: "no equivalent: spectrum2 does not change user; run it as that user from the service manager"},
 	"service.group":                 {kind: toNote, note: "no equivalent: spectrum2 does not change group; run it from the service manager"},
 	"service.pidfile":               {kind: toNote, note: "no equivalent: spectrum2 does not daemonize; the service manager knows the PID"},
-	"service.allowed_servers":       {kind: toNote, note: noteIBR},
+	"service.allowed_servers": {kind: toOption, note: "imported, with a new meaning: the legacy servers users may " +
+		"make the native backends reach (Spectrum 2: the domains allowed to register in gateway mode); check the list"},
 	"service.reuse_old_backends":    {kind: toNote, note: "no equivalent: a backend with room is always reused (spec 2.4)"},
 	"service.idle_reconnect_time":   {kind: toNote, note: "no equivalent: spectrum2 has no long-running backends (spec 2.7)"},
 	"service.vip_only":              {kind: toNote, note: noteDB},

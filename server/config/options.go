@@ -93,6 +93,10 @@ var options = []option{
 	{"service", "data_dir", "./data", "Directory for state the daemon keeps, such as the generated certificate. Relative paths are relative to the daemon's working directory; $jid is replaced by jid.", checkNonEmpty},
 	{"service", "require_encryption", true, "Refuse SASL before TLS: passwords never cross the network in clear text.", nil},
 	{"service", "backend", "builtin:demo", "The backend: builtin:NAME runs a native backend of this binary (" + strings.Join(native.Names(), ", ") + "), anything else is the command line of a Spectrum 2 backend executable (a relative path is relative to working_dir).", checkBackend},
+	{"service", "allowed_servers", []string(nil), "Legacy servers users may make the native backends connect to: host names, IP addresses, CIDR prefixes (\"10.0.0.0/8\"), or \"*\" for any name. " +
+		"builtin:xmpp logs in to any domain a user names while no host name is listed, otherwise only to the listed ones; builtin:irc's per-room mode (no irc_server) joins rooms only on listed servers, none by default. " +
+		"Either connects to a loopback, link-local, private or multicast address (checked after DNS and SRV resolution) only when that address, or the server's name, is listed, so tests and private servers must be listed; irc_server needs no entry (docs/networks.md). " +
+		"Written into the backend INI file as [service] allowed_servers. Spectrum 2 uses the name for the domains allowed to register in gateway mode (spec 4.2), which server mode has no use for.", checkAllowed},
 	{"service", "backend_host", "127.0.0.1", "Address the backend listener binds and backends connect to (--host).", checkHost},
 	{"service", "backend_port", 0, "Port of the backend listener; 0 lets the OS choose.", checkPort(0)},
 	{"service", "portfile", "", "If set, the backend listener's port is written to this file (spec 2.1).", nil},
