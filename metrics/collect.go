@@ -17,6 +17,7 @@ var (
 	descFromXMPP     = prometheus.NewDesc("spectrum2_messages_from_xmpp_total", "Messages with a body received from clients.", nil, nil)
 	descToXMPP       = prometheus.NewDesc("spectrum2_messages_to_xmpp_total", "Messages with a body sent to clients.", nil, nil)
 	descBuild        = prometheus.NewDesc("spectrum2_build_info", "Always 1; the version is a label.", []string{"version"}, nil)
+	descDropped      = prometheus.NewDesc("spectrum2_backend_dropped_total", "Frames and connections refused on the backend port, by reason.", []string{"reason"}, nil)
 )
 
 // snapshotCollector reads the components' snapshots at scrape time, so that nothing has
@@ -26,7 +27,7 @@ type snapshotCollector struct{ m *Metrics }
 // Describe implements prometheus.Collector.
 func (c *snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descSessions, descUsers, descBackends, descRSS, descBackendUsers,
-		descCrashes, descSpawns, descUptime, descFromXMPP, descToXMPP, descBuild} {
+		descCrashes, descSpawns, descDropped, descUptime, descFromXMPP, descToXMPP, descBuild} {
 		ch <- d
 	}
 }
@@ -55,6 +56,9 @@ func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 	st := src.Backends()
 	counter(descCrashes, float64(st.Crashes))
 	counter(descSpawns, float64(st.Spawns))
+	for reason, n := range st.Dropped {
+		ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(n), reason)
+	}
 	states := map[string]int{}
 	for _, b := range st.Backends {
 		states[b.State]++

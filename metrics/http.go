@@ -27,9 +27,13 @@ const (
 type HandlerOptions struct {
 	Metrics bool // /metrics (Prometheus text format)
 	Pprof   bool // /debug/pprof/ (net/http/pprof), for the [metrics] pprof switch
+	// Users lists the users' JIDs in /status: for the admin socket (mode 0600) only. The
+	// [metrics] listener has no authentication, so there /status has the count alone.
+	Users bool
 }
 
-// Handler serves the probes, the JSON status and, as chosen, /metrics and pprof.
+// Handler serves the probes, the JSON status (with the user list only if o.Users) and, as
+// chosen, /metrics and pprof.
 // /healthz answers 200 while the process serves HTTP at all; /readyz answers 200 once
 // SetReady(true) was called and 503 after SetReady(false) (shutdown).
 func (m *Metrics) Handler(o HandlerOptions) http.Handler {
@@ -46,7 +50,11 @@ func (m *Metrics) Handler(o HandlerOptions) http.Handler {
 	})
 	mux.HandleFunc("GET "+PathStatus, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(m.Status())
+		st := m.Status()
+		if !o.Users {
+			st.Users = nil
+		}
+		_ = json.NewEncoder(w).Encode(st)
 	})
 	if o.Metrics {
 		mux.Handle("GET "+PathMetrics, promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))

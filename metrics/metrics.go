@@ -42,6 +42,7 @@ type Metrics struct {
 	queueOverflows prometheus.Counter
 	undeliverable  *prometheus.CounterVec
 	panics         *prometheus.CounterVec
+	rawDropped     *prometheus.CounterVec
 	offlineRefused *prometheus.CounterVec
 	offlineExpired prometheus.Counter
 }
@@ -81,6 +82,10 @@ func New(version string) *Metrics {
 			Name: "spectrum2_panics_total",
 			Help: "Panics contained by ending one user's (router) or one connection's (c2s) sessions, by component.",
 		}, []string{"component"}),
+		rawDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "spectrum2_rawxml_dropped_total",
+			Help: "RAW_XML stanzas from backends that reached no one, by reason (to, foreign_user, from).",
+		}, []string{"reason"}),
 		offlineRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "spectrum2_offline_refused_total",
 			Help: "Messages for an offline user refused because the user's offline storage was full, by sender (legacy, local).",
@@ -94,7 +99,7 @@ func New(version string) *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.stanzasIn, m.stanzasOut, m.loginSeconds, m.loginFailures, m.bounced, m.queueOverflows,
-		m.undeliverable, m.panics, m.offlineRefused, m.offlineExpired,
+		m.undeliverable, m.panics, m.rawDropped, m.offlineRefused, m.offlineExpired,
 		&snapshotCollector{m: m},
 	)
 	return m
@@ -132,6 +137,9 @@ func (m *Metrics) StanzaOut(el *xmpp.Element) {
 		m.toXMPP.Add(1)
 	}
 }
+
+// RawXMLDropped implements router.RawDropCounter.
+func (m *Metrics) RawXMLDropped(reason string) { m.rawDropped.WithLabelValues(reason).Inc() }
 
 // QueueOverflow counts a connection closed for not reading (c2s.Observer).
 func (m *Metrics) QueueOverflow() { m.queueOverflows.Inc() }

@@ -184,6 +184,9 @@ func TestHTTP(t *testing.T) {
 	if code, _ := httpGet(t, base+"/debug/pprof/"); code != http.StatusNotFound {
 		t.Errorf("pprof served without the switch: %d", code)
 	}
+	if _, body := httpGet(t, base+PathStatus); strings.Contains(body, "a@x") || !strings.Contains(body, `"user_count":1`) {
+		t.Errorf("/status without HandlerOptions.Users: %s", body)
+	}
 	_, body := httpGet(t, base+PathMetrics)
 	for _, want := range []string{
 		`spectrum2_backend_resident_bytes{backend="backend-3",pid="42"} 2.097152e+06`,
@@ -202,12 +205,12 @@ func TestHTTP(t *testing.T) {
 func TestStatusOverUnixSocket(t *testing.T) {
 	m := New("v2")
 	m.SetSources(Sources{Backends: stats, Users: func() []string { return []string{"a@x"} }})
-	addr := serve(t, m, "unix:"+filepath.Join(t.TempDir(), "admin.sock"), HandlerOptions{})
+	addr := serve(t, m, "unix:"+filepath.Join(t.TempDir(), "admin.sock"), HandlerOptions{Users: true})
 	st, err := FetchStatus(context.Background(), addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Version != "v2" || len(st.Users) != 1 || st.Crashes != 2 || len(st.Backends) != 1 ||
+	if st.Version != "v2" || len(st.Users) != 1 || st.UserCount != 1 || st.Crashes != 2 || len(st.Backends) != 1 ||
 		st.Backends[0].PID != 42 || st.Backends[0].ResidentKB != 2048 {
 		t.Errorf("status %+v", st)
 	}

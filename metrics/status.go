@@ -15,7 +15,7 @@ type Status struct {
 	Version       string          `json:"version"`
 	UptimeSeconds int64           `json:"uptime_seconds"`
 	Sessions      int             `json:"sessions"`
-	Users         []string        `json:"users"`
+	Users         []string        `json:"users,omitempty"` // admin socket only: see UserCount
 	Backends      []BackendStatus `json:"backends"`
 	Crashes       int             `json:"crashed_backends"`
 	// ResidentKB and SharedKB are the daemon's own memory (spec 3.20 res_memory and
@@ -26,6 +26,10 @@ type Status struct {
 	MessagesToXMPP   uint64 `json:"messages_to_xmpp"`
 	// Storage is the storage driver ([storage] driver: sqlite or postgres).
 	Storage string `json:"storage,omitempty"`
+	// UserCount is the number of users with a legacy session; Users lists their bare
+	// JIDs only on the admin socket (HandlerOptions.Users), never on the unauthenticated
+	// [metrics] listener.
+	UserCount int `json:"user_count"`
 }
 
 // BackendStatus is one backend in Status.
@@ -55,6 +59,7 @@ func (m *Metrics) Status() Status {
 	st.Storage = src.Storage
 	if src.Users != nil {
 		st.Users = src.Users()
+		st.UserCount = len(st.Users)
 	}
 	if src.Backends != nil {
 		ps := src.Backends()
@@ -75,7 +80,7 @@ func (st Status) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "version:   %s\n", st.Version)
 	fmt.Fprintf(&b, "uptime:    %s\n", time.Duration(st.UptimeSeconds)*time.Second)
 	fmt.Fprintf(&b, "sessions:  %d\n", st.Sessions)
-	fmt.Fprintf(&b, "users:     %d\n", len(st.Users))
+	fmt.Fprintf(&b, "users:     %d\n", max(st.UserCount, len(st.Users)))
 	fmt.Fprintf(&b, "memory:    %d KB resident, %d KB shared (daemon)\n", st.ResidentKB, st.SharedKB)
 	fmt.Fprintf(&b, "messages:  %d from XMPP, %d to XMPP\n", st.MessagesFromXMPP, st.MessagesToXMPP)
 	if st.Storage != "" {

@@ -62,7 +62,8 @@ func (o *opsServer) run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	if o.socket != nil {
 		g.Go(func() error {
-			return metrics.Serve(gctx, o.socket, o.m.Handler(metrics.HandlerOptions{}), o.log)
+			// The admin socket (0600) alone lists the users (issue 18).
+			return metrics.Serve(gctx, o.socket, o.m.Handler(metrics.HandlerOptions{Users: true}), o.log)
 		})
 	}
 	if o.metrics != nil {

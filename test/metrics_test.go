@@ -89,6 +89,10 @@ func TestMetrics(t *testing.T) {
 	if got := scrape(t, base+"/metrics")[`spectrum2_login_failures_total{reason="not-authorized"}`]; got != 1 {
 		t.Errorf("login failures = %v, want 1", got)
 	}
+	// The unauthenticated listener counts the users but does not name them (issue 18).
+	if _, body := get(t, base+"/status"); strings.Contains(body, "dave") || !strings.Contains(body, `"user_count":1`) {
+		t.Errorf("/status on the metrics listener: %s", body)
+	}
 	out, err := exec.Command(binary, "status", "--config", filepath.Join(s.Dir, "spectrum2.toml")).CombinedOutput()
 	if err != nil {
 		t.Fatalf("spectrum2 status: %v\n%s", err, out)
