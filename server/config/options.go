@@ -109,7 +109,7 @@ var options = []option{
 	{"service", "memory_collector_time", time.Duration(0), "Interval of the memory check that retires bloated backends (spec 2.8); 0 turns it off.", nil},
 	{"service", "admin_jid", []string(nil), "Bare JIDs of administrators (spec 3.20), e.g. [\"admin@localhost\"].", checkJIDs},
 	{"service", "admin_password", "", "Password administrators log in with (spec 3.3). Never written to logs or to the backend INI file.", nil},
-	{"service", "backend_query", false, "Answer spectrum2_manager's QUERY admin commands (spec 1.8, 3.20) on the backend port, from loopback addresses only; such connections never become backends. Anyone who can connect from this host can run admin commands.", nil},
+	{"service", "backend_query", false, "Answer spectrum2_manager's QUERY admin commands (spec 1.8, 3.20) on the backend port, only to processes of the daemon's own user (on Linux the connection's socket must belong to that user; elsewhere any loopback address); such connections never become backends.", nil},
 	{"service", "jid_escaping", true, "Escape legacy contact names with XEP-0106 rather than % (spec 3.7); a backend announcing disable_jid_escaping turns it off.", nil},
 	{"service", "enable_xhtml", true, "Add XHTML-IM to messages from backends that carry HTML (spec 3.10).", nil},
 	{"service", "oob_replace_body", true, "For a backend message whose HTML holds images: one out-of-band link (XEP-0066) to the first image, and that URL as the body (spec 3.10). With both oob options false every image gets a link and the body is kept.", nil},
