@@ -137,6 +137,11 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger) error {
 	}
 	log.Info().Str("jid", cfg.Service.JID).Stringer("backend_port", ps.Addr()).
 		Str("version", Version).Msg("spectrum2 started")
+	// What config check would warn about (a certificate about to expire) is said at every
+	// start too: an operator who never runs config check still sees it in the journal.
+	for _, w := range cfg.Warnings {
+		log.Warn().Str("problem", w.String()).Msg("configuration warning")
+	}
 	var metricsAddr net.Addr
 	if ops.metrics != nil {
 		metricsAddr = ops.metrics.Addr()

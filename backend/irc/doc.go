@@ -15,7 +15,6 @@
 // PARTICIPANT_CHANGED. Everything written to IRC goes through one queue per connection, so
 // girc's flood protection never blocks the daemon's reader goroutine.
 //
-// A single-network connection that fails before RPL_WELCOME reports DISCONNECTED only
-// after a few seconds, so that the daemon's three immediate re-logins (spec 3.4) outlast
-// an IRC server restart.
+// A single-network connection that fails before RPL_WELCOME reports DISCONNECTED at once;
+// the daemon's re-login back-off (2 s, 5 s, 10 s) is what outlasts an IRC server restart.
 package irc
