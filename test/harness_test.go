@@ -133,17 +133,29 @@ format = "json"
 // serviceExtra and otherExtra split extra TOML into lines for [service] (before any header)
 // and the rest.
 func serviceExtra(extra string) string {
-	if i := strings.Index(extra, "["); i >= 0 {
+	if i := sectionStart(extra); i >= 0 {
 		return extra[:i]
 	}
 	return extra
 }
 
 func otherExtra(extra string) string {
-	if i := strings.Index(extra, "["); i >= 0 {
+	if i := sectionStart(extra); i >= 0 {
 		return "\n" + extra[i:]
 	}
 	return ""
+}
+
+// sectionStart is where the first "[section]" line of extra begins, -1 if none; a "[" in
+// a value (an array) is not one.
+func sectionStart(extra string) int {
+	if strings.HasPrefix(extra, "[") {
+		return 0
+	}
+	if i := strings.Index(extra, "\n["); i >= 0 {
+		return i + 1
+	}
+	return -1
 }
 
 func (s *Server) waitReady() {

@@ -15,10 +15,11 @@ import (
 
 // startIRCGateway runs spectrum2 with the native IRC backend; service lines are the
 // backend's [service] keys (spec 5.2: irc_test.cfg), e.g. `irc_server = "127.0.0.1:6667"`.
-// irc_away_timeout is 1 s so that WHO polling (muc_away) is quick.
+// irc_away_timeout is 1 s so that WHO polling (muc_away) is quick. allowed_servers lists
+// ngircd's loopback address, which per-room mode (no irc_server) could not reach otherwise.
 func startIRCGateway(t *testing.T, service ...string) *Server {
 	t.Helper()
-	extra := "[backend_ini.service]\nirc_away_timeout = 1\n" + strings.Join(service, "\n") + "\n"
+	extra := "allowed_servers = [\"127.0.0.1\"]\n[backend_ini.service]\nirc_away_timeout = 1\n" + strings.Join(service, "\n") + "\n"
 	return StartServerWith(t, "builtin:irc", extra)
 }
 

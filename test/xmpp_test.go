@@ -29,11 +29,12 @@ const (
 	xmppRoomP     = "group@" + remoteMUC                   // the same room on Prosody
 )
 
-// startXMPPGateway runs spectrum2 with builtin:xmpp pointed at p; passwords are the
-// secrets the log check looks for.
+// startXMPPGateway runs spectrum2 with builtin:xmpp pointed at p, whose loopback address
+// allowed_servers lists; passwords are the secrets the log check looks for.
 func startXMPPGateway(t *testing.T, p *Prosody, passwords ...string) *Server {
 	t.Helper()
-	s := StartServerWith(t, "builtin:xmpp", fmt.Sprintf("[backend_ini.xmpp]\nserver = %q\nca_file = %q\n", p.Addr(), p.CAFile))
+	s := StartServerWith(t, "builtin:xmpp", fmt.Sprintf("allowed_servers = [%q]\n[backend_ini.xmpp]\nserver = %q\nca_file = %q\n",
+		p.IP, p.Addr(), p.CAFile))
 	s.secrets = append(s.secrets, passwords...)
 	return s
 }
@@ -316,7 +317,8 @@ func xmppCarbons(t *testing.T, p *Prosody, alicePW string, c1 *xmpp.Client, in1 
 	CloseClient(t, c2)
 }
 
-// xmppWrongPassword: the remote server's SASL failure reaches the client as its own (spec 3.4).
+// xmppWrongPassword: the remote server's refusal is a SASL failure with a text (spec 3.4;
+// a generic one, router/login.go legacyRefused).
 func xmppWrongPassword(t *testing.T, s *Server, carolPW string) {
 	wrong := "wrong-" + carolPW
 	s.secrets = append(s.secrets, wrong)
