@@ -228,6 +228,7 @@ func waitServed(t *testing.T, s *Server, local string) {
 			t.Fatalf("never served again: %q", got)
 		}
 		r.readAll()
+		_ = r.c.Close() // so that the server lets go of it at once
 	}
 }
 

@@ -78,7 +78,9 @@ func (c *conn) sendHeader(h xmpp.StreamHeader) error {
 		return errEnded
 	}
 	buf := c.appendHeader(nil, h, id)
-	buf = c.features().AppendXML(buf, xmpp.NSClient)
+	if c.refused.cond == "" { // a refused connection gets its stream error instead
+		buf = c.features().AppendXML(buf, xmpp.NSClient)
+	}
 	return c.writeLocked(buf)
 }
 
