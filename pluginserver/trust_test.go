@@ -6,8 +6,11 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -139,5 +142,51 @@ func TestSameUser(t *testing.T) {
 	p, err := peerOf(a)
 	if err != nil || !holds(os.Getpid(), p.inode) {
 		t.Errorf("peerOf %+v %v: not among our descriptors", p, err)
+	}
+}
+
+// queryAsOther is a QUERY client run as another user: it sends QUERY "status" and prints
+// ANSWERED if a QUERY frame comes back, CLOSED if the connection ends first.
+const queryAsOther = `
+import socket, struct, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+cfg = b"status"
+inner = b"\x0a" + bytes([len(cfg)]) + cfg
+msg = b"\x08\x1f\x12" + bytes([len(inner)]) + inner
+s.sendall(struct.pack("!I", len(msg)) + msg)
+s.settimeout(30)
+buf = b""
+while True:
+    try:
+        chunk = s.recv(4096)
+    except OSError:
+        chunk = b""
+    if not chunk:
+        print("CLOSED"); break
+    buf += chunk
+    if b"\x08\x1f" in buf:
+        print("ANSWERED"); break
+`
+
+// TestQueryOnlyForOurUser: with the QUERY channel on, a client of another user is closed
+// unanswered (issue 18); one of ours is answered (TestQueryChannel).
+func TestQueryOnlyForOurUser(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("running a client as another user needs root")
+	}
+	s := startQuery(t, fakeBin)
+	waitReady(t, s)
+	port := s.Addr().(*net.TCPAddr).Port
+	cmd := exec.Command("/usr/bin/python3", "-c", queryAsOther, strconv.Itoa(port))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "CLOSED" {
+		t.Errorf("a client of uid 65534: %v %s", err, out)
+	}
+	if got := ask(t, s, "status"); got != "echo: status" {
+		t.Errorf("our own client: %q", got)
+	}
+	if n := s.Stats().Dropped[DropConn]; n != 1 {
+		t.Errorf("Dropped[%s] = %d, want 1", DropConn, n)
 	}
 }
