@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"net"
+	"slices"
 	"strings"
 	"time"
 
@@ -108,7 +109,19 @@ func (r *Responder) zoneRecords() []dns.RR {
 			zone = append(zone, addressRRs(m.FQDN(r.s.Domain), uint32(ttl/time.Second), m)...)
 		}
 	}
-	return zone
+	return dedupe(zone)
+}
+
+// dedupe drops repeated records: a member named after the domain itself (one host serving
+// the domain) has its address records both as a member and as the apex's.
+func dedupe(zone []dns.RR) []dns.RR {
+	out := zone[:0]
+	for _, rr := range zone {
+		if !slices.ContainsFunc(out, func(o dns.RR) bool { return dns.IsDuplicate(o, rr) }) {
+			out = append(out, rr)
+		}
+	}
+	return out
 }
 
 // nsNames are dns.ns, or every member's host name.

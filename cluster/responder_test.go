@@ -165,3 +165,22 @@ func TestResponderTruncates(t *testing.T) {
 		t.Errorf("EDNS0 4096: err %v, truncated %v", err, resp != nil && resp.Truncated)
 	}
 }
+
+// TestResponderOneHostAtTheApex: a single member named after the domain (one host serving
+// it) gets each address record once, not once as a member and once as the apex.
+func TestResponderOneHostAtTheApex(t *testing.T) {
+	s := Settings{
+		Domain:  "example.test",
+		Cluster: Config{Members: []Member{{Name: "example.test.", Addresses: []string{"127.0.0.2"}, Port: 1}}},
+		DNS:     DNSConfig{Listen: "127.0.0.1:0", TTL: 7 * time.Second, HealthInterval: time.Hour},
+	}
+	s.Normalize()
+	r := startResponder(t, s)
+	if got := answers(query(t, r.Addr(), "example.test", dns.TypeA, "udp").Answer); !slices.Equal(got, []string{"example.test. A 127.0.0.2"}) {
+		t.Errorf("A answers = %q", got)
+	}
+	resp := query(t, r.Addr(), "_xmpp-client._tcp.example.test", dns.TypeSRV, "udp")
+	if len(resp.Extra) != 1 {
+		t.Errorf("additional section = %v, want the one A record", resp.Extra)
+	}
+}
