@@ -206,8 +206,8 @@ func checkOneLegacySession(t *testing.T, s *Server, user string) {
 	}
 }
 
-// TestSMTimeoutDeliversAtNextLogin: nobody resumes; the unacknowledged echo waits for the
-// next login (sm.linger) and arrives there with <delay/>.
+// TestSMTimeoutDeliversAtNextLogin: nobody resumes; the unacknowledged echo is stored for the
+// next login (offline messages) and arrives at its initial presence with <delay/>.
 func TestSMTimeoutDeliversAtNextLogin(t *testing.T) {
 	s := StartServer(t, "[sm]\nenabled = true\nresume_timeout = \"1s\"\nlinger = \"60s\"\n")
 	pw := s.Password()
@@ -225,6 +225,7 @@ func TestSMTimeoutDeliversAtNextLogin(t *testing.T) {
 	c2 := dialRawXMPP(t, s)
 	c2.login("late%demo", pw)
 	c2.bind("laptop")
+	c2.send(`<presence/>`) // stored messages come with the initial presence (XEP-0160)
 	got := c2.expect(`<body>keep this for me</body>`) + c2.expect(`</message>`)
 	if !strings.Contains(got, `<delay xmlns="urn:xmpp:delay"`) {
 		t.Errorf("no <delay/>: %q", got)
