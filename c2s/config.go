@@ -21,7 +21,7 @@ const (
 	DefaultSMMaxQueue    = 1000
 	// Budgets (issue 18): bytes waiting for one client, the stanza rate of one session,
 	// and the stanza size before authentication (nothing before SASL needs more).
-	DefaultSessionSendBytes   = 1 << 20
+	DefaultSessionSendBytes   = 8 << 20
 	DefaultStanzasPerSecond   = 50
 	DefaultStanzaBurst        = 200
 	DefaultPreauthStanzaBytes = 8 << 10
