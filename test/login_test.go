@@ -32,8 +32,13 @@ func TestLoginWrongPassword(t *testing.T) {
 	if err == nil {
 		t.Fatal("login with the password 'wrong' succeeded")
 	}
-	if !strings.Contains(err.Error(), "not-authorized") && !strings.Contains(err.Error(), "Wrong password") {
+	// Before authentication the client learns only that the legacy side refused
+	// (issue 18: no legacy detail to an unauthenticated client); the log has the reason.
+	if !strings.Contains(err.Error(), "The legacy server refused the login.") {
 		t.Fatalf("unexpected error: %v", err)
+	}
+	if l := s.Log(); !strings.Contains(l, `"reason":"Wrong password"`) {
+		t.Errorf("the log lacks the backend's reason:\n%s", tail(l, 20))
 	}
 }
 
