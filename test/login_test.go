@@ -37,9 +37,7 @@ func TestLoginWrongPassword(t *testing.T) {
 	if !strings.Contains(err.Error(), "The legacy server refused the login.") {
 		t.Fatalf("unexpected error: %v", err)
 	}
-	if l := s.Log(); !strings.Contains(l, `"reason":"Wrong password"`) {
-		t.Errorf("the log lacks the backend's reason:\n%s", tail(l, 20))
-	}
+	s.waitLogLines(t, 1, `"reason":"Wrong password"`, "legacy login refused")
 }
 
 // TestEchoRoundTrip: a chat message to the demo echo contact comes back.
