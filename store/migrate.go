@@ -36,6 +36,22 @@ var migrations = []migration{
 			`CREATE INDEX offline_stamp ON offline (stamp)`,
 		},
 	},
+	{ // blocklists (XEP-0191)
+		sqlite: []string{
+			`CREATE TABLE blocklist (
+				id INTEGER PRIMARY KEY AUTOINCREMENT,
+				username TEXT NOT NULL,
+				jid TEXT NOT NULL,
+				UNIQUE (username, jid))`,
+		},
+		postgres: []string{
+			`CREATE TABLE blocklist (
+				id BIGSERIAL PRIMARY KEY,
+				username TEXT NOT NULL,
+				jid TEXT NOT NULL,
+				UNIQUE (username, jid))`,
+		},
+	},
 }
 
 // migrationLock is the PostgreSQL advisory lock that keeps two hosts that start at once

@@ -89,7 +89,7 @@ func (db *DB) EraseUser(ctx context.Context, user string) error {
 }
 
 // userTables are the tables with a username column, which EraseUser clears.
-var userTables = []string{"offline"}
+var userTables = []string{"offline", "blocklist"}
 
 // tx runs f in a transaction on the writer and commits it when f returns nil.
 func (db *DB) tx(ctx context.Context, f func(*sql.Tx) error) error {
