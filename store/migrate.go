@@ -52,6 +52,36 @@ var migrations = []migration{
 				UNIQUE (username, jid))`,
 		},
 	},
+	{ // uploads (XEP-0363): slots and files of the HTTP upload service, whose bytes are on disk
+		sqlite: []string{
+			`CREATE TABLE uploads (
+				id TEXT PRIMARY KEY,
+				username TEXT NOT NULL,
+				name TEXT NOT NULL,
+				size BIGINT NOT NULL,
+				ctype TEXT NOT NULL,
+				token TEXT NOT NULL,
+				state INTEGER NOT NULL,
+				created BIGINT NOT NULL,
+				expires BIGINT NOT NULL)`,
+			`CREATE INDEX uploads_user ON uploads (username)`,
+			`CREATE INDEX uploads_expires ON uploads (expires)`,
+		},
+		postgres: []string{
+			`CREATE TABLE uploads (
+				id TEXT PRIMARY KEY,
+				username TEXT NOT NULL,
+				name TEXT NOT NULL,
+				size BIGINT NOT NULL,
+				ctype TEXT NOT NULL,
+				token TEXT NOT NULL,
+				state INTEGER NOT NULL,
+				created BIGINT NOT NULL,
+				expires BIGINT NOT NULL)`,
+			`CREATE INDEX uploads_user ON uploads (username)`,
+			`CREATE INDEX uploads_expires ON uploads (expires)`,
+		},
+	},
 }
 
 // migrationLock is the PostgreSQL advisory lock that keeps two hosts that start at once

@@ -84,6 +84,11 @@ func (db *DB) EraseUser(ctx context.Context, user string) error {
 				return fmt.Errorf("store: erase %s: %w", table, err)
 			}
 		}
+		// Uploads are not deleted here but expired at once: the upload sweep deletes
+		// them with their files, which live beside the database.
+		if _, err := tx.ExecContext(ctx, db.rebind("UPDATE uploads SET expires = 0 WHERE username = ?"), user); err != nil {
+			return fmt.Errorf("store: erase uploads: %w", err)
+		}
 		return nil
 	})
 }
