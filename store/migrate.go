@@ -82,52 +82,52 @@ var migrations = []migration{
 			`CREATE INDEX uploads_expires ON uploads (expires)`,
 		},
 	},
-	{ // PEP nodes and items (XEP-0163), private XML storage (XEP-0049)
+	{ // the message archive (XEP-0313) and its preferences
 		sqlite: []string{
-			`CREATE TABLE pep_nodes (
+			`CREATE TABLE archive (
+				id INTEGER PRIMARY KEY AUTOINCREMENT,
 				username TEXT NOT NULL,
-				node TEXT NOT NULL,
-				access_model TEXT NOT NULL,
-				persist_items BOOLEAN NOT NULL,
-				max_items INTEGER NOT NULL,
-				PRIMARY KEY (username, node))`,
-			`CREATE TABLE pep_items (
-				seq INTEGER PRIMARY KEY AUTOINCREMENT,
-				username TEXT NOT NULL,
-				node TEXT NOT NULL,
-				item_id TEXT NOT NULL,
+				room TEXT NOT NULL,
+				stanza_id TEXT NOT NULL,
+				with_bare TEXT NOT NULL,
+				with_full TEXT NOT NULL,
 				stamp BIGINT NOT NULL,
-				payload BLOB NOT NULL,
-				UNIQUE (username, node, item_id))`,
-			`CREATE INDEX pep_items_node ON pep_items (username, node, seq)`,
-			`CREATE TABLE private_xml (
-				username TEXT NOT NULL,
-				ns TEXT NOT NULL,
-				data BLOB NOT NULL,
-				PRIMARY KEY (username, ns))`,
+				origin_id TEXT NOT NULL,
+				legacy_id TEXT NOT NULL,
+				stanza BLOB NOT NULL)`,
+			// "The last 50 of one conversation" walks archive_with backwards from its end.
+			`CREATE INDEX archive_with ON archive (username, room, with_bare, id)`,
+			`CREATE INDEX archive_user ON archive (username, room, id)`,
+			`CREATE UNIQUE INDEX archive_sid ON archive (username, stanza_id)`,
+			`CREATE INDEX archive_stamp ON archive (stamp)`,
+			`CREATE TABLE archive_prefs (
+				username TEXT PRIMARY KEY,
+				dflt TEXT NOT NULL,
+				always TEXT NOT NULL,
+				never TEXT NOT NULL)`,
 		},
 		postgres: []string{
-			`CREATE TABLE pep_nodes (
+			`CREATE TABLE archive (
+				id BIGSERIAL PRIMARY KEY,
 				username TEXT NOT NULL,
-				node TEXT NOT NULL,
-				access_model TEXT NOT NULL,
-				persist_items BOOLEAN NOT NULL,
-				max_items INTEGER NOT NULL,
-				PRIMARY KEY (username, node))`,
-			`CREATE TABLE pep_items (
-				seq BIGSERIAL PRIMARY KEY,
-				username TEXT NOT NULL,
-				node TEXT NOT NULL,
-				item_id TEXT NOT NULL,
+				room TEXT NOT NULL,
+				stanza_id TEXT NOT NULL,
+				with_bare TEXT NOT NULL,
+				with_full TEXT NOT NULL,
 				stamp BIGINT NOT NULL,
-				payload BYTEA NOT NULL,
-				UNIQUE (username, node, item_id))`,
-			`CREATE INDEX pep_items_node ON pep_items (username, node, seq)`,
-			`CREATE TABLE private_xml (
-				username TEXT NOT NULL,
-				ns TEXT NOT NULL,
-				data BYTEA NOT NULL,
-				PRIMARY KEY (username, ns))`,
+				origin_id TEXT NOT NULL,
+				legacy_id TEXT NOT NULL,
+				stanza BYTEA NOT NULL)`,
+			// "The last 50 of one conversation" walks archive_with backwards from its end.
+			`CREATE INDEX archive_with ON archive (username, room, with_bare, id)`,
+			`CREATE INDEX archive_user ON archive (username, room, id)`,
+			`CREATE UNIQUE INDEX archive_sid ON archive (username, stanza_id)`,
+			`CREATE INDEX archive_stamp ON archive (stamp)`,
+			`CREATE TABLE archive_prefs (
+				username TEXT PRIMARY KEY,
+				dflt TEXT NOT NULL,
+				always TEXT NOT NULL,
+				never TEXT NOT NULL)`,
 		},
 	},
 }

@@ -1,0 +1,290 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ErrUnknownID is returned for a stanza-id the user's archive does not hold.
+var ErrUnknownID = errors.New("store: no archive entry with this id")
+
+// ArchiveEntry is one archived message (XEP-0313) of a user, in the user's own archive
+// (Room empty) or in the user's view of a room (Room is the room's bare JID).
+type ArchiveEntry struct {
+	Seq      int64     // assigned by the store, increasing in arrival order per database
+	Room     string    // the room's bare JID; "" for the user's own archive
+	StanzaID string    // the XEP-0359 stanza-id the server gave it, unique per user
+	With     string    // the other side's bare JID (in a room: the sender's occupant JID's bare, the room)
+	WithFull string    // the other side's full JID as it was on the message
+	At       time.Time // when it was archived (the <delay/> of a result)
+	OriginID string    // the sender client's XEP-0359 origin-id, if any
+	LegacyID string    // the legacy network's id of the message (from or to the backend), if any
+	Stanza   []byte    // the serialised <message/>, with its stanza-id
+}
+
+// ArchiveQuery selects a user's entries. Zero fields do not restrict.
+type ArchiveQuery struct {
+	Room        string // "" queries the user's own archive, else that room's
+	With        string // the other side's bare JID
+	WithFull    string // with a resource: only entries with exactly this full JID
+	Start, End  time.Time
+	AfterSeq    int64    // only entries with Seq > AfterSeq
+	BeforeSeq   int64    // only entries with Seq < BeforeSeq
+	StanzaIDs   []string // only these entries (XEP-0313 #extended ids)
+	Max         int      // page size (required, > 0)
+	Last        bool     // the last Max entries of the selection rather than the first
+	WithoutText bool     // leave Stanza empty (metadata)
+}
+
+// ArchivePage is one page of entries, oldest first.
+type ArchivePage struct {
+	Entries []ArchiveEntry
+	// Complete: nothing of the selection is beyond this page in the direction of paging
+	// (after the last entry, or before the first one with Last).
+	Complete bool
+}
+
+// ArchivePrefs are a user's XEP-0313 preferences; Default is "always", "never" or
+// "roster", Always and Never are bare JIDs.
+type ArchivePrefs struct {
+	Default       string
+	Always, Never []string
+}
+
+// ArchiveStore keeps the users' message archives (XEP-0313) and their preferences.
+type ArchiveStore interface {
+	// AppendArchive stores e for user. The stanza-id must be new for the user.
+	AppendArchive(ctx context.Context, user string, e ArchiveEntry) error
+	// ArchiveSeq is the Seq of the entry with stanzaID in user's archive of room (""
+	// the user's own), or ErrUnknownID.
+	ArchiveSeq(ctx context.Context, user, room, stanzaID string) (int64, error)
+	// QueryArchive returns one page of user's entries that q selects.
+	QueryArchive(ctx context.Context, user string, q ArchiveQuery) (ArchivePage, error)
+	// CountArchive counts what q selects of user's entries (q's Max, Last and the
+	// sequence bounds are ignored: this is the size of the result set, XEP-0059 count).
+	CountArchive(ctx context.Context, user string, q ArchiveQuery) (int, error)
+	// CountUserArchive is the number of entries user holds, rooms included.
+	CountUserArchive(ctx context.Context, user string) (int, error)
+	// TrimArchive deletes user's oldest entries (rooms included) so that keep remain,
+	// and says how many it deleted.
+	TrimArchive(ctx context.Context, user string, keep int) (int, error)
+	// ExpireArchive deletes at most max entries archived before before, and says how many
+	// it deleted; a sweep calls it until it deletes fewer than max.
+	ExpireArchive(ctx context.Context, before time.Time, max int) (int, error)
+	// PurgeArchive deletes all of user's entries (not the preferences).
+	PurgeArchive(ctx context.Context, user string) (int, error)
+	// ArchivePrefs returns user's preferences; ok is false if the user never set any.
+	ArchivePrefs(ctx context.Context, user string) (p ArchivePrefs, ok bool, err error)
+	// SetArchivePrefs replaces user's preferences.
+	SetArchivePrefs(ctx context.Context, user string, p ArchivePrefs) error
+}
+
+var _ ArchiveStore = (*DB)(nil)
+
+// AppendArchive implements ArchiveStore.
+func (db *DB) AppendArchive(ctx context.Context, user string, e ArchiveEntry) error {
+	_, err := db.write.ExecContext(ctx, db.rebind(`INSERT INTO archive
+		(username, room, stanza_id, with_bare, with_full, stamp, origin_id, legacy_id, stanza)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		user, e.Room, e.StanzaID, e.With, e.WithFull, unixMicro(e.At), e.OriginID, e.LegacyID, e.Stanza)
+	if err != nil {
+		return fmt.Errorf("store: append archive: %w", err)
+	}
+	return nil
+}
+
+// ArchiveSeq implements ArchiveStore.
+func (db *DB) ArchiveSeq(ctx context.Context, user, room, stanzaID string) (int64, error) {
+	var seq int64
+	err := db.read.QueryRowContext(ctx, db.rebind(`SELECT id FROM archive WHERE username = ? AND stanza_id = ? AND room = ?`),
+		user, stanzaID, room).Scan(&seq)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, ErrUnknownID
+	case err != nil:
+		return 0, fmt.Errorf("store: archive id: %w", err)
+	}
+	return seq, nil
+}
+
+// archiveWhere is the WHERE clause and its arguments for q; bounds includes the
+// sequence bounds (paging).
+func archiveWhere(user string, q ArchiveQuery, bounds bool) (string, []any) {
+	var b strings.Builder
+	b.WriteString(`username = ? AND room = ?`)
+	args := []any{user, q.Room}
+	add := func(cond string, v any) {
+		b.WriteString(" AND " + cond)
+		args = append(args, v)
+	}
+	if q.With != "" {
+		add("with_bare = ?", q.With)
+	}
+	if q.WithFull != "" {
+		add("with_full = ?", q.WithFull)
+	}
+	if !q.Start.IsZero() {
+		add("stamp >= ?", unixMicro(q.Start))
+	}
+	if !q.End.IsZero() {
+		add("stamp <= ?", unixMicro(q.End))
+	}
+	if bounds && q.AfterSeq > 0 {
+		add("id > ?", q.AfterSeq)
+	}
+	if bounds && q.BeforeSeq > 0 {
+		add("id < ?", q.BeforeSeq)
+	}
+	if len(q.StanzaIDs) > 0 {
+		b.WriteString(" AND stanza_id IN (?" + strings.Repeat(", ?", len(q.StanzaIDs)-1) + ")")
+		for _, id := range q.StanzaIDs {
+			args = append(args, id)
+		}
+	}
+	return b.String(), args
+}
+
+// QueryArchive implements ArchiveStore. It reads one row past the page to tell whether
+// the page is the last one. The indexes (username, room, id) and (username, room,
+// with_bare, id) serve both directions without sorting.
+func (db *DB) QueryArchive(ctx context.Context, user string, q ArchiveQuery) (ArchivePage, error) {
+	if q.Max <= 0 {
+		return ArchivePage{Complete: true}, nil
+	}
+	where, args := archiveWhere(user, q, true)
+	order := "ASC"
+	if q.Last {
+		order = "DESC"
+	}
+	cols := "stanza"
+	if q.WithoutText {
+		cols = "''"
+	}
+	rows, err := db.read.QueryContext(ctx, db.rebind(`SELECT id, room, stanza_id, with_bare, with_full, stamp, origin_id, legacy_id, `+
+		cols+` FROM archive WHERE `+where+` ORDER BY id `+order+` LIMIT ?`), append(args, q.Max+1)...)
+	if err != nil {
+		return ArchivePage{}, fmt.Errorf("store: query archive: %w", err)
+	}
+	defer rows.Close()
+	var p ArchivePage
+	for rows.Next() {
+		var (
+			e  ArchiveEntry
+			us int64
+		)
+		if err := rows.Scan(&e.Seq, &e.Room, &e.StanzaID, &e.With, &e.WithFull, &us, &e.OriginID, &e.LegacyID, &e.Stanza); err != nil {
+			return ArchivePage{}, fmt.Errorf("store: query archive: %w", err)
+		}
+		e.At = fromMicro(us)
+		p.Entries = append(p.Entries, e)
+	}
+	if err := rows.Err(); err != nil {
+		return ArchivePage{}, fmt.Errorf("store: query archive: %w", err)
+	}
+	p.Complete = len(p.Entries) <= q.Max
+	if !p.Complete {
+		p.Entries = p.Entries[:q.Max]
+	}
+	if q.Last {
+		for i, j := 0, len(p.Entries)-1; i < j; i, j = i+1, j-1 {
+			p.Entries[i], p.Entries[j] = p.Entries[j], p.Entries[i]
+		}
+	}
+	return p, nil
+}
+
+// CountArchive implements ArchiveStore.
+func (db *DB) CountArchive(ctx context.Context, user string, q ArchiveQuery) (int, error) {
+	where, args := archiveWhere(user, q, false)
+	var n int
+	if err := db.read.QueryRowContext(ctx, db.rebind(`SELECT COUNT(*) FROM archive WHERE `+where), args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count archive: %w", err)
+	}
+	return n, nil
+}
+
+// CountUserArchive implements ArchiveStore.
+func (db *DB) CountUserArchive(ctx context.Context, user string) (int, error) {
+	var n int
+	if err := db.read.QueryRowContext(ctx, db.rebind(`SELECT COUNT(*) FROM archive WHERE username = ?`), user).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count archive: %w", err)
+	}
+	return n, nil
+}
+
+// TrimArchive implements ArchiveStore: everything up to the newest entry that is not
+// among the keep newest goes.
+func (db *DB) TrimArchive(ctx context.Context, user string, keep int) (int, error) {
+	res, err := db.write.ExecContext(ctx, db.rebind(`DELETE FROM archive WHERE username = ? AND id <= (
+		SELECT id FROM archive WHERE username = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`), user, user, keep)
+	if err != nil {
+		return 0, fmt.Errorf("store: trim archive: %w", err)
+	}
+	return affected(res, "trim archive")
+}
+
+// ExpireArchive implements ArchiveStore.
+func (db *DB) ExpireArchive(ctx context.Context, before time.Time, max int) (int, error) {
+	res, err := db.write.ExecContext(ctx, db.rebind(`DELETE FROM archive WHERE id IN (SELECT id FROM archive WHERE stamp < ? ORDER BY stamp LIMIT ?)`),
+		unixMicro(before), max)
+	if err != nil {
+		return 0, fmt.Errorf("store: expire archive: %w", err)
+	}
+	return affected(res, "expire archive")
+}
+
+// PurgeArchive implements ArchiveStore.
+func (db *DB) PurgeArchive(ctx context.Context, user string) (int, error) {
+	res, err := db.write.ExecContext(ctx, db.rebind(`DELETE FROM archive WHERE username = ?`), user)
+	if err != nil {
+		return 0, fmt.Errorf("store: purge archive: %w", err)
+	}
+	return affected(res, "purge archive")
+}
+
+// ArchivePrefs implements ArchiveStore. The JID lists are kept one per line: a JID holds
+// no newline.
+func (db *DB) ArchivePrefs(ctx context.Context, user string) (ArchivePrefs, bool, error) {
+	var p ArchivePrefs
+	var always, never string
+	err := db.read.QueryRowContext(ctx, db.rebind(`SELECT dflt, always, never FROM archive_prefs WHERE username = ?`), user).
+		Scan(&p.Default, &always, &never)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return p, false, nil
+	case err != nil:
+		return p, false, fmt.Errorf("store: archive prefs: %w", err)
+	}
+	p.Always, p.Never = splitLines(always), splitLines(never)
+	return p, true, nil
+}
+
+// SetArchivePrefs implements ArchiveStore.
+func (db *DB) SetArchivePrefs(ctx context.Context, user string, p ArchivePrefs) error {
+	_, err := db.write.ExecContext(ctx, db.rebind(`INSERT INTO archive_prefs (username, dflt, always, never) VALUES (?, ?, ?, ?)
+		ON CONFLICT (username) DO UPDATE SET dflt = excluded.dflt, always = excluded.always, never = excluded.never`),
+		user, p.Default, strings.Join(p.Always, "\n"), strings.Join(p.Never, "\n"))
+	if err != nil {
+		return fmt.Errorf("store: set archive prefs: %w", err)
+	}
+	return nil
+}
+
+func splitLines(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
+
+func affected(res sql.Result, what string) (int, error) {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: %s: %w", what, err)
+	}
+	return int(n), nil
+}

@@ -1,0 +1,200 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+)
+
+func entry(i int, with, room string, at time.Time) ArchiveEntry {
+	return ArchiveEntry{Room: room, StanzaID: fmt.Sprintf("sid-%s-%d", room, i), With: with, WithFull: with + "/r",
+		At: at, OriginID: fmt.Sprintf("o%d", i), LegacyID: fmt.Sprintf("l%d", i),
+		Stanza: []byte(fmt.Sprintf("<message><body>%d</body></message>", i))}
+}
+
+// fillArchive stores n entries for alice, alternating between two contacts, one second
+// apart from t0, and one entry in a room and one of bob's.
+func fillArchive(t *testing.T, db *DB, n int, t0 time.Time) {
+	t.Helper()
+	for i := range n {
+		with := []string{"a@gw", "b@gw"}[i%2]
+		if err := db.AppendArchive(ctx, "alice@gw", entry(i, with, "", t0.Add(time.Duration(i)*time.Second))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.AppendArchive(ctx, "alice@gw", entry(0, "#r@gw", "#r@gw", t0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AppendArchive(ctx, "bob@gw", entry(0, "a@gw", "", t0)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func bodies(p ArchivePage) []string {
+	var out []string
+	for _, e := range p.Entries {
+		out = append(out, e.StanzaID)
+	}
+	return out
+}
+
+func TestArchiveQuery(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, db *DB, _ Config, _ func() *DB) {
+		t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+		fillArchive(t, db, 10, t0)
+		p, err := db.QueryArchive(ctx, "alice@gw", ArchiveQuery{Max: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(bodies(p)); got != "[sid--0 sid--1 sid--2]" || p.Complete {
+			t.Errorf("first page %s complete %v", got, p.Complete)
+		}
+		e := p.Entries[1]
+		if e.With != "b@gw" || e.WithFull != "b@gw/r" || e.OriginID != "o1" || e.LegacyID != "l1" ||
+			!e.At.Equal(t0.Add(time.Second)) || string(e.Stanza) != "<message><body>1</body></message>" {
+			t.Errorf("entry %+v", e)
+		}
+		// The last page of one contact, oldest first.
+		p, _ = db.QueryArchive(ctx, "alice@gw", ArchiveQuery{With: "a@gw", Max: 2, Last: true})
+		if got := fmt.Sprint(bodies(p)); got != "[sid--6 sid--8]" || p.Complete {
+			t.Errorf("last page with a: %s complete %v", got, p.Complete)
+		}
+		// Before a sequence, backwards to the start.
+		p, _ = db.QueryArchive(ctx, "alice@gw", ArchiveQuery{With: "a@gw", Max: 5, Last: true, BeforeSeq: p.Entries[0].Seq})
+		if got := fmt.Sprint(bodies(p)); got != "[sid--0 sid--2 sid--4]" || !p.Complete {
+			t.Errorf("page before 6: %s complete %v", got, p.Complete)
+		}
+		seq, err := db.ArchiveSeq(ctx, "alice@gw", "", "sid--4")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _ = db.QueryArchive(ctx, "alice@gw", ArchiveQuery{AfterSeq: seq, Max: 100,
+			Start: t0.Add(5 * time.Second), End: t0.Add(8 * time.Second)})
+		if got := fmt.Sprint(bodies(p)); got != "[sid--5 sid--6 sid--7 sid--8]" || !p.Complete {
+			t.Errorf("after 4 in [5s, 8s]: %s complete %v", got, p.Complete)
+		}
+		p, _ = db.QueryArchive(ctx, "alice@gw", ArchiveQuery{StanzaIDs: []string{"sid--3", "sid--7", "nope"}, Max: 10})
+		if got := fmt.Sprint(bodies(p)); got != "[sid--3 sid--7]" {
+			t.Errorf("ids: %s", got)
+		}
+		p, _ = db.QueryArchive(ctx, "alice@gw", ArchiveQuery{Room: "#r@gw", Max: 10})
+		if got := fmt.Sprint(bodies(p)); got != "[sid-#r@gw-0]" {
+			t.Errorf("room: %s", got)
+		}
+		if n, _ := db.CountArchive(ctx, "alice@gw", ArchiveQuery{With: "b@gw", AfterSeq: seq, Max: 1}); n != 5 {
+			t.Errorf("count with b = %d, want 5 (paging bounds ignored)", n)
+		}
+		if _, err := db.ArchiveSeq(ctx, "alice@gw", "", "sid-#r@gw-0"); !errors.Is(err, ErrUnknownID) {
+			t.Errorf("a room's id found in the user archive: %v", err)
+		}
+		if _, err := db.ArchiveSeq(ctx, "bob@gw", "", "sid--4"); !errors.Is(err, ErrUnknownID) {
+			t.Errorf("alice's id found in bob's archive: %v", err)
+		}
+		if err := db.AppendArchive(ctx, "alice@gw", entry(4, "a@gw", "", t0)); err == nil {
+			t.Error("a second entry with the same stanza-id was stored")
+		}
+	})
+}
+
+// TestArchivePagingBothWays: pages of 7 over 100 entries, forwards and backwards, see
+// every entry once.
+func TestArchivePagingBothWays(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, db *DB, _ Config, _ func() *DB) {
+		fillArchive(t, db, 100, time.Now())
+		seen := map[string]bool{}
+		q := ArchiveQuery{Max: 7}
+		for {
+			p, err := db.QueryArchive(ctx, "alice@gw", q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range p.Entries {
+				if seen[e.StanzaID] {
+					t.Fatalf("%s twice", e.StanzaID)
+				}
+				seen[e.StanzaID] = true
+			}
+			if p.Complete {
+				break
+			}
+			q.AfterSeq = p.Entries[len(p.Entries)-1].Seq
+		}
+		back := 0
+		q = ArchiveQuery{Max: 7, Last: true}
+		for {
+			p, _ := db.QueryArchive(ctx, "alice@gw", q)
+			back += len(p.Entries)
+			if p.Complete {
+				break
+			}
+			q.BeforeSeq = p.Entries[0].Seq
+		}
+		if len(seen) != 100 || back != 100 {
+			t.Errorf("forwards %d, backwards %d, want 100", len(seen), back)
+		}
+	})
+}
+
+func TestArchiveRetention(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, db *DB, _ Config, _ func() *DB) {
+		old := time.Now().Add(-8 * 24 * time.Hour)
+		fillArchive(t, db, 10, old) // alice: 10 + 1 room entry, bob: 1, all old
+		if err := db.AppendArchive(ctx, "alice@gw", entry(100, "a@gw", "", time.Now())); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := db.TrimArchive(ctx, "alice@gw", 8); err != nil || n != 4 {
+			t.Fatalf("trim deleted %d (%v), want 4", n, err)
+		}
+		if n, _ := db.CountUserArchive(ctx, "alice@gw"); n != 8 {
+			t.Errorf("alice holds %d after trim, want 8", n)
+		}
+		p, _ := db.QueryArchive(ctx, "alice@gw", ArchiveQuery{Max: 1, Last: true})
+		if len(p.Entries) != 1 || p.Entries[0].StanzaID != "sid--100" {
+			t.Errorf("the newest did not survive the trim: %v", bodies(p))
+		}
+		cut := time.Now().Add(-7 * 24 * time.Hour)
+		if n, err := db.ExpireArchive(ctx, cut, 5); err != nil || n != 5 {
+			t.Fatalf("expire deleted %d (%v), want 5", n, err)
+		}
+		if n, _ := db.ExpireArchive(ctx, cut, 5); n != 3 {
+			t.Errorf("second expire deleted %d, want 3", n)
+		}
+		if n, _ := db.CountUserArchive(ctx, "alice@gw"); n != 1 {
+			t.Errorf("alice holds %d after expiry, want the new one", n)
+		}
+		if n, err := db.PurgeArchive(ctx, "alice@gw"); err != nil || n != 1 {
+			t.Errorf("purge deleted %d (%v)", n, err)
+		}
+	})
+}
+
+func TestArchivePrefs(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, db *DB, _ Config, _ func() *DB) {
+		if _, ok, err := db.ArchivePrefs(ctx, "alice@gw"); ok || err != nil {
+			t.Fatalf("prefs of a new user: %v %v", ok, err)
+		}
+		for _, p := range []ArchivePrefs{
+			{Default: "roster", Always: []string{"a@gw", "b@gw"}, Never: []string{"c@gw"}},
+			{Default: "never"},
+		} {
+			if err := db.SetArchivePrefs(ctx, "alice@gw", p); err != nil {
+				t.Fatal(err)
+			}
+			got, ok, err := db.ArchivePrefs(ctx, "alice@gw")
+			if !ok || err != nil || fmt.Sprint(got) != fmt.Sprint(p) {
+				t.Errorf("prefs %+v (%v %v), want %+v", got, ok, err, p)
+			}
+		}
+		fillArchive(t, db, 2, time.Now())
+		if err := db.EraseUser(ctx, "alice@gw"); err != nil {
+			t.Fatal(err)
+		}
+		_, ok, _ := db.ArchivePrefs(ctx, "alice@gw")
+		a, _ := db.CountUserArchive(ctx, "alice@gw")
+		b, _ := db.CountUserArchive(ctx, "bob@gw")
+		if ok || a != 0 || b != 1 {
+			t.Errorf("after erasing alice: prefs %v, alice %d, bob %d entries", ok, a, b)
+		}
+	})
+}
