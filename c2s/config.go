@@ -25,6 +25,12 @@ const (
 	DefaultStanzasPerSecond   = 50
 	DefaultStanzaBurst        = 200
 	DefaultPreauthStanzaBytes = 8 << 10
+	// Failed logins (issue 18): the threshold per account and per source within the
+	// window, and the back-off of the answer to a failure, doubling up to its maximum.
+	DefaultLoginFailures      = 10
+	DefaultLoginFailureWindow = 10 * time.Minute
+	DefaultLoginBackoff       = time.Second
+	DefaultLoginBackoffMax    = 30 * time.Second
 	// DefaultCSIMaxHeld bounds what an inactive client (XEP-0352) has held back.
 	DefaultCSIMaxHeld = 100
 	// writeTimeout bounds one write to a client: a client that does not read is dropped.
@@ -77,6 +83,13 @@ type Config struct {
 	IPv4Prefix, IPv6Prefix int
 	MaxConnections         int // concurrent connections in all; 0 = unlimited
 	MaxNegotiating         int // connections not yet bound (TLS, SASL, login); 0 = unlimited
+	// LoginFailures failed logins of one account (bare JID) or from one source within
+	// LoginFailureWindow refuse further attempts with temporary-auth-failure, unasked.
+	// The answer to a failure waits LoginBackoff, doubled per failure of the key up to
+	// LoginBackoffMax, and so does the key's next attempt.
+	LoginFailures                 int
+	LoginFailureWindow            time.Duration
+	LoginBackoff, LoginBackoffMax time.Duration
 
 	// Redirector sends users another host owns there with see-other-host; nil = off.
 	Redirector Redirector
@@ -123,6 +136,18 @@ func (c Config) withDefaults() Config {
 	}
 	if c.IPv6Prefix <= 0 || c.IPv6Prefix > 128 {
 		c.IPv6Prefix = 64
+	}
+	if c.LoginFailures <= 0 {
+		c.LoginFailures = DefaultLoginFailures
+	}
+	if c.LoginFailureWindow <= 0 {
+		c.LoginFailureWindow = DefaultLoginFailureWindow
+	}
+	if c.LoginBackoff <= 0 {
+		c.LoginBackoff = DefaultLoginBackoff
+	}
+	if c.LoginBackoffMax <= 0 {
+		c.LoginBackoffMax = DefaultLoginBackoffMax
 	}
 	if c.CSIMaxHeld <= 0 {
 		c.CSIMaxHeld = DefaultCSIMaxHeld

@@ -59,7 +59,7 @@ func (c *conn) sasl(auth *xmpp.Element) error {
 	if err := c.redirect(user); err != nil {
 		return err // see-other-host: another host owns this user
 	}
-	grant, err := c.authenticate(user, password)
+	grant, err := c.guardedAuthenticate(user, password)
 	if err != nil {
 		if c.isClosing() {
 			return errEnded
@@ -135,6 +135,56 @@ func parsePlain(msg []byte, domain string) (user jid.JID, password, cond string)
 		}
 	}
 	return user, string(parts[2]), ""
+}
+
+// errLockedOut is the answer to an attempt of an account or source at the threshold of
+// failed logins (loginguard.go).
+var errLockedOut = &AuthError{Condition: saslTemporaryAuthFailed, Text: "too many failed logins, try again later"}
+
+// guardedAuthenticate is authenticate under the login guard: an account or source with
+// too many failures is refused unasked, an attempt waits for its keys' back-off, and the
+// answer to a refused password waits the back-off of the failure.
+func (c *conn) guardedAuthenticate(user jid.JID, password string) (Grant, error) {
+	account := user.String()
+	wait, refused := c.srv.guard.begin(account, c.src, time.Now())
+	if refused {
+		return nil, errLockedOut
+	}
+	if err := c.pause(wait); err != nil {
+		c.srv.guard.end(account, c.src, loginOther, time.Now())
+		return nil, err
+	}
+	g, err := c.authenticate(user, password)
+	var ae *AuthError
+	switch {
+	case err == nil:
+		c.srv.guard.end(account, c.src, loginOK, time.Now())
+	case errors.As(err, &ae) && ae.Condition == saslNotAuthorized:
+		if perr := c.pause(c.srv.guard.end(account, c.src, loginFailed, time.Now())); perr != nil {
+			return nil, perr
+		}
+	default:
+		c.srv.guard.end(account, c.src, loginOther, time.Now())
+	}
+	return g, err
+}
+
+// pause waits d, or until the connection ends. The wait does not count against the
+// negotiation timeout.
+func (c *conn) pause(d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-c.ctx.Done():
+		return errEnded
+	}
+	c.negDL = c.negDL.Add(d)
+	c.setReadDeadline(c.negDL)
+	return nil
 }
 
 // authenticate asks the Authenticator, bounded by LoginTimeout. The wait does not count

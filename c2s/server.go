@@ -29,7 +29,8 @@ type Server struct {
 	direct    []bool // direct[i]: listeners[i] speaks TLS from the first byte
 
 	limits     *ipLimits
-	recordBufs *sync.Pool // recordConn read buffers (idle.go)
+	guard      *loginGuard // failed logins (loginguard.go)
+	recordBufs *sync.Pool  // recordConn read buffers (idle.go)
 
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
@@ -54,6 +55,7 @@ func New(cfg Config, auth Authenticator) (*Server, error) {
 		auth:       auth,
 		log:        cfg.Log.With().Str("component", "c2s").Logger(),
 		limits:     newIPLimits(cfg),
+		guard:      newLoginGuard(cfg, guardEntries),
 		recordBufs: newRecordBufPool(),
 		conns:      make(map[*conn]struct{}),
 		sessions:   make(map[string]*Session),
