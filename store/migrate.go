@@ -82,6 +82,54 @@ var migrations = []migration{
 			`CREATE INDEX uploads_expires ON uploads (expires)`,
 		},
 	},
+	{ // PEP nodes and items (XEP-0163), private XML storage (XEP-0049)
+		sqlite: []string{
+			`CREATE TABLE pep_nodes (
+				username TEXT NOT NULL,
+				node TEXT NOT NULL,
+				access_model TEXT NOT NULL,
+				persist_items BOOLEAN NOT NULL,
+				max_items INTEGER NOT NULL,
+				PRIMARY KEY (username, node))`,
+			`CREATE TABLE pep_items (
+				seq INTEGER PRIMARY KEY AUTOINCREMENT,
+				username TEXT NOT NULL,
+				node TEXT NOT NULL,
+				item_id TEXT NOT NULL,
+				stamp BIGINT NOT NULL,
+				payload BLOB NOT NULL,
+				UNIQUE (username, node, item_id))`,
+			`CREATE INDEX pep_items_node ON pep_items (username, node, seq)`,
+			`CREATE TABLE private_xml (
+				username TEXT NOT NULL,
+				ns TEXT NOT NULL,
+				data BLOB NOT NULL,
+				PRIMARY KEY (username, ns))`,
+		},
+		postgres: []string{
+			`CREATE TABLE pep_nodes (
+				username TEXT NOT NULL,
+				node TEXT NOT NULL,
+				access_model TEXT NOT NULL,
+				persist_items BOOLEAN NOT NULL,
+				max_items INTEGER NOT NULL,
+				PRIMARY KEY (username, node))`,
+			`CREATE TABLE pep_items (
+				seq BIGSERIAL PRIMARY KEY,
+				username TEXT NOT NULL,
+				node TEXT NOT NULL,
+				item_id TEXT NOT NULL,
+				stamp BIGINT NOT NULL,
+				payload BYTEA NOT NULL,
+				UNIQUE (username, node, item_id))`,
+			`CREATE INDEX pep_items_node ON pep_items (username, node, seq)`,
+			`CREATE TABLE private_xml (
+				username TEXT NOT NULL,
+				ns TEXT NOT NULL,
+				data BYTEA NOT NULL,
+				PRIMARY KEY (username, ns))`,
+		},
+	},
 	{ // the message archive (XEP-0313) and its preferences
 		sqlite: []string{
 			`CREATE TABLE archive (
