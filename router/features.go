@@ -19,6 +19,9 @@ type features struct {
 	login      []feature.Login
 	disco      []feature.Disco
 	stream     []feature.StreamFeatures
+	presence   []feature.InboundPresence
+	iq         []feature.InboundIQ
+	blocks     []feature.LegacyBlocks
 }
 
 // newFeatures sorts fs by interface. A second feature for the same IQ is a wiring bug.
@@ -50,6 +53,15 @@ func newFeatures(fs []feature.Feature) (features, error) {
 		}
 		if h, ok := x.(feature.StreamFeatures); ok {
 			f.stream = append(f.stream, h)
+		}
+		if h, ok := x.(feature.InboundPresence); ok {
+			f.presence = append(f.presence, h)
+		}
+		if h, ok := x.(feature.InboundIQ); ok {
+			f.iq = append(f.iq, h)
+		}
+		if h, ok := x.(feature.LegacyBlocks); ok {
+			f.blocks = append(f.blocks, h)
 		}
 	}
 	return f, nil

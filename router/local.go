@@ -39,11 +39,11 @@ func (v *user) localMessage(m *xmpp.Element, from *user, rs *resource) {
 		})
 		return
 	}
+	if !v.inboundHooks(m, feature.Local) {
+		return // the hooks run before a full JID's delivery too: a blocked sender names one
+	}
 	if dst := v.resources[m.To()]; dst != nil && dst.available {
 		v.send(dst, m)
-		return
-	}
-	if !v.inboundHooks(m, feature.Local) {
 		return
 	}
 	if err := v.routeMessage(m, "", feature.Local); err != nil {

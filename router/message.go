@@ -54,6 +54,9 @@ func (u *user) messageToSelf(rs *resource, m *xmpp.Element, t target) {
 
 // messageToBuddy turns a client message into frames (spec 3.9).
 func (u *user) messageToBuddy(rs *resource, m *xmpp.Element, t target) {
+	if !u.outboundHooks(rs, m) {
+		return // a feature answered it (features.go)
+	}
 	if u.rawMode() {
 		u.rawOut(rs, m, t)
 		return
@@ -65,9 +68,6 @@ func (u *user) messageToBuddy(rs *resource, m *xmpp.Element, t target) {
 	// Spectrum 2; whether the name exists is the legacy network's call (an IRC nick or an
 	// XMPP stranger is never on the roster).
 	setLazy(&u.convs, legacyKey(t.legacy), rs.key)
-	if !u.outboundHooks(rs, m) {
-		return // a feature answered it (features.go)
-	}
 	if !u.legacyOnline() {
 		u.bounceOffline(rs, m)
 		return

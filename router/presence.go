@@ -64,7 +64,7 @@ func (u *user) buddyPresence(b *buddy, to string) *xmpp.Element {
 func (u *user) sendBuddyPresences(rs *resource) {
 	for _, b := range u.roster.buddies {
 		if online(b.status) {
-			u.send(rs, u.buddyPresence(b, ""))
+			u.sendContactPresence(rs, u.buddyPresence(b, ""))
 		}
 	}
 }
@@ -206,7 +206,7 @@ func (u *user) presenceToBuddy(rs *resource, p *xmpp.Element, t target) {
 				"from", t.jid.Bare().String(), "to", rs.key))
 			return
 		}
-		u.send(rs, u.buddyPresence(b, rs.key))
+		u.sendContactPresence(rs, u.buddyPresence(b, rs.key))
 	case "subscribe", "subscribed":
 		// Quirk 21 fixed: subscribed (accepting AUTH_REQUEST) for an unknown buddy adds it.
 		if b == nil {
@@ -244,5 +244,5 @@ func (u *user) authRequest(m *pb.Buddy) {
 	}
 	p := xmpp.New(xmpp.NSClient, "presence", "type", "subscribe",
 		"from", node+"@"+u.r.cfg.Domain, "to", u.key)
-	u.sendAvailable(p.Append(u.r.caps()))
+	u.contactPresence(p.Append(u.r.caps()))
 }

@@ -202,6 +202,7 @@ func (u *user) rawFromBackend(el *xmpp.Element, to jid.JID) {
 		u.r.rawDropped("user "+u.key, rawDropFrom, el)
 		return
 	}
+	orig := el.From()
 	name := from.Bare().String()
 	node := LegacyNode(name, u.r.escaping())
 	if b := u.roster.get(name); b != nil {
@@ -212,6 +213,9 @@ func (u *user) rawFromBackend(el *xmpp.Element, to jid.JID) {
 		f += "/" + res
 	}
 	el.SetAttr("from", f)
+	if !u.rawHooks(el, orig) {
+		return
+	}
 	switch {
 	case el.Local == "iq" && u.rawIQ[el.ID()] != "":
 		el.SetAttr("to", u.rawIQ[el.ID()])

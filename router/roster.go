@@ -111,7 +111,9 @@ func (u *user) buddyChanged(m *pb.Buddy) {
 	if g := m.GetGroup(); len(g) > 0 && !slices.Equal(g, b.groups) {
 		b.groups, changed = slices.Clone(g), true
 	}
-	b.blocked = m.GetBlocked()
+	if m.Blocked != nil { // absent: a backend that does not report the flag
+		u.setBlocked(b, m.GetBlocked(), isNew)
+	}
 	if changed {
 		u.push(b, false)
 	}
@@ -123,7 +125,7 @@ func (u *user) buddyChanged(m *pb.Buddy) {
 		b.iconHash, presence = m.GetIconHash(), true
 	}
 	if presence && (online(b.status) || !isNew) { // a new offline buddy needs no unavailable
-		u.sendAvailable(u.buddyPresence(b, ""))
+		u.contactPresence(u.buddyPresence(b, ""))
 	}
 }
 
@@ -137,7 +139,7 @@ func (u *user) buddyRemoved(m *pb.Buddy) {
 	delete(u.roster.buddies, legacyKey(b.name))
 	if online(b.status) {
 		b.status = pb.StatusType_STATUS_NONE
-		u.sendAvailable(u.buddyPresence(b, ""))
+		u.contactPresence(u.buddyPresence(b, ""))
 	}
 	u.push(b, true)
 }
@@ -262,7 +264,7 @@ func (ro *roster) offline(u *user) {
 	for _, b := range ro.buddies {
 		if online(b.status) {
 			b.status = pb.StatusType_STATUS_NONE
-			u.sendAvailable(u.buddyPresence(b, ""))
+			u.contactPresence(u.buddyPresence(b, ""))
 		}
 	}
 	clear(ro.buddies)

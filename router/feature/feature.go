@@ -64,9 +64,10 @@ type Inbound interface {
 	Inbound(u User, msg *xmpp.Element, src Source) Verdict
 }
 
-// Outbound sees every message the user sends towards the legacy network, before its
-// frames are written. from is the sending resource's full JID. Stop means the hook
-// answered it (it must say so to the sender: an error reply).
+// Outbound sees every message the user sends to a contact (a legacy one, another user
+// of this server, or through a raw-XML backend), before it leaves the user. from is the
+// sending resource's full JID. Stop means the hook answered it (it must say so to the
+// sender: an error reply).
 type Outbound interface {
 	Outbound(u User, from string, msg *xmpp.Element) Verdict
 }
@@ -133,4 +134,9 @@ type User interface {
 	// feature's package, as with context values.
 	Value(key any) any
 	SetValue(key, v any)
+	// BlockLegacy asks the backend to block or unblock, on the legacy network, the
+	// contact with bare JID jid (Spectrum 2's block toggle: a BUDDY_CHANGED with blocked
+	// set). It reports false when jid is no legacy contact's JID or no backend took the
+	// frame; a backend without blocking ignores the frame.
+	BlockLegacy(jid string, blocked bool) bool
 }
