@@ -19,6 +19,8 @@ type features struct {
 	login      []feature.Login
 	disco      []feature.Disco
 	stream     []feature.StreamFeatures
+	sessions   []feature.Sessions   // logins without a legacy session (sessions.go)
+	items      []feature.DiscoItems // disco#items of server nodes (sessions.go)
 	presence   []feature.InboundPresence
 	iq         []feature.InboundIQ
 	blocks     []feature.LegacyBlocks
@@ -53,6 +55,12 @@ func newFeatures(fs []feature.Feature) (features, error) {
 		}
 		if h, ok := x.(feature.StreamFeatures); ok {
 			f.stream = append(f.stream, h)
+		}
+		if h, ok := x.(feature.Sessions); ok {
+			f.sessions = append(f.sessions, h)
+		}
+		if h, ok := x.(feature.DiscoItems); ok {
+			f.items = append(f.items, h)
 		}
 		if h, ok := x.(feature.InboundPresence); ok {
 			f.presence = append(f.presence, h)

@@ -65,12 +65,11 @@ func (u *user) iqHandled(rs *resource, iq, p *xmpp.Element, t target) bool {
 		u.roomDiscoInfo(rs, iq, p, t)
 	case p.Is(xmpp.NSPing, "ping") && get && t.kind == targetRoom && t.jid.Resourcepart() != "":
 		u.occupantPing(rs, iq, t)
-	case p.Is(xmpp.NSDiscoItems, "query") && get && t.kind == targetServer && p.Attr("node") == xmpp.NSCommands:
-		u.commandItems(rs, iq) // spec 3.14 (adhoc_settings.go)
-	case p.Is(xmpp.NSCommands, "command") && t.kind == targetServer:
-		u.settingsCommand(rs, iq, p)
 	case p.Is(xmpp.NSDiscoItems, "query") && get && t.kind == targetServer && p.Attr("node") == "":
 		u.roomItems(rs, iq) // spec 3.13: the room list
+	case p.Is(xmpp.NSDiscoItems, "query") && get && t.kind == targetServer:
+		// A node's items are the features' (the ad-hoc commands of package admin, spec 3.14).
+		u.send(rs, iqResult(iq).Append(u.r.feats.discoItems(p.Attr("node"))))
 	case p.Is(xmpp.NSDiscoItems, "query") && get && (t.kind == targetServer || t.kind == targetBuddy || t.kind == targetRoom):
 		u.send(rs, iqResult(iq).Append(xmpp.New(xmpp.NSDiscoItems, "query", "node", p.Attr("node"))))
 	case p.Is(xmpp.NSVersion, "query") && get && t.kind == targetServer:

@@ -34,8 +34,8 @@ type authResult struct {
 // the password matches the one it logged in with (spec 3.3 step 2).
 func (r *Router) Authenticate(ctx context.Context, user jid.JID, password string) (c2s.Grant, error) {
 	bare := user.Bare()
-	if g, ok, err := r.adminLogin(bare, password); ok {
-		return g, err // spec 3.3: administrators never get a legacy session
+	if g, ok, err := r.featureLogin(bare, password); ok {
+		return g, err // spec 3.3: administrators (package admin) never get a legacy session
 	}
 	for {
 		u := r.userFor(bare)

@@ -48,7 +48,7 @@ type Config struct {
 	// three attempts at once (spec 3.4); relogin.go says why we wait.
 	ReloginBackoff []time.Duration
 	Log            zerolog.Logger
-	// Ops configures administrators and counting (admin.go); the zero value is neither.
+	// Ops configures counting (ops.go); the zero value counts nothing.
 	Ops OpsConfig
 	// Features are the server features (router/feature), asked in this order. Two that
 	// answer the same IQ are a wiring bug: New panics.
@@ -99,9 +99,8 @@ type Router struct {
 	// capsVers are the XEP-0115 verification strings of the buddy features without and
 	// with receipts, computed once: they go out with every buddy presence.
 	capsVers [2]string
-	roomDir  roomDirectory            // global ROOM_LIST (muc_disco.go)
-	admins   atomic.Pointer[adminSet] // set by SetAdmins (admin.go); nil: cfg.Ops
-	feats    features                 // cfg.Features by interface (features.go)
+	roomDir  roomDirectory // global ROOM_LIST (muc_disco.go)
+	feats    features      // cfg.Features by interface (features.go)
 }
 
 // New returns a Router. SetBackends must be called before it is used.

@@ -46,7 +46,7 @@ type reloader struct {
 	cs    *c2s.Server
 	level *levelFilter
 	log   zerolog.Logger
-	// setAdmins replaces service.admin_jid and admin_password (router.SetAdmins); nil: not reloadable.
+	// setAdmins replaces service.admin_jid and admin_password (admin.Admin.SetAdmins); nil: not reloadable.
 	setAdmins func(jids []string, password string)
 
 	mu  sync.Mutex

@@ -15,6 +15,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/gospectrum/spectrum2/admin"
 	"github.com/gospectrum/spectrum2/c2s"
 	"github.com/gospectrum/spectrum2/cluster"
 	"github.com/gospectrum/spectrum2/internal/logging"
@@ -101,19 +102,20 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger) error {
 	defer st.db.Close()
 	rl := &reloader{path: cfg.Path, level: level, cur: cfg, log: log.With().Str("component", "reload").Logger()}
 	rc := routerConfig(cfg, log)
-	rc.Ops = router.OpsConfig{AdminJIDs: cfg.Service.AdminJID, AdminPassword: cfg.Service.AdminPassword, Ops: m, Reload: rl.reload,
-		EraseUser: st.db.EraseUser}
-	rc.Features = st.features
+	rc.Ops = router.OpsConfig{Ops: m}
+	adm := newAdmin(cfg, m, rl, st, log)
+	rc.Features = append(st.features, adm)
 	r := router.New(rc)
-	rl.setAdmins = r.SetAdmins
+	rl.setAdmins = adm.SetAdmins
 	ps, err := pluginserver.New(pluginConfig(cfg, iniPath, log), r)
 	if err != nil {
 		return err
 	}
 	r.SetBackends(ps)
 	if cfg.Service.BackendQuery {
-		ps.EnableQuery(r.AdminCommand) // spec 1.8: spectrum2_manager's channel
+		ps.EnableQuery(adm.Command) // spec 1.8: spectrum2_manager's channel
 	}
+	adm.SetSources(admin.Sources{Users: r.OnlineUsers, Stats: ps.Stats, CrashedPIDs: ps.CrashedPIDs})
 	m.SetSources(metrics.Sources{Backends: ps.Stats, Users: r.OnlineUsers, Storage: st.db.Driver()})
 	comps := []component{{"offline expiry", st.offline.Run}}
 	cc := c2sConfig(cfg, log)

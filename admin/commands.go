@@ -1,4 +1,4 @@
-package router
+package admin
 
 import (
 	"context"
@@ -29,9 +29,11 @@ type adminCommand struct {
 
 // adminEnv is what commands read: a snapshot taken when the command runs.
 type adminEnv struct {
-	r     *Router
-	ops   Ops
+	a     *Admin
+	ops   Counters
+	users func() []string
 	stats pluginserver.Stats
+	src   *Sources
 }
 
 // adminCommands is the command table (spec 3.20, AdminInterface.cpp:1095-1125), in the
@@ -45,10 +47,10 @@ func adminCommands() []adminCommand {
 		}},
 		{"online_users", "Returns list of all online users", nil, func(a *adminEnv, _ []string) string {
 			// Quirk 19 fixed: the online users, one bare JID per line; none is empty.
-			return strings.Join(a.r.OnlineUsers(), "\n")
+			return strings.Join(a.users(), "\n")
 		}},
 		{"online_users_count", "Number of online users", nil, func(a *adminEnv, _ []string) string {
-			return strconv.Itoa(len(a.r.OnlineUsers()))
+			return strconv.Itoa(len(a.users()))
 		}},
 		{"has_online_user", "Returns 1 if user is online", []string{"jid"}, (*adminEnv).hasOnlineUser},
 		{"reload", "Reloads config file", nil, (*adminEnv).reload},
@@ -93,11 +95,11 @@ func lookupAdmin(name string) (adminCommand, bool) {
 	return cmds[i], true
 }
 
-// AdminCommand runs one admin command line (spec 3.20, AdminInterface::handleQuery):
+// Command runs one admin command line (spec 3.20, AdminInterface::handleQuery):
 // the line is split on single spaces, an optional "get" or "set" comes first, then the
 // command and its arguments. It is what the XMPP admin channel, the ad-hoc commands and
 // the backend-port QUERY channel (spec 1.8) answer.
-func (r *Router) AdminCommand(line string) string {
+func (a *Admin) Command(line string) string {
 	words := strings.Split(strings.TrimSpace(line), " ")
 	set := false
 	if len(words) > 1 && (words[0] == "get" || words[0] == "set") {
@@ -111,41 +113,45 @@ func (r *Router) AdminCommand(line string) string {
 	if set {
 		return adminCannotSet // no command of ours is a settable variable
 	}
-	return r.runAdmin(c, words[1:])
+	return a.run(c, words[1:])
 }
 
-// runAdmin checks the argument count and runs c.
-func (r *Router) runAdmin(c adminCommand, args []string) string {
+// run checks the argument count and runs c.
+func (a *Admin) run(c adminCommand, args []string) string {
 	switch {
 	case len(args) < len(c.args):
 		return adminMissingArg
 	case len(args) > len(c.args):
 		return adminTooManyArgs
 	}
-	a := &adminEnv{r: r, ops: r.ops()}
-	if sp, ok := r.backends.(interface{ Stats() pluginserver.Stats }); ok {
-		a.stats = sp.Stats()
+	src := a.sources.Load()
+	env := &adminEnv{a: a, ops: a.cfg.Counters, src: src, users: func() []string { return nil }}
+	if src.Users != nil {
+		env.users = src.Users
 	}
-	return c.run(a, args)
+	if src.Stats != nil {
+		env.stats = src.Stats()
+	}
+	return c.run(env, args)
 }
 
 func (a *adminEnv) status(_ []string) string {
-	return "Running (" + strconv.Itoa(len(a.r.OnlineUsers())) + " users connected using " +
+	return "Running (" + strconv.Itoa(len(a.users())) + " users connected using " +
 		strconv.Itoa(len(a.stats.Backends)) + " backends)"
 }
 
 func (a *adminEnv) hasOnlineUser(args []string) string {
-	if slices.Contains(a.r.OnlineUsers(), strings.ToLower(args[0])) {
+	if slices.Contains(a.users(), strings.ToLower(args[0])) {
 		return "1"
 	}
 	return "0"
 }
 
 func (a *adminEnv) reload(_ []string) string {
-	if a.r.cfg.Ops.Reload == nil {
+	if a.a.cfg.Reload == nil {
 		return "Error: reload is not available"
 	}
-	if err := a.r.cfg.Ops.Reload(); err != nil {
+	if err := a.a.cfg.Reload(); err != nil {
 		return "Error: " + err.Error()
 	}
 	return "Config reloaded"
@@ -157,7 +163,7 @@ const eraseTimeout = 30 * time.Second
 // eraseUser deletes what the store holds for one bare JID (docs/storage.md). Messages
 // the router holds in memory for the user's next login are not stored and not touched.
 func (a *adminEnv) eraseUser(args []string) string {
-	if a.r.cfg.Ops.EraseUser == nil {
+	if a.a.cfg.EraseUser == nil {
 		return "Error: no storage is configured"
 	}
 	j, err := jid.Parse(args[0])
@@ -167,11 +173,11 @@ func (a *adminEnv) eraseUser(args []string) string {
 	bare := strings.ToLower(j.Bare().String())
 	ctx, cancel := context.WithTimeout(context.Background(), eraseTimeout)
 	defer cancel()
-	if err := a.r.cfg.Ops.EraseUser(ctx, bare); err != nil {
-		a.r.log.Error().Err(err).Str("jid", bare).Msg("erase_user failed")
+	if err := a.a.cfg.EraseUser(ctx, bare); err != nil {
+		a.a.log.Error().Err(err).Str("jid", bare).Msg("erase_user failed")
 		return "Error: " + err.Error()
 	}
-	a.r.log.Info().Str("jid", bare).Msg("everything stored for the user was erased (admin command)")
+	a.a.log.Info().Str("jid", bare).Msg("everything stored for the user was erased (admin command)")
 	return "Erased everything stored for " + bare
 }
 
@@ -199,7 +205,7 @@ func (a *adminEnv) usedMemory(_ []string) string {
 
 // averageMemory is the backends' growth since start divided by the users (spec 3.20).
 func (a *adminEnv) averageMemory(_ []string) string {
-	users := len(a.r.OnlineUsers())
+	users := len(a.users())
 	if users == 0 {
 		return "0"
 	}
@@ -211,14 +217,14 @@ func (a *adminEnv) averageMemory(_ []string) string {
 }
 
 func (a *adminEnv) crashedBackends(_ []string) string {
-	if cp, ok := a.r.backends.(interface{ CrashedPIDs() []int }); ok {
-		var lines []string
-		for _, pid := range cp.CrashedPIDs() {
-			lines = append(lines, strconv.Itoa(pid))
-		}
-		return strings.Join(lines, "\n")
+	if a.src.CrashedPIDs == nil {
+		return ""
 	}
-	return ""
+	var lines []string
+	for _, pid := range a.src.CrashedPIDs() {
+		lines = append(lines, strconv.Itoa(pid))
+	}
+	return strings.Join(lines, "\n")
 }
 
 func kb(n int64) string { return strconv.FormatInt(n, 10) }

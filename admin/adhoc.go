@@ -1,4 +1,4 @@
-package router
+package admin
 
 import (
 	"crypto/rand"
@@ -21,16 +21,16 @@ func adhocNode(c adminCommand) string { return c.name }
 
 // discoInfo answers disco#info of the gateway for an administrator: the gateway's
 // identity and features plus ad-hoc commands; for a command node, the command's identity.
-func (a *adminSession) discoInfo(iq, p *xmpp.Element) {
-	r := a.r
+func (s *session) discoInfo(iq, p *xmpp.Element) {
+	cfg := &s.a.cfg
 	node := p.Attr("node")
 	q := xmpp.New(xmpp.NSDiscoInfo, "query")
 	q.SetAttr("node", node)
 	var feats []string
 	switch c, ok := lookupAdmin(node); {
 	case node == "":
-		q.Append(xmpp.New(xmpp.NSDiscoInfo, "identity", "category", r.cfg.IdentityCategory,
-			"type", r.cfg.IdentityType, "name", r.cfg.IdentityName))
+		q.Append(xmpp.New(xmpp.NSDiscoInfo, "identity", "category", cfg.IdentityCategory,
+			"type", cfg.IdentityType, "name", cfg.IdentityName))
 		feats = []string{xmpp.NSCommands, xmpp.NSDiscoInfo, xmpp.NSDiscoItems, xmpp.NSPing}
 	case node == xmpp.NSCommands:
 		q.Append(xmpp.New(xmpp.NSDiscoInfo, "identity", "category", "automation", "type", "command-list",
@@ -40,86 +40,86 @@ func (a *adminSession) discoInfo(iq, p *xmpp.Element) {
 			"name", c.desc))
 		feats = []string{xmpp.NSCommands, xmpp.NSDataForms}
 	default:
-		a.send(xmpp.ErrorReply(iq, xmpp.ErrTypeCancel, xmpp.StanzaItemNotFound, ""))
+		s.send(xmpp.ErrorReply(iq, xmpp.ErrTypeCancel, xmpp.StanzaItemNotFound, ""))
 		return
 	}
 	for _, f := range feats {
 		q.Append(xmpp.New(xmpp.NSDiscoInfo, "feature", "var", f))
 	}
-	a.send(iqResult(iq).Append(q))
+	s.send(iqResult(iq).Append(q))
 }
 
 // discoItems lists the admin commands under the XEP-0050 node.
-func (a *adminSession) discoItems(iq, p *xmpp.Element) {
+func (s *session) discoItems(iq, p *xmpp.Element) {
 	node := p.Attr("node")
 	q := xmpp.New(xmpp.NSDiscoItems, "query")
 	q.SetAttr("node", node)
 	if node == xmpp.NSCommands {
 		for _, c := range adminCommands() {
-			q.Append(xmpp.New(xmpp.NSDiscoItems, "item", "jid", a.r.cfg.Domain, "node", adhocNode(c), "name", c.desc))
+			q.Append(xmpp.New(xmpp.NSDiscoItems, "item", "jid", s.a.cfg.Domain, "node", adhocNode(c), "name", c.desc))
 		}
 	}
-	a.send(iqResult(iq).Append(q))
+	s.send(iqResult(iq).Append(q))
 }
 
 // command runs the XEP-0050 protocol for one admin command (spec 3.14 for the session
 // rules): a command without arguments completes at once with its result; one with
 // arguments answers a form first and completes when the form is submitted. get is
 // feature-not-implemented, an unknown node or session bad-request.
-func (a *adminSession) command(iq, p *xmpp.Element) {
+func (s *session) command(iq, p *xmpp.Element) {
 	if iq.Type() != "set" {
-		a.send(xmpp.ErrorReply(iq, xmpp.ErrTypeCancel, xmpp.StanzaFeatureNotImplemented, ""))
+		s.send(xmpp.ErrorReply(iq, xmpp.ErrTypeCancel, xmpp.StanzaFeatureNotImplemented, ""))
 		return
 	}
 	node, sid, action := p.Attr("node"), p.Attr("sessionid"), p.Attr("action")
 	if sid != "" {
-		a.continueCommand(iq, p, node, sid, action)
+		s.continueCommand(iq, p, node, sid, action)
 		return
 	}
 	c, ok := lookupAdmin(node)
 	if !ok {
-		a.send(xmpp.ErrorReply(iq, xmpp.ErrTypeModify, xmpp.StanzaBadRequest, "unknown command"))
+		s.send(xmpp.ErrorReply(iq, xmpp.ErrTypeModify, xmpp.StanzaBadRequest, "unknown command"))
 		return
 	}
 	if len(c.args) == 0 {
-		a.send(iqResult(iq).Append(a.completed(node, newSessionID(), a.r.runAdmin(c, nil))))
+		s.send(iqResult(iq).Append(s.completed(node, newSessionID(), s.a.run(c, nil))))
 		return
 	}
-	if len(a.adhoc) >= maxAdhocSessions {
-		clear(a.adhoc) // abandoned forms; quirk 17 (a sweeper that never runs) avoided
+	if len(s.adhoc) >= maxAdhocSessions {
+		clear(s.adhoc) // abandoned forms; quirk 17 (a sweeper that never runs) avoided
 	}
 	sid = newSessionID()
-	a.adhoc[sid] = &adhocSession{cmd: c}
-	a.send(iqResult(iq).Append(argsForm(c, sid)))
+	s.adhoc[sid] = &adhocSession{cmd: c}
+	s.send(iqResult(iq).Append(argsForm(c, sid)))
 }
 
 // continueCommand handles the second step of a command with arguments.
-func (a *adminSession) continueCommand(iq, p *xmpp.Element, node, sid, action string) {
-	s := a.adhoc[sid]
-	if s == nil || adhocNode(s.cmd) != node {
-		a.send(xmpp.ErrorReply(iq, xmpp.ErrTypeModify, xmpp.StanzaBadRequest, "unknown session"))
+func (s *session) continueCommand(iq, p *xmpp.Element, node, sid, action string) {
+	as := s.adhoc[sid]
+	if as == nil || adhocNode(as.cmd) != node {
+		s.send(xmpp.ErrorReply(iq, xmpp.ErrTypeModify, xmpp.StanzaBadRequest, "unknown session"))
 		return
 	}
-	delete(a.adhoc, sid)
+	delete(s.adhoc, sid)
 	if action == "cancel" {
-		a.send(iqResult(iq).Append(xmpp.New(xmpp.NSCommands, "command", "node", node,
+		s.send(iqResult(iq).Append(xmpp.New(xmpp.NSCommands, "command", "node", node,
 			"sessionid", sid, "status", "canceled")))
 		return
 	}
-	args := make([]string, 0, len(s.cmd.args))
-	for _, name := range s.cmd.args {
+	args := make([]string, 0, len(as.cmd.args))
+	for _, name := range as.cmd.args {
 		v := formValue(p.Child(xmpp.NSDataForms, "x"), name)
 		if v == "" {
-			break // runAdmin says which is missing
+			break // run says which is missing
 		}
 		args = append(args, v)
 	}
-	a.send(iqResult(iq).Append(a.completed(node, sid, a.r.runAdmin(s.cmd, args))))
+	s.send(iqResult(iq).Append(s.completed(node, sid, s.a.run(as.cmd, args))))
 }
 
 // completed is a finished command carrying its result as a form of type result, one
 // value per line of the answer.
-func (a *adminSession) completed(node, sid, result string) *xmpp.Element {
+func (*session) completed(node, sid, result string) *xmpp.Element {
 	field := xmpp.New(xmpp.NSDataForms, "field", "var", "result", "type", "text-multi", "label", "Result")
 	for _, line := range strings.Split(result, "\n") {
 		field.Append(xmpp.New(xmpp.NSDataForms, "value").AppendText(line))
