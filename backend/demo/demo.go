@@ -47,6 +47,8 @@ type user struct {
 	clock       *backend.Sink      // set once the roster was sent: the clock ticks for the user
 	tick        int                // clock ticks seen by the user
 	later       int                // answers of Later pending (chat.go)
+	nick        string             // own nickname and avatar of the last vCard update (profile.go)
+	photo       []byte
 }
 
 // New builds the demo network from the [demo] section of cfg (nil for defaults).

@@ -104,6 +104,14 @@ func (p *Plugin) VCard(_ context.Context, s *backend.Sink, r backend.VCardReques
 		v.FullName, v.Nickname = nick, nick
 	case u != nil && (r.Buddy == "" || r.Buddy == u.legacy):
 		v.FullName, v.Nickname = u.legacy, u.legacy
+		p.mu.Lock() // UpdateVCard writes them (profile.go)
+		if u.nick != "" {
+			v.Nickname = u.nick
+		}
+		if len(u.photo) > 0 {
+			v.Photo = u.photo // never changed in place: UpdateVCard stores a new slice
+		}
+		p.mu.Unlock()
 	}
 	s.VCard(v)
 }
