@@ -99,6 +99,10 @@ type Limits struct {
 	QueueSize            int           `toml:"queue_size"`
 	MaxConnsPerIP        int           `toml:"max_conns_per_ip"`
 	LoginsPerMinutePerIP int           `toml:"logins_per_minute_per_ip"`
+	LoginFailures        int           `toml:"login_failures"`
+	LoginFailureWindow   time.Duration `toml:"login_failure_window"`
+	LoginBackoff         time.Duration `toml:"login_backoff"`
+	LoginBackoffMax      time.Duration `toml:"login_backoff_max"`
 	IPv4Prefix           int           `toml:"ipv4_prefix"`
 	IPv6Prefix           int           `toml:"ipv6_prefix"`
 	MaxConnections       int           `toml:"max_connections"`
