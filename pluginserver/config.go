@@ -47,6 +47,10 @@ type Config struct {
 	WorkingDir string
 	// UsersPerBackend is service.users_per_backend; 0 = DefaultUsersPerBackend.
 	UsersPerBackend int
+	// MaxBackends is limits.max_backends: backends running or starting at once, quarantined
+	// users' own included; 0 = no limit. A login that needs one more fails with
+	// ErrMaxBackends.
+	MaxBackends int
 	// LoginDelay is service.login_delay: the pause between two LOGINs (spec 2.4).
 	LoginDelay time.Duration
 	// PingInterval is the keepalive period (spec 2.5); 0 = DefaultPingInterval.

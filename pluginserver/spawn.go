@@ -107,6 +107,10 @@ func splitArgs(line string) ([]string, error) {
 // backend joins s.backends only once its pid is known, so the pid never changes under a
 // reader.
 func (s *Server) spawnLocked(solo string) {
+	if n := s.cfg.MaxBackends; n > 0 && len(s.backends)+len(s.launches) >= n {
+		s.refuseLoginsLocked(solo, fmt.Errorf("%w (%d)", ErrMaxBackends, n))
+		return
+	}
 	s.nextID++
 	id := s.nextID
 	b := &backend{
@@ -126,6 +130,31 @@ func (s *Server) spawnLocked(solo string) {
 	s.launches = append(s.launches, b)
 	s.wg.Go(func() { s.launch(b, cmd) })
 }
+
+// ErrMaxBackends is returned (wrapped) by Login when every backend is full and
+// limits.max_backends of them run already.
+var ErrMaxBackends = errors.New("pluginserver: limits.max_backends reached")
+
+// refuseLoginsLocked fails the logins that wait for the backend that may not start:
+// like spawnFailedLocked, but no failed spawn (no back-off), and at warn.
+func (s *Server) refuseLoginsLocked(solo string, err error) {
+	if len(s.waiting) == 0 {
+		s.log.Debug().Err(err).Msg("no spare backend started")
+		return
+	}
+	s.log.Warn().Err(err).Int("waiting", len(s.waiting)).Msg("logins refused: no backend may start")
+	s.waiting = slices.DeleteFunc(s.waiting, func(w *waiter) bool {
+		if solo != "" && w.login.GetUser() != solo {
+			return false
+		}
+		w.taken = true
+		w.done <- err
+		return true
+	})
+}
+
+// MaxBackends is limits.max_backends (0: no limit).
+func (s *Server) MaxBackends() int { return s.cfg.MaxBackends }
 
 // launch runs fork/exec for b without s.mu, then publishes b (or fails the spawn) and
 // wakes a claim waiting for the pid (conn.go).
