@@ -2,9 +2,9 @@ package router
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -60,9 +60,12 @@ func (r *Router) Authenticate(ctx context.Context, user jid.JID, password string
 	}
 }
 
-func samePassword(a, b string) bool {
-	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
-}
+// maxLoginWaiters bounds the logins of one user waiting for the legacy network at once;
+// more get temporary-auth-failure.
+const maxLoginWaiters = 16
+
+// samePassword reports whether w logs in with the password of the current attempt.
+func (u *user) samePassword(w *waiter) bool { return u.r.pwKey.equal(u.password, w.password) }
 
 // authenticate decides w on the actor.
 func (u *user) authenticate(w *waiter) {
@@ -73,10 +76,19 @@ func (u *user) authenticate(w *waiter) {
 		u.password = w.password
 		u.waiters = append(u.waiters, w)
 		u.startLogin()
-	case !samePassword(u.password, w.password):
-		// Spectrum 2 fails a second login with another password (spec 3.3 step 2). While a
-		// login is pending it would instead fail the older one; we keep the first, so that a
-		// wrong password cannot knock out a legitimate login in progress.
+	case len(u.waiters) >= maxLoginWaiters:
+		w.ch <- authResult{err: &c2s.AuthError{Condition: "temporary-auth-failure",
+			Text: "Too many logins of this account are under way, try again later."}}
+	case u.firstLoginPending():
+		// Spectrum 2 fails a second login with another password at once, and one pending
+		// would fail the older login (spec 3.3 step 2). Neither password is known to be
+		// right yet: w waits for the outcome, and if the pending login fails, the waiters
+		// with another password get a login of their own (loginNext). So a wrong password
+		// can neither knock out a right one nor be told apart from it early.
+		u.waiters = append(u.waiters, w)
+	case !u.samePassword(w):
+		// Spectrum 2 fails a second login with another password (spec 3.3 step 2); c2s
+		// delays the answer like any failure, so this is no fast check of passwords.
 		w.ch <- authResult{err: &c2s.AuthError{Condition: "not-authorized"}}
 	case u.legacyOnline():
 		u.grants++
@@ -91,12 +103,33 @@ func (u *user) authenticate(w *waiter) {
 	}
 }
 
+// firstLoginPending reports whether a login is under way that no resource or grant
+// holds: nothing has shown its password to be right.
+func (u *user) firstLoginPending() bool {
+	return u.legacyLoggingIn() && len(u.resources) == 0 && u.grants == 0
+}
+
+// loginNext ends the pending first login when no waiter is left with its password, and
+// starts the login of the next waiter's password; false when it did not.
+func (u *user) loginNext() bool {
+	if len(u.waiters) == 0 || len(u.resources) > 0 || u.grants > 0 ||
+		slices.ContainsFunc(u.waiters, u.samePassword) {
+		return false
+	}
+	u.endSession() // LOGOUT of the attempt, if owed; the waiters keep the user known
+	u.password = u.waiters[0].password
+	u.startLogin()
+	return true
+}
+
 // abandon runs when an Authenticate call gave up (its ctx ended).
 func (u *user) abandon(w *waiter) {
 	for i, x := range u.waiters {
 		if x == w {
 			u.waiters = append(u.waiters[:i], u.waiters[i+1:]...)
-			u.maybeEnd()
+			if !u.loginNext() {
+				u.maybeEnd()
+			}
 			return
 		}
 	}
@@ -193,15 +226,22 @@ func (u *user) loginFailed(condition, text string, code int32) {
 // and another for the bound resources.
 func (u *user) loginFailedWith(condition, waiterText, boundText string, code int32) {
 	u.stopLogin()
+	var others []*waiter // waiting with another password (authenticate)
 	for _, w := range u.waiters {
-		w.ch <- authResult{err: &c2s.AuthError{Condition: condition, Text: waiterText}}
+		if u.samePassword(w) || len(u.resources) > 0 {
+			w.ch <- authResult{err: &c2s.AuthError{Condition: condition, Text: waiterText}}
+		} else {
+			others = append(others, w)
+		}
 	}
-	u.waiters = nil
+	u.waiters = others
 	if len(u.resources) > 0 {
 		u.fatal(code, boundText)
 		return
 	}
-	u.endSession()
+	if !u.loginNext() {
+		u.endSession()
+	}
 }
 
 // legacyRefused fails the login with the backend's DISCONNECTED. Spectrum 2 puts the legacy
@@ -234,10 +274,18 @@ func (u *user) onConnected() {
 	u.stopLogin()
 	u.relogins = 0
 	for _, w := range u.waiters {
+		if !u.samePassword(w) { // spec 3.3 step 2: the session is up with another password
+			w.ch <- authResult{err: &c2s.AuthError{Condition: "not-authorized"}}
+			continue
+		}
 		u.grants++
 		w.ch <- authResult{grant: &grant{u: u}}
 	}
 	u.waiters = nil
+	if u.grants == 0 && len(u.resources) == 0 && !u.lingering() {
+		u.endSession() // no one logged in with its password is left
+		return
+	}
 	u.mucConnected() // spec 3.12: remembered rooms are (re)joined
 	u.log.Info().Msg("legacy session connected")
 }

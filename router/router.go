@@ -101,6 +101,7 @@ type Router struct {
 	capsVers [2]string
 	roomDir  roomDirectory // global ROOM_LIST (muc_disco.go)
 	feats    features      // cfg.Features by interface (features.go)
+	pwKey    *passwordKey  // compares passwords (password.go)
 }
 
 // New returns a Router. SetBackends must be called before it is used.
@@ -135,6 +136,7 @@ func New(cfg Config) *Router {
 		log:    cfg.Log.With().Str("component", "router").Logger(),
 		users:  make(map[string]*user),
 		actors: newTracker(),
+		pwKey:  newPasswordKey(),
 	}
 	r.actors.refused = func() {
 		r.log.Warn().Msg("work for a user posted after the router stopped; dropped")
