@@ -75,6 +75,10 @@ type Config struct {
 
 	SM         SMConfig // stream management (XEP-0198)
 	CSIMaxHeld int      // stanzas held for an inactive client (XEP-0352); past it all flush
+	// StreamFeatures are added to the <stream:features/> offered after SASL, after our
+	// own: what the server features offer (router.Router.StreamFeatures, e.g. a server's
+	// XEP-0115 <c/>). Each stream gets copies; c2s does not look inside.
+	StreamFeatures []*xmpp.Element
 
 	MaxConnsPerIP        int // concurrent connections per source prefix; 0 = unlimited
 	LoginsPerMinutePerIP int // SASL attempts per minute per source prefix; 0 = unlimited

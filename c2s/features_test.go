@@ -3,6 +3,8 @@ package c2s
 import (
 	"strings"
 	"testing"
+
+	"github.com/gospectrum/spectrum2/internal/xmpp"
 )
 
 // TestRosterVersioningAdvertised: RFC 6121 2.6.1: a server that supports roster
@@ -19,5 +21,24 @@ func TestRosterVersioningAdvertised(t *testing.T) {
 	r.expect("<success")
 	if feats := r.open(); !strings.Contains(feats, `<ver xmlns="urn:xmpp:features:rosterver"/>`) {
 		t.Errorf("features after SASL: %q", feats)
+	}
+}
+
+// TestServerFeaturesOffered: Config.StreamFeatures (the router's server features) are
+// offered after SASL, beside our own, and not before.
+func TestServerFeaturesOffered(t *testing.T) {
+	c := xmpp.New("http://jabber.org/protocol/caps", "c", "hash", "sha-1", "node", "n", "ver", "v")
+	s := testServer(t, newTestAuth(), func(cfg *Config) { cfg.StreamFeatures = []*xmpp.Element{c} })
+	for range 2 { // each stream gets its own copy
+		r := dialRaw(t, s)
+		if pre := r.secure(); strings.Contains(pre, "caps") {
+			t.Errorf("server features offered before SASL: %q", pre)
+		}
+		r.auth(plain("", "alice", "secret"))
+		r.expect("<success")
+		if feats := r.open(); !strings.Contains(feats, `<c xmlns="http://jabber.org/protocol/caps" hash="sha-1" node="n" ver="v"/>`) ||
+			!strings.Contains(feats, "<bind") {
+			t.Errorf("features after SASL: %q", feats)
+		}
 	}
 }

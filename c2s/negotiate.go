@@ -124,7 +124,11 @@ func (c *conn) features() *xmpp.Element {
 		if c.srv.cfg.SM.Enabled {
 			f.Append(xmpp.New(xmpp.NSSM, "sm")) // XEP-0198 section 2
 		}
-		return f.Append(xmpp.New(xmpp.NSCSI, "csi")) // XEP-0352 section 3
+		f.Append(xmpp.New(xmpp.NSCSI, "csi")) // XEP-0352 section 3
+		for _, el := range c.srv.cfg.StreamFeatures {
+			f.Append(el.Clone()) // the server features' (Config.StreamFeatures)
+		}
+		return f
 	}
 	if !c.tlsOn {
 		st := xmpp.New(xmpp.NSTLS, "starttls")

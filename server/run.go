@@ -120,6 +120,7 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger) error {
 	comps := []component{{"offline expiry", st.offline.Run}}
 	cc := c2sConfig(cfg, log)
 	cc.Panics = m
+	cc.StreamFeatures = r.StreamFeatures() // what the server features offer (router/feature)
 	if cfg.Cluster.Affinity {
 		aff, err := cluster.NewAffinity(cfg.ClusterSettings(), log)
 		if err != nil {
