@@ -6,6 +6,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/gospectrum/spectrum2/blocking"
 	"github.com/gospectrum/spectrum2/metrics"
 	"github.com/gospectrum/spectrum2/offline"
 	"github.com/gospectrum/spectrum2/router/feature"
@@ -34,6 +35,8 @@ func openStorage(ctx context.Context, cfg *config.Config, m *metrics.Metrics, lo
 		Counter:     m,
 		Log:         log,
 	})
+	// Blocking comes first: a blocked sender's message is neither stored nor delivered.
+	blk := blocking.New(blocking.Config{Store: db, Log: log})
 	log.Info().Str("driver", db.Driver()).Int("schema", store.SchemaVersion()).Msg("storage opened")
-	return &storage{db: db, offline: off, features: []feature.Feature{off}}, nil
+	return &storage{db: db, offline: off, features: []feature.Feature{blk, off}}, nil
 }
