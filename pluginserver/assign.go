@@ -21,9 +21,10 @@ type waiter struct {
 }
 
 // Login assigns the user to a backend, waiting in order while one starts and honouring
-// LoginDelay, and writes LOGIN. It returns once LOGIN was written, or with an error when
-// ctx ends first, the spawn the user waits for fails, or the Server shuts down. If ctx
-// ends after the user was assigned, Login still waits for the (bounded) write.
+// LoginDelay, and queues LOGIN. It returns once LOGIN is queued (ahead of every later
+// frame for the user), or with an error when ctx ends first, the spawn the user waits for
+// fails, the backend's queue is full (ErrBackendBusy) or the Server shuts down. If the
+// backend dies before it read LOGIN, the user gets DISCONNECTED like its other users.
 func (s *Server) Login(ctx context.Context, l *pbnetwork.Login) error {
 	if l.GetUser() == "" {
 		return errors.New("pluginserver: LOGIN without user")
@@ -105,16 +106,16 @@ func (s *Server) dispatchOne() bool {
 	s.attachLocked(b, user, w.login.GetLegacyName())
 	b.pending[user] = struct{}{}
 	s.ensureWarmLocked()
-	s.mu.Unlock()
-
 	f, err := protocol.Encode(pbnetwork.WrapperMessage_TYPE_LOGIN, w.login)
 	if err == nil {
-		err = b.w.WriteFrame(f)
+		err = s.queueLocked(b, f, true)
 	}
 	if err != nil {
-		s.mu.Lock()
 		s.detachLocked(b, user)
-		s.mu.Unlock()
+	}
+	s.mu.Unlock()
+
+	if err != nil {
 		err = fmt.Errorf("pluginserver: sending LOGIN to %s: %w", b.name, err)
 	} else {
 		b.log.Info().Str("user", user).Msg("LOGIN sent")
@@ -180,8 +181,9 @@ func (s *Server) detachLocked(b *backend, user string) {
 	}
 }
 
-// Logout sends LOGOUT to the user's backend and detaches the user.
+// Logout queues LOGOUT for the user's backend and detaches the user; it never blocks.
 func (s *Server) Logout(user, legacyName string) {
+	f := protocol.MustEncode(pbnetwork.WrapperMessage_TYPE_LOGOUT, &pbnetwork.Logout{User: &user, LegacyName: &legacyName})
 	s.mu.Lock()
 	b := s.users[user]
 	if b == nil {
@@ -189,15 +191,14 @@ func (s *Server) Logout(user, legacyName string) {
 		return
 	}
 	s.detachLocked(b, user)
-	live := b.live()
+	var err error
+	if b.live() {
+		err = s.queueLocked(b, f, true)
+	}
 	s.mu.Unlock()
 	s.kickDispatcher() // the freed place may serve a waiting user
-	if !live {
-		return
-	}
-	f := protocol.MustEncode(pbnetwork.WrapperMessage_TYPE_LOGOUT, &pbnetwork.Logout{User: &user, LegacyName: &legacyName})
-	if err := b.w.WriteFrame(f); err != nil {
-		b.log.Warn().Err(err).Str("user", user).Msg("writing LOGOUT")
+	if err != nil {
+		b.log.Warn().Err(err).Str("user", user).Msg("LOGOUT not sent")
 	}
 }
 
@@ -220,11 +221,13 @@ var sendable = map[pbnetwork.WrapperMessage_Type]bool{
 	pbnetwork.WrapperMessage_TYPE_ATTENTION:            true,
 }
 
-// Send sends a frame to the backend serving user. It fails with ErrNoBackend when no
-// live backend has the user (the router bounces the stanza), also when the backend was
-// declared dead while a stanza-carrying frame was being written (its fence could not
-// hand it back any more, doc.go), and refuses types a C++ backend would choke on (see
-// sendable).
+// Send queues a frame for the backend serving user; it never blocks (the backend's
+// writer goroutine writes it, outq.go). It fails with ErrNoBackend when no live backend
+// has the user and with ErrBackendBusy when that backend's outbound queue is full (the
+// router answers the stanza in both cases), and refuses types a C++ backend would choke
+// on (see sendable). A stanza-carrying frame that was queued is either confirmed by the
+// backend's PONG or handed back if the backend dies (doc.go): nil means it is not lost
+// in silence.
 func (s *Server) Send(user string, t pbnetwork.WrapperMessage_Type, m proto.Message) error {
 	s.mu.Lock()
 	ok := sendable[t] || (t == pbnetwork.WrapperMessage_TYPE_BUDDIES && s.features.SendBuddiesOnLogin)
@@ -244,7 +247,8 @@ func (s *Server) SendRawXML(user string, xml []byte) error {
 	return s.write(user, protocol.EncodeRawXML(xml))
 }
 
-// write writes f to the backend serving user.
+// write queues f for the backend serving user and, for a stanza-carrying frame, records
+// it in the fence in the same step, so that the fence and the wire have the same order.
 func (s *Server) write(user string, f protocol.Frame) error {
 	s.mu.Lock()
 	b := s.users[user]
@@ -252,12 +256,15 @@ func (s *Server) write(user string, f protocol.Frame) error {
 		s.mu.Unlock()
 		return fmt.Errorf("%w: %s", ErrNoBackend, user)
 	}
-	s.mu.Unlock()
-	if err := b.w.WriteFrame(f); err != nil {
-		return fmt.Errorf("pluginserver: writing %v to %s: %w", f.Type, b.name, err)
+	if err := s.queueLocked(b, f, false); err != nil {
+		s.mu.Unlock()
+		return err
 	}
+	var dropped, off bool
 	if fenced[f.Type] {
-		return s.track(b, user, f)
+		dropped, off = s.trackLocked(b, user, f)
 	}
+	s.mu.Unlock()
+	fenceWarn(b, dropped, off)
 	return nil
 }

@@ -5,8 +5,6 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
-
-	"github.com/gospectrum/spectrum2/protocol"
 )
 
 // state is where a backend is in its life (spec 2.3, with explicit states instead of
@@ -47,8 +45,10 @@ type backend struct {
 	state     state
 	spawnedAt time.Time
 	conn      net.Conn
-	w         *protocol.Writer
 	users     map[string]string // user -> legacy name
+	// q is the outbound queue of the connection, drained by its writer (outq.go); nil
+	// until the backend is identified.
+	q *outq
 	// pending are the users whose LOGIN was sent and who are not CONNECTED yet.
 	pending     map[string]struct{}
 	acceptUsers bool
@@ -81,8 +81,9 @@ func (b *backend) reaped() bool {
 	}
 }
 
-// deadlineConn bounds every write, so that a stopped backend blocks its writer for at
-// most writeTimeout; the ping timer then declares it dead.
+// deadlineConn bounds every write to a connection not yet identified as a backend (the
+// handshake PING) and to a QUERY client by writeTimeout; identified backends are written
+// to by their writer goroutine (outq.go).
 type deadlineConn struct{ net.Conn }
 
 func (c deadlineConn) Write(p []byte) (int, error) {

@@ -20,8 +20,9 @@ const (
 	// ShutdownGrace is how long Run's shutdown (spec 2.10) and a retirement wait for a
 	// backend to leave after EXIT before its process group is killed.
 	ShutdownGrace = 5 * time.Second
-	// writeTimeout bounds one write to a backend: a stopped backend must not block the
-	// goroutine that writes to it forever; the ping timer deals with it.
+	// writeTimeout bounds one write to a connection before it is identified as a backend
+	// (the handshake PING) and to a QUERY client. Identified backends are written to by
+	// their writer goroutine, which allows PingInterval (outq.go).
 	writeTimeout = 10 * time.Second
 )
 
@@ -64,7 +65,11 @@ type Config struct {
 	MaxFrame int
 	// SpawnTimeout is how long a spawned backend has to connect; 0 = DefaultSpawnTimeout.
 	SpawnTimeout time.Duration
-	Log          zerolog.Logger
+	// QueueFrames and QueueBytes bound each backend's outbound queue (outq.go); past
+	// them Send fails with ErrBackendBusy at once. 0 = DefaultQueueFrames, DefaultQueueBytes.
+	QueueFrames int
+	QueueBytes  int
+	Log         zerolog.Logger
 
 	// grace is ShutdownGrace unless a test shortens it.
 	grace time.Duration
@@ -108,6 +113,12 @@ func (c *Config) setDefaults() error {
 	}
 	if c.SpawnTimeout <= 0 {
 		c.SpawnTimeout = DefaultSpawnTimeout
+	}
+	if c.QueueFrames <= 0 {
+		c.QueueFrames = DefaultQueueFrames
+	}
+	if c.QueueBytes <= 0 {
+		c.QueueBytes = DefaultQueueBytes
 	}
 	if c.grace <= 0 {
 		c.grace = ShutdownGrace

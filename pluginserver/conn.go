@@ -162,7 +162,7 @@ func (s *Server) identify(owner *backend, c net.Conn, r *protocol.Reader, w *pro
 			configs = append(configs, m.GetConfig())
 		case *pbnetwork.Stats:
 			pid, _ := strconv.Atoi(strings.TrimSpace(m.GetId()))
-			return s.claim(owner, pid, c, w, m, configs, ponged), nil
+			return s.claim(owner, pid, c, m, configs, ponged), nil
 		}
 	}
 	return nil, fmt.Errorf("pluginserver: %d frames without STATS", handshakeFrames)
@@ -171,7 +171,9 @@ func (s *Server) identify(owner *backend, c net.Conn, r *protocol.Reader, w *pro
 // claim ties a connection to a starting backend: owner, or without socket ownership the
 // one with the given pid. ponged tells whether the first PING was answered; if not, its
 // PONG is still to come and must not be taken for the answer to a later fence PING.
-func (s *Server) claim(owner *backend, pid int, c net.Conn, w *protocol.Writer, st *pbnetwork.Stats, configs []string, ponged bool) *backend {
+// From here on every frame to the backend goes through its outbound queue and writer
+// goroutine (outq.go).
+func (s *Server) claim(owner *backend, pid int, c net.Conn, st *pbnetwork.Stats, configs []string, ponged bool) *backend {
 	s.mu.Lock()
 	b := owner
 	if b == nil {
@@ -190,7 +192,8 @@ func (s *Server) claim(owner *backend, pid int, c net.Conn, w *protocol.Writer, 
 		s.log.Warn().Int("claimed_pid", pid).Stringer("remote", c.RemoteAddr()).Msg("connection names no backend we spawned")
 		return nil
 	}
-	b.conn, b.w = c, w
+	b.conn, b.q = c, newOutq(s.cfg.QueueFrames, s.cfg.QueueBytes)
+	s.wg.Go(func() { s.writeLoop(b, c) })
 	b.state, b.acceptUsers = stateReady, true
 	b.idleSince = time.Now()
 	b.rss, b.initRes, b.shared = st.GetRes(), st.GetInitRes(), st.GetShared()

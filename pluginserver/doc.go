@@ -23,37 +23,52 @@
 // ATTENTION: the types Spectrum 2's C++ plugin handles (spec 1.4). BUDDIES is sent only
 // when the backends announced features.send_buddies_on_login.
 //
+// # Outbound queues
+//
+// Nothing that writes to a backend waits for it: Send, Login, Logout, the keepalive and
+// the fence append to the backend's outbound queue, bounded in frames and bytes
+// (Config.QueueFrames, QueueBytes), which one writer goroutine per backend connection
+// drains in order (outq.go). A full queue makes Send fail at once with ErrBackendBusy,
+// and the router answers the stanza as for a dead backend; LOGIN, LOGOUT, PING and EXIT
+// have a small reserve past the bounds. A backend that takes no byte for PingInterval
+// (stopped, or stuck without reading its socket while it still sends) is handled as hung
+// by its writer, like a missed PONG: its process group is killed, it is replaced, its
+// users get DISCONNECTED{16} and are logged in again, and the stanza-carrying frames it
+// never read, queued or written, are handed back first (below).
+//
 // # Undelivered stanzas
 //
-// A write to a backend succeeds once the bytes are in the kernel, so a backend killed right
-// after would lose the frame in silence. Spectrum 2 does (spec 2.6); we answer instead, with
-// a PING fence. Backends read frames in order and answer every PING with a PONG in order
+// A frame is written once the bytes are in the kernel, so a backend killed right after
+// would lose it in silence. Spectrum 2 does (spec 2.6); we answer instead, with a PING
+// fence. Backends read frames in order and answer every PING with a PONG in order
 // (spec 1.5), so a PONG proves that everything written before its PING was read. Per
 // backend, the frames that carry a client's stanza (CONV_MESSAGE, ATTENTION, VCARD,
-// ROOM_SUBJECT_CHANGED, BUDDY_CHANGED, BUDDY_REMOVED, JOIN_ROOM) are kept after their write
-// returned, until a PONG confirms them (fence.go). After such a frame, a PING is written if
-// none is outstanding; frames written meanwhile wait for the next one, sent when that PONG
-// arrives, so a burst costs one PING. Keepalive PINGs count as fences too: every PING is
-// recorded, so PONGs stay matched. The keepalive itself is unchanged (any frame answers it,
-// spec 1.4, and only its own tick can find a backend hung). When a backend dies, its
-// unconfirmed frames go back, per user and in order, to the Handler's optional
-// UndeliveredHandler, just before that user's DISCONNECTED, so the router can bounce the
-// stanzas. A frame whose write returns after the backend was declared dead makes Send fail
-// with ErrNoBackend instead. The list is empty when idle and bounded (maxUnconfirmed
-// frames; past it, frames are not kept and a warning is logged); a backend that leaves
-// maxOutstandingPings PINGs unanswered is not fenced at all. What a PONG proves is that the
-// backend read the frame, not that the legacy network got it; RAW_XML frames are not
-// fenced.
+// ROOM_SUBJECT_CHANGED, BUDDY_CHANGED, BUDDY_REMOVED, JOIN_ROOM) are kept from the moment
+// they are queued until a PONG confirms them (fence.go). After such a frame, a PING is
+// queued if none is outstanding; frames queued meanwhile wait for the next one, queued
+// when that PONG arrives, so a burst costs one PING. Frames and PINGs are recorded in
+// the order of the queue, which is the order on the wire. Keepalive PINGs count as fences
+// too: every PING is recorded, so PONGs stay matched. The keepalive itself is unchanged
+// (any frame answers it, spec 1.4; a fence PING never gets a backend killed). When a
+// backend dies, its unconfirmed frames go back, per user and in order, to the Handler's
+// optional UndeliveredHandler, just before that user's DISCONNECTED, so the router can
+// bounce the stanzas. Once the backend is declared dead, Send fails with ErrNoBackend
+// instead, so every stanza is answered once. The list is empty when idle and bounded
+// (maxUnconfirmed frames; past it, frames are not kept and a warning is logged); a
+// backend that leaves maxOutstandingPings PINGs unanswered is not fenced at all. What a
+// PONG proves is that the backend read the frame, not that the legacy network got it;
+// RAW_XML frames are not fenced.
 //
 // Concurrency: per backend one reader goroutine (which calls the Handler for the
-// backend's frames) and one process reaper; an accept loop, a dispatcher that sends
-// LOGINs in FIFO order, and a supervisor for timers. The DISCONNECTED frames of a dead
-// backend are delivered from whichever of these noticed the death (reader, supervisor or
-// reaper). All mutable state, the backends' included, is guarded by the one Server.mu.
+// backend's frames), one writer goroutine and one process reaper; an accept loop, a
+// dispatcher that queues LOGINs in FIFO order, and a supervisor for timers. The
+// DISCONNECTED frames of a dead backend are delivered from whichever of these noticed
+// the death (reader, writer, supervisor or reaper). All mutable state, the backends' and
+// their outbound queues included, is guarded by the one Server.mu.
 // Lock order: Server.mu first and alone; nobody writes to a connection, calls the Handler
-// or waits for a process while holding it (sending a signal is allowed; fork/exec runs in
-// its own goroutine, spawn.go). protocol.Writer's
-// internal lock is only ever taken without Server.mu held.
+// or waits for a process while holding it (sending a signal and appending to an outbound
+// queue are allowed; fork/exec runs in its own goroutine, spawn.go). protocol.Writer
+// (the handshake PING, QUERY answers) is only ever used without Server.mu held.
 //
 // Deliberate changes to Spectrum 2 (spec section in brackets): users go to the oldest
 // backend with room, not the newest [2.4]; one backend with room is kept warm and other

@@ -50,12 +50,10 @@ type sentFrame struct {
 // answer every PING with a PONG in order (spec 1.5), so the k-th PONG proves that the
 // backend has read everything written before the k-th PING. Guarded by Server.mu.
 //
-// Frames are added after their write returned, and each PING records, when it is decided
-// (before it is written), the sequence number of the next frame: everything it covers was
-// completely written before the PING was queued. PINGs decided by different goroutines may
-// reach the wire in another order than they were recorded, but that is harmless: among the
-// first k PINGs on the wire at least one was recorded no earlier than the k-th recorded
-// one, so when k PONGs arrived the frames the k-th record covers have all been read.
+// Frames are added when they are queued for the backend, and each PING records, when it
+// is queued, the sequence number of the next frame, all under Server.mu: the outbound
+// queue keeps that order on the wire (outq.go), so everything a PING covers is ahead of
+// it, and the k-th PONG answers the k-th recorded PING.
 type fence struct {
 	pending    []sentFrame // unconfirmed, in write order
 	next       uint64      // seq of the next frame added

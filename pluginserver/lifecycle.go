@@ -39,7 +39,12 @@ func (s *Server) fail(b *backend, reason string) {
 		s.loginCrashedLocked(b)  // quarantine.go: before the users are detached
 	}
 	users := s.detachAllLocked(b)
+	// The fence holds every stanza-carrying frame not provably read, those still queued
+	// included; the rest of the queue (typing, presence, PINGs) goes with the connection.
 	lost := byUser(b.fence.take())
+	if b.q != nil {
+		b.q.close() // ends the writer goroutine
+	}
 	if prev == stateStarting && !s.closing {
 		s.spawnFailedLocked(b.solo, fmt.Errorf("pluginserver: %s ended before connecting (%s)", b.name, reason))
 	} else {
@@ -213,7 +218,7 @@ func (s *Server) superviseLoop(ctx context.Context) {
 // all since) is killed and handled as a crash; the others get a PING. Spawns that did not
 // connect within SpawnTimeout are killed; idle extra backends are retired.
 func (s *Server) tick(now time.Time) {
-	var pings, hung, late, retire []*backend
+	var hung, late, retire []*backend
 	s.mu.Lock()
 	for _, b := range s.backends {
 		switch {
@@ -224,12 +229,12 @@ func (s *Server) tick(now time.Time) {
 			hung = append(hung, b)
 		case b.state == stateReady:
 			// The keepalive flag is separate from the fence: fence PINGs never get a
-			// backend killed, and any frame still counts as its answer (spec 1.4).
-			b.pingOutstanding = true
-			if b.fence.pingSent() {
-				b.log.Warn().Int("unanswered", maxOutstandingPings).Msg("backend does not answer PING; undelivered stanzas can no longer be detected for it")
-			}
-			pings = append(pings, b)
+			// backend killed, and any frame still counts as its answer (spec 1.4). A
+			// PING the full queue does not take is not waited for: the writer finds a
+			// backend that takes no frames hung by itself (outq.go).
+			queued, off := s.pingLocked(b)
+			b.pingOutstanding = queued
+			fenceWarn(b, false, off)
 		}
 	}
 	retire = s.retireCandidatesLocked(now)
@@ -244,11 +249,6 @@ func (s *Server) tick(now time.Time) {
 	for _, b := range late {
 		b.log.Error().Dur("timeout", s.cfg.SpawnTimeout).Msg("backend did not connect in time; killing it")
 		s.killGroup(b)
-	}
-	for _, b := range pings {
-		if err := b.w.WriteFrame(protocol.MustEncode(pbnetwork.WrapperMessage_TYPE_PING, nil)); err != nil {
-			s.fail(b, "writing PING: "+err.Error())
-		}
 	}
 	for _, b := range retire {
 		s.retire(b)
@@ -297,8 +297,8 @@ func (s *Server) retire(b *backend) {
 		return
 	}
 	b.log.Info().Msg("retiring backend without users")
-	if err := b.w.WriteFrame(protocol.MustEncode(pbnetwork.WrapperMessage_TYPE_EXIT, nil)); err != nil {
-		s.fail(b, "writing EXIT: "+err.Error())
+	if err := s.queue(b, protocol.MustEncode(pbnetwork.WrapperMessage_TYPE_EXIT, nil), true); err != nil {
+		s.fail(b, "queueing EXIT: "+err.Error())
 		s.killGroup(b) // it will not hear EXIT: no grace
 		return
 	}

@@ -171,6 +171,9 @@ type BackendStats struct {
 	AcceptUsers bool // false once full (never here) or retired by the memory collector
 	// Unconfirmed counts the stanza-carrying frames no PONG has confirmed yet (doc.go).
 	Unconfirmed int
+	// Queued and QueuedBytes are what waits in the outbound queue or is being written
+	// (outq.go), against Config.QueueFrames and QueueBytes.
+	Queued, QueuedBytes int
 }
 
 // Stats returns a snapshot of the backends.
@@ -179,12 +182,16 @@ func (s *Server) Stats() Stats {
 	defer s.mu.Unlock()
 	st := Stats{Spawns: s.spawns, Crashes: s.crashes, Dropped: maps.Clone(s.dropped)}
 	for _, b := range s.backends {
-		st.Backends = append(st.Backends, BackendStats{
+		bs := BackendStats{
 			ID: b.id, Name: b.name, PID: b.pid, Users: len(b.users),
 			RSS: b.rss, InitRSS: b.initRes, Shared: b.shared,
 			State: b.state.String(), AcceptUsers: b.acceptUsers,
 			Unconfirmed: b.fence.unconfirmed(),
-		})
+		}
+		if b.q != nil {
+			bs.Queued, bs.QueuedBytes = b.q.frames, b.q.bytes
+		}
+		st.Backends = append(st.Backends, bs)
 	}
 	return st
 }

@@ -3,7 +3,6 @@ package pluginserver
 import (
 	"context"
 	"net"
-	"sync"
 
 	"github.com/gospectrum/spectrum2/protocol"
 	"github.com/gospectrum/spectrum2/protocol/pbnetwork"
@@ -21,11 +20,9 @@ type farewell struct {
 func (s *Server) shutdown() {
 	s.ln.Close()
 	all, bye := s.beginShutdown()
-	var sent sync.WaitGroup
 	for _, f := range bye {
-		sent.Go(func() { s.sayGoodbye(f.b, f.users) })
+		s.sayGoodbye(f.b, f.users)
 	}
-	sent.Wait()
 
 	// A context, not a timer: its Done channel stays closed for every later backend.
 	grace, cancel := context.WithTimeout(context.Background(), s.cfg.grace)
@@ -68,17 +65,19 @@ func (s *Server) beginShutdown() (all []*backend, bye []farewell) {
 	return all, bye
 }
 
-// sayGoodbye writes LOGOUT for each user and then EXIT to one backend.
+// sayGoodbye queues LOGOUT for each user and then EXIT for one backend.
 func (s *Server) sayGoodbye(b *backend, users map[string]string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for u, legacy := range users {
 		f := protocol.MustEncode(pbnetwork.WrapperMessage_TYPE_LOGOUT, &pbnetwork.Logout{User: &u, LegacyName: &legacy})
-		if err := b.w.WriteFrame(f); err != nil {
-			b.log.Warn().Err(err).Msg("writing LOGOUT at shutdown")
+		if err := s.queueLocked(b, f, true); err != nil {
+			b.log.Warn().Err(err).Msg("LOGOUT not sent at shutdown")
 			return
 		}
 	}
-	if err := b.w.WriteFrame(protocol.MustEncode(pbnetwork.WrapperMessage_TYPE_EXIT, nil)); err != nil {
-		b.log.Warn().Err(err).Msg("writing EXIT at shutdown")
+	if err := s.queueLocked(b, protocol.MustEncode(pbnetwork.WrapperMessage_TYPE_EXIT, nil), true); err != nil {
+		b.log.Warn().Err(err).Msg("EXIT not sent at shutdown")
 	}
 }
 

@@ -1,61 +1,57 @@
 package pluginserver
 
 import (
-	"fmt"
-
 	"github.com/gospectrum/spectrum2/protocol"
 	"github.com/gospectrum/spectrum2/protocol/pbnetwork"
 )
 
-// track records a fenced frame that was written to b for user and sends a fence PING if
-// none is outstanding. The frame is recorded only after its write returned, so a PING
-// decided afterwards is behind it on the wire. If b died meanwhile (fail has already
-// handed back what it knew), the frame is not recorded and an error wrapping
-// ErrNoBackend is returned, so the caller answers the stanza itself.
-func (s *Server) track(b *backend, user string, f protocol.Frame) error {
-	s.mu.Lock()
-	if b.state == stateDead {
-		s.mu.Unlock()
-		return fmt.Errorf("%w: %s ended before it confirmed %v for %s", ErrNoBackend, b.name, f.Type, user)
-	}
+// trackLocked records a fenced frame just queued for user and queues a fence PING
+// behind it if none is outstanding; s.mu is held. Frame and PING are queued in the order
+// they are recorded, and the queue's order is the wire's (outq.go), so a PONG to that
+// PING proves the backend read the frame. It reports whether the frame was not kept
+// because the bound is reached (once per episode) and whether fencing was just switched
+// off, for fenceWarn.
+func (s *Server) trackLocked(b *backend, user string, f protocol.Frame) (dropped, off bool) {
 	ping, dropped := b.fence.add(user, f)
-	off := ping && b.fence.pingSent()
-	s.mu.Unlock()
-	if dropped {
-		b.log.Warn().Int("limit", maxUnconfirmed).Msg("too many unconfirmed frames; new ones are not kept until the backend answers PING")
+	if ping {
+		_, off = s.pingLocked(b)
 	}
-	s.fenceWritten(b, ping && !off, off)
-	return nil
+	return dropped, off
+}
+
+// pingLocked queues a PING for b and records it in the fence (every PING, keepalive or
+// fence, so that PONGs stay matched); s.mu is held. A PING that finds the queue full
+// even past the control reserve is not queued and not recorded: the backend is not
+// taking frames, and its writer will find it hung. off reports that fencing was just
+// switched off because the backend leaves PINGs unanswered.
+func (s *Server) pingLocked(b *backend) (queued, off bool) {
+	if err := s.queueLocked(b, protocol.MustEncode(pbnetwork.WrapperMessage_TYPE_PING, nil), true); err != nil {
+		b.log.Debug().Err(err).Msg("PING not queued")
+		return false, false
+	}
+	return true, b.fence.pingSent()
 }
 
 // onPong confirms the frames covered by the oldest outstanding PING and, when frames
-// written meanwhile are still unconfirmed, sends the next fence PING. The PING is written
-// from its own goroutine: the reader must not wait for a write to a backend that may be
-// busy writing to us.
+// queued meanwhile are still unconfirmed, queues the next fence PING (without waiting:
+// the reader must never wait for the backend to read).
 func (s *Server) onPong(b *backend) {
 	s.mu.Lock()
-	ping := b.state == stateReady && b.fence.pong()
-	off := ping && b.fence.pingSent()
-	s.mu.Unlock()
-	if ping && !off {
-		s.wg.Go(func() { s.fenceWritten(b, true, false) })
-		return
+	var off bool
+	if b.state == stateReady && b.fence.pong() {
+		_, off = s.pingLocked(b)
 	}
-	s.fenceWritten(b, false, off)
+	s.mu.Unlock()
+	fenceWarn(b, false, off)
 }
 
-// fenceWritten writes a fence PING when ping is set and logs when fencing was switched off.
-// A failed write is only logged: a broken connection is noticed by the reader or the
-// keepalive, whose own writes fail the same way.
-func (s *Server) fenceWritten(b *backend, ping, off bool) {
+// fenceWarn logs what trackLocked and pingLocked reported.
+func fenceWarn(b *backend, dropped, off bool) {
+	if dropped {
+		b.log.Warn().Int("limit", maxUnconfirmed).Msg("too many unconfirmed frames; new ones are not kept until the backend answers PING")
+	}
 	if off {
 		b.log.Warn().Int("unanswered", maxOutstandingPings).Msg("backend does not answer PING; undelivered stanzas can no longer be detected for it")
-	}
-	if !ping {
-		return
-	}
-	if err := b.w.WriteFrame(protocol.MustEncode(pbnetwork.WrapperMessage_TYPE_PING, nil)); err != nil {
-		b.log.Debug().Err(err).Msg("writing fence PING")
 	}
 }
 

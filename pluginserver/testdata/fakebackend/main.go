@@ -15,6 +15,9 @@
 //	gated         like normal, but connects only once the file $FAKEBACKEND_GATE exists
 //	flood         sends 1000 BACKEND_CONFIG frames before answering the first PING
 //	bigframe      sends one BACKEND_CONFIG of 1 MiB before answering the first PING
+//	deaf          like normal, but after its first CONNECTED it never reads its socket
+//	              again while it keeps sending STATS every 100ms, so the keepalive
+//	              (any frame answers it) never finds it hung: only its full socket can
 //
 // It prints "got TYPE user" on stderr for every LOGIN and LOGOUT, for the tests to read
 // from the daemon's log.
@@ -85,6 +88,24 @@ func run(mode, addr string) error {
 		if err := handle(mode, w, f); err != nil {
 			return err
 		}
+		if mode == "deaf" && f.Type == pb.WrapperMessage_TYPE_LOGIN {
+			chatter(w) // never returns: the daemon kills us
+		}
+	}
+}
+
+// chatter sends STATS every 100ms and reads nothing, for mode deaf.
+func chatter(w *protocol.Writer) {
+	fmt.Fprintln(os.Stderr, "deaf from now on")
+	id := fmt.Sprint(os.Getpid())
+	var res int32 = 1000
+	stats := protocol.MustEncode(pb.WrapperMessage_TYPE_STATS, &pb.Stats{Res: &res, InitRes: &res, Shared: &res, Id: &id})
+	for {
+		if err := w.WriteFrame(stats); err != nil {
+			fmt.Fprintln(os.Stderr, "fakebackend:", err)
+			os.Exit(2)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
