@@ -178,6 +178,20 @@ var migrations = []migration{
 				never TEXT NOT NULL)`,
 		},
 	},
+	{ // accounts: the users who logged in here, so that a message to one who is logged out is stored
+		sqlite: []string{
+			`CREATE TABLE accounts (
+				username TEXT PRIMARY KEY,
+				first_login BIGINT NOT NULL,
+				last_login BIGINT NOT NULL)`,
+		},
+		postgres: []string{
+			`CREATE TABLE accounts (
+				username TEXT PRIMARY KEY,
+				first_login BIGINT NOT NULL,
+				last_login BIGINT NOT NULL)`,
+		},
+	},
 }
 
 // migrationLock is the PostgreSQL advisory lock that keeps two hosts that start at once

@@ -94,7 +94,7 @@ func (db *DB) EraseUser(ctx context.Context, user string) error {
 }
 
 // userTables are the tables with a username column, which EraseUser clears.
-var userTables = []string{"offline", "blocklist", "pep_items", "pep_nodes", "private_xml", "archive", "archive_prefs"}
+var userTables = []string{"offline", "blocklist", "pep_items", "pep_nodes", "private_xml", "archive", "archive_prefs", "accounts"}
 
 // tx runs f in a transaction on the writer and commits it when f returns nil.
 func (db *DB) tx(ctx context.Context, f func(*sql.Tx) error) error {
