@@ -2,15 +2,20 @@ package admin
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
 	"mellium.im/xmpp/jid"
 
+	"github.com/gospectrum/spectrum2/internal/xmpp"
 	"github.com/gospectrum/spectrum2/pluginserver"
 	"github.com/gospectrum/spectrum2/router/feature"
 )
@@ -62,6 +67,12 @@ type Admin struct {
 	log     zerolog.Logger
 	admins  atomic.Pointer[adminSet]
 	sources atomic.Pointer[Sources]
+	// pwKey keys the hashes passwords are compared by (adminSet.matches), drawn at random
+	// for the process.
+	pwKey [32]byte
+
+	mu   sync.Mutex // guards live; SetAdmins holds it while it swaps admins
+	live map[*session]struct{}
 }
 
 var (
@@ -89,7 +100,8 @@ func New(cfg Config) *Admin {
 	if cfg.IdentityType == "" {
 		cfg.IdentityType = "xmpp"
 	}
-	a := &Admin{cfg: cfg, log: cfg.Log.With().Str("component", "admin").Logger()}
+	a := &Admin{cfg: cfg, log: cfg.Log.With().Str("component", "admin").Logger(), live: make(map[*session]struct{})}
+	_, _ = rand.Read(a.pwKey[:]) // never fails (Go 1.24)
 	a.SetAdmins(cfg.JIDs, cfg.Password)
 	a.sources.Store(&Sources{})
 	return a
@@ -102,15 +114,58 @@ func (*Admin) Name() string { return "admin" }
 func (a *Admin) SetSources(s Sources) { a.sources.Store(&s) }
 
 // adminSet is service.admin_jid and service.admin_password, replaceable at run time.
+// The password is kept as its keyed hash: comparing two fixed-size hashes takes the
+// same time whatever the lengths of the passwords (issue 18).
 type adminSet struct {
-	jids     []string
-	password string
+	jids []string
+	mac  []byte // of service.admin_password; nil when it is empty (nobody logs in)
 }
 
-// SetAdmins replaces the administrators and their password (a configuration reload);
-// sessions already logged in stay.
+// sum is the keyed hash of a password.
+func (a *Admin) sum(password string) []byte {
+	m := hmac.New(sha256.New, a.pwKey[:])
+	m.Write([]byte(password))
+	return m.Sum(nil)
+}
+
+// matches reports whether password is service.admin_password, in constant time.
+func (s *adminSet) matches(a *Admin, password string) bool {
+	return s.mac != nil && subtle.ConstantTimeCompare(s.mac, a.sum(password)) == 1
+}
+
+// SetAdmins replaces the administrators and their password (a configuration reload).
+// Live sessions of a JID no longer listed end at once, and all of them when the password
+// changed: they logged in with credentials that are no longer valid.
 func (a *Admin) SetAdmins(jids []string, password string) {
-	a.admins.Store(&adminSet{jids: slices.Clone(jids), password: password})
+	next := &adminSet{jids: slices.Clone(jids)}
+	if password != "" {
+		next.mac = a.sum(password)
+	}
+	a.mu.Lock()
+	prev := a.admins.Swap(next)
+	var ended []*session
+	for s := range a.live {
+		if !next.isAdmin(s.bare) || (prev != nil && !hmac.Equal(prev.mac, next.mac)) {
+			ended = append(ended, s)
+			delete(a.live, s)
+		}
+	}
+	a.mu.Unlock()
+	for _, s := range ended {
+		a.log.Info().Str("jid", s.bare.String()).Msg("administrator rights withdrawn: session ended")
+		s.c.Close(xmpp.CondPolicyViolation, revokedText)
+	}
+}
+
+// revokedText is the stream error text of a session whose administrator rights ended.
+const revokedText = "Your administrator rights were withdrawn."
+
+// stillAdmin reports whether s may go on: its JID is still an administrator.
+func (a *Admin) stillAdmin(s *session) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_, ok := a.live[s]
+	return ok && a.admins.Load().isAdmin(s.bare)
 }
 
 // isAdmin reports whether bare is one of service.admin_jid.
@@ -127,7 +182,7 @@ func (a *Admin) Authenticate(bare jid.JID, password string) (handled, ok bool) {
 	if !s.isAdmin(bare) {
 		return false, false
 	}
-	if s.password == "" || subtle.ConstantTimeCompare([]byte(s.password), []byte(password)) != 1 {
+	if !s.matches(a, password) {
 		return true, false
 	}
 	a.log.Info().Str("jid", bare.String()).Msg("administrator logged in")
@@ -136,7 +191,11 @@ func (a *Admin) Authenticate(bare jid.JID, password string) (handled, ok bool) {
 
 // Open implements feature.Sessions.
 func (a *Admin) Open(c feature.Conn) feature.Session {
-	return &session{a: a, c: c, adhoc: make(map[string]*adhocSession)}
+	s := &session{a: a, c: c, bare: c.JID().Bare(), adhoc: make(map[string]*adhocSession)}
+	a.mu.Lock()
+	a.live[s] = struct{}{}
+	a.mu.Unlock()
+	return s
 }
 
 // noCounters is the Counters of a feature configured without: everything is zero.

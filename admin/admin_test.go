@@ -87,7 +87,7 @@ func stats() pluginserver.Stats {
 
 // TestBackendCommands: the commands that read the backends' STATS (spec 3.20).
 func TestBackendCommands(t *testing.T) {
-	a := New(Config{Domain: "localhost", Counters: counters{}})
+	a := New(Config{Domain: "localhost", JIDs: []string{"admin@localhost"}, Counters: counters{}})
 	a.SetSources(Sources{Users: func() []string { return []string{"bob@localhost"} }, Stats: stats,
 		CrashedPIDs: func() []int { return []int{11, 12} }})
 	for _, c := range []struct{ line, want string }{
@@ -117,7 +117,7 @@ func TestBackendCommands(t *testing.T) {
 // TestNobodyOnline: quirk 19 fixed: nobody online is an empty answer, also before the
 // sources are set.
 func TestNobodyOnline(t *testing.T) {
-	a := New(Config{Domain: "localhost"})
+	a := New(Config{Domain: "localhost", JIDs: []string{"admin@localhost"}})
 	for _, line := range []string{"online_users", "crashed_backends"} {
 		if got := a.Command(line); got != "" {
 			t.Errorf("%s = %q", line, got)
@@ -164,7 +164,7 @@ func TestEraseUserCommand(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	a := New(Config{Domain: "localhost", EraseUser: db.EraseUser})
+	a := New(Config{Domain: "localhost", JIDs: []string{"admin@localhost"}, EraseUser: db.EraseUser})
 	k := open(a)
 	got := k.ask(t, `<message to='localhost' type='chat' id='e1'><body>erase_user Bob@localhost</body></message>`, "e1")
 	if body := got.ChildText(xmpp.NSClient, "body"); body != "Erased everything stored for bob@localhost" {

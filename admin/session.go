@@ -12,11 +12,16 @@ import (
 type session struct {
 	a     *Admin
 	c     feature.Conn
+	bare  jid.JID                  // the administrator's bare JID
 	adhoc map[string]*adhocSession // XEP-0050 sessions by sessionid
 }
 
 // HandleStanza implements feature.Session.
 func (s *session) HandleStanza(el *xmpp.Element) {
+	if !s.a.stillAdmin(s) { // SetAdmins closes the stream; nothing more runs meanwhile
+		s.c.Close(xmpp.CondPolicyViolation, revokedText)
+		return
+	}
 	switch el.Local {
 	case "message":
 		s.message(el)
@@ -28,7 +33,11 @@ func (s *session) HandleStanza(el *xmpp.Element) {
 }
 
 // Closed implements feature.Session.
-func (s *session) Closed() {}
+func (s *session) Closed() {
+	s.a.mu.Lock()
+	delete(s.a.live, s)
+	s.a.mu.Unlock()
+}
 
 func (s *session) send(el *xmpp.Element) {
 	if el != nil {
