@@ -38,6 +38,15 @@ type SessionHandler interface {
 	Closed(undelivered []*xmpp.Element)
 }
 
+// Pacer is optional for a SessionHandler: before handing on each stanza, c2s waits in
+// Room, and stops reading the socket meanwhile. A handler whose queue is full thus slows
+// the client through TCP instead of growing memory; nothing read is dropped.
+type Pacer interface {
+	// Room returns once the handler can take another stanza, or when ctx ends (the
+	// connection is closing; the stanza is still handed on).
+	Room(ctx context.Context)
+}
+
 // AuthError is a SASL failure with its RFC 6120 section 6.5 condition
 // (not-authorized, temporary-auth-failure, ...) and a human-readable text.
 type AuthError struct {

@@ -151,6 +151,9 @@ func (c *conn) handleStanza(el *xmpp.Element) error {
 		}
 	}
 	el.SetAttr("from", sess.jid.String())
+	if p, ok := c.handler.(Pacer); ok {
+		p.Room(c.ctx) // back-pressure: the socket is not read meanwhile
+	}
 	c.handler.HandleStanza(el)
 	return nil
 }

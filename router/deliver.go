@@ -93,8 +93,10 @@ func (u *user) buddyFrom(name string) string {
 
 // newMessage starts a message from a legacy name; to is filled in on delivery.
 func (u *user) newMessage(name, typ string) *xmpp.Element {
-	if _, ok := u.convs[legacyKey(name)]; !ok {
-		setLazy(&u.convs, legacyKey(name), "")
+	if _, ok := u.convs[legacyKey(name)]; !ok && !u.openConv(name, "") {
+		// Past Limits.Conversations the message is still delivered, to the bare JID; only
+		// the conversation is not remembered (chat states from name need the roster).
+		u.log.Debug().Str("buddy", name).Msg("conversation not recorded: too many open")
 	}
 	return xmpp.New(xmpp.NSClient, "message", "from", u.buddyFrom(name), "type", typ)
 }

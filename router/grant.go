@@ -1,6 +1,7 @@
 package router
 
 import (
+	"context"
 	"errors"
 	"sync/atomic"
 
@@ -90,6 +91,10 @@ type handler struct {
 func (h *handler) HandleStanza(el *xmpp.Element) {
 	h.u.post(func() { h.u.fromClient(h.rs, el) })
 }
+
+// Room implements c2s.Pacer: the client's stanzas wait while the user's mailbox is full
+// (Limits.Mailbox), and c2s does not read the socket meanwhile.
+func (h *handler) Room(ctx context.Context) { h.u.mb.waitRoom(ctx) }
 
 // Closed implements c2s.SessionHandler.
 func (h *handler) Closed(undelivered []*xmpp.Element) {

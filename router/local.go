@@ -25,6 +25,12 @@ func (u *user) messageToLocal(rs *resource, m *xmpp.Element, t target) bool {
 	if v == nil {
 		return false
 	}
+	if v.mb.full() {
+		// The recipient's actor is behind (Limits.Mailbox); the sender's actor must not
+		// wait for it, so the sender is told to try again.
+		u.refuse(rs, m, "stanzas queued for the recipient", u.r.cfg.Limits.Mailbox)
+		return true
+	}
 	el := m.Clone()
 	v.post(func() { v.localMessage(el, u, rs) })
 	return true

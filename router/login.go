@@ -38,9 +38,9 @@ func (r *Router) Authenticate(ctx context.Context, user jid.JID, password string
 		return g, err // spec 3.3: administrators (package admin) never get a legacy session
 	}
 	for {
-		u := r.userFor(bare)
-		if u == nil {
-			return nil, &c2s.AuthError{Condition: "temporary-auth-failure", Text: "The service is shutting down."}
+		u, err := r.userFor(bare)
+		if err != nil {
+			return nil, err
 		}
 		w := &waiter{password: password, ch: make(chan authResult, 1)}
 		u.post(func() { u.authenticate(w) })
@@ -191,7 +191,7 @@ func (u *user) loginWritten(gen int, err error) {
 	if err != nil {
 		if u.fire(evRefused) { // no backend took the user: no LOGOUT is owed
 			u.log.Warn().Err(err).Msg("no backend for the user")
-			u.loginFailed("temporary-auth-failure", "No backend is available, try again later.",
+			u.loginFailed("temporary-auth-failure", noBackendText(err),
 				int32(pb.ConnectionError_CONNECTION_ERROR_OTHER_ERROR))
 		}
 		return

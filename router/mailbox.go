@@ -1,6 +1,7 @@
 package router
 
 import (
+	"context"
 	"runtime/debug"
 	"sync"
 )
@@ -8,6 +9,12 @@ import (
 // mailbox serialises the work on one user's state. post never blocks: it appends to the
 // queue and starts a drainer goroutine if none runs; the drainer exits when the queue is
 // empty, so an idle user costs no goroutine (19,000 idle users, no 19,000 stacks).
+//
+// The queue is bounded (router/doc.go "Bounds"): a client's stanzas wait in waitRoom
+// (c2s stops reading the socket) while limit closures are queued; frames from backends
+// go through postFrame, which never waits and refuses past frameLimit. Control posts
+// (bind, close, login outcomes, timers) use post: each of them is bounded by something
+// else (one per connection, login or armed timer), and none may be lost.
 type mailbox struct {
 	mu      sync.Mutex
 	queue   []func()
@@ -16,6 +23,58 @@ type mailbox struct {
 	// panicked runs, on the drainer, after a closure panicked (panic.go); nil lets the
 	// panic go on.
 	panicked func(v any, stack []byte)
+
+	limit      int           // waitRoom waits while this many are queued; 0: never
+	frameLimit int           // postFrame refuses while this many are queued; 0: never
+	room       chan struct{} // closed when the queue drops below limit; nil: no one waits
+	overflowed bool          // postFrame refused once: the overflow is under way
+}
+
+// waitRoom returns once fewer than limit closures are queued, or when ctx ends. A client
+// stanza is posted after it; several sessions of one user may each add one past the limit.
+func (m *mailbox) waitRoom(ctx context.Context) {
+	for {
+		m.mu.Lock()
+		if m.limit <= 0 || len(m.queue) < m.limit {
+			m.mu.Unlock()
+			return
+		}
+		if m.room == nil {
+			m.room = make(chan struct{})
+		}
+		room := m.room
+		m.mu.Unlock()
+		select {
+		case <-room:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// full reports whether a client stanza would wait (waitRoom), for senders that must
+// not wait: a message of another user is refused instead.
+func (m *mailbox) full() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.limit > 0 && len(m.queue) >= m.limit
+}
+
+// postFrame posts f unless frameLimit closures are queued. It never waits: it runs on a
+// backend's reader goroutine, which one slow user must not stop for everybody. At the
+// bound it returns false, and first reports true: the caller then posts the overflow
+// (the end of the user's sessions) once.
+func (m *mailbox) postFrame(f func()) (ok, first bool) {
+	m.mu.Lock()
+	if m.frameLimit > 0 && len(m.queue) >= m.frameLimit {
+		first = !m.overflowed
+		m.overflowed = true
+		m.mu.Unlock()
+		return false, first
+	}
+	m.mu.Unlock()
+	m.post(f)
+	return true, false
 }
 
 // post enqueues f to run on the user's actor, after everything posted before. Once the
@@ -46,6 +105,10 @@ func (m *mailbox) drain() {
 		f := m.queue[0]
 		m.queue[0] = nil
 		m.queue = m.queue[1:]
+		if m.room != nil && len(m.queue) < m.limit {
+			close(m.room) // the waiting readers go on
+			m.room = nil
+		}
 		m.mu.Unlock()
 		m.run(f)
 	}

@@ -67,7 +67,10 @@ func (u *user) messageToBuddy(rs *resource, m *xmpp.Element, t target) {
 	// Spec 3.9: a message to a name that is not on the roster opens a conversation, as in
 	// Spectrum 2; whether the name exists is the legacy network's call (an IRC nick or an
 	// XMPP stranger is never on the roster).
-	setLazy(&u.convs, legacyKey(t.legacy), rs.key)
+	if !u.openConv(t.legacy, rs.key) {
+		u.refuse(rs, m, "open conversations", u.r.cfg.Limits.Conversations)
+		return
+	}
 	if !u.legacyOnline() {
 		u.bounceOffline(rs, m)
 		return

@@ -130,6 +130,10 @@ func (u *user) roomPresence(rs *resource, p *xmpp.Element, t target) {
 		u.send(rs, xmpp.ErrorReply(p, xmpp.ErrTypeModify, xmpp.StanzaJIDMalformed, "a nickname is required"))
 		return
 	}
+	if rm == nil && len(u.rooms) >= u.r.cfg.Limits.Rooms {
+		u.refuse(rs, p, "rooms joined", u.r.cfg.Limits.Rooms)
+		return
+	}
 	if rm == nil {
 		u.createRoom(rs, p, legacy, escaped, nick)
 		return

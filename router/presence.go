@@ -209,6 +209,10 @@ func (u *user) presenceToBuddy(rs *resource, p *xmpp.Element, t target) {
 		u.sendContactPresence(rs, u.buddyPresence(b, rs.key))
 	case "subscribe", "subscribed":
 		// Quirk 21 fixed: subscribed (accepting AUTH_REQUEST) for an unknown buddy adds it.
+		if b == nil && u.rosterFull() {
+			u.refuse(rs, p, "contacts on the roster", u.r.cfg.Limits.Roster)
+			return
+		}
 		if b == nil {
 			if b = u.addBuddy(t.legacy); b == nil {
 				u.send(rs, xmpp.ErrorReply(p, xmpp.ErrTypeModify, xmpp.StanzaJIDMalformed, ""))

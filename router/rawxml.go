@@ -65,7 +65,7 @@ func (r *Router) HandleRawXML(backend string, data []byte) {
 			r.rawDropped(backend, rawDropForeign, el) // pluginserver logged it
 			continue
 		}
-		u.post(func() { u.rawFromBackend(el, to) })
+		u.postFrame(func() { u.rawFromBackend(el, to) })
 	}
 }
 
@@ -160,6 +160,10 @@ func (u *user) rawOut(rs *resource, el *xmpp.Element, t target) {
 	}
 	out.SetAttr("to", to)
 	if el.Local == "iq" && el.Type() == "get" {
+		if _, ok := u.rawIQ[el.ID()]; !ok && len(u.rawIQ) >= u.r.cfg.Limits.PendingIQs {
+			u.refuse(rs, el, "IQs awaiting the legacy network", u.r.cfg.Limits.PendingIQs)
+			return
+		}
 		setLazy(&u.rawIQ, el.ID(), rs.key)
 	}
 	u.sendRaw(rs, el, out)

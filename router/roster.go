@@ -214,6 +214,10 @@ func (u *user) rosterSet(rs *resource, iq *xmpp.Element) {
 		return
 	}
 	isNew := b == nil
+	if isNew && u.rosterFull() {
+		u.refuse(rs, iq, "contacts on the roster", u.r.cfg.Limits.Roster)
+		return
+	}
 	if isNew {
 		if b = u.addBuddy(name); b == nil {
 			u.send(rs, xmpp.ErrorReply(iq, xmpp.ErrTypeModify, xmpp.StanzaJIDMalformed, ""))

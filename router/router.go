@@ -53,6 +53,8 @@ type Config struct {
 	// Features are the server features (router/feature), asked in this order. Two that
 	// answer the same IQ are a wiring bug: New panics.
 	Features []feature.Feature
+	// Limits bound each user's queue and maps, and the number of users (limits.go).
+	Limits Limits
 }
 
 // Backends is what the router needs from pluginserver (docs/architecture.md).
@@ -117,6 +119,7 @@ func New(cfg Config) *Router {
 	} else {
 		cfg.ReloginBackoff = slices.Clone(cfg.ReloginBackoff)
 	}
+	cfg.Limits = cfg.Limits.withDefaults()
 	if d, err := jid.Parse(cfg.Domain); err == nil {
 		cfg.Domain = d.Domainpart()
 	}
@@ -200,25 +203,33 @@ func (r *Router) escaping() bool {
 	return r.cfg.JIDEscaping && !r.backends.Features().DisableJIDEscaping
 }
 
-// userFor returns the user of bare JID key, creating it unless the router is closed.
-func (r *Router) userFor(bare jid.JID) *user {
+// userFor returns the user of bare JID key, creating it unless the router is closed or
+// holds limits.max_users users already; the error is the SASL failure.
+func (r *Router) userFor(bare jid.JID) (*user, error) {
 	key := bare.String()
 	r.mu.RLock()
 	u, closed := r.users[key], r.closed
 	r.mu.RUnlock()
-	if u != nil || closed {
-		return u
+	if u != nil {
+		return u, nil
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.closed {
-		return nil
+	if !closed {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		closed = r.closed
+	}
+	if closed {
+		return nil, shuttingDown()
 	}
 	if u = r.users[key]; u == nil {
+		if n := r.cfg.Limits.MaxUsers; n > 0 && len(r.users) >= n {
+			r.log.Warn().Int("max_users", n).Str("jid", key).Msg("login refused: limits.max_users reached")
+			return nil, tooManyUsers(n)
+		}
 		u = newUser(r, bare)
 		r.users[key] = u
 	}
-	return u
+	return u, nil
 }
 
 // isClosed reports whether Run has ended the service.
@@ -260,7 +271,7 @@ func (r *Router) HandleBackendMessage(user string, t pbnetwork.WrapperMessage_Ty
 		r.log.Debug().Stringer("type", t).Str("user", user).Msg("frame for unknown user dropped")
 		return
 	}
-	u.post(func() { u.handleBackend(t, m) })
+	u.postFrame(func() { u.handleBackend(t, m) })
 }
 
 // nextID returns a unique id for a stanza the router originates.

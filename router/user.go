@@ -3,6 +3,7 @@ package router
 import (
 	"context"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"mellium.im/xmpp/jid"
@@ -49,6 +50,8 @@ type user struct {
 	lingerHeld  bool // a feature stored messages for the next login: the linger holds the session
 
 	featVals map[any]any // per-user state of the features (feature.User.SetValue)
+
+	mbDropped atomic.Int64 // frames postFrame refused (limits.go); any goroutine
 }
 
 // resource is one bound resource of a user.
@@ -76,6 +79,7 @@ func newUser(r *Router, bare jid.JID) *user {
 		resources: make(map[string]*resource),
 	}
 	u.mb.wg = r.actors
+	u.mb.limit, u.mb.frameLimit = r.cfg.Limits.Mailbox, r.cfg.Limits.MailboxFrames
 	u.mb.panicked = u.crashed // panic.go: a panic ends this user only
 	u.log = userLog{base: &r.log, jid: u.key}
 	u.roster = newRoster()

@@ -29,6 +29,10 @@ func (u *user) vcardFromClient(rs *resource, iq *xmpp.Element, t target) {
 		u.send(rs, xmpp.ErrorReply(iq, xmpp.ErrTypeWait, xmpp.StanzaServiceUnavailable, ""))
 		return
 	}
+	if len(u.vcards) >= u.r.cfg.Limits.PendingIQs {
+		u.refuse(rs, iq, "vCard requests awaiting the legacy network", u.r.cfg.Limits.PendingIQs)
+		return
+	}
 	name := u.legacy // own vCard: the login's legacy name
 	if t.kind == targetBuddy {
 		name = t.legacy
@@ -132,6 +136,11 @@ func (u *user) checkPhoto(rs *resource, p *xmpp.Element) {
 		return
 	}
 	u.photoHash = hash
+	for id, full := range u.ownVCard {
+		if full == rs.key {
+			delete(u.ownVCard, id) // superseded by this hash: one request per resource
+		}
+	}
 	id := u.r.nextID("vc")
 	setLazy(&u.ownVCard, id, rs.key)
 	iq := xmpp.New(xmpp.NSClient, "iq", "type", "get", "id", id, "to", rs.key)

@@ -47,6 +47,8 @@ const (
 	StanzaServiceUnavailable    = "service-unavailable"
 	StanzaUnexpectedRequest     = "unexpected-request"
 	StanzaInternalServerError   = "internal-server-error"
+	StanzaResourceConstraint    = "resource-constraint"
+	StanzaPolicyViolation       = "policy-violation"
 )
 
 // StreamError is a fatal stream-level error carrying its RFC 6120 section 4.9.3 condition.

@@ -1,0 +1,244 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gospectrum/spectrum2/c2s"
+	"github.com/gospectrum/spectrum2/internal/xmpp"
+	"github.com/gospectrum/spectrum2/pluginserver"
+	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
+)
+
+const (
+	limitUser = "carol@localhost"
+	// notYet is how long a test watches for something that must not happen (a wait that
+	// must go on): it never decides a pass on a slow machine, only a missed failure.
+	notYet = 100 * time.Millisecond
+)
+
+// blockActor parks the user's actor until the returned function is called, so that
+// posts pile up in its mailbox.
+func blockActor(t *testing.T, e *env, bare string) (release func()) {
+	t.Helper()
+	u := e.r.lookup(bare)
+	started, gate := make(chan struct{}), make(chan struct{})
+	u.post(func() { close(started); <-gate })
+	<-started
+	var done bool
+	release = func() {
+		if !done {
+			done = true
+			close(gate)
+		}
+	}
+	t.Cleanup(release)
+	return release
+}
+
+func isLimitError(id string) func(*xmpp.Element) bool {
+	return func(el *xmpp.Element) bool {
+		return el.ID() == id && el.Type() == "error" && strings.Contains(el.String(), "resource-constraint")
+	}
+}
+
+func TestMailboxFullMakesTheClientWait(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Limits.Mailbox = 3 })
+	tr, h := e.connect(limitUser, secret, "a")
+	release := blockActor(t, e, limitUser)
+	for i := range 3 {
+		h.Room(context.Background()) // room for each: fewer than 3 queued
+		send(t, h, fmt.Sprintf(`<message to='alice@localhost' id='m%d' type='chat'><body>%d</body></message>`, i, i))
+	}
+	var _ c2s.Pacer = h
+	done := make(chan struct{})
+	go func() { h.Room(context.Background()); close(done) }()
+	select {
+	case <-done:
+		t.Fatal("Room returned with a full mailbox")
+	case <-time.After(notYet):
+	}
+	release()
+	select {
+	case <-done:
+	case <-time.After(waitFor):
+		t.Fatal("Room still waits after the actor went on")
+	}
+	eventually(t, "the three messages", func() bool { return e.be.count(pb.WrapperMessage_TYPE_CONV_MESSAGE) == 3 })
+	if tr.has(func(el *xmpp.Element) bool { return el.Type() == "error" }) {
+		t.Fatalf("a waiting client got an error: %v", tr.all())
+	}
+}
+
+func TestMailboxWaitEndsWithTheConnection(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Limits.Mailbox = 1 })
+	_, h := e.connect(limitUser, secret, "a")
+	blockActor(t, e, limitUser)
+	send(t, h, `<presence/>`)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { h.Room(ctx); close(done) }()
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(waitFor):
+		t.Fatal("Room ignores the end of its context")
+	}
+}
+
+func TestMailboxFrameOverflowEndsTheSessions(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Limits.Mailbox, c.Limits.MailboxFrames = 2, 5 })
+	tr, _ := e.connect(limitUser, secret, "a")
+	release := blockActor(t, e, limitUser)
+	for i := range 20 { // never waits: this is the backend's reader goroutine
+		e.backend(limitUser, pb.WrapperMessage_TYPE_CONV_MESSAGE, &pb.ConversationMessage{
+			UserName: s(limitUser), BuddyName: s("alice"), Message: s(fmt.Sprint(i))})
+	}
+	release()
+	eventually(t, "the stream closed", func() bool { closed, _, _ := tr.isClosed(); return closed })
+	if _, cond, _ := tr.isClosed(); cond != xmpp.CondResourceConstraint {
+		t.Fatalf("closed with %q, want resource-constraint", cond)
+	}
+	eventually(t, "LOGOUT", func() bool { return e.be.nLogouts() == 1 })
+	eventually(t, "the warning", func() bool {
+		return strings.Contains(e.log.String(), "overflowed") && strings.Contains(e.log.String(), `"dropped":15`)
+	})
+	eventually(t, "the user forgotten", func() bool { return e.r.lookup(limitUser) == nil })
+	if _, err := e.auth(limitUser, secret); err != nil { // a fresh session
+		t.Fatalf("login after the overflow: %v", err)
+	}
+}
+
+func TestLimitConversations(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Limits.Conversations = 2 })
+	tr, h := e.connect(limitUser, secret, "a")
+	for _, to := range []string{"n1", "n2", "n3", "n1"} {
+		send(t, h, `<message to='`+to+`@localhost' id='`+to+`' type='chat'><body>hi</body></message>`)
+	}
+	tr.wait(t, "the refusal of the third", isLimitError("n3"))
+	eventually(t, "three frames", func() bool { return e.be.count(pb.WrapperMessage_TYPE_CONV_MESSAGE) == 3 })
+	// A contact past the bound still reaches the client (to the bare JID).
+	e.backend(limitUser, pb.WrapperMessage_TYPE_CONV_MESSAGE, &pb.ConversationMessage{
+		UserName: s(limitUser), BuddyName: s("n4"), Message: s("hello")})
+	tr.wait(t, "n4's message", contains("hello"))
+}
+
+func TestLimitPendingVCards(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Limits.PendingIQs = 2 })
+	tr, h := e.connect(limitUser, secret, "a")
+	for i := range 3 {
+		send(t, h, fmt.Sprintf(`<iq type='get' id='v%d' to='alice@localhost'><vCard xmlns='vcard-temp'/></iq>`, i))
+	}
+	tr.wait(t, "the refusal", isLimitError("v2"))
+	if n := e.be.count(pb.WrapperMessage_TYPE_VCARD); n != 2 {
+		t.Fatalf("%d VCARD frames, want 2", n)
+	}
+	// An answer makes room again.
+	req := e.be.waitFrame(t, pb.WrapperMessage_TYPE_VCARD, nil).(*pb.VCard)
+	e.backend(limitUser, pb.WrapperMessage_TYPE_VCARD, &pb.VCard{UserName: s(limitUser), BuddyName: s("alice"),
+		Id: req.Id, Nickname: s("Al")})
+	tr.wait(t, "the answer", func(el *xmpp.Element) bool { return el.ID() == "v0" && el.Type() == "result" })
+	send(t, h, `<iq type='get' id='v3' to='alice@localhost'><vCard xmlns='vcard-temp'/></iq>`)
+	eventually(t, "a third VCARD", func() bool { return e.be.count(pb.WrapperMessage_TYPE_VCARD) == 3 })
+}
+
+func TestLimitRawIQs(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Limits.PendingIQs = 2 })
+	e.be.set(func(f *fakeBackends) { f.features = pluginserver.Features{RawXML: true} })
+	tr, h := e.connect(limitUser, secret, "a")
+	for i := range 3 {
+		send(t, h, fmt.Sprintf(`<iq type='get' id='q%d' to='alice@localhost'><query xmlns='jabber:iq:version'/></iq>`, i))
+	}
+	tr.wait(t, "the refusal", isLimitError("q2"))
+	e.be.mu.Lock()
+	n := len(e.be.raw)
+	e.be.mu.Unlock()
+	if n != 2 {
+		t.Fatalf("%d RAW_XML frames, want 2", n)
+	}
+}
+
+func TestLimitOwnVCardRequests(t *testing.T) {
+	e := newEnv(t, nil)
+	tr, h := e.connect(limitUser, secret, "a")
+	for i := range 5 { // the client changes its avatar and never answers our gets
+		send(t, h, fmt.Sprintf(`<presence><x xmlns='vcard-temp:x:update'><photo>hash%d</photo></x></presence>`, i))
+	}
+	eventually(t, "five gets", func() bool {
+		n := 0
+		for _, el := range tr.all() {
+			if el.Local == "iq" && el.Type() == "get" {
+				n++
+			}
+		}
+		return n == 5
+	})
+	u := e.r.lookup(limitUser)
+	got := make(chan int, 1)
+	u.post(func() { got <- len(u.ownVCard) })
+	if n := <-got; n != 1 {
+		t.Fatalf("%d own vCard requests pending, want 1 (the latest per resource)", n)
+	}
+}
+
+func TestLimitRooms(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Limits.Rooms = 1 })
+	tr, h := e.connect(limitUser, secret, "a")
+	send(t, h, `<presence to='#one@localhost/me' id='j1'><x xmlns='http://jabber.org/protocol/muc'/></presence>`)
+	e.be.waitFrame(t, pb.WrapperMessage_TYPE_JOIN_ROOM, nil)
+	send(t, h, `<presence to='#two@localhost/me' id='j2'><x xmlns='http://jabber.org/protocol/muc'/></presence>`)
+	tr.wait(t, "the refusal", isLimitError("j2"))
+	if n := e.be.count(pb.WrapperMessage_TYPE_JOIN_ROOM); n != 1 {
+		t.Fatalf("%d JOIN_ROOM frames, want 1", n)
+	}
+}
+
+func TestLimitRosterAdds(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Limits.Roster = 1 })
+	tr, h := e.connect(limitUser, secret, "a")
+	send(t, h, `<iq type='set' id='s1'><query xmlns='jabber:iq:roster'><item jid='dan@localhost'/></query></iq>`)
+	tr.wait(t, "the first added", func(el *xmpp.Element) bool { return el.ID() == "s1" && el.Type() == "result" })
+	send(t, h, `<iq type='set' id='s2'><query xmlns='jabber:iq:roster'><item jid='eve@localhost'/></query></iq>`)
+	tr.wait(t, "the roster set refused", isLimitError("s2"))
+	send(t, h, `<presence type='subscribe' to='eve@localhost' id='p1'/>`)
+	tr.wait(t, "the subscription refused", isLimitError("p1"))
+	// Renaming a contact on the roster is no addition.
+	send(t, h, `<iq type='set' id='s3'><query xmlns='jabber:iq:roster'><item jid='dan@localhost' name='Dan'/></query></iq>`)
+	tr.wait(t, "the rename", func(el *xmpp.Element) bool { return el.ID() == "s3" && el.Type() == "result" })
+	if n := e.be.count(pb.WrapperMessage_TYPE_BUDDY_CHANGED); n != 2 {
+		t.Fatalf("%d BUDDY_CHANGED frames, want 2", n)
+	}
+}
+
+func TestMaxUsers(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Limits.MaxUsers = 1 })
+	e.connect(limitUser, secret, "a")
+	_, err := e.auth("dave@localhost", secret)
+	var ae *c2s.AuthError
+	if !errors.As(err, &ae) || ae.Condition != "temporary-auth-failure" || !strings.Contains(ae.Text, "limit of 1 users") {
+		t.Fatalf("login past max_users: %v", err)
+	}
+	if e.r.UserCount() != 1 || e.r.MaxUsers() != 1 {
+		t.Fatalf("count %d / %d, want 1 / 1", e.r.UserCount(), e.r.MaxUsers())
+	}
+	if _, err := e.auth(limitUser, secret); err != nil { // the same user again is no new user
+		t.Fatalf("second login of the same user: %v", err)
+	}
+}
+
+func TestLocalMessageToFullMailbox(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Limits.Mailbox = 1 })
+	tr, h := e.connect(limitUser, secret, "a")
+	e.connect("dave@localhost", secret, "a")
+	blockActor(t, e, "dave@localhost")
+	e.r.lookup("dave@localhost").post(func() {}) // one queued: full
+	send(t, h, `<message to='dave@localhost' id='l1' type='chat'><body>hi</body></message>`)
+	tr.wait(t, "the refusal", isLimitError("l1"))
+	if e.be.count(pb.WrapperMessage_TYPE_CONV_MESSAGE) != 0 {
+		t.Fatal("a local message went to the backend")
+	}
+}
