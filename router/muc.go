@@ -217,6 +217,7 @@ func (u *user) dropRoom(rm *mucRoom, leave bool) {
 	if leave && rm.sent && u.legacyOnline() {
 		_ = u.toBackend(pb.WrapperMessage_TYPE_LEAVE_ROOM, &pb.Room{UserName: proto.String(u.key),
 			Nickname: proto.String(""), Room: proto.String(rm.legacy), Password: proto.String("")})
+		u.leaveSent(rm)
 	}
 	u.log.Debug().Str("room", rm.legacy).Msg("left room")
 }

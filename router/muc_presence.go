@@ -66,6 +66,10 @@ func itemFor(flags int32, available bool) *xmpp.Element {
 // is not in are ignored, as in Spectrum 2.
 func (u *user) participantChanged(p *pb.Participant) {
 	rm := u.room(p.GetRoom())
+	if u.staleLeave(p.GetRoom(), rm, p) {
+		u.log.Debug().Str("room", p.GetRoom()).Msg("the network confirmed our earlier leave")
+		return
+	}
 	if rm == nil {
 		u.log.Debug().Str("room", p.GetRoom()).Msg("participant of an unknown room ignored")
 		return

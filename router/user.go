@@ -42,6 +42,7 @@ type user struct {
 	photoHash string
 	rawIQ     map[string]string   // id of a raw-mode IQ get -> full JID that sent it
 	rooms     map[string]*mucRoom // legacyKey(room) -> room joined or being joined (muc.go)
+	leaving   map[string]string   // legacyKey(room) -> nick of a LEAVE_ROOM not confirmed yet (muc_leave.go)
 	roomList  []roomEntry         // the user's ROOM_LIST (spec 3.13)
 
 	linger      []lingering // unacknowledged messages kept for the next login (linger.go)
