@@ -20,6 +20,8 @@ type Sources struct {
 	Users func() []string
 	// Storage names the storage driver in use ([storage] driver).
 	Storage string
+	// MaxUsers and MaxBackends are limits.max_users and limits.max_backends (0: none).
+	MaxUsers, MaxBackends int
 }
 
 // Metrics counts what the daemon does. Its methods are safe for concurrent use; a nil

@@ -273,3 +273,27 @@ func TestPanicCounter(t *testing.T) {
 		}
 	}
 }
+
+func TestStatusShowsLimits(t *testing.T) {
+	m := New("v3")
+	m.SetSources(Sources{Backends: stats, Users: func() []string { return []string{"a@x"} }, MaxUsers: 10, MaxBackends: 4})
+	st := m.Status()
+	if st.MaxUsers != 10 || st.MaxBackends != 4 {
+		t.Fatalf("status limits %d, %d; want 10, 4", st.MaxUsers, st.MaxBackends)
+	}
+	var b strings.Builder
+	if err := st.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"users:     1 / 10 (limits.max_users)", "backends:  1 / 4 (limits.max_backends)"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, b.String())
+		}
+	}
+	m.SetSources(Sources{Backends: stats})
+	b.Reset()
+	_ = m.Status().WriteText(&b)
+	if strings.Contains(b.String(), "limits.") {
+		t.Errorf("no limits, yet:\n%s", b.String())
+	}
+}

@@ -30,6 +30,10 @@ type Status struct {
 	// JIDs only on the admin socket (HandlerOptions.Users), never on the unauthenticated
 	// [metrics] listener.
 	UserCount int `json:"user_count"`
+	// MaxUsers and MaxBackends are limits.max_users and limits.max_backends (0: no
+	// limit), so that one sees how close user_count and the backends are to them.
+	MaxUsers    int `json:"max_users"`
+	MaxBackends int `json:"max_backends"`
 }
 
 // BackendStatus is one backend in Status.
@@ -57,6 +61,7 @@ func (m *Metrics) Status() Status {
 	st.ResidentKB, st.SharedKB, _ = ProcessMemory()
 	src := m.src.Load()
 	st.Storage = src.Storage
+	st.MaxUsers, st.MaxBackends = src.MaxUsers, src.MaxBackends
 	if src.Users != nil {
 		st.Users = src.Users()
 		st.UserCount = len(st.Users)
@@ -80,18 +85,26 @@ func (st Status) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "version:   %s\n", st.Version)
 	fmt.Fprintf(&b, "uptime:    %s\n", time.Duration(st.UptimeSeconds)*time.Second)
 	fmt.Fprintf(&b, "sessions:  %d\n", st.Sessions)
-	fmt.Fprintf(&b, "users:     %d\n", max(st.UserCount, len(st.Users)))
+	fmt.Fprintf(&b, "users:     %d%s\n", max(st.UserCount, len(st.Users)), ofLimit(st.MaxUsers, "max_users"))
 	fmt.Fprintf(&b, "memory:    %d KB resident, %d KB shared (daemon)\n", st.ResidentKB, st.SharedKB)
 	fmt.Fprintf(&b, "messages:  %d from XMPP, %d to XMPP\n", st.MessagesFromXMPP, st.MessagesToXMPP)
 	if st.Storage != "" {
 		fmt.Fprintf(&b, "storage:   %s\n", st.Storage)
 	}
-	fmt.Fprintf(&b, "backends:  %d (%d crashed since start)\n", len(st.Backends), st.Crashes)
+	fmt.Fprintf(&b, "backends:  %d%s (%d crashed since start)\n", len(st.Backends), ofLimit(st.MaxBackends, "max_backends"), st.Crashes)
 	for _, be := range st.Backends {
 		fmt.Fprintf(&b, "  %-12s pid %-7d %-9s %4d users %8d KB\n", be.Name, be.PID, be.State, be.Users, be.ResidentKB)
 	}
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// ofLimit is " / N (limits.NAME)" after a count, or nothing without a limit.
+func ofLimit(n int, name string) string {
+	if n <= 0 {
+		return ""
+	}
+	return " / " + strconv.Itoa(n) + " (limits." + name + ")"
 }
 
 // ProcessMemory returns this process's resident and shared memory in KB, from

@@ -116,7 +116,8 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger) error {
 		ps.EnableQuery(adm.Command) // spec 1.8: spectrum2_manager's channel
 	}
 	adm.SetSources(admin.Sources{Users: r.OnlineUsers, Stats: ps.Stats, CrashedPIDs: ps.CrashedPIDs})
-	m.SetSources(metrics.Sources{Backends: ps.Stats, Users: r.OnlineUsers, Storage: st.db.Driver()})
+	m.SetSources(metrics.Sources{Backends: ps.Stats, Users: r.OnlineUsers, Storage: st.db.Driver(),
+		MaxUsers: r.MaxUsers(), MaxBackends: ps.MaxBackends()})
 	comps := []component{{"offline expiry", st.offline.Run}}
 	cc := c2sConfig(cfg, log)
 	cc.Panics = m
@@ -231,6 +232,7 @@ func routerConfig(cfg *config.Config, log zerolog.Logger) router.Config {
 		IdentityType:     cfg.Identity.Type,
 		Version:          Version,
 		Linger:           cfg.SM.Linger, // XEP-0198: unacknowledged messages kept for the next login
+		Limits:           router.Limits{MaxUsers: cfg.Limits.MaxUsers},
 		Log:              log,
 	}
 }
@@ -245,6 +247,7 @@ func pluginConfig(cfg *config.Config, iniPath string, log zerolog.Logger) plugin
 		ConfigFile:          iniPath,
 		WorkingDir:          s.WorkingDir,
 		UsersPerBackend:     s.UsersPerBackend,
+		MaxBackends:         cfg.Limits.MaxBackends,
 		LoginDelay:          s.LoginDelay,
 		PingInterval:        s.BackendPingInterval,
 		IdleTimeout:         s.BackendIdleTimeout,

@@ -105,6 +105,8 @@ type Limits struct {
 	LoginBackoffMax      time.Duration `toml:"login_backoff_max"`
 	IPv4Prefix           int           `toml:"ipv4_prefix"`
 	IPv6Prefix           int           `toml:"ipv6_prefix"`
+	MaxUsers             int           `toml:"max_users"`
+	MaxBackends          int           `toml:"max_backends"`
 	MaxConnections       int           `toml:"max_connections"`
 	MaxNegotiating       int           `toml:"max_negotiating"`
 	PreauthStanzaBytes   int           `toml:"preauth_stanza_bytes"`

@@ -137,6 +137,8 @@ var options = []option{
 	{"limits", "login_backoff_max", 30 * time.Second, "The longest wait of login_backoff.", checkMinDur(time.Millisecond)},
 	{"limits", "ipv4_prefix", 32, "Prefix length that groups IPv4 addresses into one source for the per-source limits.", checkRange(8, 32)},
 	{"limits", "ipv6_prefix", 64, "Prefix length that groups IPv6 addresses into one source for the per-source limits: one /64 is usually one subscriber, who could otherwise connect from 2^64 addresses.", checkRange(16, 128)},
+	{"limits", "max_users", 0, "Users the daemon holds at once (a legacy session, a login under way, or messages kept for the next login); a new user's login past it gets temporary-auth-failure saying so. `spectrum2 status` shows how close it is. 0 means no limit.", checkMin(0)},
+	{"limits", "max_backends", 0, "Backend processes running or starting at once (each takes service.users_per_backend users); when all are full, a login that needs another gets temporary-auth-failure saying so. `spectrum2 status` shows how close it is. 0 means no limit.", checkMin(0)},
 	{"limits", "max_connections", 50000, "Simultaneous client connections in all; more are refused with resource-constraint. 0 means no limit.", nil},
 	{"limits", "max_negotiating", 2000, "Simultaneous client connections that have not bound a resource yet (TLS, SASL, the legacy login); more are refused with resource-constraint. 0 means no limit.", nil},
 	{"limits", "preauth_stanza_bytes", 8 * kib, "Largest element a client may send before it has authenticated, in bytes (max_stanza_bytes applies after); larger closes the stream with policy-violation.", checkMin(kib)},
