@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"mellium.im/xmpp/jid"
 
 	"github.com/gospectrum/spectrum2/internal/xmpp"
 	"github.com/gospectrum/spectrum2/router/feature"
@@ -44,7 +45,12 @@ type Counter interface {
 
 // Config configures the feature. Store is required.
 type Config struct {
-	Store       store.OfflineStore
+	Store store.OfflineStore
+	// Accounts, if set, records every login and tells a logged-out user of this server
+	// from a legacy contact (feature.Absent); nil: a message to a user the router does
+	// not know goes to the legacy network.
+	Accounts    store.AccountStore
+	Domain      string        // service.jid's domain, for the <delay/> of a logged-out user's messages
 	MaxMessages int           // per user; 0 = DefaultMaxMessages
 	ExpireAfter time.Duration // 0 = DefaultExpireAfter
 	SweepEvery  time.Duration // 0 = DefaultSweepEvery
@@ -67,6 +73,7 @@ var (
 	_ feature.Inbound    = (*Offline)(nil)
 	_ feature.Login      = (*Offline)(nil)
 	_ feature.Disco      = (*Offline)(nil)
+	_ feature.Absent     = (*Offline)(nil)
 )
 
 // New returns the feature on cfg.Store.
@@ -120,7 +127,7 @@ func (o *Offline) NoResource(u feature.User, msg *xmpp.Element, src feature.Sour
 	if !storable(msg) {
 		return false, nil
 	}
-	return o.push(u, msg, src)
+	return o.push(u.JID().String(), u.Domain(), msg, src)
 }
 
 // Inbound implements feature.Inbound: while the user has resources bound but none
@@ -144,7 +151,7 @@ func (o *Offline) Inbound(u feature.User, msg *xmpp.Element, src feature.Source)
 	if n, err := o.cfg.Store.CountOffline(ctx, u.JID().String()); err != nil || n == 0 {
 		return feature.Continue
 	}
-	if kept, _ := o.push(u, msg, src); kept {
+	if kept, _ := o.push(u.JID().String(), u.Domain(), msg, src); kept {
 		return feature.Stop
 	}
 	return feature.Continue // full: the bound resource gets it rather than nobody
@@ -152,12 +159,11 @@ func (o *Offline) Inbound(u feature.User, msg *xmpp.Element, src feature.Source)
 
 // push stores msg with its <delay/>. A store failure keeps nothing (the router then keeps
 // it in memory); a full store refuses.
-func (o *Offline) push(u feature.User, msg *xmpp.Element, src feature.Source) (bool, error) {
-	user := u.JID().String()
+func (o *Offline) push(user, domain string, msg *xmpp.Element, src feature.Source) (bool, error) {
 	at := o.now()
 	msg.SetAttr("to", user)
 	if msg.Child(xmpp.NSDelay, "delay") == nil {
-		msg.Append(xmpp.New(xmpp.NSDelay, "delay", "from", u.Domain(), "stamp", at.UTC().Format("2006-01-02T15:04:05Z")))
+		msg.Append(xmpp.New(xmpp.NSDelay, "delay", "from", domain, "stamp", at.UTC().Format("2006-01-02T15:04:05Z")))
 	}
 	ctx, cancel := o.ctx()
 	defer cancel()
@@ -187,6 +193,7 @@ func (o *Offline) push(u feature.User, msg *xmpp.Element, src feature.Source) (b
 // available (XEP-0160: with a non-negative priority), oldest first, and are deleted once
 // its session took them. What it refuses (it is closing) stays for the next login.
 func (o *Offline) Login(u feature.User, resource string) {
+	o.touch(u.JID().String())
 	for _, r := range u.Resources() {
 		if r.JID == resource && r.Priority < 0 {
 			return
@@ -236,6 +243,48 @@ func (o *Offline) deliverBatch(u feature.User, user, resource string) (sent int,
 		}
 	}
 	return sent, done || len(msgs) < fetchBatch
+}
+
+// touch records a login in Accounts.
+func (o *Offline) touch(user string) {
+	if o.cfg.Accounts == nil {
+		return
+	}
+	ctx, cancel := o.ctx()
+	defer cancel()
+	if err := o.cfg.Accounts.TouchAccount(ctx, user, o.now()); err != nil {
+		o.log.Error().Err(err).Str("jid", user).Msg("recording the login failed")
+	}
+}
+
+// MessageAbsent implements feature.Absent: a message from a local user to an account
+// that logged in before and is logged out now is stored, with the bound: past it the
+// sender gets resource-constraint. What XEP-0160 does not store (chat states, errors) is
+// dropped, as for any user without an available resource (RFC 6121 8.5.2.2).
+func (o *Offline) MessageAbsent(to jid.JID, msg *xmpp.Element) (bool, error) {
+	if o.cfg.Accounts == nil {
+		return false, nil
+	}
+	user := to.Bare().String()
+	ctx, cancel := o.ctx()
+	_, known, err := o.cfg.Accounts.Account(ctx, user)
+	cancel()
+	switch {
+	case err != nil:
+		o.log.Error().Err(err).Str("jid", user).Msg("looking up an account failed")
+		return false, nil // as before the account table: the legacy network's call
+	case !known:
+		return false, nil
+	case !storable(msg):
+		o.log.Debug().Str("jid", user).Str("type", msg.Type()).Msg("message to a logged-out user not stored")
+		return true, nil
+	}
+	kept, err := o.push(user, o.cfg.Domain, msg, feature.Local)
+	if !kept && err == nil {
+		// The store failed (logged): the sender hears it rather than the legacy network.
+		return true, &feature.Error{Type: xmpp.ErrTypeWait, Condition: xmpp.StanzaRecipientUnavailable}
+	}
+	return true, err
 }
 
 func (o *Offline) ctx() (context.Context, context.CancelFunc) {

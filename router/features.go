@@ -19,6 +19,7 @@ type features struct {
 	login      []feature.Login
 	disco      []feature.Disco
 	stream     []feature.StreamFeatures
+	absent     []feature.Absent // messages to logged-out local users (absent.go)
 	sessions   []feature.Sessions   // logins without a legacy session (sessions.go)
 	items      []feature.DiscoItems // disco#items of server nodes (sessions.go)
 	presence   []feature.InboundPresence
@@ -55,6 +56,9 @@ func newFeatures(fs []feature.Feature) (features, error) {
 		}
 		if h, ok := x.(feature.StreamFeatures); ok {
 			f.stream = append(f.stream, h)
+		}
+		if h, ok := x.(feature.Absent); ok {
+			f.absent = append(f.absent, h)
 		}
 		if h, ok := x.(feature.Sessions); ok {
 			f.sessions = append(f.sessions, h)

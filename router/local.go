@@ -13,7 +13,8 @@ import (
 // recipient is known to the router (a legacy session, a login, or a linger that keeps
 // messages for the next login) it is delivered here instead, through the recipient's
 // features (offline storage when no resource can take it). A user the router does not
-// know is a legacy contact as before: there is no account registry to tell them apart.
+// know is offered to the Absent features (absent.go: the offline store keeps what is sent
+// to an account that logged in before); if none knows the JID, it is a legacy contact.
 
 // messageToLocal delivers a message to another known user; false if to is not one.
 func (u *user) messageToLocal(rs *resource, m *xmpp.Element, t target) bool {
@@ -23,7 +24,7 @@ func (u *user) messageToLocal(rs *resource, m *xmpp.Element, t target) bool {
 	}
 	v := u.r.lookup(bare)
 	if v == nil {
-		return false
+		return u.messageToAbsent(rs, m, t.jid.Bare()) // perhaps a logged-out account (absent.go)
 	}
 	if v.mb.full() {
 		// The recipient's actor is behind (Limits.Mailbox); the sender's actor must not

@@ -30,6 +30,8 @@ func openStorage(ctx context.Context, cfg *config.Config, m *metrics.Metrics, lo
 	}
 	off := offline.New(offline.Config{
 		Store:       db,
+		Accounts:    db, // a message to a logged-out user of this server is stored
+		Domain:      cfg.Service.JID,
 		MaxMessages: cfg.Offline.MaxMessages,
 		ExpireAfter: cfg.Offline.ExpireAfter,
 		Counter:     m,
