@@ -6,6 +6,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/gospectrum/spectrum2/internal/testsrv"
 )
 
 // offlineConfig: a hibernated session times out 5 s after its connection was lost, so
@@ -86,4 +88,21 @@ func restartServer(t *testing.T, s *Server) *Server {
 	t.Cleanup(n.Stop)
 	n.waitReady()
 	return n
+}
+
+// TestOfflineMessageOnOtherHost: two hosts of one domain share a PostgreSQL ([storage]
+// driver postgres, as docs/scaling.md says a cluster needs); the message stored on the
+// first reaches the user's next login on the second, and the first's status names the
+// driver.
+func TestOfflineMessageOnOtherHost(t *testing.T) {
+	pg := testsrv.StartPostgres(t)
+	shared := offlineConfig + "[storage]\ndriver = \"postgres\"\ndsn = \"" + pg.DSN() + "\"\n"
+	a := StartServer(t, shared)
+	b := StartServer(t, shared)
+	askLaterAndVanish(t, a, "roam%demo", a.Password(), "ping three")
+	a.Stop() // the first host is gone; the user logs in on the second
+	expectOffline(t, b, "roam%demo", b.Password(), "ping three")
+	if !strings.Contains(b.Log(), `"driver":"postgres"`) {
+		t.Error("no log line for the shared storage")
+	}
 }
