@@ -161,11 +161,24 @@ func (u *user) createRoom(rs *resource, p *xmpp.Element, legacy string, escaped 
 	}
 }
 
-// joinRoom sends JOIN_ROOM for rm (spec 1.3: userName, nickname, room, password).
+// joinRoom sends JOIN_ROOM for rm (spec 1.3: userName, nickname, room, password). When
+// the backend does not take it (gone, or its queue is full), the joining resources get
+// an error presence and the room is forgotten, instead of a join that never completes.
 func (u *user) joinRoom(rm *mucRoom) {
 	rm.sent = true
-	_ = u.toBackend(pb.WrapperMessage_TYPE_JOIN_ROOM, &pb.Room{UserName: proto.String(u.key),
+	err := u.toBackend(pb.WrapperMessage_TYPE_JOIN_ROOM, &pb.Room{UserName: proto.String(u.key),
 		Nickname: proto.String(rm.nick), Room: proto.String(rm.legacy), Password: proto.String(rm.password)})
+	if err == nil {
+		return
+	}
+	for _, occ := range rm.occupants {
+		pres := xmpp.New(xmpp.NSClient, "presence", "type", "error",
+			"from", u.occupantJID(rm, occ.nick), "to", occ.rs.key)
+		pres.Append(xmpp.New(xmpp.NSMUC, "x"), xmpp.StanzaError(xmpp.ErrTypeWait,
+			xmpp.StanzaServiceUnavailable, "the legacy network could not be reached; try again later"))
+		u.send(occ.rs, pres)
+	}
+	u.dropRoom(rm, false)
 }
 
 // mucConnected (re)joins every remembered room on CONNECTED: rooms joined before the
