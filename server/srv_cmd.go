@@ -19,7 +19,7 @@ const srvUsage = `Usage:
         resolve DOMAIN's SRV records, connect to every target, complete STARTTLS or
         direct TLS with certificate verification and print a table; exit status 1
         when any target fails; with --status-port also print each host's load
-        (sessions, users, backends) from its [metrics] /status
+        (sessions, users, backends, storage driver) from its [metrics] /status
 
 "spectrum2 srv records --help" and "spectrum2 srv check --help" list the flags. See docs/scaling.md.
 `

@@ -47,18 +47,43 @@ func checkLoads(ctx context.Context, rep cluster.Report, port int, timeout time.
 // often bound to a private address.
 func writeLoads(w io.Writer, loads []hostLoad) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "\nTARGET\tMETRICS\tSESSIONS\tUSERS\tBACKENDS\tUPTIME")
+	fmt.Fprintln(tw, "\nTARGET\tMETRICS\tSESSIONS\tUSERS\tBACKENDS\tUPTIME\tSTORAGE")
 	for _, l := range loads {
 		if l.err != nil {
 			fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\tunavailable: %v\n", l.target, l.addr, l.err)
 			continue
 		}
 		st := l.status
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\n", l.target, l.addr, st.Sessions, len(st.Users),
-			len(st.Backends), time.Duration(st.UptimeSeconds)*time.Second)
+		storage := st.Storage
+		if storage == "" {
+			storage = "-" // an older spectrum2
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\n", l.target, l.addr, st.Sessions, len(st.Users),
+			len(st.Backends), time.Duration(st.UptimeSeconds)*time.Second, storage)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("srv check: %w", err)
 	}
+	if warn := storageWarning(loads); warn != "" {
+		fmt.Fprintln(w, warn)
+	}
 	return nil
+}
+
+// storageWarning says when the hosts that answered do not share a PostgreSQL: a user who
+// moves to another host would not find their offline messages (docs/scaling.md).
+func storageWarning(loads []hostLoad) string {
+	hosts, shared := 0, 0
+	for _, l := range loads {
+		if l.err == nil {
+			hosts++
+			if l.status.Storage == "postgres" {
+				shared++
+			}
+		}
+	}
+	if hosts < 2 || shared == hosts {
+		return ""
+	}
+	return fmt.Sprintf("warning: %d of %d hosts do not use [storage] driver = \"postgres\": a cluster needs the shared database (docs/scaling.md)", hosts-shared, hosts)
 }

@@ -154,7 +154,7 @@ var options = []option{
 	{"sm", "ack_after", 30 * time.Second, "Request an acknowledgement when stanzas stay unacknowledged this long.", checkMinDur(time.Second)},
 	{"sm", "resume_timeout", 300 * time.Second, "How long a broken stream stays resumable (hibernated).", nil},
 	{"sm", "max_queue", 1000, "Most unacknowledged stanzas kept for resumption; more closes the stream.", checkMin(1)},
-	{"sm", "linger", 10 * time.Minute, "How long the previous stream's id is remembered to answer a late resume with item-not-found rather than a generic failure.", nil},
+	{"sm", "linger", 10 * time.Minute, "How long a user's legacy session stays signed in after the last client stream ended while messages were waiting (unacknowledged with stream management, or arriving then): the messages go to the offline store ([offline]) and reach the next login; the linger keeps the legacy session up so that what legacy contacts send meanwhile is stored too. A message the store cannot take is kept in memory for this long.", nil},
 	// [csi]
 	{"csi", "max_held", 100, "Presences held back while a client is inactive; when more pile up they are all sent.", nil},
 	// [muc]
