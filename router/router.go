@@ -62,9 +62,11 @@ type Backends interface {
 	// Login assigns the user to a backend and sends LOGIN; the outcome arrives later as
 	// CONNECTED or DISCONNECTED. An error means no backend could take the user.
 	Login(ctx context.Context, l *pbnetwork.Login) error
-	// Send sends a frame to the backend serving user; an error means no live backend has it.
+	// Send queues a frame for the backend serving user and never blocks; an error means no
+	// live backend has the user or its outbound queue is full (pluginserver.ErrBackendBusy):
+	// the caller answers as for a dead backend.
 	Send(user string, t pbnetwork.WrapperMessage_Type, m proto.Message) error
-	// Logout sends LOGOUT and detaches the user.
+	// Logout queues LOGOUT and detaches the user; it never blocks.
 	Logout(user, legacyName string)
 	// Features is what the backends announced in BACKEND_CONFIG.
 	Features() pluginserver.Features
