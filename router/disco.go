@@ -37,6 +37,9 @@ func (u *user) accountDiscoInfo(rs *resource, iq, p *xmpp.Element) {
 	}
 	q := xmpp.New(xmpp.NSDiscoInfo, "query").Append(
 		xmpp.New(xmpp.NSDiscoInfo, "identity", "category", "account", "type", "registered"))
+	for _, id := range u.r.feats.discoIdentities(feature.Account) {
+		q.Append(xmpp.New(xmpp.NSDiscoInfo, "identity", "category", id.Category, "type", id.Type, "name", id.Name))
+	}
 	f := append([]string{xmpp.NSDiscoInfo}, u.r.feats.discoFeatures(feature.Account)...)
 	slices.Sort(f)
 	for _, v := range slices.Compact(f) {

@@ -25,6 +25,11 @@ type features struct {
 	presence   []feature.InboundPresence
 	iq         []feature.InboundIQ
 	blocks     []feature.LegacyBlocks
+
+	// The account's PEP service (features_account.go).
+	identities  []feature.DiscoIdentities
+	resPresence []feature.Presence
+	iqResponse  []feature.IQResponse
 }
 
 // newFeatures sorts fs by interface. A second feature for the same IQ is a wiring bug.
@@ -74,6 +79,15 @@ func newFeatures(fs []feature.Feature) (features, error) {
 		}
 		if h, ok := x.(feature.LegacyBlocks); ok {
 			f.blocks = append(f.blocks, h)
+		}
+		if h, ok := x.(feature.DiscoIdentities); ok {
+			f.identities = append(f.identities, h)
+		}
+		if h, ok := x.(feature.Presence); ok {
+			f.resPresence = append(f.resPresence, h)
+		}
+		if h, ok := x.(feature.IQResponse); ok {
+			f.iqResponse = append(f.iqResponse, h)
 		}
 	}
 	return f, nil

@@ -107,6 +107,9 @@ func (u *user) carbonsIQ(rs *resource, iq, p *xmpp.Element) {
 // iqResponse routes a client's IQ result or error: answers to our own vCard request
 // (spec 3.6 avatar flow), to raw-mode IQs of the backend, or roster push acks (dropped).
 func (u *user) iqResponse(rs *resource, iq *xmpp.Element, t target) {
+	if (t.kind == targetNone || t.kind == targetSelf || t.kind == targetServer) && u.iqResponseHooks(rs, iq) {
+		return // a feature's own request (features_account.go)
+	}
 	if full, ok := u.ownVCard[iq.ID()]; ok && full == rs.key {
 		delete(u.ownVCard, iq.ID())
 		u.ownVCardResult(iq)

@@ -102,6 +102,7 @@ func (u *user) ownPresence(rs *resource, p *xmpp.Element, t target) {
 	for k := range u.convs { // spec 3.9: reply targets reset on presence changes
 		setLazy(&u.convs, k, "")
 	}
+	u.resourcePresenceHooks(rs, p) // features: a resource's caps (PEP notifications)
 	if t.kind == targetServer {
 		u.serverPresence(rs, p)
 	}
