@@ -9,6 +9,7 @@ import (
 	"github.com/gospectrum/spectrum2/blocking"
 	"github.com/gospectrum/spectrum2/metrics"
 	"github.com/gospectrum/spectrum2/offline"
+	"github.com/gospectrum/spectrum2/pep"
 	"github.com/gospectrum/spectrum2/router/feature"
 	"github.com/gospectrum/spectrum2/server/config"
 	"github.com/gospectrum/spectrum2/store"
@@ -39,6 +40,7 @@ func openStorage(ctx context.Context, cfg *config.Config, m *metrics.Metrics, lo
 	})
 	// Blocking comes first: a blocked sender's message is neither stored nor delivered.
 	blk := blocking.New(blocking.Config{Store: db, Log: log})
+	ps := pep.New(pep.Config{Store: db, Log: log})
 	log.Info().Str("driver", db.Driver()).Int("schema", store.SchemaVersion()).Msg("storage opened")
-	return &storage{db: db, offline: off, features: []feature.Feature{blk, off}}, nil
+	return &storage{db: db, offline: off, features: []feature.Feature{blk, off, ps}}, nil
 }
