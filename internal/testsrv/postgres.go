@@ -17,7 +17,6 @@ import (
 // Postgres is a real PostgreSQL started by a test on 127.0.0.1: initdb in a temporary
 // directory, then postgres on a free port, stopped by PID when the test ends.
 type Postgres struct {
-	t    testing.TB
 	dir  string
 	bin  string
 	cred *syscall.Credential // the user it runs as when the test runs as root
@@ -47,55 +46,86 @@ func pgVersion(dir string) int {
 }
 
 // StartPostgres initialises a database cluster with one database, "spectrum2", owned by the
-// user "spectrum2" (trust authentication on loopback), and starts it.
+// user "spectrum2" (trust authentication on loopback), and starts it; it is stopped and
+// removed when the test ends.
 func StartPostgres(t testing.TB) *Postgres {
 	t.Helper()
-	bin, err := PostgresBin()
+	p, err := LaunchPostgres()
 	if err != nil {
 		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return p
+}
+
+// LaunchPostgres is StartPostgres for programs that are not tests (the benchmarks): the
+// caller ends it with Close.
+func LaunchPostgres() (*Postgres, error) {
+	bin, err := PostgresBin()
+	if err != nil {
+		return nil, err
 	}
 	// Not t.TempDir: its parent directory is private to root, and PostgreSQL may run as
 	// another user.
 	dir, err := os.MkdirTemp("", "testsrv-postgres-")
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	p := &Postgres{t: t, bin: bin, dir: dir}
+	p := &Postgres{bin: bin, dir: dir}
+	if err := p.launch(); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *Postgres) launch() error {
 	// PostgreSQL refuses to run as root: then it runs as Debian's postgres user, who must
 	// own its directory.
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup("postgres")
 		if err != nil {
-			t.Fatalf("running as root, PostgreSQL needs the postgres user (Debian's postgresql package creates it): %v", err)
+			return fmt.Errorf("running as root, PostgreSQL needs the postgres user (Debian's postgresql package creates it): %w", err)
 		}
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)
 		p.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
 		if err := os.Chmod(p.dir, 0o755); err != nil {
-			t.Fatal(err)
+			return err
 		}
 	}
 	data := filepath.Join(p.dir, "data")
-	p.mkdir(data)
-	p.mkdir(filepath.Join(p.dir, "run"))
+	for _, d := range []string{data, filepath.Join(p.dir, "run")} {
+		if err := p.mkdir(d); err != nil {
+			return err
+		}
+	}
 	out, err := p.command("initdb", "-D", data, "-U", "spectrum2", "-A", "trust", "-E", "UTF8", "--no-sync").CombinedOutput()
 	if err != nil {
-		t.Fatalf("initdb: %v\n%s", err, out)
+		return fmt.Errorf("initdb: %w\n%s", err, out)
 	}
-	t.Cleanup(p.Stop)
 	for attempt := 1; ; attempt++ {
-		p.Port = FreePort(t)
-		err := p.start()
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		p.Port = ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		err = p.start()
 		if err == nil {
-			break
+			return nil
 		}
 		p.Stop()
 		if attempt == 3 {
-			t.Fatalf("postgres: %v", err)
+			return fmt.Errorf("postgres: %w", err)
 		}
 	}
-	return p
+}
+
+// Close stops the server and removes its directory.
+func (p *Postgres) Close() {
+	p.Stop()
+	os.RemoveAll(p.dir)
 }
 
 // DSN is a connection string for the test database.
@@ -160,14 +190,12 @@ func (p *Postgres) command(name string, args ...string) *exec.Cmd {
 	return cmd
 }
 
-func (p *Postgres) mkdir(dir string) {
-	p.t.Helper()
+func (p *Postgres) mkdir(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		p.t.Fatal(err)
+		return err
 	}
 	if p.cred != nil {
-		if err := os.Chown(dir, int(p.cred.Uid), int(p.cred.Gid)); err != nil {
-			p.t.Fatal(err)
-		}
+		return os.Chown(dir, int(p.cred.Uid), int(p.cred.Gid))
 	}
+	return nil
 }

@@ -99,8 +99,29 @@ func (r Report) rows() []row {
 			rosterTarget(size))
 		add(fmt.Sprintf("roster of %d: memory per user (KB)", size), rosterF(i, rosterMem), "%.1f", nil)
 	}
+	o := r.Plan.Offline
+	for i, db := range o.DBs {
+		add(fmt.Sprintf("offline, %s: messages/s into the store (%d writers)", db.Driver, storeWriters), offlineF(i, offlineRate), "%.0f", nil)
+		add(fmt.Sprintf("offline, %s: %d stored messages delivered at login (ms)", db.Driver, o.Deliver), offlineF(i, offlineDeliver), "%.0f", nil)
+		add(fmt.Sprintf("offline, %s: daemon RSS with %d users x %d stored (MB)", db.Driver, o.Users, o.PerUser), offlineF(i, offlineRSS), "%.1f", nil)
+		add(fmt.Sprintf("offline, %s: daemon RSS with an empty store (MB)", db.Driver), offlineF(i, offlineRSSEmpty), "%.1f", nil)
+	}
 	return rows
 }
+
+func offlineF(i int, f func(OfflineResult) float64) func(*Results) (float64, bool) {
+	return func(r *Results) (float64, bool) {
+		if i >= len(r.Offline) || r.Offline[i].Err != "" {
+			return 0, false
+		}
+		return f(r.Offline[i]), true
+	}
+}
+
+func offlineRate(r OfflineResult) float64     { return r.StoreRate }
+func offlineDeliver(r OfflineResult) float64  { return float64(r.Deliver) / 1e6 }
+func offlineRSS(r OfflineResult) float64      { return float64(r.RSSFull) / 1e6 }
+func offlineRSSEmpty(r OfflineResult) float64 { return float64(r.RSSEmpty) / 1e6 }
 
 func rosterTarget(size int) func(o, p float64) string {
 	if size < 10000 {

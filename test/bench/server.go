@@ -17,6 +17,8 @@ import (
 type Options struct {
 	Contacts  int // generated demo contacts per user besides echo and clock (spectrum2 only)
 	QueueSize int // stanzas queued per client connection (spectrum2 only; 0: its default)
+	// StorageDriver and StorageDSN are [storage] (spectrum2 only; "": its default).
+	StorageDriver, StorageDSN string
 }
 
 // Server is one XMPP server under test: started fresh, pinned to a core, for every

@@ -87,6 +87,9 @@ func NewSpectrum(dir, bin string, cpu int, cert, key string) (*Server, error) {
 		}
 		cfg := fmt.Sprintf(spectrumConfig, port, tlsPort, cert, key,
 			filepath.Join(dir, "data"), filepath.Join(dir, "run"), queue, o.Contacts, metrics)
+		if o.StorageDriver != "" {
+			cfg += fmt.Sprintf("\n[storage]\ndriver = %q\ndsn = %q\n", o.StorageDriver, o.StorageDSN)
+		}
 		path := filepath.Join(dir, "spectrum2.toml")
 		if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 			return nil, fmt.Errorf("writing the spectrum2 config: %w", err)

@@ -34,6 +34,7 @@ type Plan struct {
 	SMScales     []Scale       // idle tests with stream management enabled (XEP-0198)
 	StormN       int           // sessions of the reconnect storm (servers with an echo bot only); 0: none
 	GenShare     float64       // most of a core the generator uses while opening a pool; 0: no pacing
+	Offline      OfflinePlan   // offline messages (servers with an echo bot only); no DBs: none
 }
 
 // Users is the number of accounts the plan needs.
@@ -69,23 +70,15 @@ type Results struct {
 	Rosters  []RosterResult
 	SMScales []ScaleResult
 	Storm    *StormResult
+	Offline  []OfflineResult
 }
 
 // Run measures srv according to plan, restarting it before every measurement, and logs
 // progress to w.
 func Run(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, w io.Writer) Results {
 	r := Results{Server: srv.Name}
-	fmt.Fprintf(w, "== %s: login, %d workers, %v\n", srv.Name, plan.LoginWorkers, plan.LoginTime)
-	if err := srv.Start(ctx, Options{}); err != nil {
-		r.LoginErr = err.Error()
-	} else {
-		r.Login, err = RunLogin(ctx, srv, cfg, plan.LoginWorkers, plan.LoginUsers, plan.LoginTime)
-		srv.Stop()
-		if err != nil {
-			r.LoginErr = err.Error()
-		}
-		fmt.Fprintf(w, "   %.0f logins/s, %d errors %s, server %.0f%% gen %.0f%%\n", r.Login.Rate(),
-			r.Login.Errors, r.Login.FirstErr, 100*r.Login.Cost.ServerLoad(), 100*r.Login.Cost.GenLoad())
+	if plan.LoginWorkers > 0 {
+		r.Login, r.LoginErr = runLogin(ctx, srv, cfg, plan, w)
 	}
 	for i, sc := range plan.Scales {
 		fmt.Fprintf(w, "== %s: %d sessions, idle %v, messages %v\n", srv.Name, sc.N, sc.Hold, plan.MsgTime)
@@ -110,6 +103,14 @@ func Run(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, w io.Writ
 		r.Storm = &st
 	}
 	if srv.EchoBot {
+		for _, db := range plan.Offline.DBs {
+			fmt.Fprintf(w, "== %s: offline messages on %s\n", srv.Name, db.Driver)
+			or := RunOffline(ctx, srv, cfg, plan.Offline, db)
+			fmt.Fprintf(w, "   %.0f msg/s into the store, %d delivered at login in %v, RSS %.1f MB empty, %.1f MB with %d x %d stored %s\n",
+				or.StoreRate, or.Delivered, or.Deliver.Round(time.Millisecond), float64(or.RSSEmpty)/1e6,
+				float64(or.RSSFull)/1e6, or.Users, or.PerUser, or.Err)
+			r.Offline = append(r.Offline, or)
+		}
 		for _, size := range plan.RosterSizes {
 			fmt.Fprintf(w, "== %s: roster of %d contacts\n", srv.Name, size)
 			rr := RunRoster(ctx, srv, cfg, size, plan.RosterUsers)
@@ -118,6 +119,23 @@ func Run(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, w io.Writ
 		}
 	}
 	return r
+}
+
+// runLogin is the login test on a fresh server.
+func runLogin(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, w io.Writer) (LoginResult, string) {
+	fmt.Fprintf(w, "== %s: login, %d workers, %v\n", srv.Name, plan.LoginWorkers, plan.LoginTime)
+	if err := srv.Start(ctx, Options{}); err != nil {
+		return LoginResult{}, err.Error()
+	}
+	res, err := RunLogin(ctx, srv, cfg, plan.LoginWorkers, plan.LoginUsers, plan.LoginTime)
+	srv.Stop()
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	fmt.Fprintf(w, "   %.0f logins/s, %d errors %s, server %.0f%% gen %.0f%%\n", res.Rate(),
+		res.Errors, res.FirstErr, 100*res.Cost.ServerLoad(), 100*res.Cost.GenLoad())
+	return res, msg
 }
 
 // runScale opens a pool of sc.N sessions on a fresh server, measures its memory after the

@@ -24,6 +24,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gospectrum/spectrum2/internal/testsrv"
+	"github.com/gospectrum/spectrum2/store"
 	"github.com/gospectrum/spectrum2/test/bench"
 )
 
@@ -40,6 +42,7 @@ type flags struct {
 	tmp         string
 	cpuprofile  string
 	perf        bool
+	offlineOnly bool
 }
 
 func main() {
@@ -55,6 +58,7 @@ func main() {
 	flag.StringVar(&f.tmp, "tmp", "", "scratch directory (default: a fresh temp dir, removed afterwards)")
 	flag.StringVar(&f.cpuprofile, "cpuprofile", "", "write the generator's CPU profile here")
 	flag.BoolVar(&f.perf, "perf", true, "record perf profiles of spectrum2 during the login and message tests (when perf is installed)")
+	flag.BoolVar(&f.offlineOnly, "offline-only", false, "run only the offline-message test (spectrum2 on SQLite and PostgreSQL)")
 	flag.Parse()
 	if err := run(f); err != nil {
 		fmt.Fprintln(os.Stderr, "benchrun:", err)
@@ -92,6 +96,18 @@ func run(f flags) error {
 	if f.full {
 		plan = fullPlan()
 	}
+	if f.offlineOnly {
+		plan = bench.Plan{Offline: plan.Offline}
+		f.only = "spectrum2"
+		f.out = "" // a part of a run does not replace the report's section
+	}
+	pg, err := offlinePostgres(&plan)
+	if err != nil {
+		return err
+	}
+	if pg != nil {
+		defer pg.Close()
+	}
 	return measure(ctx, f, plan)
 }
 
@@ -122,7 +138,30 @@ func quickPlan() bench.Plan {
 		MsgTime: 5 * time.Second, OpenRate: 1000,
 		RosterSizes: []int{10, 1000, 10000}, RosterUsers: 3,
 		SMScales: []bench.Scale{{N: 1000, Hold: 5 * time.Second}}, StormN: 300, GenShare: genShare,
+		Offline: bench.OfflinePlan{DBs: offlineDBs(), Store: 2000, Deliver: 500, Users: 1000, PerUser: 50},
 	}
+}
+
+// offlineDBs are the drivers of the offline test; the PostgreSQL DSN is filled in by
+// offlinePostgres.
+func offlineDBs() []bench.OfflineDB {
+	return []bench.OfflineDB{{Driver: store.SQLite}, {Driver: store.Postgres}}
+}
+
+// offlinePostgres starts the PostgreSQL of the offline test (Debian's, as the tests do) and
+// fills in its DSN; nil when the plan has none.
+func offlinePostgres(plan *bench.Plan) (*testsrv.Postgres, error) {
+	for i, db := range plan.Offline.DBs {
+		if db.Driver == store.Postgres && db.DSN == "" {
+			pg, err := testsrv.LaunchPostgres()
+			if err != nil {
+				return nil, fmt.Errorf("the offline test's PostgreSQL: %w", err)
+			}
+			plan.Offline.DBs[i].DSN = pg.DSN()
+			return pg, nil
+		}
+	}
+	return nil, nil
 }
 
 func fullPlan() bench.Plan {
@@ -136,6 +175,7 @@ func fullPlan() bench.Plan {
 		MsgTime: 10 * time.Second, OpenRate: 1000,
 		RosterSizes: []int{10, 1000, 10000}, RosterUsers: 5,
 		SMScales: []bench.Scale{{N: 5000, Hold: 10 * time.Second}}, StormN: 1000, GenShare: genShare,
+		Offline: bench.OfflinePlan{DBs: offlineDBs(), Store: 20000, Deliver: 500, Users: 10000, PerUser: 50},
 	}
 }
 
