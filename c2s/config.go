@@ -75,10 +75,11 @@ type Config struct {
 
 	SM         SMConfig // stream management (XEP-0198)
 	CSIMaxHeld int      // stanzas held for an inactive client (XEP-0352); past it all flush
-	// StreamFeatures are added to the <stream:features/> offered after SASL, after our
-	// own: what the server features offer (router.Router.StreamFeatures, e.g. a server's
-	// XEP-0115 <c/>). Each stream gets copies; c2s does not look inside.
-	StreamFeatures []*xmpp.Element
+	// StreamFeatures, called for each stream after SASL, returns what is added to its
+	// <stream:features/> after our own: what the router and the server features offer
+	// (router.Router.StreamFeatures, e.g. the server's XEP-0115 <c/>, whose hash changes
+	// when a backend announces MUC). c2s does not look inside; nil adds nothing.
+	StreamFeatures func() []*xmpp.Element
 
 	MaxConnsPerIP        int // concurrent connections per source prefix; 0 = unlimited
 	LoginsPerMinutePerIP int // SASL attempts per minute per source prefix; 0 = unlimited

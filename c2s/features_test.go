@@ -28,8 +28,10 @@ func TestRosterVersioningAdvertised(t *testing.T) {
 // offered after SASL, beside our own, and not before.
 func TestServerFeaturesOffered(t *testing.T) {
 	c := xmpp.New("http://jabber.org/protocol/caps", "c", "hash", "sha-1", "node", "n", "ver", "v")
-	s := testServer(t, newTestAuth(), func(cfg *Config) { cfg.StreamFeatures = []*xmpp.Element{c} })
-	for range 2 { // each stream gets its own copy
+	s := testServer(t, newTestAuth(), func(cfg *Config) {
+		cfg.StreamFeatures = func() []*xmpp.Element { return []*xmpp.Element{c.Clone()} }
+	})
+	for range 2 { // each stream asks again
 		r := dialRaw(t, s)
 		if pre := r.secure(); strings.Contains(pre, "caps") {
 			t.Errorf("server features offered before SASL: %q", pre)

@@ -125,8 +125,8 @@ func (c *conn) features() *xmpp.Element {
 			f.Append(xmpp.New(xmpp.NSSM, "sm")) // XEP-0198 section 2
 		}
 		f.Append(xmpp.New(xmpp.NSCSI, "csi")) // XEP-0352 section 3
-		for _, el := range c.srv.cfg.StreamFeatures {
-			f.Append(el.Clone()) // the server features' (Config.StreamFeatures)
+		if sf := c.srv.cfg.StreamFeatures; sf != nil {
+			f.Append(sf()...) // the router's and the server features' (Config.StreamFeatures)
 		}
 		return f
 	}

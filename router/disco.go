@@ -98,17 +98,16 @@ func (u *user) discoInfo(rs *resource, iq, p *xmpp.Element, t target) {
 	q.SetAttr("node", node)
 	var feats []string
 	switch {
-	case t.kind == targetServer && node == "":
-		// The domain is the users' own server as well as the gateway: server/im after the
-		// gateway identity (Spectrum 2, a component, lists only the gateway; what reads
-		// the first identity still finds it).
-		q.Append(xmpp.New(xmpp.NSDiscoInfo, "identity", "category", r.cfg.IdentityCategory,
-			"type", r.cfg.IdentityType, "name", r.cfg.IdentityName))
-		if r.cfg.IdentityCategory != "server" || r.cfg.IdentityType != "im" {
-			q.Append(xmpp.New(xmpp.NSDiscoInfo, "identity", "category", "server", "type", "im",
-				"name", r.cfg.IdentityName))
+	case t.kind == targetServer:
+		// The node of the server's own caps (XEP-0115 section 6.3) names the same info.
+		sq := r.serverQuery()
+		if node != "" && node != capsNode+"#"+capsHash(sq) {
+			u.send(rs, xmpp.ErrorReply(iq, xmpp.ErrTypeCancel, xmpp.StanzaItemNotFound, ""))
+			return
 		}
-		feats = r.serverFeatures()
+		sq.SetAttr("node", node)
+		u.send(rs, iqResult(iq).Append(sq))
+		return
 	case t.kind == targetBuddy && (node == "" || node == capsNode+"#"+r.capsVer()):
 		q.Append(xmpp.New(xmpp.NSDiscoInfo, "identity", "category", "client", "type", "pc",
 			"name", r.cfg.IdentityName))

@@ -19,6 +19,7 @@ type features struct {
 	login      []feature.Login
 	disco      []feature.Disco
 	stream     []feature.StreamFeatures
+	forms      []feature.DiscoForms
 	absent     []feature.Absent // messages to logged-out local users (absent.go)
 	sessions   []feature.Sessions   // logins without a legacy session (sessions.go)
 	items      []feature.DiscoItems // disco#items of server nodes (sessions.go)
@@ -61,6 +62,9 @@ func newFeatures(fs []feature.Feature) (features, error) {
 		}
 		if h, ok := x.(feature.StreamFeatures); ok {
 			f.stream = append(f.stream, h)
+		}
+		if h, ok := x.(feature.DiscoForms); ok {
+			f.forms = append(f.forms, h)
 		}
 		if h, ok := x.(feature.Absent); ok {
 			f.absent = append(f.absent, h)
@@ -111,9 +115,11 @@ func (f *features) discoFeatures(s feature.Scope) []string {
 	return out
 }
 
-// StreamFeatures are the children the features add to <stream:features/>.
+// StreamFeatures are the children the router and the features add to
+// <stream:features/>: the server's XEP-0115 <c/> first. Call it for each stream: the
+// hash changes when a backend announces MUC.
 func (r *Router) StreamFeatures() []*xmpp.Element {
-	var out []*xmpp.Element
+	out := []*xmpp.Element{r.serverCaps()}
 	for _, s := range r.feats.stream {
 		out = append(out, s.StreamFeatures()...)
 	}

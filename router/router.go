@@ -105,7 +105,6 @@ type Router struct {
 	capsVers [2]string
 	roomDir  roomDirectory // global ROOM_LIST (muc_disco.go)
 	feats    features      // cfg.Features by interface (features.go)
-	subs     subdomains    // the features' services and legacy files (subdomain.go)
 	pwKey    *passwordKey  // compares passwords (password.go)
 }
 
@@ -153,7 +152,6 @@ func New(cfg Config) *Router {
 		panic(err)
 	}
 	r.feats = feats
-	r.subs = newSubdomains(cfg.Features, cfg.Domain)
 	r.capsVers = [2]string{r.computeCapsVer(false), r.computeCapsVer(true)}
 	return r
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -101,16 +100,11 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger) error {
 		return err
 	}
 	defer st.db.Close()
-	var cs *c2s.Server // the upload listener takes the certificate c2s holds (and reloads)
-	up, err := openUpload(cfg, st, func() *tls.Certificate { return cs.Certificate() }, log)
-	if err != nil {
-		return err
-	}
 	rl := &reloader{path: cfg.Path, level: level, cur: cfg, log: log.With().Str("component", "reload").Logger()}
 	rc := routerConfig(cfg, log)
 	rc.Ops = router.OpsConfig{Ops: m}
 	adm := newAdmin(cfg, m, rl, st, log)
-	rc.Features = append(st.features, adm)
+	rc.Features = append(st.features, adm, serverInfo(cfg))
 	r := router.New(rc)
 	rl.setAdmins = adm.SetAdmins
 	ps, err := pluginserver.New(pluginConfig(cfg, iniPath, log), r)
@@ -127,7 +121,7 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger) error {
 	comps := []component{{"offline expiry", st.offline.Run}}
 	cc := c2sConfig(cfg, log)
 	cc.Panics = m
-	cc.StreamFeatures = r.StreamFeatures() // what the server features offer (router/feature)
+	cc.StreamFeatures = r.StreamFeatures // what the router and the server features offer, per stream
 	if cfg.Cluster.Affinity {
 		aff, err := cluster.NewAffinity(cfg.ClusterSettings(), log)
 		if err != nil {
@@ -136,12 +130,9 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger) error {
 		cc.Redirector = aff // see-other-host to the owner of each user (docs/scaling.md)
 		comps = append(comps, component{"affinity", aff.Run})
 	}
-	cs, err = c2s.New(cc, m.Authenticator(r))
+	cs, err := c2s.New(cc, m.Authenticator(r))
 	if err != nil {
 		return err
-	}
-	if up != nil {
-		comps = append(comps, component{"upload", up.run})
 	}
 	rl.cs = cs
 	ops, err := newOps(cfg, m, log)

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -165,6 +166,17 @@ func checkListen(v any) string {
 	}
 	if host != "" && net.ParseIP(host) == nil && !hostname.MatchString(host) {
 		return fmt.Sprintf("%q: bad host", s)
+	}
+	return ""
+}
+
+// checkURIs accepts XEP-0157 addresses: URIs with a scheme (mailto:, xmpp:, https:, ...).
+func checkURIs(v any) string {
+	for _, s := range v.([]string) {
+		u, err := url.Parse(s)
+		if err != nil || u.Scheme == "" || len(s) == len(u.Scheme)+1 {
+			return fmt.Sprintf("%q is not a URI like mailto:abuse@example.org or xmpp:admin@example.org", s)
+		}
 	}
 	return ""
 }

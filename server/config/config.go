@@ -27,7 +27,6 @@ type Config struct {
 	Registration Registration      `toml:"registration"`
 	Storage      Storage           `toml:"storage"`
 	Offline      Offline           `toml:"offline"`
-	Upload       Upload            `toml:"upload"`
 	// BackendExtra holds the [backend_ini.SECTION] keys in file order, values already in
 	// INI form (booleans 0/1, arrays as several values).
 	BackendExtra []INIValue `toml:"-"`
@@ -68,6 +67,9 @@ type Service struct {
 	MemoryCollectorTime time.Duration `toml:"memory_collector_time"`
 	AdminJID            []string      `toml:"admin_jid"`
 	AdminPassword       string        `toml:"admin_password"`
+	AbuseAddresses      []string      `toml:"abuse_addresses"`
+	AdminAddresses      []string      `toml:"admin_addresses"`
+	SupportAddresses    []string      `toml:"support_addresses"`
 	BackendQuery        bool          `toml:"backend_query"`
 	JIDEscaping         bool          `toml:"jid_escaping"`
 	EnableXHTML         bool          `toml:"enable_xhtml"`
