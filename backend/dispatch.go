@@ -80,6 +80,8 @@ func (c *session) dispatch(f protocol.Frame, m proto.Message) error {
 		return c.vcard(v)
 	case *pb.Buddies:
 		c.buddies(f, v)
+	case *pb.File:
+		return c.sink.fileAnswer(f.Type, v) // files.go
 	default:
 		c.skip(f, "not a request a backend handles")
 	}

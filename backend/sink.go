@@ -14,9 +14,10 @@ import (
 // each method returns once its frame was written, or with the connection's write error
 // (after which every later call fails too).
 type Sink struct {
-	w   *protocol.Writer
-	ctx context.Context
-	wg  sync.WaitGroup
+	w     *protocol.Writer
+	ctx   context.Context
+	wg    sync.WaitGroup
+	files files // SendFile's transfers (files.go)
 }
 
 func newSink(ctx context.Context, w *protocol.Writer) *Sink {

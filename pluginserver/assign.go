@@ -205,7 +205,9 @@ func (s *Server) Logout(user, legacyName string) {
 // sendable is the set of types Send writes. It is what Spectrum 2's C++ plugin handles
 // (spec 1.4: an unknown type stalls a C++ backend's input), plus BUDDIES only when the
 // backends asked for it with features.send_buddies_on_login. LOGIN, LOGOUT, PING and EXIT
-// are written by the Server itself, RAW_XML by SendRawXML.
+// are written by the Server itself, RAW_XML by SendRawXML. FT_CONTINUE and FT_FINISH are
+// the router's answers to a backend's FT_START (our extension, pbnetwork.proto), so only a
+// backend that sends file transfers gets them.
 var sendable = map[pbnetwork.WrapperMessage_Type]bool{
 	pbnetwork.WrapperMessage_TYPE_CONV_MESSAGE:         true,
 	pbnetwork.WrapperMessage_TYPE_ROOM_SUBJECT_CHANGED: true,
@@ -219,6 +221,8 @@ var sendable = map[pbnetwork.WrapperMessage_Type]bool{
 	pbnetwork.WrapperMessage_TYPE_BUDDY_TYPED:          true,
 	pbnetwork.WrapperMessage_TYPE_BUDDY_STOPPED_TYPING: true,
 	pbnetwork.WrapperMessage_TYPE_ATTENTION:            true,
+	pbnetwork.WrapperMessage_TYPE_FT_CONTINUE:          true,
+	pbnetwork.WrapperMessage_TYPE_FT_FINISH:            true,
 }
 
 // Send queues a frame for the backend serving user; it never blocks (the backend's

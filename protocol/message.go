@@ -51,6 +51,11 @@ func NewPayload(t pb.WrapperMessage_Type) proto.Message {
 		return new(pb.Buddies)
 	case pb.WrapperMessage_TYPE_API_VERSION:
 		return new(pb.APIVersion)
+	case pb.WrapperMessage_TYPE_FT_START, pb.WrapperMessage_TYPE_FT_FINISH,
+		pb.WrapperMessage_TYPE_FT_CONTINUE, pb.WrapperMessage_TYPE_FT_PAUSE:
+		return new(pb.File) // our extension (pbnetwork.proto, "File transfers")
+	case pb.WrapperMessage_TYPE_FT_DATA:
+		return new(pb.FileTransferData)
 	}
 	return nil
 }
@@ -147,6 +152,10 @@ func User(m proto.Message) string {
 		return v.GetUserName()
 	case *pb.RoomList:
 		return v.GetUser()
+	case *pb.File:
+		return v.GetUserName()
+	case *pb.FileTransferData:
+		return v.GetUserName()
 	}
 	return ""
 }

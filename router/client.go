@@ -19,6 +19,7 @@ const (
 	targetRoom                      // #node@service or a joined room: a legacy room (muc.go)
 	targetForeign                   // another domain: we have no s2s
 	targetInvalid                   // not a JID
+	targetService                   // a feature's service at label.domain (subdomain.go)
 )
 
 // target is a classified `to`.
@@ -42,6 +43,8 @@ func (u *user) target(to string) target {
 	switch {
 	case j.Bare().String() == u.key:
 		t.kind = targetSelf
+	case j.Localpart() == "" && u.r.subs.byHost[j.Domainpart()] != nil:
+		t.kind = targetService
 	case j.Domainpart() != u.r.cfg.Domain:
 		t.kind = targetForeign
 	case j.Localpart() == "":

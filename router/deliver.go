@@ -37,6 +37,10 @@ func (u *user) handleBackend(t pb.WrapperMessage_Type, m any) {
 		}
 	case *pb.RoomList:
 		u.roomList = roomEntries(v) // spec 3.13: the user's room list
+	case *pb.File:
+		u.fileFrame(t, v) // subdomain.go
+	case *pb.FileTransferData:
+		u.fileData(v)
 	default:
 		u.log.Debug().Stringer("type", t).Msg("frame ignored")
 	}

@@ -19,6 +19,10 @@ func (u *user) iqFromClient(rs *resource, iq *xmpp.Element) {
 		u.send(rs, xmpp.ErrorReply(iq, xmpp.ErrTypeModify, xmpp.StanzaBadRequest, ""))
 		return
 	}
+	if t.kind == targetService {
+		u.subdomainIQ(rs, iq, t) // a feature's service (subdomain.go)
+		return
+	}
 	if t.kind == targetForeign {
 		// RFC 6120 8.3.3.15: we have no server-to-server connections, as for messages
 		// and presences (message.go, presence.go).

@@ -323,6 +323,7 @@ func (u *user) endSession() {
 	u.relogins = 0
 	u.status = statusKey{}
 	u.failVCards()
+	u.endTransfers()    // legacy files under way (subdomain.go)
 	u.roster.offline(u) // unavailable presences for the buddies still shown online
 	u.maybeForget()
 }

@@ -28,7 +28,7 @@ func (u *user) messageFromClient(rs *resource, m *xmpp.Element) {
 		u.messageToSelf(rs, m, t)
 	case targetRoom:
 		u.mucMessage(rs, m, t) // spec 3.9, 3.12
-	case targetServer, targetNone:
+	case targetServer, targetNone, targetService:
 		// spec 3.22: messages to the service are dropped; we say so instead.
 		u.send(rs, xmpp.ErrorReply(m, xmpp.ErrTypeCancel, xmpp.StanzaServiceUnavailable, ""))
 	case targetForeign:

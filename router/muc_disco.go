@@ -77,6 +77,7 @@ func (u *user) knownRooms() []roomEntry {
 // are the XEP-0106 escaped room names without the '@' to '%' replacement (spec 3.12).
 func (u *user) roomItems(rs *resource, iq *xmpp.Element) {
 	q := xmpp.New(xmpp.NSDiscoItems, "query")
+	u.r.subdomainItems(q) // the features' services (subdomain.go)
 	for _, e := range u.knownRooms() {
 		q.Append(xmpp.New(xmpp.NSDiscoItems, "item",
 			"jid", EscapeNode(e.legacy)+"@"+u.r.cfg.Domain, "name", e.name))

@@ -105,6 +105,7 @@ type Router struct {
 	capsVers [2]string
 	roomDir  roomDirectory // global ROOM_LIST (muc_disco.go)
 	feats    features      // cfg.Features by interface (features.go)
+	subs     subdomains    // the features' services and legacy files (subdomain.go)
 	pwKey    *passwordKey  // compares passwords (password.go)
 }
 
@@ -152,6 +153,7 @@ func New(cfg Config) *Router {
 		panic(err)
 	}
 	r.feats = feats
+	r.subs = newSubdomains(cfg.Features, cfg.Domain)
 	r.capsVers = [2]string{r.computeCapsVer(false), r.computeCapsVer(true)}
 	return r
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -100,6 +101,11 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger) error {
 		return err
 	}
 	defer st.db.Close()
+	var cs *c2s.Server // the upload listener takes the certificate c2s holds (and reloads)
+	up, err := openUpload(cfg, st, func() *tls.Certificate { return cs.Certificate() }, log)
+	if err != nil {
+		return err
+	}
 	rl := &reloader{path: cfg.Path, level: level, cur: cfg, log: log.With().Str("component", "reload").Logger()}
 	rc := routerConfig(cfg, log)
 	rc.Ops = router.OpsConfig{Ops: m}
@@ -130,9 +136,12 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger) error {
 		cc.Redirector = aff // see-other-host to the owner of each user (docs/scaling.md)
 		comps = append(comps, component{"affinity", aff.Run})
 	}
-	cs, err := c2s.New(cc, m.Authenticator(r))
+	cs, err = c2s.New(cc, m.Authenticator(r))
 	if err != nil {
 		return err
+	}
+	if up != nil {
+		comps = append(comps, component{"upload", up.run})
 	}
 	rl.cs = cs
 	ops, err := newOps(cfg, m, log)

@@ -25,6 +25,10 @@ func (p *Plugin) Message(ctx context.Context, s *backend.Sink, m backend.Message
 	}
 	switch m.Buddy {
 	case Echo:
+		if strings.EqualFold(strings.TrimSpace(m.Body), PictureRequest) {
+			sendPicture(s, m.User) // picture.go
+			return
+		}
 		s.Message(backend.Message{User: m.User, Buddy: Echo, Body: m.Body, XHTML: m.XHTML, ID: p.newID()})
 	case Later:
 		p.answerLater(s, m)

@@ -6,7 +6,7 @@
 // AUTHENTICATION_FAILED "Wrong password") and legacy names starting with "slow", which log
 // in after [demo] slow_login_delay (default 5s). The roster holds:
 //
-//   - echo: online; echoes messages (body, XHTML, id), chat states and attention;
+//   - echo: online; echoes messages (body, XHTML, id), chat states and attention; "picture" makes it send a PNG as a file transfer (picture.go);
 //   - clock: online; changes status type and message every [demo] clock_period (60s);
 //   - contact0001 ... : [demo] contacts (default 20) generated contacts with groups,
 //     aliases and various statuses.

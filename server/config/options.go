@@ -45,6 +45,9 @@ var sections = []section{
 		"or a PostgreSQL database that several hosts of one domain share (docs/storage.md). Never holds a password."},
 	{Name: "offline", Doc: "Offline messages (XEP-0160): messages with a body that arrive while a user has no resource " +
 		"are stored and delivered, with their arrival time, at the user's next login."},
+	{Name: "upload", Doc: "HTTP File Upload (XEP-0363) at upload.<domain>: clients such as Conversations and Dino send files " +
+		"through an HTTP(S) listener of the daemon, and files that legacy contacts send arrive as links (docs/uploads.md). " +
+		"Off while listen is empty."},
 	{Name: "demo", Doc: "The built-in demo network (backend = \"builtin:demo\"); written into the backend INI file as [demo]."},
 	{Name: "features", Doc: "Optional overrides of the features backends announce in BACKEND_CONFIG (spec 1.7). " +
 		"Unset keys take the backend's value; set keys win over it."},
@@ -166,6 +169,15 @@ var options = []option{
 	{"storage", "dsn", "", "Where the database is: for sqlite a file path (empty: data_dir/spectrum2.db), for postgres a connection string such as \"postgres://spectrum2@db.example:5432/spectrum2?sslmode=verify-full\" (required; a password in it stays in this file).", nil},
 	{"offline", "max_messages", 500, "Messages stored per user; past it a sender on this server gets resource-constraint and one from a legacy network is logged and counted (spectrum2_stanzas_undeliverable_total).", checkMin(1)},
 	{"offline", "expire_after", 7 * 24 * time.Hour, "Stored messages older than this are deleted by a sweep once a minute.", checkMinDur(time.Minute)},
+	// [upload]
+	{"upload", "listen", "", "HTTP(S) address of the upload service, e.g. \"0.0.0.0:5443\"; empty turns the service off (no upload.<domain>). Off by default: it is a public listener, and its URL depends on DNS or a reverse proxy.", checkListen},
+	{"upload", "public_url", "", "The URL clients reach listen at, e.g. \"https://upload.example.org\" behind a reverse proxy; files are at public_url/upload/ID/NAME. Empty: https://<service.jid>:<listen's port> (http:// when tls is off).", checkURL},
+	{"upload", "tls", true, "Serve HTTPS with the daemon's certificate (service.cert, or the generated one; reloaded on SIGHUP). Turn it off only behind a reverse proxy that terminates TLS.", nil},
+	{"upload", "dir", "", "Directory of the uploaded files. Empty: data_dir/uploads. The hosts of a cluster share one directory (and a postgres storage).", nil},
+	{"upload", "max_file_size", 50 * mib, "Largest file in bytes, of a client's upload and of a file from a legacy contact; announced in disco#info (max-file-size).", checkMin(1)},
+	{"upload", "quota", 500 * mib, "Bytes one user's files (and open slots) may hold until they expire; past it a slot request gets resource-constraint and a legacy file is refused with a message.", checkMin(1)},
+	{"upload", "expire_after", 7 * 24 * time.Hour, "Files are deleted this long after their upload, by a sweep once a minute.", checkMinDur(time.Minute)},
+	{"upload", "slot_expire_after", 5 * time.Minute, "A slot that was not used for a PUT within this long expires.", checkMinDur(time.Second)},
 	// [demo]
 	{"demo", "contacts", 0, "Extra generated contacts in every demo roster (for tests of large rosters).", checkMax(100000)},
 	{"demo", "slow_login_delay", 5 * time.Second, "How long the demo's slow login user takes to connect.", nil},

@@ -25,6 +25,7 @@ func (d *decoder) validate() {
 	d.validateTLS()
 	d.validateCluster()
 	d.validateStorage()
+	d.validateUpload()
 	if s.Port == s.TLSPort {
 		d.problem("tls_port must differ from port", "service", "tls_port")
 	}
