@@ -2,6 +2,7 @@ package backend
 
 import (
 	"errors"
+	"math"
 	"sync"
 
 	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
@@ -25,6 +26,10 @@ const maxPendingFiles = 16
 // ErrTooManyFiles is SendFile's error while maxPendingFiles wait for the daemon.
 var ErrTooManyFiles = errors.New("backend: too many files waiting for the daemon")
 
+// ErrFileTooLarge is SendFile's error for a file past 2 GiB: Spectrum 2's File frame
+// carries the size as an int32.
+var ErrFileTooLarge = errors.New("backend: a file past 2 GiB cannot be offered")
+
 // files are the offered transfers waiting for FT_CONTINUE or FT_FINISH.
 type files struct {
 	mu      sync.Mutex
@@ -36,6 +41,9 @@ type files struct {
 // the data follows in FT_DATA chunks and FT_FINISH; a refusal (FT_FINISH) drops it, and
 // the daemon tells the user why.
 func (s *Sink) SendFile(f File) error {
+	if len(f.Data) > math.MaxInt32 {
+		return ErrFileTooLarge
+	}
 	s.files.mu.Lock()
 	if len(s.files.pending) >= maxPendingFiles {
 		s.files.mu.Unlock()
@@ -52,7 +60,7 @@ func (s *Sink) SendFile(f File) error {
 }
 
 func fileProto(f File, id int32) *pb.File {
-	size := int64(len(f.Data))
+	size := int32(len(f.Data))
 	m := &pb.File{UserName: &f.User, BuddyName: &f.Buddy, FileName: &f.Name, Size: &size, FtID: &id}
 	if f.MimeType != "" {
 		m.MimeType = &f.MimeType

@@ -70,7 +70,7 @@ func (u *user) fileFrame(t pb.WrapperMessage_Type, m *pb.File) {
 		u.fileNotice(m.GetBuddyName(), "The file "+m.GetFileName()+" was refused: this server takes no files (no [upload] service).")
 	case t == pb.WrapperMessage_TYPE_FT_START:
 		f := feature.File{ID: id, From: u.buddyFrom(m.GetBuddyName()), Name: m.GetFileName(),
-			MimeType: m.GetMimeType(), Size: m.GetSize()}
+			MimeType: m.GetMimeType(), Size: int64(m.GetSize())}
 		if err := fs.FileStart(u.handle(), f); err != nil {
 			_ = u.toBackend(pb.WrapperMessage_TYPE_FT_FINISH, m)
 			u.fileRefused(m.GetBuddyName(), err)

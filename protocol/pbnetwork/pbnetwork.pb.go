@@ -1047,7 +1047,7 @@ type File struct {
 	UserName      *string                `protobuf:"bytes,1,req,name=userName" json:"userName,omitempty"`
 	BuddyName     *string                `protobuf:"bytes,2,req,name=buddyName" json:"buddyName,omitempty"`
 	FileName      *string                `protobuf:"bytes,3,req,name=fileName" json:"fileName,omitempty"`
-	Size          *int64                 `protobuf:"varint,4,req,name=size" json:"size,omitempty"`
+	Size          *int32                 `protobuf:"varint,4,req,name=size" json:"size,omitempty"` // int32 as in Spectrum 2: files past 2 GiB cannot be offered
 	FtID          *int32                 `protobuf:"varint,5,opt,name=ftID" json:"ftID,omitempty"`
 	MimeType      *string                `protobuf:"bytes,100,opt,name=mimeType" json:"mimeType,omitempty"` // extension: the file's media type, if known
 	unknownFields protoimpl.UnknownFields
@@ -1105,7 +1105,7 @@ func (x *File) GetFileName() string {
 	return ""
 }
 
-func (x *File) GetSize() int64 {
+func (x *File) GetSize() int32 {
 	if x != nil && x.Size != nil {
 		return *x.Size
 	}
@@ -1839,7 +1839,7 @@ const file_pbnetwork_proto_rawDesc = "" +
 	"\buserName\x18\x01 \x02(\tR\buserName\x12\x1c\n" +
 	"\tbuddyName\x18\x02 \x02(\tR\tbuddyName\x12\x1a\n" +
 	"\bfileName\x18\x03 \x02(\tR\bfileName\x12\x12\n" +
-	"\x04size\x18\x04 \x02(\x03R\x04size\x12\x12\n" +
+	"\x04size\x18\x04 \x02(\x05R\x04size\x12\x12\n" +
 	"\x04ftID\x18\x05 \x01(\x05R\x04ftID\x12\x1a\n" +
 	"\bmimeType\x18d \x01(\tR\bmimeType\"V\n" +
 	"\x10FileTransferData\x12\x12\n" +
