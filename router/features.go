@@ -137,6 +137,8 @@ func (u *user) featureIQ(rs *resource, iq, p *xmpp.Element, t target) bool {
 	case t.kind == targetServer:
 	case t.kind == targetNone || t.kind == targetSelf && t.jid.Resourcepart() == "":
 		scope = feature.Account
+	case t.kind == targetRoom && t.jid.Resourcepart() == "":
+		scope = feature.Room
 	default:
 		return false
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gospectrum/spectrum2/internal/xmpp"
 	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
+	"github.com/gospectrum/spectrum2/router/feature"
 )
 
 // roomEntry is one room of a ROOM_LIST: legacy name and display name.
@@ -106,7 +107,8 @@ func (u *user) roomDiscoInfo(rs *resource, iq, p *xmpp.Element, t target) {
 	q := xmpp.New(xmpp.NSDiscoInfo, "query")
 	q.Append(xmpp.New(xmpp.NSDiscoInfo, "identity", "category", "conference", "type", "text",
 		"name", u.roomName(legacy)))
-	for _, f := range []string{xmpp.NSDiscoInfo, xmpp.NSMUC} {
+	feats := append([]string{xmpp.NSDiscoInfo, xmpp.NSMUC}, u.r.feats.discoFeatures(feature.Room)...)
+	for _, f := range feats {
 		q.Append(xmpp.New(xmpp.NSDiscoInfo, "feature", "var", f))
 	}
 	u.send(rs, iqResult(iq).Append(q))

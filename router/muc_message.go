@@ -180,6 +180,7 @@ func (u *user) roomMessage(rm *mucRoom, m *pb.ConversationMessage) {
 	if origin != "" {
 		msg.Append(xmpp.New(xmpp.NSSID, "origin-id", "id", origin))
 	}
+	u.roomMessageHooks(rm, msg, m.GetId()) // the archive's stanza-id (features_room.go)
 	u.remember(rm, msg)
 	u.broadcast(rm, msg, false)
 }

@@ -21,6 +21,9 @@ const (
 	Server Scope = iota
 	// Account is the user's own bare JID (or no to at all).
 	Account
+	// Room is a legacy room's bare JID, as the user sees the room through its own
+	// legacy session.
+	Room
 )
 
 // IQ names a request payload a feature answers: its namespace, element name and scope.
@@ -72,6 +75,14 @@ type Outbound interface {
 	Outbound(u User, from string, msg *xmpp.Element) Verdict
 }
 
+// RoomMessages sees every groupchat message (not a subject change) of a legacy room the
+// user is in, the network's echo of the user's own included, before the occupants get it
+// and before it is kept for <history/>. room is the room's bare JID and legacyID the id
+// the backend gave the message. It may add to msg (a stanza-id by the room) and store it.
+type RoomMessages interface {
+	RoomMessage(u User, room string, msg *xmpp.Element, legacyID string)
+}
+
 // Error is a stanza error a hook asks the router to return to a message's sender.
 type Error struct {
 	Type, Condition, Text string
@@ -97,8 +108,8 @@ type Login interface {
 	Login(u User, resource string)
 }
 
-// Disco adds features (var values) to the disco#info answer of the server or of the
-// user's account.
+// Disco adds features (var values) to the disco#info answer of the server, of the user's
+// account or of a legacy room.
 type Disco interface {
 	DiscoFeatures(s Scope) []string
 }
@@ -134,6 +145,8 @@ type User interface {
 	// feature's package, as with context values.
 	Value(key any) any
 	SetValue(key, v any)
+	// InRoster reports whether bare JID jid is a contact on the user's roster.
+	InRoster(jid string) bool
 	// BlockLegacy asks the backend to block or unblock, on the legacy network, the
 	// contact with bare JID jid (Spectrum 2's block toggle: a BUDDY_CHANGED with blocked
 	// set). It reports false when jid is no legacy contact's JID or no backend took the
