@@ -58,6 +58,9 @@ type Config struct {
 	// EraseUser deletes everything stored for a bare JID (store.DB.EraseUser) for the
 	// erase_user command; nil: nothing is stored, the command says so.
 	EraseUser func(ctx context.Context, bare string) error
+	// PurgeArchive deletes a bare JID's message archive and says how many messages went
+	// (archive.Archive.Purge) for the purge_archive command; nil: no archive.
+	PurgeArchive func(ctx context.Context, bare string) (int, error)
 	Log       zerolog.Logger
 }
 

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -55,6 +56,7 @@ func adminCommands() []adminCommand {
 		{"has_online_user", "Returns 1 if user is online", []string{"jid"}, (*adminEnv).hasOnlineUser},
 		{"reload", "Reloads config file", nil, (*adminEnv).reload},
 		{"erase_user", "Erases everything stored for a user (offline messages)", []string{"jid"}, (*adminEnv).eraseUser},
+		{"purge_archive", "Deletes a user's message archive (XEP-0313), rooms included", []string{"jid"}, (*adminEnv).purgeArchive},
 		{"backends_count", "Number of active backends", nil, func(a *adminEnv, _ []string) string {
 			return strconv.Itoa(len(a.stats.Backends))
 		}},
@@ -179,6 +181,27 @@ func (a *adminEnv) eraseUser(args []string) string {
 	}
 	a.a.log.Info().Str("jid", bare).Msg("everything stored for the user was erased (admin command)")
 	return "Erased everything stored for " + bare
+}
+
+// purgeArchive deletes one bare JID's message archive (docs/storage.md); the user's
+// archive preferences stay.
+func (a *adminEnv) purgeArchive(args []string) string {
+	if a.a.cfg.PurgeArchive == nil {
+		return "Error: the message archive is off (mam.enabled)"
+	}
+	j, err := jid.Parse(args[0])
+	if err != nil || j.Localpart() == "" {
+		return "Error: not a user's JID: " + args[0]
+	}
+	bare := strings.ToLower(j.Bare().String())
+	ctx, cancel := context.WithTimeout(context.Background(), eraseTimeout)
+	defer cancel()
+	n, err := a.a.cfg.PurgeArchive(ctx, bare)
+	if err != nil {
+		a.a.log.Error().Err(err).Str("jid", bare).Msg("purge_archive failed")
+		return "Error: " + err.Error()
+	}
+	return fmt.Sprintf("Deleted %d archived messages of %s", n, bare)
 }
 
 // memory sums a per-backend value, plus the daemon's own resident or shared memory.

@@ -22,6 +22,7 @@ func newAdmin(cfg *config.Config, m *metrics.Metrics, rl *reloader, st *storage,
 		Counters:         m,
 		Reload:           rl.reload,
 		EraseUser:        st.db.EraseUser,
+		PurgeArchive:     st.purgeArchive(),
 		Log:              log,
 	})
 }

@@ -125,6 +125,9 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger) error {
 	m.SetSources(metrics.Sources{Backends: ps.Stats, Users: r.OnlineUsers, Storage: st.db.Driver(),
 		MaxUsers: r.MaxUsers(), MaxBackends: ps.MaxBackends()})
 	comps := []component{{"offline expiry", st.offline.Run}}
+	if st.archive != nil {
+		comps = append(comps, component{"archive expiry", st.archive.Run})
+	}
 	cc := c2sConfig(cfg, log)
 	cc.Panics = m
 	cc.StreamFeatures = r.StreamFeatures // what the router and the server features offer, per stream

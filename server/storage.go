@@ -6,6 +6,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/gospectrum/spectrum2/archive"
 	"github.com/gospectrum/spectrum2/blocking"
 	"github.com/gospectrum/spectrum2/metrics"
 	"github.com/gospectrum/spectrum2/offline"
@@ -19,6 +20,7 @@ import (
 type storage struct {
 	db       *store.DB
 	offline  *offline.Offline
+	archive  *archive.Archive  // nil with mam.enabled false
 	features []feature.Feature // for router.Config.Features, in the order they are asked
 }
 
@@ -41,6 +43,7 @@ func openStorage(ctx context.Context, cfg *config.Config, m *metrics.Metrics, lo
 	// Blocking comes first: a blocked sender's message is neither stored nor delivered.
 	blk := blocking.New(blocking.Config{Store: db, Log: log})
 	ps := pep.New(pep.Config{Store: db, Log: log})
+	arc := openArchive(cfg, db, log)
 	log.Info().Str("driver", db.Driver()).Int("schema", store.SchemaVersion()).Msg("storage opened")
-	return &storage{db: db, offline: off, features: []feature.Feature{blk, off, ps}}, nil
+	return &storage{db: db, offline: off, archive: arc, features: withArchive([]feature.Feature{blk, off, ps}, arc)}, nil
 }

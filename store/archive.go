@@ -64,8 +64,8 @@ type ArchiveStore interface {
 	ArchiveSeq(ctx context.Context, user, room, stanzaID string) (int64, error)
 	// QueryArchive returns one page of user's entries that q selects.
 	QueryArchive(ctx context.Context, user string, q ArchiveQuery) (ArchivePage, error)
-	// CountArchive counts what q selects of user's entries (q's Max, Last and the
-	// sequence bounds are ignored: this is the size of the result set, XEP-0059 count).
+	// CountArchive counts what q selects of user's entries, ignoring Max and Last: the
+	// size of the result set (XEP-0059 count) when the bounds are the query's own.
 	CountArchive(ctx context.Context, user string, q ArchiveQuery) (int, error)
 	// CountUserArchive is the number of entries user holds, rooms included.
 	CountUserArchive(ctx context.Context, user string) (int, error)
@@ -111,9 +111,8 @@ func (db *DB) ArchiveSeq(ctx context.Context, user, room, stanzaID string) (int6
 	return seq, nil
 }
 
-// archiveWhere is the WHERE clause and its arguments for q; bounds includes the
-// sequence bounds (paging).
-func archiveWhere(user string, q ArchiveQuery, bounds bool) (string, []any) {
+// archiveWhere is the WHERE clause and its arguments for q.
+func archiveWhere(user string, q ArchiveQuery) (string, []any) {
 	var b strings.Builder
 	b.WriteString(`username = ? AND room = ?`)
 	args := []any{user, q.Room}
@@ -133,10 +132,10 @@ func archiveWhere(user string, q ArchiveQuery, bounds bool) (string, []any) {
 	if !q.End.IsZero() {
 		add("stamp <= ?", unixMicro(q.End))
 	}
-	if bounds && q.AfterSeq > 0 {
+	if q.AfterSeq > 0 {
 		add("id > ?", q.AfterSeq)
 	}
-	if bounds && q.BeforeSeq > 0 {
+	if q.BeforeSeq > 0 {
 		add("id < ?", q.BeforeSeq)
 	}
 	if len(q.StanzaIDs) > 0 {
@@ -155,7 +154,7 @@ func (db *DB) QueryArchive(ctx context.Context, user string, q ArchiveQuery) (Ar
 	if q.Max <= 0 {
 		return ArchivePage{Complete: true}, nil
 	}
-	where, args := archiveWhere(user, q, true)
+	where, args := archiveWhere(user, q)
 	order := "ASC"
 	if q.Last {
 		order = "DESC"
@@ -199,7 +198,7 @@ func (db *DB) QueryArchive(ctx context.Context, user string, q ArchiveQuery) (Ar
 
 // CountArchive implements ArchiveStore.
 func (db *DB) CountArchive(ctx context.Context, user string, q ArchiveQuery) (int, error) {
-	where, args := archiveWhere(user, q, false)
+	where, args := archiveWhere(user, q)
 	var n int
 	if err := db.read.QueryRowContext(ctx, db.rebind(`SELECT COUNT(*) FROM archive WHERE `+where), args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: count archive: %w", err)

@@ -82,8 +82,11 @@ func TestArchiveQuery(t *testing.T) {
 		if got := fmt.Sprint(bodies(p)); got != "[sid-#r@gw-0]" {
 			t.Errorf("room: %s", got)
 		}
-		if n, _ := db.CountArchive(ctx, "alice@gw", ArchiveQuery{With: "b@gw", AfterSeq: seq, Max: 1}); n != 5 {
-			t.Errorf("count with b = %d, want 5 (paging bounds ignored)", n)
+		if n, _ := db.CountArchive(ctx, "alice@gw", ArchiveQuery{With: "b@gw", Max: 1}); n != 5 {
+			t.Errorf("count with b = %d, want 5", n)
+		}
+		if n, _ := db.CountArchive(ctx, "alice@gw", ArchiveQuery{With: "b@gw", AfterSeq: seq, Max: 1, Last: true}); n != 3 {
+			t.Errorf("count with b after 4 = %d, want 3", n)
 		}
 		if _, err := db.ArchiveSeq(ctx, "alice@gw", "", "sid-#r@gw-0"); !errors.Is(err, ErrUnknownID) {
 			t.Errorf("a room's id found in the user archive: %v", err)

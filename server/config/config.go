@@ -27,6 +27,7 @@ type Config struct {
 	Registration Registration      `toml:"registration"`
 	Storage      Storage           `toml:"storage"`
 	Offline      Offline           `toml:"offline"`
+	MAM          MAM               `toml:"mam"`
 	Upload       Upload            `toml:"upload"`
 	// BackendExtra holds the [backend_ini.SECTION] keys in file order, values already in
 	// INI form (booleans 0/1, arrays as several values).

@@ -45,6 +45,8 @@ var sections = []section{
 		"or a PostgreSQL database that several hosts of one domain share (docs/storage.md). Never holds a password."},
 	{Name: "offline", Doc: "Offline messages (XEP-0160): messages with a body that arrive while a user has no resource " +
 		"are stored and delivered, with their arrival time, at the user's next login."},
+	{Name: "mam", Doc: "The message archive (XEP-0313) and stanza ids (XEP-0359): what users send and receive, in chats " +
+		"and in legacy rooms, is archived per user so that clients on several devices catch up (docs/storage.md)."},
 	{Name: "upload", Doc: "HTTP File Upload (XEP-0363) at upload.<domain>: clients such as Conversations and Dino send files " +
 		"through an HTTP(S) listener of the daemon, and files that legacy contacts send arrive as links (docs/uploads.md). " +
 		"Off while listen is empty."},
@@ -169,6 +171,13 @@ var options = []option{
 	{"storage", "dsn", "", "Where the database is: for sqlite a file path (empty: data_dir/spectrum2.db), for postgres a connection string such as \"postgres://spectrum2@db.example:5432/spectrum2?sslmode=verify-full\" (required; a password in it stays in this file).", nil},
 	{"offline", "max_messages", 500, "Messages stored per user; past it a sender on this server gets resource-constraint and one from a legacy network is logged and counted (spectrum2_stanzas_undeliverable_total).", checkMin(1)},
 	{"offline", "expire_after", 7 * 24 * time.Hour, "Stored messages older than this are deleted by a sweep once a minute.", checkMinDur(time.Minute)},
+	// [mam]
+	{"mam", "enabled", true, "Archive messages and answer MAM queries; false turns the archive off (queries get service-unavailable, no stanza-ids).", nil},
+	{"mam", "default", "always", "What is archived for a user who set no preferences: \"always\", \"never\" or \"roster\" (contacts on the roster and joined rooms).", checkMAMDefault},
+	{"mam", "max_page", 250, "Most results of one query page; a client asking for more gets this many.", checkRange(1, 10000)},
+	{"mam", "max_messages", 10000, "Archived messages kept per user, rooms included; past it the oldest 5 % are deleted.", checkMin(1)},
+	{"mam", "expire_after", 7 * 24 * time.Hour, "Archived messages older than this are deleted by a sweep every sweep_every; 0 keeps them (up to max_messages).", checkExpireOrZero},
+	{"mam", "sweep_every", time.Minute, "How often the expiry sweep runs; each run deletes at most 4,000 messages, so that a backlog is worked off over several runs.", checkMinDur(time.Second)},
 	// [upload]
 	{"upload", "listen", "", "HTTP(S) address of the upload service, e.g. \"0.0.0.0:5443\"; empty turns the service off (no upload.<domain>). Off by default: it is a public listener, and its URL depends on DNS or a reverse proxy.", checkListen},
 	{"upload", "public_url", "", "The URL clients reach listen at, e.g. \"https://upload.example.org\" behind a reverse proxy; files are at public_url/upload/ID/NAME. Empty: https://<service.jid>:<listen's port> (http:// when tls is off).", checkURL},

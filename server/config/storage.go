@@ -19,6 +19,32 @@ type Offline struct {
 	ExpireAfter time.Duration `toml:"expire_after"`
 }
 
+// MAM is the [mam] section: the message archive (XEP-0313).
+type MAM struct {
+	Enabled     bool          `toml:"enabled"`
+	Default     string        `toml:"default"`
+	MaxPage     int           `toml:"max_page"`
+	MaxMessages int           `toml:"max_messages"`
+	ExpireAfter time.Duration `toml:"expire_after"`
+	SweepEvery  time.Duration `toml:"sweep_every"`
+}
+
+func checkMAMDefault(v any) string {
+	switch v.(string) {
+	case "always", "never", "roster":
+		return ""
+	}
+	return `want "always", "never" or "roster"`
+}
+
+// checkExpireOrZero: 0 keeps forever, anything else is at least a second.
+func checkExpireOrZero(v any) string {
+	if v.(time.Duration) == 0 {
+		return ""
+	}
+	return checkMinDur(time.Second)(v)
+}
+
 // sqliteFile is the SQLite database's file in data_dir when storage.dsn is empty.
 const sqliteFile = "spectrum2.db"
 

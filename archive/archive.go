@@ -1,0 +1,271 @@
+package archive
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"time"
+
+	"github.com/rs/zerolog"
+	"mellium.im/xmpp/jid"
+
+	"github.com/gospectrum/spectrum2/internal/xmpp"
+	"github.com/gospectrum/spectrum2/router/feature"
+	"github.com/gospectrum/spectrum2/store"
+)
+
+// Namespaces of XEP-0313 and XEP-0059.
+const (
+	NSMAM         = "urn:xmpp:mam:2"
+	NSMAMExtended = "urn:xmpp:mam:2#extended"
+	NSRSM         = "http://jabber.org/protocol/rsm"
+)
+
+// Defaults of Config.
+const (
+	DefaultMaxPage     = 250
+	DefaultMaxMessages = 10000
+	DefaultExpireAfter = 7 * 24 * time.Hour
+	DefaultSweepEvery  = time.Minute
+	DefaultSweepBatch  = 1000
+	DefaultTimeout     = 5 * time.Second
+)
+
+// Config configures the feature. Store is required.
+type Config struct {
+	Store store.ArchiveStore
+	// Default is the preference of a user who set none: "always", "never" or "roster".
+	Default     string
+	MaxPage     int           // results per query page; 0 = DefaultMaxPage
+	MaxMessages int           // entries per user, rooms included; 0 = DefaultMaxMessages
+	ExpireAfter time.Duration // 0 = DefaultExpireAfter; negative keeps entries forever
+	SweepEvery  time.Duration // 0 = DefaultSweepEvery
+	SweepBatch  int           // 0 = DefaultSweepBatch
+	Timeout     time.Duration // of one store call; 0 = DefaultTimeout
+	Log         zerolog.Logger
+}
+
+// Archive is the feature. It is safe for concurrent use: its hooks run on many users'
+// actors at once and keep per-user state only in feature.User values.
+type Archive struct {
+	cfg Config
+	log zerolog.Logger
+	now func() time.Time
+}
+
+var (
+	_ feature.Inbound      = (*Archive)(nil)
+	_ feature.Outbound     = (*Archive)(nil)
+	_ feature.RoomMessages = (*Archive)(nil)
+	_ feature.IQHandler    = (*Archive)(nil)
+	_ feature.Disco        = (*Archive)(nil)
+)
+
+// New returns the feature on cfg.Store.
+func New(cfg Config) *Archive {
+	if cfg.Default == "" {
+		cfg.Default = prefAlways
+	}
+	if cfg.MaxPage <= 0 {
+		cfg.MaxPage = DefaultMaxPage
+	}
+	if cfg.MaxMessages <= 0 {
+		cfg.MaxMessages = DefaultMaxMessages
+	}
+	if cfg.ExpireAfter == 0 {
+		cfg.ExpireAfter = DefaultExpireAfter
+	}
+	if cfg.SweepEvery <= 0 {
+		cfg.SweepEvery = DefaultSweepEvery
+	}
+	if cfg.SweepBatch <= 0 {
+		cfg.SweepBatch = DefaultSweepBatch
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	return &Archive{cfg: cfg, log: cfg.Log.With().Str("component", "archive").Logger(), now: time.Now}
+}
+
+// Name implements feature.Feature.
+func (*Archive) Name() string { return "archive" }
+
+// DiscoFeatures implements feature.Disco: the account and the rooms advertise MAM, the
+// account also the stanza-ids.
+func (*Archive) DiscoFeatures(s feature.Scope) []string {
+	switch s {
+	case feature.Account:
+		return []string{NSMAM, NSMAMExtended, xmpp.NSSID}
+	case feature.Room:
+		return []string{NSMAM, NSMAMExtended, xmpp.NSSID}
+	}
+	return nil
+}
+
+// archivable: a message a user wrote: chat or normal with a body, not an error, a
+// headline or a groupchat message (rooms have their own hook).
+func archivable(msg *xmpp.Element) bool {
+	if msg.Local != "message" {
+		return false
+	}
+	switch msg.Type() {
+	case "", "normal", "chat":
+	default:
+		return false
+	}
+	return msg.Child(xmpp.NSClient, "body") != nil
+}
+
+// Inbound implements feature.Inbound: a message to the user is archived under its
+// sender and stamped.
+func (a *Archive) Inbound(u feature.User, msg *xmpp.Element, src feature.Source) feature.Verdict {
+	user := u.JID().String()
+	strip(msg, user)
+	if !archivable(msg) {
+		return feature.Continue
+	}
+	legacyID := ""
+	if src == feature.Legacy {
+		legacyID = msg.ID() // the backend's id (router: kept end to end)
+	}
+	a.archive(u, "", msg, msg.From(), legacyID)
+	return feature.Continue
+}
+
+// Outbound implements feature.Outbound: a message the user sends is archived under its
+// recipient and stamped, so that the sent carbons carry the id. A client's stanza-id
+// claiming to be ours is removed first (XEP-0359 section 5).
+func (a *Archive) Outbound(u feature.User, from string, msg *xmpp.Element) feature.Verdict {
+	strip(msg, u.JID().String())
+	if !archivable(msg) {
+		return feature.Continue
+	}
+	// The backend gets the origin-id, else the id (router.messageID): that is the id the
+	// legacy network knows the message by.
+	legacyID := originID(msg)
+	if legacyID == "" {
+		legacyID = msg.ID()
+	}
+	if msg.From() == "" {
+		msg.SetAttr("from", from)
+	}
+	a.archive(u, "", msg, msg.To(), legacyID)
+	return feature.Continue
+}
+
+// RoomMessage implements feature.RoomMessages: a groupchat message with a body goes into
+// the user's archive of the room, stamped by the room.
+func (a *Archive) RoomMessage(u feature.User, room string, msg *xmpp.Element, legacyID string) {
+	if j, err := jid.Parse(room); err == nil {
+		room = j.Bare().String() // as a query's to names it
+	}
+	strip(msg, room)
+	if msg.Child(xmpp.NSClient, "body") == nil {
+		return
+	}
+	a.archive(u, room, msg, msg.From(), legacyID)
+}
+
+// archive stores msg in the user's archive (room "" for the user's own) under the other
+// side peer (a JID) if the preferences keep it, and stamps it with its stanza-id.
+func (a *Archive) archive(u feature.User, room string, msg *xmpp.Element, peer, legacyID string) {
+	pj, err := jid.Parse(peer)
+	if err != nil {
+		return // the router addresses every message; nothing to file it under
+	}
+	bare := pj.Bare().String()
+	user := u.JID().String()
+	if !a.keeps(u, bare, room != "") {
+		return
+	}
+	by := user
+	if room != "" {
+		by = room
+	}
+	sid := newID()
+	msg.Append(xmpp.New(xmpp.NSSID, "stanza-id", "by", by, "id", sid))
+	e := store.ArchiveEntry{Room: room, StanzaID: sid, With: bare, WithFull: pj.String(), At: a.now(),
+		OriginID: originID(msg), LegacyID: legacyID}
+	stored := msg.Clone()
+	stored.RemoveChildren(xmpp.NSDelay, "delay") // the result's <forwarded/> carries the time
+	if d := msg.Child(xmpp.NSDelay, "delay"); d != nil && d.Attr("from") == "" {
+		stored.Append(d.Clone()) // but a legacy network's own stamp (a replayed message) stays
+	}
+	e.Stanza = stored.AppendXML(nil, xmpp.NSClient)
+	ctx, cancel := a.ctx()
+	defer cancel()
+	if err := a.cfg.Store.AppendArchive(ctx, user, e); err != nil {
+		a.log.Error().Err(err).Str("jid", user).Msg("archiving a message failed")
+		msg.Nodes = msg.Nodes[:len(msg.Nodes)-1] // no stanza-id that the archive does not know
+		return
+	}
+	a.enforceQuota(ctx, u, user)
+}
+
+// countKey keeps a user's entry count (an *int) between messages, so that the quota
+// costs one count per login and a trim per MaxMessages/20 messages.
+type countKey struct{}
+
+// enforceQuota deletes the user's oldest entries once the user holds more than
+// MaxMessages, down to 95 % of it, so that a trim is not needed on every message.
+func (a *Archive) enforceQuota(ctx context.Context, u feature.User, user string) {
+	n, _ := u.Value(countKey{}).(*int)
+	if n == nil {
+		c, err := a.cfg.Store.CountUserArchive(ctx, user)
+		if err != nil {
+			return
+		}
+		n = &c
+		u.SetValue(countKey{}, n)
+	} else {
+		*n++
+	}
+	if *n <= a.cfg.MaxMessages {
+		return
+	}
+	keep := a.cfg.MaxMessages - a.cfg.MaxMessages/20
+	deleted, err := a.cfg.Store.TrimArchive(ctx, user, keep)
+	if err != nil {
+		a.log.Error().Err(err).Str("jid", user).Msg("trimming the archive failed")
+		return
+	}
+	// Recount: a sweep or a purge may have changed it since the login.
+	if c, err := a.cfg.Store.CountUserArchive(ctx, user); err == nil {
+		*n = c
+	}
+	a.log.Debug().Str("jid", user).Int("deleted", deleted).Int("max_messages", a.cfg.MaxMessages).Msg("archive trimmed to its quota")
+}
+
+// strip removes the stanza-ids by (our JID for the user or the room) that the message
+// carries already: only we may assign those (XEP-0359 section 5).
+func strip(msg *xmpp.Element, by string) {
+	kept := msg.Nodes[:0]
+	for _, n := range msg.Nodes {
+		if n.Elem != nil && n.Elem.Is(xmpp.NSSID, "stanza-id") && n.Elem.Attr("by") == by {
+			continue
+		}
+		kept = append(kept, n)
+	}
+	for i := len(kept); i < len(msg.Nodes); i++ {
+		msg.Nodes[i] = xmpp.Node{}
+	}
+	msg.Nodes = kept
+}
+
+func originID(msg *xmpp.Element) string {
+	if o := msg.Child(xmpp.NSSID, "origin-id"); o != nil {
+		return o.Attr("id")
+	}
+	return ""
+}
+
+// newID is an unguessable stanza-id: 96 random bits, URL-safe.
+func newID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24)
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+func (a *Archive) ctx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), a.cfg.Timeout)
+}

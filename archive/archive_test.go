@@ -1,0 +1,76 @@
+package archive
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/gospectrum/spectrum2/internal/xmpp"
+	"github.com/gospectrum/spectrum2/store"
+)
+
+// TestSweepBounded: one sweep deletes at most sweepRounds batches of expired entries and
+// leaves the recent ones; a negative ExpireAfter keeps everything.
+func TestSweepBounded(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, store.Config{Driver: store.SQLite, DSN: filepath.Join(t.TempDir(), "s.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	old := time.Now().Add(-8 * 24 * time.Hour)
+	for i := range 10 {
+		at := old
+		if i == 9 {
+			at = time.Now()
+		}
+		e := store.ArchiveEntry{StanzaID: newID(), With: "x@gw", WithFull: "x@gw", At: at, Stanza: []byte("<message/>")}
+		if err := db.AppendArchive(ctx, "alice@gw", e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := New(Config{Store: db, ExpireAfter: -1}).Sweep(ctx); n != 0 {
+		t.Errorf("keep-forever sweep deleted %d", n)
+	}
+	a := New(Config{Store: db, SweepBatch: 2})
+	if n := a.Sweep(ctx); n != 2*sweepRounds {
+		t.Errorf("first sweep deleted %d, want %d", n, 2*sweepRounds)
+	}
+	if n := a.Sweep(ctx); n != 9-2*sweepRounds {
+		t.Errorf("second sweep deleted %d, want %d", n, 9-2*sweepRounds)
+	}
+	if n, _ := db.CountUserArchive(ctx, "alice@gw"); n != 1 {
+		t.Errorf("left %d, want the recent one", n)
+	}
+}
+
+// TestStripForgedStanzaID: a stanza-id by our JID that a sender put in is removed, one by
+// another entity stays.
+func TestStripForgedStanzaID(t *testing.T) {
+	msg := xmpp.New(xmpp.NSClient, "message").Append(
+		xmpp.New(xmpp.NSSID, "stanza-id", "by", "alice@gw", "id", "forged"),
+		xmpp.New(xmpp.NSSID, "stanza-id", "by", "other.example", "id", "theirs"),
+		xmpp.New(xmpp.NSClient, "body").AppendText("hi"))
+	strip(msg, "alice@gw")
+	if got := msg.String(); got != `<message xmlns="jabber:client"><stanza-id xmlns="urn:xmpp:sid:0" by="other.example" id="theirs"/><body>hi</body></message>` {
+		t.Errorf("after strip: %s", got)
+	}
+}
+
+func TestParseRequest(t *testing.T) {
+	a := New(Config{Store: nil, MaxPage: 100})
+	q := xmpp.New(NSMAM, "query").Append(
+		xmpp.New(xmpp.NSDataForms, "x", "type", "submit").Append(
+			xmpp.New(xmpp.NSDataForms, "field", "var", "with").Append(xmpp.New(xmpp.NSDataForms, "value").AppendText("Bob@GW/res")),
+			xmpp.New(xmpp.NSDataForms, "field", "var", "start").Append(xmpp.New(xmpp.NSDataForms, "value").AppendText("2026-01-02T03:04:05.5Z"))),
+		xmpp.New(NSRSM, "set").Append(xmpp.New(NSRSM, "max").AppendText("1000"), xmpp.New(NSRSM, "before")))
+	r, err := a.parseRequest(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.q.With != "bob@gw" || r.q.WithFull != "bob@gw/res" || r.max != 100 || !r.last || r.rsmBefore != "" ||
+		!r.q.Start.Equal(time.Date(2026, 1, 2, 3, 4, 5, 5e8, time.UTC)) {
+		t.Errorf("parsed %+v", r)
+	}
+}
