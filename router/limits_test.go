@@ -242,3 +242,27 @@ func TestLocalMessageToFullMailbox(t *testing.T) {
 		t.Fatal("a local message went to the backend")
 	}
 }
+
+func TestFeatureSessionWaitsForRoom(t *testing.T) {
+	e, _, _, _ := newAdminEnv(t)
+	e.r.cfg.Limits.Mailbox = 1
+	_, a := adminConnect(t, e)
+	started, gate := make(chan struct{}), make(chan struct{})
+	a.mb.post(func() { close(started); <-gate })
+	<-started
+	adminSend(t, a, `<presence/>`) // one queued: full
+	var _ c2s.Pacer = a
+	done := make(chan struct{})
+	go func() { a.Room(context.Background()); close(done) }()
+	select {
+	case <-done:
+		t.Fatal("Room returned with a full mailbox")
+	case <-time.After(notYet):
+	}
+	close(gate)
+	select {
+	case <-done:
+	case <-time.After(waitFor):
+		t.Fatal("Room still waits after the session's actor went on")
+	}
+}

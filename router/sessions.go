@@ -1,6 +1,8 @@
 package router
 
 import (
+	"context"
+
 	"mellium.im/xmpp/jid"
 
 	"github.com/gospectrum/spectrum2/c2s"
@@ -53,6 +55,7 @@ type featureSession struct {
 func (r *Router) newFeatureSession(res Resource, f feature.Sessions) *featureSession {
 	s := &featureSession{r: r, res: res}
 	s.mb.wg = r.actors
+	s.mb.limit = r.cfg.Limits.Mailbox // its stanzas wait for room like a user's (Room)
 	s.h = f.Open(featureConn{s})
 	return s
 }
@@ -61,6 +64,9 @@ func (r *Router) newFeatureSession(res Resource, f feature.Sessions) *featureSes
 func (s *featureSession) HandleStanza(el *xmpp.Element) {
 	s.mb.post(func() { s.h.HandleStanza(el) })
 }
+
+// Room implements c2s.Pacer: the client waits while Limits.Mailbox stanzas are queued.
+func (s *featureSession) Room(ctx context.Context) { s.mb.waitRoom(ctx) }
 
 // Closed implements c2s.SessionHandler. Nothing sent to an administrator is kept.
 func (s *featureSession) Closed([]*xmpp.Element) {
