@@ -3,6 +3,9 @@ package test
 import (
 	"strings"
 	"testing"
+	"time"
+
+	xmpp "github.com/xmppo/go-xmpp"
 )
 
 // blockingClient logs user in as resource res, sends its initial presence and, with
@@ -131,5 +134,25 @@ func TestBlockedContactNotDelivered(t *testing.T) {
 	}
 	if strings.Contains(s.Log(), `"message":"message stored for the next login"`) {
 		t.Error("a blocked contact's message was stored")
+	}
+}
+
+// TestBlockedRawXMLContact: through a raw-XML backend (testdata/rawbackend.py), a blocked
+// contact's IQ get is answered service-unavailable to the backend and its message is not
+// delivered, while another contact of the same network still gets through.
+func TestBlockedRawXMLContact(t *testing.T) {
+	s := StartServerWith(t, rawBackend(t), "users_per_backend = 1\n")
+	c := s.MustDial("alice%legacy.net@localhost", "x", "a")
+	in := Listen(c)
+	xmppSend(t, c, `<presence/>`)
+	xmppSend(t, c, `<iq type='set' id='b1'><block xmlns='urn:xmpp:blocking'><item jid='x\40legacy.net@localhost'/></block></iq>`)
+	in.Wait(t, "the block result", 30*time.Second, xmppIQResult("b1"))
+	xmppSend(t, c, `<message to='y\40legacy.net@localhost' type='chat'><body>iq</body></message>`)
+	fromX := func(st any) bool {
+		m, ok := st.(xmpp.Chat)
+		return ok && strings.HasPrefix(m.Remote, `x\40legacy.net@localhost`)
+	}
+	if n := xmppCountUntil(t, in, fromX, xmppChat(`y\40legacy.net@localhost`, "chat", "iq refused")); n != 0 {
+		t.Errorf("got %d messages from the blocked contact", n)
 	}
 }

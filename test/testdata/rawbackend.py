@@ -7,7 +7,9 @@ is generated at test time by protoc next to this script. A client message whose 
 "spoof" makes it send, as RAW_XML: a message to bob%legacy.net@localhost (a user it does
 not serve), one to its own user from eve@elsewhere.net (not of the user's legacy side),
 and one to its own user from x@legacy.net with the body "sentinel". A body "ping" is
-answered from x@legacy.net with "pong".
+answered from x@legacy.net with "pong". A body "iq" makes it send an IQ get from
+x@legacy.net/pc and then a chat from x@legacy.net (for the blocking test, which blocked x);
+the answer to the IQ is reported from y@legacy.net: "iq refused" for service-unavailable.
 """
 import os
 import socket
@@ -61,6 +63,12 @@ def handle(sock, w):
             send(sock, T.TYPE_RAW_XML, raw=chat("bob%legacy.net@localhost", "x@legacy.net", "to bob"))
             send(sock, T.TYPE_RAW_XML, raw=chat(user, "eve@elsewhere.net", "foreign from"))
             send(sock, T.TYPE_RAW_XML, raw=chat(user, "x@legacy.net", "sentinel"))
+        elif "<body>iq</body>" in text:
+            send(sock, T.TYPE_RAW_XML, raw="<iq type='get' id='v1' to='%s' from='x@legacy.net/pc'>"
+                 "<query xmlns='jabber:iq:version'/></iq>" % user)
+            send(sock, T.TYPE_RAW_XML, raw=chat(user, "x@legacy.net", "from the blocked one"))
+        elif "id=\"v1\"" in text and "service-unavailable" in text and "x@legacy.net/pc" in text:
+            send(sock, T.TYPE_RAW_XML, raw=chat(user, "y@legacy.net", "iq refused"))
         elif "<body>ping</body>" in text:
             send(sock, T.TYPE_RAW_XML, raw=chat(user, "x@legacy.net", "pong"))
     elif w.type == T.TYPE_EXIT:
