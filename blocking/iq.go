@@ -33,8 +33,10 @@ func (b *Blocking) HandleIQ(u feature.User, from string, iq, p *xmpp.Element) {
 	}
 }
 
-// blocklist answers the list and makes from a resource that gets the pushes.
+// blocklist answers the list and makes from a resource that gets the pushes. The set
+// holds bound resources only, so it is bounded by the user's resources.
 func (b *Blocking) blocklist(u feature.User, l *list, from string, iq *xmpp.Element) {
+	l.prune(u)
 	l.interested[from] = true
 	q := xmpp.New(NS, "blocklist")
 	for _, j := range l.jids {
@@ -149,6 +151,19 @@ func storeError(iq *xmpp.Element, err error, max int) *xmpp.Element {
 // push sends the change to every resource that asked for the blocklist (section 3.3);
 // an empty jids is unblock-all. Resources that are gone are forgotten.
 func (b *Blocking) push(u feature.User, l *list, op string, jids []string) {
+	l.prune(u)
+	for r := range l.interested {
+		q := xmpp.New(NS, op)
+		for _, j := range jids {
+			q.Append(xmpp.New(NS, "item", "jid", j))
+		}
+		iq := xmpp.New(xmpp.NSClient, "iq", "type", "set", "id", "block-push-"+strconv.FormatUint(b.pushes.Add(1), 10), "from", u.JID().String())
+		u.Send(r, iq.Append(q))
+	}
+}
+
+// prune forgets the interested resources that are no longer bound.
+func (l *list) prune(u feature.User) {
 	bound := make(map[string]bool)
 	for _, r := range u.Resources() {
 		bound[r.JID] = true
@@ -156,14 +171,7 @@ func (b *Blocking) push(u feature.User, l *list, op string, jids []string) {
 	for r := range l.interested {
 		if !bound[r] {
 			delete(l.interested, r)
-			continue
 		}
-		q := xmpp.New(NS, op)
-		for _, j := range jids {
-			q.Append(xmpp.New(NS, "item", "jid", j))
-		}
-		iq := xmpp.New(xmpp.NSClient, "iq", "type", "set", "id", "block-push-"+strconv.FormatUint(b.pushes.Add(1), 10), "from", u.JID().String())
-		u.Send(r, iq.Append(q))
 	}
 }
 
