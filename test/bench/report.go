@@ -106,8 +106,28 @@ func (r Report) rows() []row {
 		add(fmt.Sprintf("offline, %s: daemon RSS with %d users x %d stored (MB)", db.Driver, o.Users, o.PerUser), offlineF(i, offlineRSS), "%.1f", nil)
 		add(fmt.Sprintf("offline, %s: daemon RSS with an empty store (MB)", db.Driver), offlineF(i, offlineRSSEmpty), "%.1f", nil)
 	}
+	if a := r.Plan.Archive; a.Sessions > 0 {
+		add(fmt.Sprintf("archive: echo round trips/s, %d sessions, archive off", a.Sessions), archiveF(func(x *ArchiveResult) float64 { return x.Off.Rate() }), "%.0f", nil)
+		add(fmt.Sprintf("archive: echo round trips/s, %d sessions, archive on", a.Sessions), archiveF(func(x *ArchiveResult) float64 { return x.On.Rate() }), "%.0f", nil)
+		add("archive: share of round-trip capacity the archive costs (%)", archiveF(func(x *ArchiveResult) float64 { return 100 * x.Cost() }), "%.0f",
+			target("<= 25 %", func(o, _ float64) bool { return o <= 25 }))
+		add(fmt.Sprintf("archive, sqlite: last 50 of one conversation with %d archived, p50 (ms)", a.Entries), archiveF(func(x *ArchiveResult) float64 { return millis(x.Query.P50) }), "%.2f", nil)
+		add(fmt.Sprintf("archive, sqlite: last 50 of one conversation with %d archived, p99 (ms)", a.Entries), archiveF(func(x *ArchiveResult) float64 { return millis(x.Query.P99) }), "%.2f",
+			target("p99 < 10 ms", func(o, _ float64) bool { return o < 10 }))
+	}
 	return rows
 }
+
+func archiveF(f func(*ArchiveResult) float64) func(*Results) (float64, bool) {
+	return func(r *Results) (float64, bool) {
+		if r.Archive == nil || r.Archive.Err != "" {
+			return 0, false
+		}
+		return f(r.Archive), true
+	}
+}
+
+func millis(d time.Duration) float64 { return float64(d) / 1e6 }
 
 func offlineF(i int, f func(OfflineResult) float64) func(*Results) (float64, bool) {
 	return func(r *Results) (float64, bool) {

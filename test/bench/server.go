@@ -19,6 +19,8 @@ type Options struct {
 	QueueSize int // stanzas queued per client connection (spectrum2 only; 0: its default)
 	// StorageDriver and StorageDSN are [storage] (spectrum2 only; "": its default).
 	StorageDriver, StorageDSN string
+	// MAMOff turns the message archive off (spectrum2 only: [mam] enabled = false).
+	MAMOff bool
 }
 
 // Server is one XMPP server under test: started fresh, pinned to a core, for every

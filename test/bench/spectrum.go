@@ -27,6 +27,7 @@ users_per_backend = 100000
 [limits]
 max_conns_per_ip = 0
 logins_per_minute_per_ip = 0
+login_failures = 1000000 # logins under way count, and the generator logs in hundreds at once
 %s
 
 [logging]
@@ -89,6 +90,9 @@ func NewSpectrum(dir, bin string, cpu int, cert, key string) (*Server, error) {
 			filepath.Join(dir, "data"), filepath.Join(dir, "run"), queue, o.Contacts, metrics)
 		if o.StorageDriver != "" {
 			cfg += fmt.Sprintf("\n[storage]\ndriver = %q\ndsn = %q\n", o.StorageDriver, o.StorageDSN)
+		}
+		if o.MAMOff {
+			cfg += "\n[mam]\nenabled = false\n"
 		}
 		path := filepath.Join(dir, "spectrum2.toml")
 		if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {

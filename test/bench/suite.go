@@ -35,6 +35,7 @@ type Plan struct {
 	StormN       int           // sessions of the reconnect storm (servers with an echo bot only); 0: none
 	GenShare     float64       // most of a core the generator uses while opening a pool; 0: no pacing
 	Offline      OfflinePlan   // offline messages (servers with an echo bot only); no DBs: none
+	Archive      ArchivePlan   // the message archive (spectrum2 only); no Sessions: none
 }
 
 // Users is the number of accounts the plan needs.
@@ -71,6 +72,7 @@ type Results struct {
 	SMScales []ScaleResult
 	Storm    *StormResult
 	Offline  []OfflineResult
+	Archive  *ArchiveResult
 }
 
 // Run measures srv according to plan, restarting it before every measurement, and logs
@@ -110,6 +112,14 @@ func Run(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, w io.Writ
 				or.StoreRate, or.Delivered, or.Deliver.Round(time.Millisecond), float64(or.RSSEmpty)/1e6,
 				float64(or.RSSFull)/1e6, or.Users, or.PerUser, or.Err)
 			r.Offline = append(r.Offline, or)
+		}
+		if a := plan.Archive; a.Sessions > 0 && srv.Name == "spectrum2" {
+			fmt.Fprintf(w, "== %s: message archive, %d echo sessions %v off and on, queries with %d archived\n",
+				srv.Name, a.Sessions, a.MsgTime, a.Entries)
+			ar := RunArchive(ctx, srv, cfg, a, plan.PoolWorkers)
+			fmt.Fprintf(w, "   round trips %.0f msg/s off, %.0f msg/s on (%.0f%% cost), %.0f msg/s fill, last 50 of one conversation: %s (%d results) %s\n",
+				ar.Off.Rate(), ar.On.Rate(), 100*ar.Cost(), ar.FillRate, ar.Query, ar.Results, ar.Err)
+			r.Archive = &ar
 		}
 		for _, size := range plan.RosterSizes {
 			fmt.Fprintf(w, "== %s: roster of %d contacts\n", srv.Name, size)

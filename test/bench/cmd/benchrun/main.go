@@ -43,6 +43,8 @@ type flags struct {
 	cpuprofile  string
 	perf        bool
 	offlineOnly bool
+	archiveOnly bool
+	archiveN    int
 }
 
 func main() {
@@ -59,6 +61,8 @@ func main() {
 	flag.StringVar(&f.cpuprofile, "cpuprofile", "", "write the generator's CPU profile here")
 	flag.BoolVar(&f.perf, "perf", true, "record perf profiles of spectrum2 during the login and message tests (when perf is installed)")
 	flag.BoolVar(&f.offlineOnly, "offline-only", false, "run only the offline-message test (spectrum2 on SQLite and PostgreSQL)")
+	flag.BoolVar(&f.archiveOnly, "archive-only", false, "run only the message-archive test (spectrum2 on SQLite)")
+	flag.IntVar(&f.archiveN, "archive-entries", 0, "messages archived for the archive's query test (default: the plan's, 1,000,000 with --full)")
 	flag.Parse()
 	if err := run(f); err != nil {
 		fmt.Fprintln(os.Stderr, "benchrun:", err)
@@ -96,10 +100,18 @@ func run(f flags) error {
 	if f.full {
 		plan = fullPlan()
 	}
+	if f.archiveN > 0 {
+		plan.Archive.Entries = f.archiveN
+	}
 	if f.offlineOnly {
 		plan = bench.Plan{Offline: plan.Offline}
 		f.only = "spectrum2"
 		f.out = "" // a part of a run does not replace the report's section
+	}
+	if f.archiveOnly {
+		plan = bench.Plan{Archive: plan.Archive, PoolWorkers: plan.PoolWorkers}
+		f.only = "spectrum2"
+		f.out = ""
 	}
 	pg, err := offlinePostgres(&plan)
 	if err != nil {
@@ -139,6 +151,7 @@ func quickPlan() bench.Plan {
 		RosterSizes: []int{10, 1000, 10000}, RosterUsers: 3,
 		SMScales: []bench.Scale{{N: 1000, Hold: 5 * time.Second}}, StormN: 300, GenShare: genShare,
 		Offline: bench.OfflinePlan{DBs: offlineDBs(), Store: 2000, Deliver: 500, Users: 1000, PerUser: 50},
+		Archive: bench.ArchivePlan{Sessions: 100, MsgTime: 5 * time.Second, Entries: 100000, Conversation: 1000, Queries: 200},
 	}
 }
 
@@ -176,6 +189,7 @@ func fullPlan() bench.Plan {
 		RosterSizes: []int{10, 1000, 10000}, RosterUsers: 5,
 		SMScales: []bench.Scale{{N: 5000, Hold: 10 * time.Second}}, StormN: 1000, GenShare: genShare,
 		Offline: bench.OfflinePlan{DBs: offlineDBs(), Store: 20000, Deliver: 500, Users: 10000, PerUser: 50},
+		Archive: bench.ArchivePlan{Sessions: 100, MsgTime: 10 * time.Second, Entries: 1000000, Conversation: 1000, Queries: 1000},
 	}
 }
 

@@ -1,0 +1,188 @@
+package bench
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gospectrum/spectrum2/store"
+)
+
+// ArchivePlan is the message-archive test (XEP-0313, issue 21): the echo round trip with
+// the archive off and on, and the latency of "the last 50 messages of one conversation"
+// with Entries messages in the archive (spectrum2 on SQLite only).
+type ArchivePlan struct {
+	Sessions     int           // echo sessions of the round-trip test; 0: no archive test
+	MsgTime      time.Duration // length of each round-trip test
+	Entries      int           // archived messages in the store for the query test
+	Conversation int           // of them, in the one conversation that is queried
+	Queries      int           // queries timed
+}
+
+// ArchiveResult is the archive test.
+type ArchiveResult struct {
+	Off, On  MsgResult // closed-loop echo round trips, archive off and on
+	Entries  int
+	FillRate float64 // messages per second written into the store to prepare the query test
+	Query    Summary // MAM query for the last 50 of one conversation, to the <fin/>
+	Results  int     // results per query (50 unless the conversation is shorter)
+	Err      string
+}
+
+// Cost is the share of round-trip capacity the archive takes.
+func (r ArchiveResult) Cost() float64 {
+	if r.Off.Rate() == 0 {
+		return 0
+	}
+	return 1 - r.On.Rate()/r.Off.Rate()
+}
+
+// RunArchive measures the archive on srv (spectrum2): the closed-loop echo rate with
+// mam.enabled false and true, then fills the SQLite store with plan.Entries messages and
+// times MAM queries of one user for its last 50 messages with echo.
+func RunArchive(ctx context.Context, srv *Server, cfg *tls.Config, plan ArchivePlan, workers int) ArchiveResult {
+	var r ArchiveResult
+	var err error
+	if r.Off, err = archiveRoundTrips(ctx, srv, cfg, plan, workers, true); err != nil {
+		r.Err = "archive off: " + err.Error()
+		return r
+	}
+	if r.On, err = archiveRoundTrips(ctx, srv, cfg, plan, workers, false); err != nil {
+		r.Err = "archive on: " + err.Error()
+		return r
+	}
+	dsn := filepath.Join(srv.Dir, "archive-bench.db")
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		_ = os.Remove(dsn + suffix)
+	}
+	user := fmt.Sprintf("%s@%s", srv.Account(0).User, srv.Domain)
+	el, err := fillArchive(ctx, dsn, user, srv.Peer(0), plan)
+	if err != nil {
+		r.Err = "filling the archive: " + err.Error()
+		return r
+	}
+	r.Entries, r.FillRate = plan.Entries, float64(plan.Entries)/el.Seconds()
+	if err := srv.Start(ctx, Options{StorageDriver: store.SQLite, StorageDSN: dsn}); err != nil {
+		r.Err = err.Error()
+		return r
+	}
+	defer srv.Stop()
+	r.Query, r.Results, err = timeQueries(ctx, srv, cfg, plan)
+	if err != nil {
+		r.Err = "queries: " + err.Error()
+	}
+	return r
+}
+
+// archiveRoundTrips is the closed-loop echo test on a fresh server and store.
+func archiveRoundTrips(ctx context.Context, srv *Server, cfg *tls.Config, plan ArchivePlan, workers int, off bool) (MsgResult, error) {
+	dsn := filepath.Join(srv.Dir, "archive-rtt.db")
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		_ = os.Remove(dsn + suffix)
+	}
+	if err := srv.Start(ctx, Options{StorageDriver: store.SQLite, StorageDSN: dsn, MAMOff: off}); err != nil {
+		return MsgResult{}, err
+	}
+	defer srv.Stop()
+	p := &Pool{}
+	defer p.Close()
+	if err := p.Open(ctx, srv, cfg, plan.Sessions, workers); err != nil {
+		return MsgResult{}, err
+	}
+	return RunClosed(p, srv, 90, plan.MsgTime)
+}
+
+// fillWriters write at once, as many users' actors do in the daemon.
+const fillWriters = 8
+
+// fillArchive writes plan.Entries messages: plan.Conversation of user with peer, the rest
+// spread over other users and contacts, 100 messages per conversation.
+func fillArchive(ctx context.Context, dsn, user, peer string, plan ArchivePlan) (time.Duration, error) {
+	st, err := store.Open(ctx, store.Config{Driver: store.SQLite, DSN: dsn})
+	if err != nil {
+		return 0, err
+	}
+	defer st.Close()
+	var next atomic.Int64
+	var firstErr error
+	var once sync.Once
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	for range fillWriters {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= plan.Entries || ctx.Err() != nil {
+					return
+				}
+				u, with := user, peer
+				if i >= plan.Conversation {
+					conv := (i - plan.Conversation) / 100
+					u, with = fmt.Sprintf("filler%d%%demo@localhost", conv/10), fmt.Sprintf("contact%d@localhost", conv%10)
+				}
+				if err := st.AppendArchive(ctx, u, archiveEntry(i, u, with)); err != nil {
+					once.Do(func() { firstErr = err })
+					next.Store(int64(plan.Entries))
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return time.Since(t0), firstErr
+}
+
+// archiveEntry is a message as the archive stores one: half sent, half received.
+func archiveEntry(i int, user, with string) store.ArchiveEntry {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	from, to := with+"/bot", user
+	if i%2 == 0 {
+		from, to = user+"/phone", with
+	}
+	sid := hex.EncodeToString(b[:])
+	return store.ArchiveEntry{StanzaID: sid, With: with, WithFull: with + "/bot", At: time.Now(),
+		Stanza: fmt.Appendf(nil, `<message from="%s" to="%s" type="chat"><body>archived message %d with a body of a typical chat line</body>`+
+			`<stanza-id xmlns="urn:xmpp:sid:0" by="%s" id="%s"/></message>`, from, to, i, user, sid)}
+}
+
+// timeQueries logs session 0 in and times plan.Queries queries for its last 50 messages
+// with its peer, from the request to the <fin/>.
+func timeQueries(ctx context.Context, srv *Server, cfg *tls.Config, plan ArchivePlan) (Summary, int, error) {
+	a := srv.Account(0)
+	a.Addr, a.Resource = srv.Addr, "query"
+	lctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	s, _, err := Login(lctx, a, cfg, 0)
+	cancel()
+	if err != nil {
+		return Summary{}, 0, err
+	}
+	defer s.Close()
+	results := 0
+	s.OnMessage(func(_ *Session, el []byte) { results++ }) // await runs handle on this goroutine
+	var rec Recorder
+	for q := range plan.Queries {
+		id := fmt.Sprintf("mam%d", q)
+		results = 0
+		req := fmt.Appendf(nil, `<iq type='set' id='%s'><query xmlns='urn:xmpp:mam:2' queryid='%s'>`+
+			`<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'><value>urn:xmpp:mam:2</value></field>`+
+			`<field var='with'><value>%s</value></field></x>`+
+			`<set xmlns='http://jabber.org/protocol/rsm'><max>50</max><before/></set></query></iq>`, id, id, srv.Peer(0))
+		t0 := time.Now()
+		if err := s.Send(req); err != nil {
+			return rec.Summary(), results, err
+		}
+		if _, err := s.await(id); err != nil {
+			return rec.Summary(), results, err
+		}
+		rec.Add(time.Since(t0))
+	}
+	return rec.Summary(), results, nil
+}
