@@ -64,17 +64,25 @@ func (u *user) setBlocked(b *buddy, blocked, isNew bool) {
 }
 
 // BlockLegacy implements feature.User: a BUDDY_CHANGED with blocked set, which Spectrum
-// 2's backends read as a block toggle (spec 1.2), for the legacy name of bare.
+// 2's backends read as a block toggle (spec 1.2), for the legacy name of bare. An
+// unblocked roster contact that is online shows its presence again (the hooks decide).
 func (h userHandle) BlockLegacy(bare string, blocked bool) bool {
 	name, ok := h.u.legacyOf(bare)
 	if !ok || isRoomName(name) || !h.u.legacyOnline() {
 		return false
 	}
-	if b := h.u.roster.get(name); b != nil {
+	b := h.u.roster.get(name)
+	if b != nil {
 		name = b.name
 	}
 	m := &pb.Buddy{UserName: proto.String(h.u.key), BuddyName: proto.String(name), Blocked: proto.Bool(blocked)}
-	return h.u.toBackend(pb.WrapperMessage_TYPE_BUDDY_CHANGED, m) == nil
+	if h.u.toBackend(pb.WrapperMessage_TYPE_BUDDY_CHANGED, m) != nil {
+		return false
+	}
+	if !blocked && b != nil && online(b.status) {
+		h.u.contactPresence(h.u.buddyPresence(b, ""))
+	}
+	return true
 }
 
 // rawHooks runs the hooks on a presence or IQ request a raw-XML backend sends the user

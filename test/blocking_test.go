@@ -84,6 +84,7 @@ func TestBlockingPushesAndErrors(t *testing.T) {
 	if got := laptop.expect(`</iq>`); !strings.Contains(got, `<unblock xmlns="urn:xmpp:blocking"><item jid="echo@localhost"`) {
 		t.Errorf("no unblock push: %q", got)
 	}
+	phone.expect(`<presence from="echo@localhost/bot"`) // shown again after the unblock
 	phone.send(`<message to='echo@localhost' type='chat' id='m2'><body>back again</body></message>`)
 	phone.expect(`<body>back again</body>`)
 

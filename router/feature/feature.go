@@ -150,6 +150,7 @@ type User interface {
 	// BlockLegacy asks the backend to block or unblock, on the legacy network, the
 	// contact with bare JID jid (Spectrum 2's block toggle: a BUDDY_CHANGED with blocked
 	// set). It reports false when jid is no legacy contact's JID or no backend took the
-	// frame; a backend without blocking ignores the frame.
+	// frame; a backend without blocking ignores the frame. On unblock an online roster
+	// contact's presence is sent again, through the InboundPresence hooks.
 	BlockLegacy(jid string, blocked bool) bool
 }
