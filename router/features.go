@@ -21,11 +21,11 @@ type features struct {
 	stream     []feature.StreamFeatures
 	forms      []feature.DiscoForms
 	absent     []feature.Absent // messages to logged-out local users (absent.go)
-	sessions   []feature.Sessions   // logins without a legacy session (sessions.go)
-	items      []feature.DiscoItems // disco#items of server nodes (sessions.go)
 	presence   []feature.InboundPresence
 	iq         []feature.InboundIQ
 	blocks     []feature.LegacyBlocks
+	sessions   []feature.Sessions   // logins without a legacy session (sessions.go)
+	items      []feature.DiscoItems // disco#items of server nodes (sessions.go)
 
 	// The account's PEP service (features_account.go).
 	identities  []feature.DiscoIdentities
@@ -69,12 +69,6 @@ func newFeatures(fs []feature.Feature) (features, error) {
 		if h, ok := x.(feature.Absent); ok {
 			f.absent = append(f.absent, h)
 		}
-		if h, ok := x.(feature.Sessions); ok {
-			f.sessions = append(f.sessions, h)
-		}
-		if h, ok := x.(feature.DiscoItems); ok {
-			f.items = append(f.items, h)
-		}
 		if h, ok := x.(feature.InboundPresence); ok {
 			f.presence = append(f.presence, h)
 		}
@@ -83,6 +77,12 @@ func newFeatures(fs []feature.Feature) (features, error) {
 		}
 		if h, ok := x.(feature.LegacyBlocks); ok {
 			f.blocks = append(f.blocks, h)
+		}
+		if h, ok := x.(feature.Sessions); ok {
+			f.sessions = append(f.sessions, h)
+		}
+		if h, ok := x.(feature.DiscoItems); ok {
+			f.items = append(f.items, h)
 		}
 		if h, ok := x.(feature.DiscoIdentities); ok {
 			f.identities = append(f.identities, h)
