@@ -265,6 +265,8 @@ func pluginConfig(cfg *config.Config, iniPath string, log zerolog.Logger) plugin
 		IdleTimeout:         s.BackendIdleTimeout,
 		MemoryCollectorTime: s.MemoryCollectorTime,
 		MaxFrame:            cfg.Limits.MaxFrameBytes,
+		QueueFrames:         cfg.Limits.BackendQueueFrames,
+		QueueBytes:          cfg.Limits.BackendQueueBytes,
 		Env:                 backendEnv(cfg),
 		Log:                 log,
 	}

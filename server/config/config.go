@@ -120,6 +120,8 @@ type Limits struct {
 	StanzaBurst          int           `toml:"stanza_burst"`
 	ClientPingInterval   time.Duration `toml:"client_ping_interval"`
 	MaxFrameBytes        int           `toml:"max_frame_bytes"`
+	BackendQueueFrames   int           `toml:"backend_queue_frames"`
+	BackendQueueBytes    int           `toml:"backend_queue_bytes"`
 	GCPercent            int           `toml:"gc_percent"`
 }
 

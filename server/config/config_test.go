@@ -44,7 +44,8 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(ps)
 	}
 	if c.Service.Port != 5222 || c.Service.TLSPort != 5223 || c.Service.LoginTimeout != time.Minute ||
-		c.Limits.MaxFrameBytes != 16<<20 || !c.SM.Enabled || c.Features.MUC != nil || c.Logging.Format != "auto" {
+		c.Limits.MaxFrameBytes != 16<<20 || c.Limits.BackendQueueFrames != 4096 || c.Limits.BackendQueueBytes != 8<<20 ||
+		!c.SM.Enabled || c.Features.MUC != nil || c.Logging.Format != "auto" {
 		t.Errorf("defaults not applied: %+v", c)
 	}
 }
@@ -116,6 +117,8 @@ func TestProblems(t *testing.T) {
 		{"ini own key", jid + "[backend_ini.service]\njid = \"x\"\n", 4, "backend_ini.service.jid", "itself"},
 		{"ini not table", jid + "[backend_ini]\nservice = 1\n", 4, "backend_ini.service", "must be a table"},
 		{"inline table line", jid + "[backend_ini]\nservice = { a = [1, {}] }\n", 4, "backend_ini.service.a", "array has a table"},
+		{"backend queue", jid + "[limits]\nbackend_queue_frames = 10\n", 4, "limits.backend_queue_frames", "too small"},
+		{"backend queue bytes", jid + "[limits]\nmax_stanza_bytes = 1048576\nbackend_queue_bytes = 524288\n", 5, "limits.backend_queue_bytes", "at least max_stanza_bytes"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, ps := parse("f.toml", []byte(c.in))

@@ -156,6 +156,8 @@ var options = []option{
 	{"limits", "client_ping_interval", 60 * time.Second, "A client silent this long gets an XEP-0199 ping; 0 turns it off.", nil},
 	{"limits", "gc_percent", 50, "Least growth of the heap between two garbage collections, in percent of the heap (Go's GOGC), for the daemon and the native backends. A small heap may double (Go's default, cheap for bursts of logins); a large one, of many sessions, grows by about 32 MB but never less than this. Once the gateway is quiet the free heap goes back to the OS. The GOGC environment variable, when set, wins and turns this off.", checkMin(10)},
 	{"limits", "max_frame_bytes", 16 * mib, "Largest protocol frame a backend may send, in bytes.", checkMin(64 * kib)},
+	{"limits", "backend_queue_frames", 4096, "Frames waiting to be written to one backend process; past it (or backend_queue_bytes) a message to that backend bounces with resource-constraint (wait) at once instead of the user waiting on a slow backend. A backend that takes no frames for longer than its ping timeout is replaced as hung.", checkMin(64)},
+	{"limits", "backend_queue_bytes", 8 * mib, "Bytes waiting to be written to one backend process, frames included; see backend_queue_frames. Keep it above max_stanza_bytes.", checkMin(64 * kib)},
 	// [sm]
 	{"sm", "enabled", true, "Offer stream management to clients.", nil},
 	{"sm", "ack_every", 5, "Request an acknowledgement after this many unacknowledged stanzas; 0: only by time.", nil},

@@ -29,6 +29,10 @@ func (d *decoder) validate() {
 	if s.Port == s.TLSPort {
 		d.problem("tls_port must differ from port", "service", "tls_port")
 	}
+	if l := d.cfg.Limits; l.BackendQueueBytes < l.MaxStanzaBytes && !d.has("limits.backend_queue_bytes") {
+		// A message of max_stanza_bytes would never fit the backend's queue.
+		d.problem("backend_queue_bytes must be at least max_stanza_bytes", "limits", "backend_queue_bytes")
+	}
 	if len(s.AdminJID) == 0 && s.AdminPassword != "" {
 		d.problem("admin_password is set but admin_jid is empty", "service", "admin_password")
 	}
