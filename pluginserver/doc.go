@@ -29,7 +29,7 @@
 // the fence append to the backend's outbound queue, bounded in frames and bytes
 // (Config.QueueFrames, QueueBytes), which one writer goroutine per backend connection
 // drains in order (outq.go). A full queue makes Send fail at once with ErrBackendBusy,
-// and the router answers the stanza as for a dead backend; LOGIN, LOGOUT, PING and EXIT
+// which the router answers with resource-constraint (wait); LOGIN, LOGOUT, PING and EXIT
 // have a small reserve past the bounds. A backend that takes no byte for PingInterval
 // (stopped, or stuck without reading its socket while it still sends) is handled as hung
 // by its writer, like a missed PONG: its process group is killed, it is replaced, its

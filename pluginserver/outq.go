@@ -15,7 +15,7 @@ import (
 
 // ErrBackendBusy is returned (wrapped) by Send and Login when the backend's outbound
 // queue is full: the backend takes frames more slowly than they come, or not at all. The
-// frame was not queued; the caller answers the stanza as for a dead backend.
+// frame was not queued; the router bounces the stanza with resource-constraint (wait).
 var ErrBackendBusy = errors.New("pluginserver: the backend's outbound queue is full")
 
 // Defaults of the outbound queue bounds (Config.QueueFrames, Config.QueueBytes).

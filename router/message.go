@@ -1,9 +1,12 @@
 package router
 
 import (
+	"errors"
+
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gospectrum/spectrum2/internal/xmpp"
+	"github.com/gospectrum/spectrum2/pluginserver"
 	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
 	"github.com/gospectrum/spectrum2/router/feature"
 )
@@ -75,8 +78,8 @@ func (u *user) messageToBuddy(rs *resource, m *xmpp.Element, t target) {
 		u.bounceOffline(rs, m)
 		return
 	}
-	if !u.chatStatesToBackend(m, t.legacy) {
-		u.bounceOffline(rs, m)
+	if err := u.chatStatesToBackend(m, t.legacy); err != nil {
+		u.bounceNotSent(rs, m, err)
 		return
 	}
 	body := m.ChildText(xmpp.NSClient, "body")
@@ -99,25 +102,25 @@ func (u *user) messageToBuddy(rs *resource, m *xmpp.Element, t target) {
 			}
 		}
 	}
-	if u.toBackend(ft, conv) != nil {
-		u.bounceOffline(rs, m)
+	if err := u.toBackend(ft, conv); err != nil {
+		u.bounceNotSent(rs, m, err)
 		return
 	}
 	u.sentCarbons(rs, m)
 }
 
-// chatStatesToBackend sends the typing frames for m's chat states; false if the backend
-// could not take them.
-func (u *user) chatStatesToBackend(m *xmpp.Element, legacy string) bool {
+// chatStatesToBackend sends the typing frames for m's chat states; the error if the
+// backend could not take them.
+func (u *user) chatStatesToBackend(m *xmpp.Element, legacy string) error {
 	buddy := &pb.Buddy{UserName: proto.String(u.key), BuddyName: proto.String(legacy)}
 	for _, c := range m.Children() {
 		if ft, ok := chatStateFrames[c.Local]; ok && c.Space == xmpp.NSChatStates {
-			if u.toBackend(ft, buddy) != nil {
-				return false
+			if err := u.toBackend(ft, buddy); err != nil {
+				return err
 			}
 		}
 	}
-	return true
+	return nil
 }
 
 // messageID is the id kept end to end: the XEP-0359 origin-id, else the stanza id.
@@ -138,6 +141,19 @@ func (u *user) bounceOffline(rs *resource, m *xmpp.Element) {
 	}
 	u.send(rs, xmpp.ErrorReply(m, xmpp.ErrTypeCancel, xmpp.StanzaServiceUnavailable,
 		"not connected to the legacy network"))
+}
+
+// bounceNotSent returns el, whose frame the backend did not take (err from toBackend).
+// A full outbound queue (pluginserver.ErrBackendBusy) is resource-constraint (wait): the
+// backend is there but slower than what is sent to it, so the client may retry later
+// (issue 18); otherwise the backend does not have the user (bounceOffline).
+func (u *user) bounceNotSent(rs *resource, el *xmpp.Element, err error) {
+	if errors.Is(err, pluginserver.ErrBackendBusy) {
+		u.send(rs, xmpp.ErrorReply(el, xmpp.ErrTypeWait, xmpp.StanzaResourceConstraint,
+			"the legacy network's backend is busy; try again later"))
+		return
+	}
+	u.bounceOffline(rs, el)
 }
 
 // sentCarbons copies a message the user sent to its other resources that enabled carbons

@@ -335,9 +335,9 @@ func (u *user) roomConv(m *xmpp.Element, buddy string) *pb.ConversationMessage {
 	return conv
 }
 
-// sendOrBounce sends a frame for m, bouncing m when no backend has the user.
+// sendOrBounce sends a frame for m, bouncing m when the backend does not take it.
 func (u *user) sendOrBounce(rs *resource, m *xmpp.Element, t pb.WrapperMessage_Type, msg proto.Message) {
-	if u.toBackend(t, msg) != nil {
-		u.bounceOffline(rs, m)
+	if err := u.toBackend(t, msg); err != nil {
+		u.bounceNotSent(rs, m, err)
 	}
 }

@@ -209,24 +209,7 @@ func (u *user) presenceToBuddy(rs *resource, p *xmpp.Element, t target) {
 		}
 		u.sendContactPresence(rs, u.buddyPresence(b, rs.key))
 	case "subscribe", "subscribed":
-		// Quirk 21 fixed: subscribed (accepting AUTH_REQUEST) for an unknown buddy adds it.
-		if b == nil && u.rosterFull() {
-			u.refuse(rs, p, "contacts on the roster", u.r.cfg.Limits.Roster)
-			return
-		}
-		if b == nil {
-			if b = u.addBuddy(t.legacy); b == nil {
-				u.send(rs, xmpp.ErrorReply(p, xmpp.ErrTypeModify, xmpp.StanzaJIDMalformed, ""))
-				return
-			}
-			u.push(b, false)
-		}
-		u.toBackend(pb.WrapperMessage_TYPE_BUDDY_CHANGED, u.pbBuddy(b))
-		if p.Type() == "subscribe" {
-			u.sendAvailable(xmpp.New(xmpp.NSClient, "presence", "type", "subscribed",
-				"from", t.jid.Bare().String(), "to", u.key))
-			u.send(rs, u.buddyPresence(b, ""))
-		}
+		u.subscribeBuddy(rs, p, t, b)
 	case "unsubscribe":
 		if b != nil {
 			u.removeBuddy(b)
@@ -239,6 +222,40 @@ func (u *user) presenceToBuddy(rs *resource, p *xmpp.Element, t target) {
 		u.rawOut(rs, p, t)
 	}
 	// unsubscribed: ignored, as in Spectrum 2 (spec 3.7).
+}
+
+// subscribeBuddy sends the client's subscribe, or subscribed (accepting an AUTH_REQUEST),
+// to the legacy network as BUDDY_CHANGED for b (nil: not on the roster). Quirk 21 fixed:
+// subscribed for an unknown buddy adds it. Only a frame the backend took adds the buddy
+// (with a roster push) and answers subscribe with subscribed; one it did not take leaves
+// the roster as it was and is answered with an error presence (issue 18).
+func (u *user) subscribeBuddy(rs *resource, p *xmpp.Element, t target, b *buddy) {
+	isNew := b == nil
+	if isNew && u.rosterFull() {
+		u.refuse(rs, p, "contacts on the roster", u.r.cfg.Limits.Roster)
+		return
+	}
+	if isNew {
+		if b = u.addBuddy(t.legacy); b == nil {
+			u.send(rs, xmpp.ErrorReply(p, xmpp.ErrTypeModify, xmpp.StanzaJIDMalformed, ""))
+			return
+		}
+	}
+	if err := u.toBackend(pb.WrapperMessage_TYPE_BUDDY_CHANGED, u.pbBuddy(b)); err != nil {
+		if isNew {
+			delete(u.roster.buddies, legacyKey(b.name))
+		}
+		u.bounceNotSent(rs, p, err)
+		return
+	}
+	if isNew {
+		u.push(b, false)
+	}
+	if p.Type() == "subscribe" {
+		u.sendAvailable(xmpp.New(xmpp.NSClient, "presence", "type", "subscribed",
+			"from", t.jid.Bare().String(), "to", u.key))
+		u.send(rs, u.buddyPresence(b, ""))
+	}
 }
 
 // authRequest handles AUTH_REQUEST: a subscription request from the buddy (spec 3.7).
