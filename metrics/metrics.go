@@ -47,6 +47,9 @@ type Metrics struct {
 	rawDropped     *prometheus.CounterVec
 	offlineRefused *prometheus.CounterVec
 	offlineExpired prometheus.Counter
+	uploadBytes    prometheus.Counter
+	uploadFiles    prometheus.Counter
+	uploadRefused  *prometheus.CounterVec
 }
 
 // New returns a Metrics whose registry holds the daemon's metrics, the Go runtime's and
@@ -95,6 +98,16 @@ func New(version string) *Metrics {
 		offlineExpired: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "spectrum2_offline_expired_total", Help: "Offline messages deleted unread by the expiry sweep.",
 		}),
+		uploadBytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "spectrum2_upload_bytes_total", Help: "Bytes of files stored by the upload service (PUTs and legacy file transfers).",
+		}),
+		uploadFiles: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "spectrum2_upload_files_total", Help: "Files stored by the upload service (PUTs and legacy file transfers).",
+		}),
+		uploadRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "spectrum2_upload_refused_total",
+			Help: "Slot requests, PUTs and legacy file transfers refused, by reason (too_large, quota, token, size, type, used, expired, busy, body, error).",
+		}, []string{"reason"}),
 	}
 	m.src.Store(&Sources{})
 	m.reg.MustRegister(
@@ -102,6 +115,7 @@ func New(version string) *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.stanzasIn, m.stanzasOut, m.loginSeconds, m.loginFailures, m.bounced, m.queueOverflows,
 		m.undeliverable, m.panics, m.rawDropped, m.offlineRefused, m.offlineExpired,
+		m.uploadBytes, m.uploadFiles, m.uploadRefused,
 		&snapshotCollector{m: m},
 	)
 	return m
@@ -151,6 +165,15 @@ func (m *Metrics) OfflineRefused(source string) { m.offlineRefused.WithLabelValu
 
 // OfflineExpired implements offline.Counter.
 func (m *Metrics) OfflineExpired(n int) { m.offlineExpired.Add(float64(n)) }
+
+// UploadStored implements upload.Counter.
+func (m *Metrics) UploadStored(n int64) {
+	m.uploadFiles.Inc()
+	m.uploadBytes.Add(float64(n))
+}
+
+// UploadRefused implements upload.Counter.
+func (m *Metrics) UploadRefused(reason string) { m.uploadRefused.WithLabelValues(reason).Inc() }
 
 // StanzaUndeliverable implements router.UndeliverableCounter: a stanza of kind (message,
 // presence, iq) that a hibernated session never acknowledged and nobody could take.

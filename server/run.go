@@ -102,7 +102,7 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger) error {
 	}
 	defer st.db.Close()
 	var cs *c2s.Server // the upload listener takes the certificate c2s holds (and reloads)
-	up, err := openUpload(cfg, st, func() *tls.Certificate { return cs.Certificate() }, log)
+	up, err := openUpload(cfg, st, m, func() *tls.Certificate { return cs.Certificate() }, log)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/gospectrum/spectrum2/metrics"
 	"github.com/gospectrum/spectrum2/server/config"
 	"github.com/gospectrum/spectrum2/upload"
 )
@@ -27,7 +28,7 @@ type uploadServer struct {
 // openUpload listens on upload.listen and builds the feature on st, which it registers
 // in st.features; nil when the service is off. cert is asked for the certificate at
 // every TLS handshake, so that a reloaded one is used at once.
-func openUpload(cfg *config.Config, st *storage, cert func() *tls.Certificate, log zerolog.Logger) (*uploadServer, error) {
+func openUpload(cfg *config.Config, st *storage, m *metrics.Metrics, cert func() *tls.Certificate, log zerolog.Logger) (*uploadServer, error) {
 	if cfg.Upload.Listen == "" {
 		return nil, nil
 	}
@@ -43,6 +44,7 @@ func openUpload(cfg *config.Config, st *storage, cert func() *tls.Certificate, l
 		Quota:       int64(cfg.Upload.Quota),
 		SlotTTL:     cfg.Upload.SlotExpireAfter,
 		ExpireAfter: cfg.Upload.ExpireAfter,
+		Counter:     m,
 		Log:         log,
 	})
 	if err != nil {
@@ -50,6 +52,7 @@ func openUpload(cfg *config.Config, st *storage, cert func() *tls.Certificate, l
 		return nil, err
 	}
 	st.features = append(st.features, svc)
+	ln = newConnLimiter(ln, maxUploadConns, maxUploadConnsPerIP)
 	u := &uploadServer{svc: svc, ln: ln, cert: cert, log: log.With().Str("component", "upload").Logger()}
 	u.srv = &http.Server{
 		Handler:           svc.Handler(),

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"math/big"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,6 +16,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -183,7 +185,8 @@ func put(t *testing.T, s *Server, url, token string, data []byte, ctype string) 
 // TestUploadRefusals: disco, the size limit, the quota, a wrong token, a second PUT,
 // a wrong size or type, an expired slot.
 func TestUploadRefusals(t *testing.T) {
-	s := StartServer(t, uploadConfig(t))
+	mport := freePort(t)
+	s := StartServer(t, uploadConfig(t)+fmt.Sprintf("[metrics]\nlisten = \"127.0.0.1:%d\"\n", mport))
 	u := dialUploader(t, s, "ref%demo")
 	u.send(`<iq type="get" id="items" to="localhost"><query xmlns="http://jabber.org/protocol/disco#items"/></iq>`)
 	u.expect(`id="items"`)
@@ -242,6 +245,73 @@ func TestUploadRefusals(t *testing.T) {
 	u.send(`<message to="upload.localhost" type="chat" id="m1"><body>hi</body></message>`)
 	if got := u.expect(`</message>`); !strings.Contains(got, `service-unavailable`) {
 		t.Errorf("message to the service: %s", got)
+	}
+	m := scrape(t, fmt.Sprintf("http://127.0.0.1:%d/metrics", mport))
+	for name, want := range map[string]float64{
+		"spectrum2_upload_files_total":                       1,
+		"spectrum2_upload_bytes_total":                       900_000,
+		`spectrum2_upload_refused_total{reason="too_large"}`: 1,
+		`spectrum2_upload_refused_total{reason="quota"}`:     1,
+		`spectrum2_upload_refused_total{reason="token"}`:     2,
+		`spectrum2_upload_refused_total{reason="size"}`:      1,
+		`spectrum2_upload_refused_total{reason="type"}`:      1,
+		`spectrum2_upload_refused_total{reason="used"}`:      1,
+		`spectrum2_upload_refused_total{reason="expired"}`:   1,
+	} {
+		if m[name] != want {
+			t.Errorf("%s = %v, want %v", name, m[name], want)
+		}
+	}
+}
+
+// TestUploadSIGHUPCertificate: after the certificate files change and SIGHUP, the upload
+// listener serves the new certificate (it asks c2s for it at every handshake), and a
+// download over it works.
+func TestUploadSIGHUPCertificate(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	old := writeCert(t, certFile, keyFile, "first")
+	port := freePort(t)
+	s := StartServer(t, fmt.Sprintf("cert = %q\nkey = %q\n[upload]\nlisten = \"127.0.0.1:%d\"\n", certFile, keyFile, port))
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	serial := func() *big.Int {
+		conn, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true}) //nolint:gosec // only reading the certificate
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		return conn.ConnectionState().PeerCertificates[0].SerialNumber
+	}
+	if got := serial(); got.Cmp(old.SerialNumber) != 0 {
+		t.Fatalf("the upload listener serves serial %v, not the configured certificate's %v", got, old.SerialNumber)
+	}
+	renewed := writeCert(t, certFile, keyFile, "second")
+	if err := s.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(opsWait)
+	for serial().Cmp(renewed.SerialNumber) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the upload listener did not serve the new certificate within %v of SIGHUP", opsWait)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	// The harness's clients trust data/cert.pem: make it the renewed certificate.
+	pem, err := os.ReadFile(certFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(s.Dir, "data", "cert.pem"), pem, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	u := dialUploader(t, s, "hup%demo")
+	data := randomBytes(t, 1000)
+	putURL, token, getURL := u.slot("after.bin", len(data))
+	if code := put(t, s, putURL, token, data, "application/octet-stream"); code != http.StatusCreated {
+		t.Fatalf("PUT with the renewed certificate trusted: %d", code)
+	}
+	if resp, body := fetch(t, s, getURL); !bytes.Equal(body, data) {
+		t.Errorf("GET after the reload: %s, %d bytes", resp.Status, len(body))
 	}
 }
 

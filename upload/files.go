@@ -48,8 +48,10 @@ func (s *Service) FileStart(u feature.User, f feature.File) error {
 	case ts[f.ID] != nil:
 		return refuse("A file transfer with this id is under way already.")
 	case len(ts) >= maxTransfers:
+		s.cfg.Counter.UploadRefused("busy")
 		return refuse(fmt.Sprintf("The file %q was refused: %d files are arriving already.", name, maxTransfers))
 	case f.Size > s.cfg.MaxFileSize:
+		s.cfg.Counter.UploadRefused("too_large")
 		return refuse(fmt.Sprintf("The file %q (%s) was refused: the server takes files up to %s.", name, size(f.Size), size(s.cfg.MaxFileSize)))
 	case f.Size < 0:
 		return refuse("A file transfer announced no size.")
@@ -67,6 +69,7 @@ func (s *Service) FileStart(u feature.User, f feature.File) error {
 	}
 	up, err := s.create(u.JID().String(), name, ctype, f.Size, s.cfg.PutTimeout)
 	if errors.Is(err, store.ErrFull) {
+		s.cfg.Counter.UploadRefused("quota")
 		return refuse(fmt.Sprintf("The file %q (%s) was refused: your files on this server would pass your quota of %s; older ones expire after %s.",
 			name, size(f.Size), size(s.cfg.Quota), s.cfg.ExpireAfter))
 	}
@@ -141,6 +144,7 @@ func (s *Service) FileEnd(u feature.User, id int32, complete bool) (string, erro
 		s.log.Warn().Err(err).Str("jid", t.up.User).Msg("a legacy file transfer failed")
 		return "", refuse(fmt.Sprintf("The file %q did not arrive completely.", t.up.Name))
 	}
+	s.cfg.Counter.UploadStored(t.n)
 	s.log.Info().Str("jid", t.up.User).Str("id", t.up.ID).Int64("bytes", t.n).Msg("legacy file stored")
 	return s.url(t.up), nil
 }

@@ -60,29 +60,42 @@ func splitPath(p string) (id, name string, ok bool) {
 func (s *Service) path(id string) string { return filepath.Join(s.cfg.Dir, id) }
 func (s *Service) part(id string) string { return filepath.Join(s.cfg.Dir, id+".part") }
 
-// httpError is a PUT's refusal: its status and a text for the client.
+// httpError is a PUT's refusal: its status, a text for the client, and the reason
+// counted (Reasons).
 type httpError struct {
 	status int
+	reason string
 	text   string
 }
 
 func (e *httpError) Error() string { return e.text }
 
-// put stores the body of a PUT to an open slot.
+// put stores the body of a PUT to an open slot, within the bounds on PUTs under way.
 func (s *Service) put(w http.ResponseWriter, r *http.Request, id string) {
 	up, err := s.checkPut(r, id)
 	if err == nil {
-		err = s.receive(r, up)
+		if !s.puts.acquire(up.User) {
+			err = &httpError{http.StatusServiceUnavailable, "busy", "too many uploads under way; try again"}
+			w.Header().Set("Retry-After", "5")
+		} else {
+			defer s.puts.release(up.User)
+			if err = s.startPut(id); err == nil {
+				err = s.receive(r, up)
+			}
+		}
 	}
 	var he *httpError
 	switch {
 	case errors.As(err, &he):
+		s.cfg.Counter.UploadRefused(he.reason)
 		s.log.Info().Str("id", id).Int("status", he.status).Str("reason", he.text).Msg("upload PUT refused")
 		http.Error(w, he.text, he.status)
 	case err != nil:
+		s.cfg.Counter.UploadRefused("error")
 		s.log.Error().Err(err).Str("id", id).Msg("upload PUT failed")
 		http.Error(w, "the file could not be stored", http.StatusInternalServerError)
 	default:
+		s.cfg.Counter.UploadStored(up.Size)
 		s.log.Info().Str("id", id).Str("jid", up.User).Int64("bytes", up.Size).Msg("file uploaded")
 		w.WriteHeader(http.StatusCreated)
 	}
@@ -95,38 +108,45 @@ func (s *Service) checkPut(r *http.Request, id string) (store.Upload, error) {
 	up, err := s.cfg.Store.Upload(ctx, id)
 	switch {
 	case errors.Is(err, store.ErrNoUpload):
-		return up, &httpError{http.StatusNotFound, "no such slot (it may have expired)"}
+		return up, &httpError{http.StatusNotFound, "expired", "no such slot (it may have expired)"}
 	case err != nil:
 		return up, err
 	}
 	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if subtle.ConstantTimeCompare([]byte(tok), []byte(up.Token)) != 1 {
-		return up, &httpError{http.StatusForbidden, "wrong or missing token"}
+		return up, &httpError{http.StatusForbidden, "token", "wrong or missing token"}
 	}
 	switch {
 	case up.State != store.SlotOpen:
-		return up, &httpError{http.StatusConflict, "the slot was used already"}
+		return up, &httpError{http.StatusConflict, "used", "the slot was used already"}
 	case !s.now().Before(up.Expires):
-		return up, &httpError{http.StatusGone, "the slot expired"}
+		return up, &httpError{http.StatusGone, "expired", "the slot expired"}
 	case r.ContentLength < 0:
-		return up, &httpError{http.StatusLengthRequired, "Content-Length is required"}
+		return up, &httpError{http.StatusLengthRequired, "size", "Content-Length is required"}
 	case r.ContentLength > up.Size:
-		return up, &httpError{http.StatusRequestEntityTooLarge, "larger than the slot's size " + strconv.FormatInt(up.Size, 10)}
+		return up, &httpError{http.StatusRequestEntityTooLarge, "size", "larger than the slot's size " + strconv.FormatInt(up.Size, 10)}
 	case r.ContentLength != up.Size:
-		return up, &httpError{http.StatusBadRequest, "Content-Length differs from the slot's size " + strconv.FormatInt(up.Size, 10)}
+		return up, &httpError{http.StatusBadRequest, "size", "Content-Length differs from the slot's size " + strconv.FormatInt(up.Size, 10)}
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if got, err := contentType(ct); err != nil || !sameType(got, up.Type) {
-			return up, &httpError{http.StatusBadRequest, "Content-Type differs from the slot's " + up.Type}
+			return up, &httpError{http.StatusBadRequest, "type", "Content-Type differs from the slot's " + up.Type}
 		}
-	}
-	if err := s.cfg.Store.StartPut(ctx, id, s.now(), s.now().Add(s.cfg.PutTimeout)); err != nil {
-		if errors.Is(err, store.ErrNoUpload) {
-			return up, &httpError{http.StatusConflict, "the slot was used already"}
-		}
-		return up, err
 	}
 	return up, nil
+}
+
+// startPut moves the slot to a PUT under way: from here on it is used.
+func (s *Service) startPut(id string) error {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	if err := s.cfg.Store.StartPut(ctx, id, s.now(), s.now().Add(s.cfg.PutTimeout)); err != nil {
+		if errors.Is(err, store.ErrNoUpload) {
+			return &httpError{http.StatusConflict, "used", "the slot was used already"}
+		}
+		return err
+	}
+	return nil
 }
 
 // sameType compares media types without their parameters' spelling.
@@ -158,10 +178,10 @@ func (s *Service) receive(r *http.Request, up store.Upload) (err error) {
 		err = cerr
 	}
 	if err != nil {
-		return &httpError{http.StatusBadRequest, "the body ended early"}
+		return &httpError{http.StatusBadRequest, "body", "the body ended early"}
 	}
 	if n != up.Size {
-		return &httpError{http.StatusBadRequest, "the body's length differs from the slot's size"}
+		return &httpError{http.StatusBadRequest, "body", "the body's length differs from the slot's size"}
 	}
 	return s.store(up, n)
 }
@@ -176,7 +196,7 @@ func (s *Service) store(up store.Upload, n int64) error {
 	if err := s.cfg.Store.FinishPut(ctx, up.ID, n, s.now().Add(s.cfg.ExpireAfter)); err != nil {
 		os.Remove(s.path(up.ID))
 		if errors.Is(err, store.ErrNoUpload) {
-			return &httpError{http.StatusGone, "the upload took longer than allowed"}
+			return &httpError{http.StatusGone, "expired", "the upload took longer than allowed"}
 		}
 		return err
 	}

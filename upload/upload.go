@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -37,6 +38,8 @@ const (
 	DefaultSweepEvery  = time.Minute
 	DefaultSweepBatch  = 200
 	DefaultTimeout     = 5 * time.Second
+	DefaultMaxPuts     = 64
+	DefaultUserPuts    = 4
 )
 
 // maxNameBytes bounds a file name (as most file systems do).
@@ -58,14 +61,36 @@ type Config struct {
 	SweepEvery  time.Duration // 0 = DefaultSweepEvery
 	SweepBatch  int           // 0 = DefaultSweepBatch
 	Timeout     time.Duration // of one store call; 0 = DefaultTimeout
-	Log         zerolog.Logger
+	// MaxPuts and UserPuts bound the PUTs under way, in all and per user (0: the
+	// defaults); a PUT past them gets 503 with Retry-After and keeps its slot.
+	MaxPuts, UserPuts int
+	Counter           Counter // nil counts nothing
+	Log               zerolog.Logger
 }
+
+// Counter counts uploads; *metrics.Metrics implements it.
+type Counter interface {
+	// UploadStored counts a file stored (a PUT or a legacy transfer) of n bytes.
+	UploadStored(n int64)
+	// UploadRefused counts a refused slot request, PUT or transfer, by a reason of a
+	// small fixed set (Reasons).
+	UploadRefused(reason string)
+}
+
+// Reasons are the labels UploadRefused is called with.
+var Reasons = []string{"too_large", "quota", "token", "size", "type", "used", "expired", "busy", "body", "error"}
+
+type nopCounter struct{}
+
+func (nopCounter) UploadStored(int64)   {}
+func (nopCounter) UploadRefused(string) {}
 
 // Service is the feature and its HTTP handler. It is safe for concurrent use.
 type Service struct {
-	cfg Config
-	log zerolog.Logger
-	now func() time.Time
+	cfg  Config
+	log  zerolog.Logger
+	now  func() time.Time
+	puts puts
 }
 
 var (
@@ -83,6 +108,11 @@ func New(cfg Config) (*Service, error) {
 	setDefault(&cfg.SweepEvery, DefaultSweepEvery)
 	setDefault(&cfg.SweepBatch, DefaultSweepBatch)
 	setDefault(&cfg.Timeout, DefaultTimeout)
+	setDefault(&cfg.MaxPuts, DefaultMaxPuts)
+	setDefault(&cfg.UserPuts, DefaultUserPuts)
+	if cfg.Counter == nil {
+		cfg.Counter = nopCounter{}
+	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	if u, err := url.Parse(cfg.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, fmt.Errorf("upload: public URL %q is no http(s) URL", cfg.PublicURL)
@@ -90,12 +120,42 @@ func New(cfg Config) (*Service, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("upload: %w", err)
 	}
-	return &Service{cfg: cfg, log: cfg.Log.With().Str("component", "upload").Logger(), now: time.Now}, nil
+	return &Service{cfg: cfg, log: cfg.Log.With().Str("component", "upload").Logger(), now: time.Now,
+		puts: puts{max: cfg.MaxPuts, perUser: cfg.UserPuts, users: make(map[string]int)}}, nil
 }
 
 func setDefault[T int | int64 | time.Duration](v *T, d T) {
 	if *v <= 0 {
 		*v = d
+	}
+}
+
+// puts counts the PUTs under way, in all and per user (bounded: at most max users).
+type puts struct {
+	mu           sync.Mutex
+	max, perUser int
+	total        int
+	users        map[string]int
+}
+
+// acquire takes a place for a PUT of user; false when a bound is reached.
+func (p *puts) acquire(user string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.total >= p.max || p.users[user] >= p.perUser {
+		return false
+	}
+	p.total++
+	p.users[user]++
+	return true
+}
+
+func (p *puts) release(user string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.total--
+	if p.users[user]--; p.users[user] <= 0 {
+		delete(p.users, user)
 	}
 }
 
@@ -168,6 +228,7 @@ func (s *Service) slot(u feature.User, iq, req *xmpp.Element) *xmpp.Element {
 		return xmpp.ErrorReply(iq, xmpp.ErrTypeModify, xmpp.StanzaBadRequest, "content-type is no media type")
 	}
 	if size > s.cfg.MaxFileSize {
+		s.cfg.Counter.UploadRefused("too_large")
 		return s.tooLarge(iq)
 	}
 	up, err := s.create(u.JID().String(), name, ctype, size, s.cfg.SlotTTL)
@@ -200,10 +261,12 @@ func (s *Service) tooLarge(iq *xmpp.Element) *xmpp.Element {
 // refusal is the answer to a slot the store refused: the quota, or a failure.
 func (s *Service) refusal(iq *xmpp.Element, user string, err error) *xmpp.Element {
 	if errors.Is(err, store.ErrFull) {
+		s.cfg.Counter.UploadRefused("quota")
 		s.log.Info().Str("jid", user).Int64("quota", s.cfg.Quota).Msg("upload refused: quota reached")
 		return xmpp.ErrorReply(iq, xmpp.ErrTypeWait, xmpp.StanzaResourceConstraint,
 			"Upload quota reached: your files hold "+strconv.FormatInt(s.cfg.Quota, 10)+" bytes until older ones expire.")
 	}
+	s.cfg.Counter.UploadRefused("error")
 	s.log.Error().Err(err).Str("jid", user).Msg("upload slot not stored")
 	return xmpp.ErrorReply(iq, xmpp.ErrTypeWait, xmpp.StanzaInternalServerError, "")
 }

@@ -1,0 +1,61 @@
+package server
+
+import (
+	"io"
+	"net"
+	"testing"
+	"time"
+)
+
+// TestConnLimiter: past perIP the next connection from the same address is closed at
+// once; a place comes back when a connection closes.
+func TestConnLimiter(t *testing.T) {
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := newConnLimiter(raw, 10, 2)
+	defer ln.Close()
+	accepted := make(chan net.Conn, 8)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				close(accepted)
+				return
+			}
+			accepted <- c
+		}
+	}()
+	dial := func() net.Conn {
+		c, err := net.Dial("tcp", raw.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	var server []net.Conn
+	for range 2 {
+		dial()
+		server = append(server, <-accepted)
+	}
+	third := dial()
+	_ = third.SetReadDeadline(time.Now().Add(30 * time.Second))
+	if _, err := third.Read(make([]byte, 1)); err != io.EOF {
+		t.Errorf("the third connection from one address: read %v, want EOF (closed)", err)
+	}
+	server[0].Close()
+	server[0].Close() // a second Close gives nothing back twice
+	dial()
+	select {
+	case <-accepted:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no place after a connection closed")
+	}
+	ln.mu.Lock()
+	defer ln.mu.Unlock()
+	if ln.total != 2 || ln.byIP["127.0.0.1"] != 2 {
+		t.Errorf("counted %d, %v; want 2", ln.total, ln.byIP)
+	}
+}
