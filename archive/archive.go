@@ -42,15 +42,17 @@ type Config struct {
 	SweepEvery  time.Duration // 0 = DefaultSweepEvery
 	SweepBatch  int           // 0 = DefaultSweepBatch
 	Timeout     time.Duration // of one store call; 0 = DefaultTimeout
+	Queue       int           // entries waiting for the writer (Run); 0 = DefaultQueue
 	Log         zerolog.Logger
 }
 
 // Archive is the feature. It is safe for concurrent use: its hooks run on many users'
 // actors at once and keep per-user state only in feature.User values.
 type Archive struct {
-	cfg Config
-	log zerolog.Logger
-	now func() time.Time
+	cfg   Config
+	log   zerolog.Logger
+	now   func() time.Time
+	queue chan pending // to the writer (writer.go)
 }
 
 var (
@@ -84,7 +86,11 @@ func New(cfg Config) *Archive {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
 	}
-	return &Archive{cfg: cfg, log: cfg.Log.With().Str("component", "archive").Logger(), now: time.Now}
+	if cfg.Queue <= 0 {
+		cfg.Queue = DefaultQueue
+	}
+	return &Archive{cfg: cfg, log: cfg.Log.With().Str("component", "archive").Logger(), now: time.Now,
+		queue: make(chan pending, cfg.Queue)}
 }
 
 // Name implements feature.Feature.
@@ -192,14 +198,8 @@ func (a *Archive) archive(u feature.User, room string, msg *xmpp.Element, peer, 
 		stored.Append(d.Clone()) // but a legacy network's own stamp (a replayed message) stays
 	}
 	e.Stanza = stored.AppendXML(nil, xmpp.NSClient)
-	ctx, cancel := a.ctx()
-	defer cancel()
-	if err := a.cfg.Store.AppendArchive(ctx, user, e); err != nil {
-		a.log.Error().Err(err).Str("jid", user).Msg("archiving a message failed")
-		msg.Nodes = msg.Nodes[:len(msg.Nodes)-1] // no stanza-id that the archive does not know
-		return
-	}
-	a.enforceQuota(ctx, u, user)
+	a.enqueue(store.ArchiveWrite{User: user, Entry: e})
+	a.enforceQuota(u, user)
 }
 
 // countKey keeps a user's entry count (an *int) between messages, so that the quota
@@ -207,8 +207,11 @@ func (a *Archive) archive(u feature.User, room string, msg *xmpp.Element, peer, 
 type countKey struct{}
 
 // enforceQuota deletes the user's oldest entries once the user holds more than
-// MaxMessages, down to 95 % of it, so that a trim is not needed on every message.
-func (a *Archive) enforceQuota(ctx context.Context, u feature.User, user string) {
+// MaxMessages, down to 95 % of it, so that a trim is not needed on every message. The
+// count includes what is queued, so the trim waits for the writer first.
+func (a *Archive) enforceQuota(u feature.User, user string) {
+	ctx, cancel := a.ctx()
+	defer cancel()
 	n, _ := u.Value(countKey{}).(*int)
 	if n == nil {
 		c, err := a.cfg.Store.CountUserArchive(ctx, user)
@@ -224,6 +227,7 @@ func (a *Archive) enforceQuota(ctx context.Context, u feature.User, user string)
 		return
 	}
 	keep := a.cfg.MaxMessages - a.cfg.MaxMessages/20
+	a.flush()
 	deleted, err := a.cfg.Store.TrimArchive(ctx, user, keep)
 	if err != nil {
 		a.log.Error().Err(err).Str("jid", user).Msg("trimming the archive failed")

@@ -74,3 +74,33 @@ func TestParseRequest(t *testing.T) {
 		t.Errorf("parsed %+v", r)
 	}
 }
+
+// TestWriterBatchesAndFlushes: queued entries are written by Run, a flush waits for them,
+// and what is queued when Run ends is written too.
+func TestWriterBatchesAndFlushes(t *testing.T) {
+	db, err := store.Open(context.Background(), store.Config{Driver: store.SQLite, DSN: filepath.Join(t.TempDir(), "s.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	a := New(Config{Store: db, Queue: 100})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = a.Run(ctx); close(done) }()
+	write := func(n int) {
+		for range n {
+			a.enqueue(store.ArchiveWrite{User: "alice@gw", Entry: store.ArchiveEntry{StanzaID: newID(), With: "x@gw", At: time.Now(), Stanza: []byte("<message/>")}})
+		}
+	}
+	write(1000) // more than the queue: some are written by the hook itself
+	a.flush()
+	if n, _ := db.CountUserArchive(context.Background(), "alice@gw"); n != 1000 {
+		t.Errorf("after flush: %d entries, want 1000", n)
+	}
+	write(50)
+	cancel()
+	<-done
+	if n, _ := db.CountUserArchive(context.Background(), "alice@gw"); n != 1050 {
+		t.Errorf("after Run ended: %d entries, want 1050", n)
+	}
+}

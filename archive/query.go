@@ -33,6 +33,9 @@ func (a *Archive) HandleIQ(u feature.User, from string, iq, payload *xmpp.Elemen
 		by = room
 	}
 	get := iq.Type() == "get"
+	if payload.Local != "prefs" {
+		a.flush() // what the user was just sent is in the answer
+	}
 	switch {
 	case payload.Local == "prefs":
 		a.handlePrefs(u, from, iq, payload)

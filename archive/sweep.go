@@ -13,9 +13,13 @@ import (
 // sweepRounds bounds the store calls of one sweep tick (each deletes SweepBatch at most).
 const sweepRounds = 4
 
-// Run sweeps expired entries every SweepEvery until ctx ends; with a negative
-// ExpireAfter (keep forever) it only waits.
+// Run writes the queued entries (writer.go) and sweeps expired entries every SweepEvery
+// until ctx ends (with a negative ExpireAfter, keep forever, it only writes); then it
+// writes what is still queued.
 func (a *Archive) Run(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { defer close(done); a.writeLoop(ctx) }()
+	defer func() { <-done }()
 	if a.cfg.ExpireAfter < 0 {
 		<-ctx.Done()
 		return nil
@@ -64,6 +68,7 @@ func (a *Archive) Sweep(ctx context.Context) int {
 // Purge deletes a user's whole archive (rooms included; the preferences stay), for the
 // administrators' purge_archive command. bare is the user's bare JID.
 func (a *Archive) Purge(ctx context.Context, bare string) (int, error) {
+	a.flush() // nothing queued comes back after the purge
 	n, err := a.cfg.Store.PurgeArchive(ctx, bare)
 	if err != nil {
 		return 0, err

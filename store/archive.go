@@ -48,6 +48,12 @@ type ArchivePage struct {
 	Complete bool
 }
 
+// ArchiveWrite is one entry for one user, for AppendArchiveBatch.
+type ArchiveWrite struct {
+	User  string
+	Entry ArchiveEntry
+}
+
 // ArchivePrefs are a user's XEP-0313 preferences; Default is "always", "never" or
 // "roster", Always and Never are bare JIDs.
 type ArchivePrefs struct {
@@ -59,6 +65,9 @@ type ArchivePrefs struct {
 type ArchiveStore interface {
 	// AppendArchive stores e for user. The stanza-id must be new for the user.
 	AppendArchive(ctx context.Context, user string, e ArchiveEntry) error
+	// AppendArchiveBatch stores several users' entries in one transaction (a group
+	// commit: one disk sync for all of them); all are stored or none.
+	AppendArchiveBatch(ctx context.Context, ws []ArchiveWrite) error
 	// ArchiveSeq is the Seq of the entry with stanzaID in user's archive of room (""
 	// the user's own), or ErrUnknownID.
 	ArchiveSeq(ctx context.Context, user, room, stanzaID string) (int64, error)
@@ -85,16 +94,36 @@ type ArchiveStore interface {
 
 var _ ArchiveStore = (*DB)(nil)
 
+const insertArchive = `INSERT INTO archive
+	(username, room, stanza_id, with_bare, with_full, stamp, origin_id, legacy_id, stanza)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
 // AppendArchive implements ArchiveStore.
 func (db *DB) AppendArchive(ctx context.Context, user string, e ArchiveEntry) error {
-	_, err := db.write.ExecContext(ctx, db.rebind(`INSERT INTO archive
-		(username, room, stanza_id, with_bare, with_full, stamp, origin_id, legacy_id, stanza)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+	_, err := db.write.ExecContext(ctx, db.rebind(insertArchive),
 		user, e.Room, e.StanzaID, e.With, e.WithFull, unixMicro(e.At), e.OriginID, e.LegacyID, e.Stanza)
 	if err != nil {
 		return fmt.Errorf("store: append archive: %w", err)
 	}
 	return nil
+}
+
+// AppendArchiveBatch implements ArchiveStore.
+func (db *DB) AppendArchiveBatch(ctx context.Context, ws []ArchiveWrite) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, db.rebind(insertArchive))
+		if err != nil {
+			return fmt.Errorf("store: append archive: %w", err)
+		}
+		defer st.Close()
+		for _, w := range ws {
+			e := w.Entry
+			if _, err := st.ExecContext(ctx, w.User, e.Room, e.StanzaID, e.With, e.WithFull, unixMicro(e.At), e.OriginID, e.LegacyID, e.Stanza); err != nil {
+				return fmt.Errorf("store: append archive: %w", err)
+			}
+		}
+		return nil
+	})
 }
 
 // ArchiveSeq implements ArchiveStore.

@@ -100,6 +100,29 @@ func TestArchiveQuery(t *testing.T) {
 	})
 }
 
+// TestArchiveBatch: a batch is stored whole, or not at all when one entry fails.
+func TestArchiveBatch(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, db *DB, _ Config, _ func() *DB) {
+		now := time.Now()
+		ws := []ArchiveWrite{{"alice@gw", entry(1, "a@gw", "", now)}, {"bob@gw", entry(2, "a@gw", "", now)}, {"alice@gw", entry(3, "b@gw", "", now)}}
+		if err := db.AppendArchiveBatch(ctx, ws); err != nil {
+			t.Fatal(err)
+		}
+		a, _ := db.CountUserArchive(ctx, "alice@gw")
+		b, _ := db.CountUserArchive(ctx, "bob@gw")
+		if a != 2 || b != 1 {
+			t.Errorf("after the batch: alice %d, bob %d", a, b)
+		}
+		dup := []ArchiveWrite{{"alice@gw", entry(4, "a@gw", "", now)}, {"alice@gw", entry(1, "a@gw", "", now)}}
+		if err := db.AppendArchiveBatch(ctx, dup); err == nil {
+			t.Error("a batch with a repeated stanza-id was stored")
+		}
+		if a, _ := db.CountUserArchive(ctx, "alice@gw"); a != 2 {
+			t.Errorf("a failed batch left %d entries, want 2", a)
+		}
+	})
+}
+
 // TestArchivePagingBothWays: pages of 7 over 100 entries, forwards and backwards, see
 // every entry once.
 func TestArchivePagingBothWays(t *testing.T) {

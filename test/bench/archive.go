@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gospectrum/spectrum2/store"
@@ -99,8 +97,9 @@ func archiveRoundTrips(ctx context.Context, srv *Server, cfg *tls.Config, plan A
 	return RunClosed(p, srv, 90, plan.MsgTime)
 }
 
-// fillWriters write at once, as many users' actors do in the daemon.
-const fillWriters = 8
+// fillBatch is the entries of one transaction of the fill, as the daemon's writer batches
+// (archive/writer.go).
+const fillBatch = 512
 
 // fillArchive writes plan.Entries messages: plan.Conversation of user with peer, the rest
 // spread over other users and contacts, 100 messages per conversation.
@@ -110,33 +109,23 @@ func fillArchive(ctx context.Context, dsn, user, peer string, plan ArchivePlan) 
 		return 0, err
 	}
 	defer st.Close()
-	var next atomic.Int64
-	var firstErr error
-	var once sync.Once
-	var wg sync.WaitGroup
 	t0 := time.Now()
-	for range fillWriters {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= plan.Entries || ctx.Err() != nil {
-					return
-				}
-				u, with := user, peer
-				if i >= plan.Conversation {
-					conv := (i - plan.Conversation) / 100
-					u, with = fmt.Sprintf("filler%d%%demo@localhost", conv/10), fmt.Sprintf("contact%d@localhost", conv%10)
-				}
-				if err := st.AppendArchive(ctx, u, archiveEntry(i, u, with)); err != nil {
-					once.Do(func() { firstErr = err })
-					next.Store(int64(plan.Entries))
-					return
-				}
+	batch := make([]store.ArchiveWrite, 0, fillBatch)
+	for i := range plan.Entries {
+		u, with := user, peer
+		if i >= plan.Conversation {
+			conv := (i - plan.Conversation) / 100
+			u, with = fmt.Sprintf("filler%d%%demo@localhost", conv/10), fmt.Sprintf("contact%d@localhost", conv%10)
+		}
+		batch = append(batch, store.ArchiveWrite{User: u, Entry: archiveEntry(i, u, with)})
+		if len(batch) == fillBatch || i == plan.Entries-1 {
+			if err := st.AppendArchiveBatch(ctx, batch); err != nil {
+				return 0, err
 			}
-		})
+			batch = batch[:0]
+		}
 	}
-	wg.Wait()
-	return time.Since(t0), firstErr
+	return time.Since(t0), nil
 }
 
 // archiveEntry is a message as the archive stores one: half sent, half received.

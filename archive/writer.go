@@ -1,0 +1,126 @@
+package archive
+
+import (
+	"context"
+	"time"
+
+	"github.com/gospectrum/spectrum2/store"
+)
+
+// Entries are written by one goroutine (Run) in batches, one transaction each: a commit
+// per message would cap the archive at the disk's sync rate (some 2,000 a second on
+// SQLite), a group commit costs one sync for all that queued meanwhile. A hook only
+// queues; queries first wait for what is queued (flush), so that a client finds what it
+// was just sent.
+
+// Defaults of the writer.
+const (
+	DefaultQueue = 4096 // entries waiting for the writer
+	maxBatch     = 512  // entries in one transaction
+)
+
+// pending is one queued write, or a barrier (done set) that flush waits on.
+type pending struct {
+	w    store.ArchiveWrite
+	done chan struct{}
+}
+
+// enqueue hands w to the writer; when the queue is full the hook writes it itself, which
+// slows that user's actor down to the store's pace rather than dropping it.
+func (a *Archive) enqueue(w store.ArchiveWrite) {
+	select {
+	case a.queue <- pending{w: w}:
+		return
+	default:
+	}
+	ctx, cancel := a.ctx()
+	defer cancel()
+	if err := a.cfg.Store.AppendArchive(ctx, w.User, w.Entry); err != nil {
+		a.log.Error().Err(err).Str("jid", w.User).Msg("archiving a message failed")
+	}
+}
+
+// flush waits until what was queued before it is written, for at most the store timeout
+// (the writer may not run: then the query answers from what is stored).
+func (a *Archive) flush() {
+	done := make(chan struct{})
+	t := time.NewTimer(a.cfg.Timeout)
+	defer t.Stop()
+	select {
+	case a.queue <- pending{done: done}:
+	case <-t.C:
+		return
+	}
+	select {
+	case <-done:
+	case <-t.C:
+	}
+}
+
+// writeLoop writes the queue until ctx ends, then what is left.
+func (a *Archive) writeLoop(ctx context.Context) {
+	batch := make([]pending, 0, maxBatch)
+	for {
+		select {
+		case <-ctx.Done():
+			a.drain(batch)
+			return
+		case p := <-a.queue:
+			batch = append(batch[:0], p)
+		}
+	gather:
+		for len(batch) < maxBatch {
+			select {
+			case p := <-a.queue:
+				batch = append(batch, p)
+			default:
+				break gather
+			}
+		}
+		a.write(context.Background(), batch)
+	}
+}
+
+// drain writes what is queued at shutdown.
+func (a *Archive) drain(batch []pending) {
+	batch = batch[:0]
+	for {
+		select {
+		case p := <-a.queue:
+			batch = append(batch, p)
+			if len(batch) < maxBatch {
+				continue
+			}
+		default:
+		}
+		if len(batch) == 0 {
+			return
+		}
+		a.write(context.Background(), batch)
+		batch = batch[:0]
+	}
+}
+
+// write stores one batch and releases its barriers. A failed batch is logged: its
+// messages were delivered with their stanza-ids, which the archive then does not know.
+func (a *Archive) write(ctx context.Context, batch []pending) {
+	ws := make([]store.ArchiveWrite, 0, len(batch))
+	for _, p := range batch {
+		if p.done == nil {
+			ws = append(ws, p.w)
+		}
+	}
+	if len(ws) > 0 {
+		cctx, cancel := context.WithTimeout(ctx, a.cfg.Timeout)
+		err := a.cfg.Store.AppendArchiveBatch(cctx, ws)
+		cancel()
+		if err != nil {
+			a.log.Error().Err(err).Int("messages", len(ws)).Msg("archiving messages failed")
+		}
+	}
+	for _, p := range batch {
+		if p.done != nil {
+			close(p.done)
+		}
+	}
+}
