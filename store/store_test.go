@@ -25,7 +25,7 @@ func drivers() []driver {
 			return Config{Driver: SQLite, DSN: filepath.Join(t.TempDir(), "sub", "spectrum2.db")}
 		}},
 		{Postgres, func(t *testing.T) Config {
-			return Config{Driver: Postgres, DSN: testsrv.StartPostgres(t).DSN()}
+			return Config{Driver: Postgres, DSN: freshPostgres(t)}
 		}},
 	}
 }

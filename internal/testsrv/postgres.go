@@ -133,6 +133,16 @@ func (p *Postgres) DSN() string {
 	return fmt.Sprintf("postgres://spectrum2@127.0.0.1:%d/spectrum2?sslmode=disable", p.Port)
 }
 
+// CreateDatabase creates another empty database, owned by the spectrum2 user, and returns
+// its connection string: tests that each need a fresh database share one server.
+func (p *Postgres) CreateDatabase(name string) (string, error) {
+	out, err := p.command("createdb", "-h", "127.0.0.1", "-p", strconv.Itoa(p.Port), "-U", "spectrum2", name).CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("createdb %s: %w: %s", name, err, out)
+	}
+	return fmt.Sprintf("postgres://spectrum2@127.0.0.1:%d/%s?sslmode=disable", p.Port, name), nil
+}
+
 // Stop ends the server.
 func (p *Postgres) Stop() { p.proc.stop(10 * time.Second) }
 
