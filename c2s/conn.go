@@ -269,11 +269,11 @@ func (c *conn) writeLoop() {
 			return
 		}
 		c.mu.Unlock()
-		var buf []byte
-		for _, el := range batch {
-			buf = el.AppendXML(buf, xmpp.NSClient)
+		buf, err := c.serialise(batch)
+		if err == nil {
+			err = c.writeRaw(buf)
 		}
-		sess.written(batch, n, c.writeRaw(buf))
+		sess.written(batch, n, err)
 	}
 }
 

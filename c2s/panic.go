@@ -1,6 +1,7 @@
 package c2s
 
 import (
+	"errors"
 	"fmt"
 	"runtime/debug"
 
@@ -50,3 +51,24 @@ func (c *conn) finishOnce() {
 		c.finish()
 	}
 }
+
+// errSerialise is the write error of a batch whose serialisation panicked: the batch is
+// handled as one that could not be written (kept for redelivery), and the stream ends.
+var errSerialise = errors.New("c2s: a stanza could not be serialised")
+
+// serialise writes batch as XML on the writer goroutine with a panic contained: the
+// connection ends with internal-server-error, the daemon and other sessions go on.
+func (c *conn) serialise(batch []*xmpp.Element) (buf []byte, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			c.panicked(v)
+			buf, err = nil, errSerialise
+		}
+	}()
+	for _, el := range batch {
+		buf = c.srv.appendStanza(buf, el)
+	}
+	return buf, nil
+}
+
+func appendClientStanza(buf []byte, el *xmpp.Element) []byte { return el.AppendXML(buf, xmpp.NSClient) }

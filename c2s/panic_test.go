@@ -127,3 +127,38 @@ func TestPanicEndsOnlyItsConnection(t *testing.T) {
 		}
 	}
 }
+
+// A panic while the writer serialises a stanza ends that connection with
+// internal-server-error, counted; the other sessions go on.
+func TestWriterPanicEndsOnlyItsConnection(t *testing.T) {
+	a := newTestAuth()
+	pc := &panicCount{}
+	s := testServer(t, a, func(c *Config) { c.Panics = pc })
+	s.appendStanza = func(buf []byte, el *xmpp.Element) []byte {
+		if el.ID() == "boom-w" {
+			panic("deliberate test panic in serialisation")
+		}
+		return appendClientStanza(buf, el)
+	}
+	bob := dialRaw(t, s)
+	bob.login("bob", "hunter2")
+	bob.bind("phone")
+	bobSess := recv(t, a.binds, "bob's Bind")
+	alice := dialRaw(t, s)
+	alice.login("alice", "secret")
+	alice.bind("desk")
+	aliceSess := recv(t, a.binds, "alice's Bind")
+
+	if err := aliceSess.Send(xmpp.New(xmpp.NSClient, "message", "id", "boom-w")); err != nil {
+		t.Fatal(err)
+	}
+	alice.expectStreamError(xmpp.CondInternalServerError)
+	recv(t, a.handler.closed, "alice's Closed")
+	if err := bobSess.Send(xmpp.New(xmpp.NSClient, "message", "id", "fine")); err != nil {
+		t.Fatal(err)
+	}
+	bob.expect(`<message id="fine"/>`)
+	if n := pc.n.Load(); n != 1 {
+		t.Errorf("panics counted = %d, want 1", n)
+	}
+}

@@ -31,6 +31,8 @@ type Server struct {
 	limits     *ipLimits
 	guard      *loginGuard // failed logins (loginguard.go)
 	recordBufs *sync.Pool  // recordConn read buffers (idle.go)
+	// appendStanza serialises one outgoing stanza; only tests replace it (panic.go).
+	appendStanza func(buf []byte, el *xmpp.Element) []byte
 
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
@@ -51,15 +53,16 @@ func New(cfg Config, auth Authenticator) (*Server, error) {
 		return nil, errors.New("c2s: no listen address configured")
 	}
 	s := &Server{
-		cfg:        cfg,
-		auth:       auth,
-		log:        cfg.Log.With().Str("component", "c2s").Logger(),
-		limits:     newIPLimits(cfg),
-		guard:      newLoginGuard(cfg, guardEntries),
-		recordBufs: newRecordBufPool(),
-		conns:      make(map[*conn]struct{}),
-		sessions:   make(map[string]*Session),
-		smIDs:      make(map[string]*Session),
+		cfg:          cfg,
+		auth:         auth,
+		log:          cfg.Log.With().Str("component", "c2s").Logger(),
+		limits:       newIPLimits(cfg),
+		guard:        newLoginGuard(cfg, guardEntries),
+		recordBufs:   newRecordBufPool(),
+		appendStanza: appendClientStanza,
+		conns:        make(map[*conn]struct{}),
+		sessions:     make(map[string]*Session),
+		smIDs:        make(map[string]*Session),
 	}
 	cert, err := loadCertificate(cfg)
 	if err != nil {
