@@ -37,6 +37,7 @@ binary        -                  spectrum2, built by test/harness_test.go TestMa
 fakeBin       -                  built by pluginserver/main_test.go from testdata/fakebackend
 test/sendxmpp_test.go:bin          -           the result of exec.LookPath("go-sendxmpp")
 internal/testsrv/postgres.go:path  postgresql  initdb, pg_ctl, postgres in /usr/lib/postgresql/VERSION/bin
+internal/testsrv/dendrite.go:bin   -           dendrite, built by scripts/deps.sh with go install from the Go module proxy
 '
 
 # Python module (top level) outside the standard library -> Debian package.

@@ -18,8 +18,9 @@ cd "$(dirname "$0")/.."
 #   go-sendxmpp         a command-line XMPP peer (test/sendxmpp_test.go)
 #   postgresql          initdb and pg_ctl in /usr/lib/postgresql/VERSION/bin, for the store tests
 #   ca-certificates git make   fetching modules, fmt-check and the Makefile itself
+#   gcc libc6-dev       cgo: the race detector, and Dendrite's SQLite driver (mattn/go-sqlite3)
 packages=(protobuf-compiler python3 python3-protobuf ngircd prosody python3-slixmpp python3-aiohttp go-sendxmpp
-	postgresql ca-certificates git make)
+	postgresql ca-certificates git make gcc libc6-dev)
 
 if [ "${1:-}" = --list ]; then
 	printf '%s\n' "${packages[@]}"
@@ -110,4 +111,21 @@ fi
 if ! GOPROXY=off "$GO" mod download 2>/dev/null; then
 	echo "deps: downloading Go modules"
 	"$GO" mod download
+fi
+
+# Dendrite, the Matrix homeserver of the Matrix backend tests (internal/testsrv/dendrite.go):
+# built once from the Go module proxy with `go install` into the user's cache directory
+# (where os.UserCacheDir points), outside the project's module so that its dependencies stay
+# out of go.mod. It takes minutes on a cold cache (cgo SQLite); later runs find it and return.
+# $SPECTRUM2_DENDRITE names a binary built elsewhere instead.
+dendrite_version=v0.13.8 # testsrv.DendriteVersion
+if [ -z "${SPECTRUM2_DENDRITE:-}" ]; then
+	cache=${XDG_CACHE_HOME:-${HOME:?deps: HOME is not set}/.cache}
+	dendrite_dir="$cache/spectrum2/dendrite-$dendrite_version"
+	if [ ! -x "$dendrite_dir/dendrite" ]; then
+		echo "deps: building dendrite $dendrite_version into $dendrite_dir"
+		mkdir -p "$dendrite_dir"
+		(cd "$dendrite_dir" && CGO_ENABLED=1 GOBIN="$dendrite_dir" GOFLAGS=-buildvcs=false \
+			"$GO" install "github.com/matrix-org/dendrite/cmd/dendrite@$dendrite_version")
+	fi
 fi
