@@ -210,11 +210,11 @@ type countKey struct{}
 // MaxMessages, down to 95 % of it, so that a trim is not needed on every message. The
 // count includes what is queued, so the trim waits for the writer first.
 func (a *Archive) enforceQuota(u feature.User, user string) {
-	ctx, cancel := a.ctx()
-	defer cancel()
 	n, _ := u.Value(countKey{}).(*int)
 	if n == nil {
+		ctx, cancel := a.ctx()
 		c, err := a.cfg.Store.CountUserArchive(ctx, user)
+		cancel()
 		if err != nil {
 			return
 		}
@@ -228,6 +228,8 @@ func (a *Archive) enforceQuota(u feature.User, user string) {
 	}
 	keep := a.cfg.MaxMessages - a.cfg.MaxMessages/20
 	a.flush()
+	ctx, cancel := a.ctx()
+	defer cancel()
 	deleted, err := a.cfg.Store.TrimArchive(ctx, user, keep)
 	if err != nil {
 		a.log.Error().Err(err).Str("jid", user).Msg("trimming the archive failed")

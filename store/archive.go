@@ -108,17 +108,20 @@ func (db *DB) AppendArchive(ctx context.Context, user string, e ArchiveEntry) er
 	return nil
 }
 
-// AppendArchiveBatch implements ArchiveStore.
+// AppendArchiveBatch implements ArchiveStore. ctx bounds the transaction; the inserts
+// run without its cancellation, since modernc's SQLite starts a goroutine per statement
+// that has a cancelable context, and those cost more than the inserts of a batch.
 func (db *DB) AppendArchiveBatch(ctx context.Context, ws []ArchiveWrite) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		st, err := tx.PrepareContext(ctx, db.rebind(insertArchive))
+		ectx := context.WithoutCancel(ctx)
+		st, err := tx.PrepareContext(ectx, db.rebind(insertArchive))
 		if err != nil {
 			return fmt.Errorf("store: append archive: %w", err)
 		}
 		defer st.Close()
 		for _, w := range ws {
 			e := w.Entry
-			if _, err := st.ExecContext(ctx, w.User, e.Room, e.StanzaID, e.With, e.WithFull, unixMicro(e.At), e.OriginID, e.LegacyID, e.Stanza); err != nil {
+			if _, err := st.ExecContext(ectx, w.User, e.Room, e.StanzaID, e.With, e.WithFull, unixMicro(e.At), e.OriginID, e.LegacyID, e.Stanza); err != nil {
 				return fmt.Errorf("store: append archive: %w", err)
 			}
 		}
