@@ -149,6 +149,7 @@ func (r Report) details(b *strings.Builder, res *Results) {
 		}
 	}
 	smDetails(b, res)
+	abuseDetails(b, res)
 	profiles(b, res)
 	if len(res.Rosters) > 0 {
 		b.WriteString("\n| roster | users timed | roster get to complete, p50 / max | connect to complete, p50 | memory per user |\n" +
@@ -259,6 +260,15 @@ const method = `
   rate, round robin over the sessions, each message stamped with its scheduled send time and its
   latency measured from there, so a stalled server cannot hide queueing (no coordinated
   omission).
+- **abuse** (spectrum2 only, issue 18): 100 well-behaved sessions run the open-loop echo test
+  (200 messages/s in all), on a fresh daemon once alone and once beside 100 abusive clients
+  started 2 s before it: a third flood the echo contact as fast as their sockets take it (and
+  read the answers), a third send it 32 KB messages and never read the answers (the daemon ends
+  such a stream at session_send_bytes; they log in again), a third open a stream and send a
+  64 KB element before STARTTLS (past preauth_stanza_bytes), over and over. The daemon's RSS
+  (the root process; the tree in brackets) is sampled every 250 ms: its growth is the peak over
+  the test minus the reading before it. The config is the bench's: one demo backend serves every
+  user, so abusers and well-behaved users share its queue.
 - **roster** (spectrum2 only): the demo network configured with N contacts per user; after a
   warm-up user, each timed user logs in and the clock runs from the roster get to the last of the
   N + 2 items (contacts, echo, clock) in the result or in pushes; memory is the server's growth

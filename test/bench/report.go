@@ -115,6 +115,7 @@ func (r Report) rows() []row {
 		add(fmt.Sprintf("archive, sqlite: last 50 of one conversation with %d archived, p99 (ms)", a.Entries), archiveF(func(x *ArchiveResult) float64 { return millis(x.Query.P99) }), "%.2f",
 			target("p99 < 10 ms", func(o, _ float64) bool { return o < 10 }))
 	}
+	abuseRows(r.Plan.Abuse, add)
 	return rows
 }
 

@@ -35,6 +35,7 @@ type Plan struct {
 	StormN       int           // sessions of the reconnect storm (servers with an echo bot only); 0: none
 	GenShare     float64       // most of a core the generator uses while opening a pool; 0: no pacing
 	Offline      OfflinePlan   // offline messages (servers with an echo bot only); no DBs: none
+	Abuse        AbusePlan     // abusive clients beside well-behaved ones (spectrum2 only); no Good: none
 	Archive      ArchivePlan   // the message archive (spectrum2 only); no Sessions: none
 }
 
@@ -72,6 +73,7 @@ type Results struct {
 	SMScales []ScaleResult
 	Storm    *StormResult
 	Offline  []OfflineResult
+	Abuse    *AbuseResult
 	Archive  *ArchiveResult
 }
 
@@ -120,6 +122,13 @@ func Run(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, w io.Writ
 			fmt.Fprintf(w, "   round trips %.0f msg/s off, %.0f msg/s on (%.0f%% cost), %.0f msg/s fill, last 50 of one conversation: %s (%d results) %s\n",
 				ar.Off.Rate(), ar.On.Rate(), 100*ar.Cost(), ar.FillRate, ar.Query, ar.Results, ar.Err)
 			r.Archive = &ar
+		}
+		if a := plan.Abuse; a.Good > 0 && srv.Name == "spectrum2" {
+			fmt.Fprintf(w, "== %s: abuse, %d echo sessions at %d msg/s for %v, without and with %d abusers\n",
+				srv.Name, a.Good, a.Rate, a.MsgTime, a.Abusers)
+			ab := RunAbuse(ctx, srv, cfg, a, plan.PoolWorkers)
+			fmt.Fprintln(w, abuseLine(ab))
+			r.Abuse = &ab
 		}
 		for _, size := range plan.RosterSizes {
 			fmt.Fprintf(w, "== %s: roster of %d contacts\n", srv.Name, size)

@@ -43,6 +43,7 @@ type flags struct {
 	cpuprofile  string
 	perf        bool
 	offlineOnly bool
+	abuseOnly   bool
 	archiveOnly bool
 	archiveN    int
 }
@@ -61,6 +62,7 @@ func main() {
 	flag.StringVar(&f.cpuprofile, "cpuprofile", "", "write the generator's CPU profile here")
 	flag.BoolVar(&f.perf, "perf", true, "record perf profiles of spectrum2 during the login and message tests (when perf is installed)")
 	flag.BoolVar(&f.offlineOnly, "offline-only", false, "run only the offline-message test (spectrum2 on SQLite and PostgreSQL)")
+	flag.BoolVar(&f.abuseOnly, "abuse-only", false, "run only the abuse test (spectrum2)")
 	flag.BoolVar(&f.archiveOnly, "archive-only", false, "run only the message-archive test (spectrum2 on SQLite)")
 	flag.IntVar(&f.archiveN, "archive-entries", 0, "messages archived for the archive's query test (default: the plan's, 1,000,000 with --full)")
 	flag.Parse()
@@ -108,6 +110,11 @@ func run(f flags) error {
 		f.only = "spectrum2"
 		f.out = "" // a part of a run does not replace the report's section
 	}
+	if f.abuseOnly {
+		plan = bench.Plan{Abuse: plan.Abuse, PoolWorkers: plan.PoolWorkers}
+		f.only = "spectrum2"
+		f.out = ""
+	}
 	if f.archiveOnly {
 		plan = bench.Plan{Archive: plan.Archive, PoolWorkers: plan.PoolWorkers}
 		f.only = "spectrum2"
@@ -151,6 +158,7 @@ func quickPlan() bench.Plan {
 		RosterSizes: []int{10, 1000, 10000}, RosterUsers: 3,
 		SMScales: []bench.Scale{{N: 1000, Hold: 5 * time.Second}}, StormN: 300, GenShare: genShare,
 		Offline: bench.OfflinePlan{DBs: offlineDBs(), Store: 2000, Deliver: 500, Users: 1000, PerUser: 50},
+		Abuse:   bench.AbusePlan{Good: 100, Abusers: 100, MsgTime: 10 * time.Second, Rate: 200},
 		Archive: bench.ArchivePlan{Sessions: 100, MsgTime: 5 * time.Second, Entries: 100000, Conversation: 1000, Queries: 200},
 	}
 }
@@ -189,6 +197,7 @@ func fullPlan() bench.Plan {
 		RosterSizes: []int{10, 1000, 10000}, RosterUsers: 5,
 		SMScales: []bench.Scale{{N: 5000, Hold: 10 * time.Second}}, StormN: 1000, GenShare: genShare,
 		Offline: bench.OfflinePlan{DBs: offlineDBs(), Store: 20000, Deliver: 500, Users: 10000, PerUser: 50},
+		Abuse:   bench.AbusePlan{Good: 100, Abusers: 100, MsgTime: 30 * time.Second, Rate: 200},
 		Archive: bench.ArchivePlan{Sessions: 100, MsgTime: 10 * time.Second, Entries: 1000000, Conversation: 1000, Queries: 1000},
 	}
 }
