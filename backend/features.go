@@ -28,6 +28,10 @@ type Features struct {
 	// Receipts is features.receipts: the backend answers receipt requests with
 	// CONV_MESSAGE_ACK (spec 3.9, 3.10), so the daemon advertises urn:xmpp:receipts.
 	Receipts bool
+	// Attachments is features.attachments (ours; Spectrum 2 has no such key): the backend
+	// reads ConversationMessage.attachment, so the daemon sends a client's XEP-0066 OOB
+	// URLs as attachments. Without it they travel only as the body's text.
+	Attachments bool
 }
 
 // INI renders the BACKEND_CONFIG text, in the layout of the C++ sendConfig (spec 1.7)
@@ -44,6 +48,9 @@ func (f Features) INI() string {
 	doc.Add("features", "disable_jid_escaping", bit(f.DisableJIDEscaping))
 	doc.Add("features", "send_buddies_on_login", bit(f.SendBuddiesOnLogin))
 	doc.Add("features", "receipts", bit(f.Receipts))
+	if f.Attachments {
+		doc.Add("features", "attachments", "1") // only when set: C++ backends' configs stay as they were
+	}
 	var b strings.Builder
 	if _, err := doc.WriteTo(&b); err != nil {
 		// Only an extra field with a newline gets here; announce without extra fields

@@ -15,6 +15,7 @@ type Features struct {
 	DisableJIDEscaping bool // features.disable_jid_escaping
 	SendBuddiesOnLogin bool // features.send_buddies_on_login
 	Receipts           bool // features.receipts
+	Attachments        bool // features.attachments (ours): CONV_MESSAGE's attachments are read
 	NeedPassword       bool // registration.needPassword (default true)
 	NeedRegistration   bool // registration.needRegistration
 }
@@ -72,6 +73,7 @@ func (c *backendConfig) features() Features {
 		DisableJIDEscaping: c.doc.Bool("features", "disable_jid_escaping", d.DisableJIDEscaping),
 		SendBuddiesOnLogin: c.doc.Bool("features", "send_buddies_on_login", d.SendBuddiesOnLogin),
 		Receipts:           c.doc.Bool("features", "receipts", d.Receipts),
+		Attachments:        c.doc.Bool("features", "attachments", d.Attachments),
 		NeedPassword:       c.doc.Bool("registration", "needPassword", d.NeedPassword),
 		NeedRegistration:   c.doc.Bool("registration", "needRegistration", d.NeedRegistration),
 	}

@@ -113,8 +113,13 @@ func (u *user) convMessage(m *pb.ConversationMessage) {
 	}
 	msg := u.newMessage(m.GetBuddyName(), typ)
 	msg.SetAttr("id", m.GetId()) // ids kept end to end (Spectrum 2 sets none)
-	if m.GetMessage() != "" {
+	switch {
+	case m.GetMessage() != "":
 		msg.Append(xmpp.New(xmpp.NSClient, "body").AppendText(m.GetMessage()))
+	case len(m.GetAttachment()) > 0:
+		// An attachment alone: the body is its URL, which clients (Conversations, Dino)
+		// show inline when it is the OOB URL, and others show as a link.
+		msg.Append(xmpp.New(xmpp.NSClient, "body").AppendText(m.GetAttachment()[0].GetUrl()))
 	}
 	var html *xmpp.Element
 	if u.r.cfg.EnableXHTML && m.GetXhtml() != "" {

@@ -91,8 +91,8 @@ func (u *user) messageToBuddy(rs *resource, m *xmpp.Element, t target) {
 		ft = pb.WrapperMessage_TYPE_ATTENTION
 	default:
 		conv.Xhtml = proto.String(xhtmlOf(m))
-		conv.Attachment = oobAttachments(m)
-		if body == "" && conv.GetXhtml() == "" && len(conv.Attachment) == 0 {
+		conv.Attachment = u.attachmentsFor(m, conv)
+		if conv.GetMessage() == "" && conv.GetXhtml() == "" && len(conv.Attachment) == 0 {
 			return // chat state or receipt only (spec 3.9)
 		}
 		if id := messageID(m); id != "" {

@@ -41,6 +41,16 @@ func TestMessageToBackend(t *testing.T) {
 	if a := e.be.waitFrame(t, pb.WrapperMessage_TYPE_ATTENTION, nil).(*pb.ConversationMessage); a.GetMessage() != "look" {
 		t.Fatalf("ATTENTION %v", a)
 	}
+	// Without features.attachments an OOB URL travels only as text: the body, or the URL
+	// when there is none.
+	send(t, h, `<message to='alice@localhost' type='chat' id='n'><x xmlns='jabber:x:oob'><url>http://x/n.png</url></x></message>`)
+	n := e.be.waitFrame(t, pb.WrapperMessage_TYPE_CONV_MESSAGE, func(m proto.Message) bool {
+		return m.(*pb.ConversationMessage).GetId() == "n"
+	}).(*pb.ConversationMessage)
+	if len(n.Attachment) != 0 || n.GetMessage() != "http://x/n.png" {
+		t.Fatalf("OOB to a backend without features.attachments: %v", n)
+	}
+	e.be.set(func(f *fakeBackends) { f.features.Attachments = true })
 	send(t, h, `<message to='alice@localhost' type='chat' id='x'><origin-id xmlns='urn:xmpp:sid:0' id='orig'/><body>b</body>`+
 		`<x xmlns='jabber:x:oob'><url>http://x/y.png</url><desc>pic</desc></x></message>`)
 	o := e.be.waitFrame(t, pb.WrapperMessage_TYPE_CONV_MESSAGE, func(m proto.Message) bool {
@@ -214,5 +224,21 @@ func TestOOBModes(t *testing.T) {
 				t.Fatalf("%d oob, first %s", oob, msgs[0])
 			}
 		})
+	}
+}
+
+// TestAttachmentOnlyFromBackend: a backend's attachment without text reaches the client
+// as its URL in the body and the OOB element, as Conversations shows it inline.
+func TestAttachmentOnlyFromBackend(t *testing.T) {
+	e, tr, _ := chatEnv(t, nil)
+	e.backend("bob@localhost", pb.WrapperMessage_TYPE_CONV_MESSAGE, &pb.ConversationMessage{
+		UserName: s("bob@localhost"), BuddyName: s("alice"), Message: s(""),
+		Attachment: []*pb.Attachment{{Url: s("https://f/cat.jpg"), MimeType: s("image/jpeg"), Description: s("cat")}},
+	})
+	m := tr.wait(t, "message", isMsg)
+	x := m.Child(xmpp.NSOOB, "x")
+	if m.ChildText(xmpp.NSClient, "body") != "https://f/cat.jpg" || x == nil ||
+		x.ChildText(xmpp.NSOOB, "url") != "https://f/cat.jpg" || x.ChildText(xmpp.NSOOB, "desc") != "cat" {
+		t.Fatalf("attachment: %s", m)
 	}
 }

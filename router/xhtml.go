@@ -205,3 +205,22 @@ func (s *idSet) take(id string) bool {
 	}
 	return true
 }
+
+// attachmentsFor is what of m's OOB URLs goes to the backend as attachments: all of them
+// when the backends announced features.attachments, else none. A message that is only
+// an OOB URL (no body) then carries the URL as its text, so that the legacy contact gets
+// the link; Conversations and Dino send the URL as the body too, which then goes as is.
+func (u *user) attachmentsFor(m *xmpp.Element, conv *pb.ConversationMessage) []*pb.Attachment {
+	as := oobAttachments(m)
+	if u.r.backends.Features().Attachments || len(as) == 0 {
+		return as
+	}
+	if conv.GetMessage() == "" {
+		urls := make([]string, len(as))
+		for i, a := range as {
+			urls[i] = a.GetUrl()
+		}
+		conv.Message = proto.String(strings.Join(urls, "\n"))
+	}
+	return nil
+}

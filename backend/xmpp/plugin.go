@@ -59,7 +59,7 @@ func NewPlugin(cfg Config, log zerolog.Logger) *Plugin {
 // Features: a password is needed, rooms exist, receipts are answered (spec 1.7). Typed
 // frames, not raw XML: see the package documentation.
 func (p *Plugin) Features() backend.Features {
-	return backend.Features{NeedPassword: true, MUC: true, Receipts: true}
+	return backend.Features{NeedPassword: true, MUC: true, Receipts: true, Attachments: true}
 }
 
 // Login signs the user in to the XMPP server of its legacy JID; CONNECTED or
