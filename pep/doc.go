@@ -12,6 +12,8 @@
 // publishes and retracts on it), and the user's avatar (XEP-0084) and nickname
 // (XEP-0172), which go to the legacy network as the own-vCard update (XEP-0153's photo).
 //
-// Not here yet: notifications to and retrieval by other users of the server (the access
-// models are kept and configured, and only the owner reads a node).
+// Other users of the server (peer.go, through feature.Peers) read a node as its access
+// model allows: open for all, presence for the owner's roster contacts, whitelist for
+// the owner only; contacts get notifications and the last items at login. A vCard the
+// user sets with a PHOTO publishes the avatar nodes (vcard.go, XEP-0398).
 package pep

@@ -145,44 +145,24 @@ func (p *PEP) Login(u feature.User, resource string) {
 	p.sendLast(u, resource, rs)
 }
 
-// sendLast sends resource the newest item of each node it is interested in.
+// sendLast sends resource the newest item of each node it is interested in: the user's
+// own and its contacts' on this server (peer.go).
 func (p *PEP) sendLast(u feature.User, resource string, rs *resState) {
 	if len(rs.notify) == 0 {
 		return
 	}
-	ctx, cancel := p.ctx()
-	defer cancel()
-	user := u.JID().String()
-	nodes, err := p.cfg.Store.PEPNodes(ctx, user)
-	if err != nil {
-		p.log.Error().Err(err).Str("jid", user).Msg("reading PEP nodes failed")
-		return
+	all := func(store.Node) bool { return true }
+	for _, m := range p.lastItems(u.JID().String(), rs.notify, all) {
+		u.Send(resource, m)
 	}
-	for _, n := range nodes {
-		if !rs.notify[n.Name] {
-			continue
-		}
-		its, err := p.cfg.Store.PEPItems(ctx, user, n.Name, nil, 1)
-		if err != nil || len(its) == 0 {
-			continue
-		}
-		items := xmpp.New(NSPubSubEvent, "items", "node", n.Name).Append(p.itemElement(NSPubSubEvent, its[0]))
-		u.Send(resource, eventMessage(user, items))
-	}
+	p.sendPeersLast(u, resource, rs.notify)
 }
 
-// notify sends an event about node n to the owner's available resources that want it.
-// The owner is allowed by every access model; other users of the server are not told yet.
+// notify sends an event about node n to the owner's available resources that want it
+// (every access model allows the owner), and to its contacts on this server (peer.go).
 func (p *PEP) notify(u feature.User, n store.Node, payload *xmpp.Element) {
-	s := state(u)
-	user := u.JID().String()
-	for _, r := range u.Resources() {
-		rs := s.res[r.JID]
-		if !r.Available || rs == nil || !rs.notify[n.Name] {
-			continue
-		}
-		u.Send(r.JID, eventMessage(user, payload.Clone()))
-	}
+	p.sendWanted(u, n.Name, eventMessage(u.JID().String(), payload))
+	p.notifyPeers(u, n, payload)
 }
 
 func eventMessage(from string, payload *xmpp.Element) *xmpp.Element {

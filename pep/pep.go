@@ -66,6 +66,7 @@ var (
 	_ feature.Presence        = (*PEP)(nil)
 	_ feature.IQResponse      = (*PEP)(nil)
 	_ feature.Login           = (*PEP)(nil)
+	_ feature.OwnVCard        = (*PEP)(nil)
 )
 
 // New returns the feature on cfg.Store.
@@ -96,6 +97,7 @@ func (*PEP) IQs() []feature.IQ {
 		{Space: NSPubSub, Local: "pubsub", Scope: feature.Account},
 		{Space: NSPubSubOwner, Local: "pubsub", Scope: feature.Account},
 		{Space: NSPrivate, Local: "query", Scope: feature.Account},
+		{Space: NSPubSub, Local: "pubsub", Scope: feature.Peer},
 	}
 }
 
@@ -127,6 +129,10 @@ func (*PEP) DiscoIdentities(s feature.Scope) []feature.Identity {
 
 // HandleIQ implements feature.IQHandler.
 func (p *PEP) HandleIQ(u feature.User, from string, iq, payload *xmpp.Element) {
+	if to := iq.To(); to != "" && bareOf(to) != u.JID().String() {
+		p.peerIQ(u, from, iq) // another user's service (feature.Peer)
+		return
+	}
 	r := &request{p: p, u: u, from: from, iq: iq, user: u.JID().String()}
 	switch payload.Space {
 	case NSPubSub:
@@ -150,6 +156,19 @@ type request struct {
 	iq       *xmpp.Element
 	user     string // bare JID
 	answered bool
+	// out, if set, takes the answer instead of u.Send: a request from another user of
+	// the server, answered from the owner's actor (peer.go).
+	out func(*xmpp.Element)
+}
+
+// deliver sends an answer to the requesting resource.
+func (r *request) deliver(el *xmpp.Element) {
+	r.answered = true
+	if r.out != nil {
+		r.out(el)
+		return
+	}
+	r.u.Send(r.from, el)
 }
 
 // result answers the IQ with payload (nil for an empty result).
@@ -159,8 +178,7 @@ func (r *request) result(payload *xmpp.Element) {
 	if payload != nil {
 		res.Append(payload)
 	}
-	r.answered = true
-	r.u.Send(r.from, res)
+	r.deliver(res)
 }
 
 // fail answers an error; app, if not empty, is a pubsub#errors condition.
@@ -169,8 +187,7 @@ func (r *request) fail(typ, cond, app, text string) {
 	if app != "" {
 		e.Child(r.iq.Space, "error").Append(xmpp.New(NSPubSubErrors, app))
 	}
-	r.answered = true
-	r.u.Send(r.from, e)
+	r.deliver(e)
 }
 
 // storeFailed answers a failed store call.

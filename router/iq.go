@@ -34,6 +34,9 @@ func (u *user) iqFromClient(rs *resource, iq *xmpp.Element) {
 		u.send(rs, xmpp.ErrorReply(iq, xmpp.ErrTypeModify, xmpp.StanzaBadRequest, "one payload expected"))
 		return
 	}
+	if u.peerIQ(rs, iq, kids[0], t) {
+		return // another user of this server: its PEP service (features_peer.go)
+	}
 	if t.kind == targetBuddy && u.rawMode() {
 		u.rawOut(rs, iq, t) // spec 3.21: IQs to buddies go to the backend
 		return

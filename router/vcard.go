@@ -97,11 +97,13 @@ func (u *user) vcardSet(rs *resource, iq *xmpp.Element, t target) {
 		u.send(rs, xmpp.ErrorReply(iq, xmpp.ErrTypeAuth, xmpp.StanzaForbidden, ""))
 		return
 	}
-	if u.sendVCardUpdate(iq.Child(xmpp.NSVCard, "vCard")) != nil {
+	card := iq.Child(xmpp.NSVCard, "vCard")
+	if u.sendVCardUpdate(card) != nil {
 		u.send(rs, xmpp.ErrorReply(iq, xmpp.ErrTypeWait, xmpp.StanzaServiceUnavailable, ""))
 		return
 	}
 	u.send(rs, iqResult(iq))
+	u.ownVCardHooks(card) // features: the photo becomes the PEP avatar (XEP-0398)
 }
 
 // sendVCardUpdate sends VCARD{buddyName "", id 0, photo, nickname} from a vCard element.

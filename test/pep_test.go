@@ -38,7 +38,7 @@ func pepLogin(t *testing.T, s *Server, user, pw, res string, caps, asked bool) *
 		id := q[strings.LastIndex(q, `id="`)+4:]
 		id = id[:strings.IndexByte(id, '"')]
 		var b strings.Builder
-		b.WriteString(`<iq type='result' id='` + id + `' to='` + user + `@localhost'><query xmlns='http://jabber.org/protocol/disco#info' node='urn:test#` + pepCapsVer() + `'><identity category='client' type='pc'/>`)
+		b.WriteString(`<iq type='result' id='` + id + `' to='` + user + `@localhost'><query xmlns='http://jabber.org/protocol/disco#info' node='urn:test#` + pepCapsVer() + `'><identity category='client' type='pc' name='raw'/>`)
 		for _, f := range pepCapsFeatures {
 			b.WriteString(`<feature var='` + f + `'/>`)
 		}
