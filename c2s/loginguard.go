@@ -11,12 +11,15 @@ import (
 const guardEntries = 65536
 
 // loginGuard counts failed logins per account (bare JID) and per source (the address's
-// prefix, sourceOf) and paces the attempts with an exponential back-off (issue 18). An
-// attempt counts from the moment it is asked (begin), so that attempts made at once
-// cannot outrun the threshold, and stops counting when it succeeds or fails for a reason
-// other than the password (end). A key at the threshold within the window is refused
-// without asking the Authenticator: a check against a live legacy session's password or
-// admin_password, answered at once, is then no faster an oracle than the legacy network.
+// prefix, sourceOf) and paces the attempts with an exponential back-off (issue 18). For
+// the account an attempt counts from the moment it is asked (begin), so that attempts made
+// at once cannot outrun the threshold, and stops counting when it succeeds or fails for a
+// reason other than the password (end). A source counts failures only: many users behind
+// one address (a NAT, a reconnect storm after a restart) log in at once, and how fast one
+// address may guess is bounded by limits.logins_per_minute_per_ip. A key at the threshold
+// within the window is refused without asking the Authenticator: a check against a live
+// legacy session's password or admin_password, answered at once, is then no faster an
+// oracle than the legacy network.
 type loginGuard struct {
 	threshold int
 	window    time.Duration
@@ -53,14 +56,11 @@ func (g *loginGuard) begin(account, source string, now time.Time) (wait time.Dur
 	if a.n >= g.threshold || s.n >= g.threshold {
 		return 0, true
 	}
-	for _, e := range []*guardEntry{a, s} {
-		if e.n == 0 {
-			e.start = now
-		}
-		e.n++
-		wait = max(wait, e.until.Sub(now))
+	if a.n == 0 {
+		a.start = now
 	}
-	return wait, false
+	a.n++
+	return max(a.until.Sub(now), s.until.Sub(now)), false
 }
 
 // end records the outcome of an attempt begin counted. For a failure it returns the
@@ -72,8 +72,12 @@ func (g *loginGuard) end(account, source string, o outcome, now time.Time) (dela
 	a, s := g.accounts.get(account, now, g.window), g.sources.get(source, now, g.window)
 	switch o {
 	case loginFailed:
+		if s.n == 0 {
+			s.start = now
+		}
+		s.n++
+		a.n = max(a.n, 1) // an entry forgotten meanwhile counts this failure alone
 		for _, e := range []*guardEntry{a, s} {
-			e.n = max(e.n, 1) // an entry forgotten meanwhile counts this failure alone
 			d := g.backoff(e.n)
 			e.until = now.Add(d)
 			delay = max(delay, d)
@@ -84,7 +88,6 @@ func (g *loginGuard) end(account, source string, o outcome, now time.Time) (dela
 	default:
 		a.n = max(a.n-1, 0)
 	}
-	s.n = max(s.n-1, 0)
 	return 0
 }
 
@@ -100,7 +103,7 @@ func (g *loginGuard) backoff(n int) time.Duration {
 // guardEntry is one key's count.
 type guardEntry struct {
 	key   string
-	n     int       // attempts counted in the window: failures and attempts under way
+	n     int       // counted in the window: failures, and for an account attempts under way
 	start time.Time // when the window began: the first attempt counted
 	until time.Time // attempts wait until then: the back-off of the last failure
 }

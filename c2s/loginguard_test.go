@@ -1,6 +1,7 @@
 package c2s
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -159,5 +160,26 @@ func TestSASLBackoffAndLockout(t *testing.T) {
 	defer a.mu.Unlock()
 	if len(a.attempts) != asked {
 		t.Errorf("the Authenticator was asked past the threshold")
+	}
+}
+
+// TestLoginGuardSourceCountsFailuresOnly: many logins under way from one source (users
+// behind one NAT, a reconnect storm) are not refused; its failures are.
+func TestLoginGuardSourceCountsFailuresOnly(t *testing.T) {
+	g := testGuard(16)
+	now := time.Unix(1000, 0)
+	for i := range 20 {
+		if _, refused := g.begin(fmt.Sprintf("u%d@x", i), "nat", now); refused {
+			t.Fatalf("attempt %d under way from one source was refused", i+1)
+		}
+	}
+	for i := range 20 {
+		g.end(fmt.Sprintf("u%d@x", i), "nat", loginOK, now)
+	}
+	for i := range 3 {
+		g.fail(t, fmt.Sprintf("v%d@x", i), "nat", now)
+	}
+	if _, refused := g.begin("w@x", "nat", now); !refused {
+		t.Fatal("a source past its threshold of failures was asked")
 	}
 }

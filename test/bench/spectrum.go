@@ -27,7 +27,6 @@ users_per_backend = 100000
 [limits]
 max_conns_per_ip = 0
 logins_per_minute_per_ip = 0
-login_failures = 1000000 # logins under way count, and the generator logs in hundreds at once
 %s
 
 [logging]
