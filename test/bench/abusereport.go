@@ -39,7 +39,7 @@ func abuseDetails(b *strings.Builder, res *Results) {
 	if a == nil {
 		return
 	}
-	b.WriteString("\n| abuse test | echo: sent, answered, p50, p99, max | daemon RSS growth (with backends) | " +
+	b.WriteString("\n| abuse test | echo: sent, answered, bounced, p50, p99, max | daemon RSS growth (with backends) | " +
 		"flooders: stanzas sent | non-readers: streams ended by the daemon | pre-auth oversize: connections closed | abusers' failed logins |\n" +
 		"| --- | --- | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, c := range []struct {
@@ -47,8 +47,8 @@ func abuseDetails(b *strings.Builder, res *Results) {
 		ph   AbusePhase
 	}{{"without abuse", a.Quiet}, {"with abuse", a.Abused}} {
 		ph, n := c.ph, c.ph.Abuse
-		fmt.Fprintf(b, "| %s | %d, %d, %s, %s, %s | %.1f MB (%.1f MB) | %d by %d | %d by %d | %d by %d | %d |\n",
-			c.name, ph.Rtt.Sent, ph.Rtt.Received, ms(ph.Rtt.Latency.P50), ms(ph.Rtt.Latency.P99), ms(ph.Rtt.Latency.Max),
+		fmt.Fprintf(b, "| %s | %d, %d, %d, %s, %s, %s | %.1f MB (%.1f MB) | %d by %d | %d by %d | %d by %d | %d |\n",
+			c.name, ph.Rtt.Sent, ph.Rtt.Received, ph.Rtt.Bounced, ms(ph.Rtt.Latency.P50), ms(ph.Rtt.Latency.P99), ms(ph.Rtt.Latency.Max),
 			float64(ph.RSSGrowth)/1e6, float64(ph.TreeGrowth)/1e6, n.FloodSent, n.Flooders,
 			n.NonReaderClosed, n.NonReaders, n.PreAuthRefused, n.PreAuth, n.LoginErrs)
 	}
@@ -60,9 +60,9 @@ func abuseDetails(b *strings.Builder, res *Results) {
 // abuseLine is the progress line of the abuse test.
 func abuseLine(a AbuseResult) string {
 	q, x := a.Quiet, a.Abused
-	return fmt.Sprintf("   p99 %s without abuse (%d/%d answered, RSS +%.1f MB), %s with abuse (%d/%d answered, RSS +%.1f MB); "+
+	return fmt.Sprintf("   p99 %s without abuse (%d/%d answered, %d bounced, RSS +%.1f MB), %s with abuse (%d/%d answered, %d bounced, RSS +%.1f MB); "+
 		"flooders sent %d, %d non-reader streams ended, %d pre-auth connections closed, %d abuser logins failed %s",
-		ms(q.Rtt.Latency.P99), q.Rtt.Received, q.Rtt.Sent, float64(q.RSSGrowth)/1e6,
-		ms(x.Rtt.Latency.P99), x.Rtt.Received, x.Rtt.Sent, float64(x.RSSGrowth)/1e6,
+		ms(q.Rtt.Latency.P99), q.Rtt.Received, q.Rtt.Sent, q.Rtt.Bounced, float64(q.RSSGrowth)/1e6,
+		ms(x.Rtt.Latency.P99), x.Rtt.Received, x.Rtt.Sent, x.Rtt.Bounced, float64(x.RSSGrowth)/1e6,
 		x.Abuse.FloodSent, x.Abuse.NonReaderClosed, x.Abuse.PreAuthRefused, x.Abuse.LoginErrs, a.Err)
 }

@@ -17,6 +17,7 @@ type MsgResult struct {
 	Sessions int
 	Sent     int
 	Received int
+	Bounced  int // error replies to requests (not round trips: the server refused them)
 	Latency  Summary
 	Cost     Cost
 	Profile  string // top of the server's perf profile, if recorded
@@ -42,6 +43,7 @@ type msgPhase struct {
 	rec     Recorder
 	sent    atomic.Int64
 	got     atomic.Int64
+	bounced atomic.Int64
 	stopped atomic.Bool
 	// next is called after a round trip of session i completes (closed loop), or nil.
 	next func(i int)
@@ -71,6 +73,12 @@ func (m *msgPhase) receive(i int, s *Session, el []byte) {
 		return
 	}
 	from := Bare(Attr(el, "from"))
+	if string(Attr(el, "type")) == "error" { // a bounce carries the request's body
+		if id, _, ok := parseBody(body); ok && id == m.id && body[0] == 'q' && !m.stopped.Load() {
+			m.bounced.Add(1)
+		}
+		return
+	}
 	answer := body[0] == 'r' || (m.echoBot && body[0] == 'q' && string(from) == m.pool.Peers[i])
 	if !answer {
 		if body[0] == 'q' && !m.echoBot {
@@ -156,5 +164,5 @@ func RunOpen(p *Pool, pid, id int, echoBot bool, rate int, d time.Duration) (Msg
 		return MsgResult{}, err
 	}
 	return MsgResult{Sessions: len(p.Sessions), Sent: int(m.sent.Load()), Received: int(m.got.Load()),
-		Latency: m.rec.Summary(), Cost: cost}, nil
+		Bounced: int(m.bounced.Load()), Latency: m.rec.Summary(), Cost: cost}, nil
 }
