@@ -9,7 +9,7 @@ import (
 // TestUsageListsNativeBackends: the whole page names every native backend.
 func TestUsageListsNativeBackends(t *testing.T) {
 	code, out, _ := runMain("--help")
-	if code != 0 || !strings.Contains(out, `Native backends (service.backend = "builtin:NAME"): demo, irc, xmpp.`) {
+	if code != 0 || !strings.Contains(out, `Native backends (service.backend = "builtin:NAME"): demo, irc, matrix, xmpp.`) {
 		t.Errorf("exit %d:\n%s", code, out)
 	}
 }
@@ -33,7 +33,7 @@ func TestSubcommandErrorPrintsItsUsage(t *testing.T) {
 		{[]string{"srv"}, "srv: want records or check", "spectrum2 srv check DOMAIN"},
 		{[]string{"srv", "records"}, "srv records: want --config FILE", "Usage: spectrum2 srv records --config FILE"},
 		{[]string{"srv", "check"}, "srv check: want exactly one DOMAIN", "Usage: spectrum2 srv check DOMAIN"},
-		{[]string{"backend", "nosuch"}, "unknown backend nosuch; native backends: demo, irc, xmpp", "Usage: spectrum2 backend NAME"},
+		{[]string{"backend", "nosuch"}, "unknown backend nosuch; native backends: demo, irc, matrix, xmpp", "Usage: spectrum2 backend NAME"},
 	} {
 		code, out, errOut := runMain(c.args...)
 		if code != 2 || out != "" || !strings.HasPrefix(errOut, "spectrum2: ") ||

@@ -42,7 +42,8 @@ func openStorage(ctx context.Context, cfg *config.Config, m *metrics.Metrics, lo
 	})
 	// Blocking comes first: a blocked sender's message is neither stored nor delivered.
 	blk := blocking.New(blocking.Config{Store: db, Log: log})
-	ps := pep.New(pep.Config{Store: db, Log: log})
+	ps := pep.New(pep.Config{Store: db, MaxNodes: cfg.PEP.MaxNodes, MaxItemBytes: cfg.PEP.MaxItemBytes,
+		MaxItems: cfg.PEP.MaxItems, MaxPrivate: cfg.PEP.MaxPrivate, Log: log})
 	arc := openArchive(cfg, db, log)
 	log.Info().Str("driver", db.Driver()).Int("schema", store.SchemaVersion()).Msg("storage opened")
 	return &storage{db: db, offline: off, archive: arc, features: withArchive([]feature.Feature{blk, off, ps}, arc)}, nil

@@ -159,3 +159,32 @@ func TestPEPVCardPhotoPublishesAvatar(t *testing.T) {
 		t.Errorf("metadata after an empty PHOTO: %s", got)
 	}
 }
+
+// TestPEPConfiguredBounds: the [pep] bounds reach the service: one node more than
+// max_nodes gets policy-violation, an item past max_item_bytes payload-too-big, a node
+// asking for more than max_items is refused.
+func TestPEPConfiguredBounds(t *testing.T) {
+	s := StartServer(t, "[pep]\nmax_nodes = 2\nmax_item_bytes = 1024\nmax_items = 3\n")
+	c := pepLogin(t, s, "bound%demo", s.Password(), "desk", false, false)
+	c.sync("s0")
+	for i, n := range []string{"urn:test:a", "urn:test:b"} {
+		id := "n" + strconv.Itoa(i)
+		c.send(pepPublish(id, n, "x", `<x xmlns='urn:test'/>`, "presence"))
+		if got := c.iq(id); !strings.Contains(got, `type="result"`) {
+			t.Fatalf("node %s: %s", n, got)
+		}
+	}
+	c.send(pepPublish("n3", "urn:test:c", "x", `<x xmlns='urn:test'/>`, "presence"))
+	if got := c.iq("n3"); !strings.Contains(got, `<policy-violation`) {
+		t.Errorf("a third node: %s", got)
+	}
+	c.send(pepPublish("big", "urn:test:a", "y", `<x xmlns='urn:test'>`+strings.Repeat("z", 1100)+`</x>`, "presence"))
+	if got := c.iq("big"); !strings.Contains(got, `<payload-too-big xmlns="http://jabber.org/protocol/pubsub#errors"/>`) {
+		t.Errorf("an item past max_item_bytes: %s", got)
+	}
+	c.send(strings.Replace(pepPublish("many", "urn:test:a", "z", `<x xmlns='urn:test'/>`, "presence"),
+		`</x></publish-options>`, `<field var='pubsub#max_items'><value>4</value></field></x></publish-options>`, 1))
+	if got := c.iq("many"); !strings.Contains(got, `pubsub#max_items is at most 3`) {
+		t.Errorf("max_items past the bound: %s", got)
+	}
+}

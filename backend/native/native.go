@@ -6,6 +6,7 @@ import (
 	"github.com/gospectrum/spectrum2/backend"
 	"github.com/gospectrum/spectrum2/backend/demo"
 	"github.com/gospectrum/spectrum2/backend/irc"
+	"github.com/gospectrum/spectrum2/backend/matrix"
 	"github.com/gospectrum/spectrum2/backend/xmpp"
 	"github.com/gospectrum/spectrum2/internal/ini"
 )
@@ -16,9 +17,10 @@ type New func(*ini.File) backend.Plugin
 // Backends returns the native backends by NAME.
 func Backends() map[string]New {
 	return map[string]New{
-		"demo": demo.New,
-		"irc":  irc.New,
-		"xmpp": xmpp.New,
+		"demo":   demo.New,
+		"irc":    irc.New,
+		"matrix": matrix.New,
+		"xmpp":   xmpp.New,
 	}
 }
 

@@ -6,7 +6,7 @@ import (
 )
 
 func TestNames(t *testing.T) {
-	if got := Names(); !slices.Equal(got, []string{"demo", "irc", "xmpp"}) {
+	if got := Names(); !slices.Equal(got, []string{"demo", "irc", "matrix", "xmpp"}) {
 		t.Errorf("Names() = %v", got)
 	}
 	for name, newPlugin := range Backends() {

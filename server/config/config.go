@@ -28,6 +28,7 @@ type Config struct {
 	Storage      Storage           `toml:"storage"`
 	Offline      Offline           `toml:"offline"`
 	MAM          MAM               `toml:"mam"`
+	PEP          PEP               `toml:"pep"`
 	Upload       Upload            `toml:"upload"`
 	// BackendExtra holds the [backend_ini.SECTION] keys in file order, values already in
 	// INI form (booleans 0/1, arrays as several values).

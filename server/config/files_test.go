@@ -55,7 +55,7 @@ func TestBackendChecks(t *testing.T) {
 	for _, c := range []struct {
 		name, backend, msg string
 	}{
-		{"unknown builtin", "builtin:dmeo", `"builtin:dmeo": no such native backend (did you mean "demo"?); builtin:NAME is one of demo, irc, xmpp`},
+		{"unknown builtin", "builtin:dmeo", `"builtin:dmeo": no such native backend (did you mean "demo"?); builtin:NAME is one of demo, irc, matrix, xmpp`},
 		{"missing", filepath.Join(dir, "none") + " --flag", "cannot run " + filepath.Join(dir, "none") + ": no such file or directory"},
 		{"not executable", plain, "cannot run " + plain + ": not executable"},
 		{"directory", dir, "not a file"},

@@ -47,6 +47,8 @@ var sections = []section{
 		"are stored and delivered, with their arrival time, at the user's next login."},
 	{Name: "mam", Doc: "The message archive (XEP-0313) and stanza ids (XEP-0359): what users send and receive, in chats " +
 		"and in legacy rooms, is archived per user so that clients on several devices catch up (docs/storage.md)."},
+	{Name: "pep", Doc: "The personal eventing service (XEP-0163) on every user's bare JID, which keeps bookmarks, avatars and " +
+		"OMEMO keys, and private XML storage (XEP-0049): the per-user bounds of what the store keeps (docs/storage.md)."},
 	{Name: "upload", Doc: "HTTP File Upload (XEP-0363) at upload.<domain>: clients such as Conversations and Dino send files " +
 		"through an HTTP(S) listener of the daemon, and files that legacy contacts send arrive as links (docs/uploads.md). " +
 		"Off while listen is empty."},
@@ -180,6 +182,11 @@ var options = []option{
 	{"mam", "max_messages", 10000, "Archived messages kept per user, rooms included; past it the oldest 5 % are deleted.", checkMin(1)},
 	{"mam", "expire_after", 7 * 24 * time.Hour, "Archived messages older than this are deleted by a sweep every sweep_every; 0 keeps them (up to max_messages).", checkExpireOrZero},
 	{"mam", "sweep_every", time.Minute, "How often the expiry sweep runs; each run deletes at most 4,000 messages, so that a backlog is worked off over several runs.", checkMinDur(time.Second)},
+	// [pep]
+	{"pep", "max_nodes", 64, "Nodes one user may have; creating one more gets policy-violation.", checkRange(1, 10000)},
+	{"pep", "max_item_bytes", 256 * kib, "Largest payload of one item (and of one private XML element) in bytes; a bigger one gets not-acceptable with payload-too-big. Keep it below limits.max_stanza_bytes.", checkRange(1*kib, 16*mib)},
+	{"pep", "max_items", 256, "Most items one node keeps (what pubsub#max_items \"max\" means); a node configured for more is refused.", checkRange(1, 10000)},
+	{"pep", "max_private", 32, "Private XML namespaces (XEP-0049) one user may keep; one more gets policy-violation.", checkRange(1, 1000)},
 	// [upload]
 	{"upload", "listen", "", "HTTP(S) address of the upload service, e.g. \"0.0.0.0:5443\"; empty turns the service off (no upload.<domain>). Off by default: it is a public listener, and its URL depends on DNS or a reverse proxy.", checkListen},
 	{"upload", "public_url", "", "The URL clients reach listen at, e.g. \"https://upload.example.org\" behind a reverse proxy; files are at public_url/upload/ID/NAME. Empty: https://<service.jid>:<listen's port> (http:// when tls is off).", checkURL},

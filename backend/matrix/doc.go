@@ -1,0 +1,34 @@
+// Package matrix is the native backend `builtin:matrix`: it bridges users to their Matrix
+// accounts, on maunium.net/go/mautrix (the client library of the mautrix bridges). A user
+// logs in to the gateway as alice%example.org@gateway with the Matrix password of
+// @alice:example.org; the daemon sends LOGIN with legacy name alice@example.org (spec 3.3).
+//
+// # Login
+//
+// The homeserver is [matrix] homeserver (a base URL, for tests and private servers) or,
+// without it, the one example.org's /.well-known/matrix/client names (https://example.org
+// when it names none). The password goes to /login as m.login.password; SASL succeeds only
+// when the homeserver accepts it. The access token lives in this process's memory only and
+// is given back with /logout when the legacy session ends (LOGOUT, a newer LOGIN, or the
+// daemon's connection ending). A refused password is DISCONNECTED AUTHENTICATION_FAILED with
+// the homeserver's text; network errors and 5xx/429 answers are DISCONNECTED 0, after which
+// the daemon logs the user in again (spec 3.4). service.allowed_servers applies to the server
+// the user names and to every address dialed (backend/allow).
+//
+// # Contacts and messages
+//
+// The roster is the user's direct-message rooms (the m.direct account data): each Matrix
+// user with a joined DM room is a contact, named "bob@example.org" for @bob:example.org,
+// with the display name from the room's member event as alias. One /sync long-poll per user
+// runs with a filter that keeps only what that needs (m.direct, member events, room
+// messages; no presence, receipts or typing yet); errors back off exponentially and the loop
+// resumes from the last next_batch. Text messages (m.text, m.notice, m.emote as "/me ") from
+// a DM contact become CONV_MESSAGE; the user's messages to a contact go to the DM room as
+// m.text. The first sync's timeline (history) is not replayed.
+//
+// # Configuration
+//
+// The [matrix] section of the backend's INI file (in the daemon's TOML:
+// [backend_ini.matrix]): homeserver (base URL), connect_timeout (30s, bounds discovery and
+// login), sync_timeout (30s, the long-poll). [logging] level sets the log level.
+package matrix

@@ -1,0 +1,214 @@
+package matrix
+
+import (
+	"context"
+	"slices"
+	"sync"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/gospectrum/spectrum2/backend"
+	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
+)
+
+// maxContacts bounds the contacts (and so the rooms and names) kept per user; m.direct
+// beyond it is ignored.
+const maxContacts = 2000
+
+// roster is what the session keeps of the account: the m.direct map, the rooms it has
+// joined, and the display names of its contacts. No other room state is kept.
+type roster struct {
+	mu     sync.Mutex
+	direct map[id.UserID][]id.RoomID // m.direct, as the homeserver last sent it
+	joined map[id.RoomID]bool        // joined rooms that m.direct names
+	names  map[id.UserID]string      // display names of contacts
+	sent   map[id.UserID]string      // contacts sent to the daemon, with their alias
+}
+
+func newRoster() roster {
+	return roster{direct: map[id.UserID][]id.RoomID{}, joined: map[id.RoomID]bool{},
+		names: map[id.UserID]string{}, sent: map[id.UserID]string{}}
+}
+
+// dmRoom is a joined direct-message room with u, "" if none.
+func (r *roster) dmRoom(u id.UserID) id.RoomID {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, room := range r.direct[u] {
+		if r.joined[room] {
+			return room
+		}
+	}
+	return ""
+}
+
+// contactOf is the contact whose direct room this is, "" if it is none.
+func (r *roster) contactOf(room id.RoomID) id.UserID {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.joined[room] {
+		return ""
+	}
+	for u, rooms := range r.direct {
+		if slices.Contains(rooms, room) {
+			return u
+		}
+	}
+	return ""
+}
+
+// syncFilter keeps /sync small: m.direct, member and message events of rooms, nothing of
+// presence, receipts, typing or room account data (yet).
+func syncFilter() *mautrix.Filter {
+	none := &mautrix.FilterPart{NotTypes: []event.Type{{Type: "*"}}}
+	return &mautrix.Filter{
+		EventFormat: mautrix.EventFormatClient,
+		AccountData: &mautrix.FilterPart{Types: []event.Type{event.AccountDataDirectChats}},
+		Presence:    none,
+		Room: &mautrix.RoomFilter{
+			State:       &mautrix.FilterPart{Types: []event.Type{event.StateMember}, LazyLoadMembers: true},
+			Timeline:    &mautrix.FilterPart{Types: []event.Type{event.EventMessage, event.StateMember}, Limit: 20},
+			Ephemeral:   none,
+			AccountData: none,
+		},
+	}
+}
+
+// handleSync applies one /sync response: the roster first (so that a message from a new
+// contact finds it), then, except in the initial sync (history), the messages.
+func (s *session) handleSync(resp *mautrix.RespSync, initial bool) {
+	for _, ev := range resp.AccountData.Events {
+		if ev.Type.Type != event.AccountDataDirectChats.Type {
+			continue
+		}
+		_ = ev.Content.ParseRaw(event.AccountDataDirectChats)
+		if dc, ok := ev.Content.Parsed.(*event.DirectChatsEventContent); ok {
+			s.r.setDirect(*dc)
+		}
+	}
+	s.r.mu.Lock()
+	for room, jr := range resp.Rooms.Join {
+		s.r.joined[room] = true
+		for _, ev := range append(jr.State.Events, jr.Timeline.Events...) {
+			s.r.member(ev)
+		}
+	}
+	for room := range resp.Rooms.Leave {
+		delete(s.r.joined, room)
+	}
+	s.r.mu.Unlock()
+	s.publishRoster()
+	if initial {
+		return
+	}
+	for room, jr := range resp.Rooms.Join {
+		for _, ev := range jr.Timeline.Events {
+			if ev.Type == event.EventMessage {
+				s.incoming(room, ev)
+			}
+		}
+	}
+}
+
+// setDirect takes a new m.direct, bounded to maxContacts.
+func (r *roster) setDirect(dc event.DirectChatsEventContent) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.direct = make(map[id.UserID][]id.RoomID, min(len(dc), maxContacts))
+	for u, rooms := range dc {
+		if len(r.direct) >= maxContacts {
+			break
+		}
+		r.direct[u] = rooms
+	}
+}
+
+// member records a contact's display name from its member event; r.mu is held.
+func (r *roster) member(ev *event.Event) {
+	if ev.Type != event.StateMember || ev.StateKey == nil {
+		return
+	}
+	u := id.UserID(*ev.StateKey)
+	if _, contact := r.direct[u]; !contact {
+		return
+	}
+	_ = ev.Content.ParseRaw(event.StateMember)
+	if m, ok := ev.Content.Parsed.(*event.MemberEventContent); ok && m.Displayname != "" {
+		r.names[u] = m.Displayname
+	}
+}
+
+// publishRoster sends the daemon the contacts that are new or renamed, and removes those
+// whose direct rooms are gone. A contact without a known display name gets its profile's.
+func (s *session) publishRoster() {
+	s.r.mu.Lock()
+	var current []id.UserID
+	for u, rooms := range s.r.direct {
+		if slices.ContainsFunc(rooms, func(room id.RoomID) bool { return s.r.joined[room] }) {
+			current = append(current, u)
+		}
+	}
+	s.r.mu.Unlock()
+	for _, u := range current {
+		alias := s.displayName(u)
+		s.r.mu.Lock()
+		old, known := s.r.sent[u]
+		s.r.sent[u] = alias
+		s.r.mu.Unlock()
+		if !known || old != alias {
+			s.sink.Buddy(backend.Buddy{User: s.user, Name: buddyName(u), Alias: alias, Status: pb.StatusType_STATUS_NONE})
+		}
+	}
+	s.r.mu.Lock()
+	var gone []id.UserID
+	for u := range s.r.sent {
+		if !slices.Contains(current, u) {
+			gone = append(gone, u)
+			delete(s.r.sent, u)
+		}
+	}
+	s.r.mu.Unlock()
+	for _, u := range gone {
+		s.sink.BuddyRemoved(s.user, buddyName(u))
+	}
+}
+
+// displayName is u's name from its member event or, failing that, its profile.
+func (s *session) displayName(u id.UserID) string {
+	s.r.mu.Lock()
+	name, ok := s.r.names[u]
+	s.r.mu.Unlock()
+	if ok {
+		return name
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, s.p.cfg.ConnectTimeout)
+	defer cancel()
+	if resp, err := s.cli.GetDisplayName(ctx, u); err == nil && resp.DisplayName != "" {
+		name = resp.DisplayName
+	}
+	s.r.mu.Lock()
+	s.r.names[u] = name
+	s.r.mu.Unlock()
+	return name
+}
+
+// incoming delivers a message event of a contact's direct room: text, notices, emotes
+// ("/me "), and the body of anything else (a file's name).
+func (s *session) incoming(room id.RoomID, ev *event.Event) {
+	contact := s.r.contactOf(room)
+	if contact == "" || ev.Sender != contact {
+		return // not a direct room, or our own message (from this or another client)
+	}
+	_ = ev.Content.ParseRaw(event.EventMessage)
+	m, ok := ev.Content.Parsed.(*event.MessageEventContent)
+	if !ok || m.Body == "" {
+		return
+	}
+	body := m.Body
+	if m.MsgType == event.MsgEmote {
+		body = "/me " + body
+	}
+	s.sink.Message(backend.Message{User: s.user, Buddy: buddyName(contact), Body: body})
+}

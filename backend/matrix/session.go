@@ -1,0 +1,225 @@
+package matrix
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix"
+
+	"github.com/gospectrum/spectrum2/backend"
+	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
+)
+
+// outboxSize bounds the user's messages waiting to be sent.
+const outboxSize = 64
+
+// session is one user's Matrix client: login, then the /sync loop on run's goroutine and
+// the sender on another. The roster state (roster.go) belongs to the sync goroutine, except
+// what mu guards.
+type session struct {
+	p        *Plugin
+	sink     *backend.Sink
+	user     string // the daemon's name for the user (bare JID on the gateway)
+	acct     account
+	password string // until login; then cleared
+	log      zerolog.Logger
+	ctx      context.Context
+	cancel   context.CancelFunc
+	outbox   chan backend.Message
+	ready    chan struct{} // closed once logged in: cli is set
+	cli      *mautrix.Client
+	r        roster
+}
+
+func newSession(p *Plugin, s *backend.Sink, user string, acct account, password string) *session {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &session{p: p, sink: s, user: user, acct: acct, password: password, ctx: ctx, cancel: cancel,
+		log:    p.log.With().Str("user", user).Str("account", string(acct.userID())).Logger(),
+		outbox: make(chan backend.Message, outboxSize), ready: make(chan struct{}), r: newRoster()}
+}
+
+// stop ends the session without a DISCONNECTED (a LOGOUT, or a newer LOGIN).
+func (s *session) stop() { s.cancel() }
+
+// run logs in, then syncs until the session ends, then logs the access token out.
+func (s *session) run(sinkCtx context.Context) {
+	defer s.p.forget(s)
+	defer s.cancel()
+	defer context.AfterFunc(sinkCtx, s.cancel)() // the daemon connection is over
+	cli, err := s.login()
+	if err != nil {
+		if s.ctx.Err() == nil {
+			code, text := failure(err)
+			s.log.Info().Err(err).Stringer("code", code).Msg("login failed")
+			s.sink.Disconnected(s.user, code, text)
+		}
+		return
+	}
+	s.cli = cli
+	close(s.ready)
+	defer s.logout()
+	s.log.Info().Str("homeserver", cli.HomeserverURL.String()).Str("device", string(cli.DeviceID)).Msg("logged in")
+	if s.sink.Connected(s.user) != nil {
+		return
+	}
+	s.sink.Go(func(context.Context) { s.send() })
+	err = s.syncLoop()
+	if s.ctx.Err() == nil {
+		s.log.Info().Err(err).Msg("session lost")
+		s.sink.Disconnected(s.user, pb.ConnectionError_CONNECTION_ERROR_NETWORK_ERROR, "Matrix session lost: "+err.Error())
+	}
+}
+
+// login finds the homeserver and logs in with the password (m.login.password).
+func (s *session) login() (*mautrix.Client, error) {
+	ctx, cancel := context.WithTimeout(s.ctx, s.p.cfg.ConnectTimeout)
+	defer cancel()
+	password := s.password
+	s.password = ""
+	hc := httpClient(s.p.cfg, s.acct.server)
+	base, err := homeserver(ctx, s.p.cfg, hc, s.acct.server)
+	if err != nil {
+		return nil, err
+	}
+	cli, err := mautrix.NewClient(base, "", "")
+	if err != nil {
+		return nil, &loginError{code: pb.ConnectionError_CONNECTION_ERROR_INVALID_SETTINGS, text: "bad homeserver URL", err: err}
+	}
+	cli.Client = hc
+	cli.Log = s.log.With().Str("component", "mautrix").Logger().Level(zerolog.WarnLevel)
+	_, err = cli.Login(ctx, &mautrix.ReqLogin{
+		Type:                     mautrix.AuthTypePassword,
+		Identifier:               mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: string(s.acct.userID())},
+		Password:                 password,
+		InitialDeviceDisplayName: "Spectrum 2 XMPP gateway",
+		StoreCredentials:         true,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return cli, nil
+}
+
+// logout gives the access token back (POST /logout), so that it is valid no longer than
+// the legacy session.
+func (s *session) logout() {
+	ctx, cancel := context.WithTimeout(context.Background(), s.p.cfg.ConnectTimeout)
+	defer cancel()
+	if _, err := s.cli.Logout(ctx); err != nil && !errors.Is(err, mautrix.MUnknownToken) {
+		s.log.Info().Err(err).Msg("logout failed")
+	} else {
+		s.log.Info().Msg("logged out")
+	}
+	s.cli.ClearCredentials()
+}
+
+// syncLoop long-polls /sync until the session ends (nil) or the homeserver no longer knows
+// the token. Failures back off exponentially up to maxBackoff; the loop resumes from the
+// last next_batch, so nothing is lost or replayed.
+func (s *session) syncLoop() error {
+	var filterID, since string
+	backoff := time.Second
+	fail := func(err error) bool {
+		s.log.Info().Err(err).Dur("retry_in", backoff).Msg("sync failed")
+		select {
+		case <-s.ctx.Done():
+			return false
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, maxBackoff)
+		return true
+	}
+	for s.ctx.Err() == nil {
+		if filterID == "" {
+			resp, err := s.cli.CreateFilter(s.ctx, syncFilter())
+			if err != nil {
+				if errors.Is(err, mautrix.MUnknownToken) {
+					return err
+				}
+				if !fail(err) {
+					return nil
+				}
+				continue
+			}
+			filterID = resp.FilterID
+		}
+		resp, err := s.syncOnce(since, filterID)
+		if err != nil {
+			if s.ctx.Err() != nil {
+				return nil
+			}
+			if errors.Is(err, mautrix.MUnknownToken) {
+				return err
+			}
+			if !fail(err) {
+				return nil
+			}
+			continue
+		}
+		backoff = time.Second
+		s.handleSync(resp, since == "")
+		since = resp.NextBatch
+	}
+	return nil
+}
+
+// syncOnce is one /sync request; the first one returns at once with the initial state.
+func (s *session) syncOnce(since, filterID string) (*mautrix.RespSync, error) {
+	timeout := s.p.cfg.SyncTimeout
+	if since == "" {
+		timeout = 0
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, timeout+s.p.cfg.ConnectTimeout)
+	defer cancel()
+	return s.cli.FullSyncRequest(ctx, mautrix.ReqSync{Timeout: int(timeout / time.Millisecond),
+		Since: since, FilterID: filterID})
+}
+
+// queue hands the user's message to the sender; a full outbox is answered at once.
+func (s *session) queue(m backend.Message) {
+	select {
+	case s.outbox <- m:
+	default:
+		s.notDelivered(m, "too many messages are waiting to be sent")
+	}
+}
+
+// send delivers the user's messages in order until the session ends.
+func (s *session) send() {
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case m := <-s.outbox:
+			s.sendMessage(m)
+		}
+	}
+}
+
+// sendMessage sends m to the contact's direct-message room as m.text.
+func (s *session) sendMessage(m backend.Message) {
+	to, ok := userOf(m.Buddy)
+	if !ok {
+		s.notDelivered(m, "not a Matrix user: "+m.Buddy)
+		return
+	}
+	room := s.r.dmRoom(to)
+	if room == "" {
+		s.notDelivered(m, "there is no direct chat with "+string(to)+" yet")
+		return
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, s.p.cfg.ConnectTimeout)
+	defer cancel()
+	if _, err := s.cli.SendText(ctx, room, m.Body); err != nil && s.ctx.Err() == nil {
+		s.log.Info().Err(err).Str("room", string(room)).Msg("send failed")
+		s.notDelivered(m, "the homeserver did not take it: "+err.Error())
+	}
+}
+
+// notDelivered tells the user, as a message from the contact, that m was not sent: the
+// protocol has no message error frame.
+func (s *session) notDelivered(m backend.Message, why string) {
+	s.sink.Message(backend.Message{User: s.user, Buddy: m.Buddy, Body: "Message not delivered: " + why})
+}

@@ -1,0 +1,209 @@
+package test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	xmpp "github.com/xmppo/go-xmpp"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/gospectrum/spectrum2/internal/testsrv"
+)
+
+// The accounts of the Matrix backend tests: alice logs in through the gateway, bob is her
+// contact on the homeserver, driven by mautrix in the test.
+const (
+	matrixServer    = "matrix.test"
+	matrixWait      = 60 * time.Second
+	matrixAliceUser = "alice%" + matrixServer + "@localhost"
+	matrixBobBuddy  = `bob\40` + matrixServer + "@localhost" // router/jidmap.go: XEP-0106
+	matrixBobName   = "Bob Builder"
+	matrixGatewayUA = "Spectrum 2 XMPP gateway" // the device name the backend logs in with
+)
+
+// matrixLogin logs name in to d directly with mautrix, as the user's own Matrix client.
+func matrixLogin(t *testing.T, d *testsrv.Dendrite, name, password string) *mautrix.Client {
+	t.Helper()
+	cli, err := mautrix.NewClient(d.URL(), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), matrixWait)
+	defer cancel()
+	_, err = cli.Login(ctx, &mautrix.ReqLogin{Type: mautrix.AuthTypePassword, Password: password,
+		Identifier:       mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: name},
+		StoreCredentials: true})
+	if err != nil {
+		t.Fatalf("matrix login %s: %v", name, err)
+	}
+	return cli
+}
+
+// matrixDM makes bob and alice a direct chat as Element would: bob creates the room with
+// alice invited as direct, alice joins, and both mark it in m.direct.
+func matrixDM(t *testing.T, alice, bob *mautrix.Client) id.RoomID {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), matrixWait)
+	defer cancel()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(bob.SetDisplayName(ctx, matrixBobName))
+	room, err := bob.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "trusted_private_chat",
+		Invite: []id.UserID{alice.UserID}, IsDirect: true})
+	must(err)
+	_, err = alice.JoinRoomByID(ctx, room.RoomID)
+	must(err)
+	must(alice.SetAccountData(ctx, event.AccountDataDirectChats.Type,
+		event.DirectChatsEventContent{bob.UserID: {room.RoomID}}))
+	must(bob.SetAccountData(ctx, event.AccountDataDirectChats.Type,
+		event.DirectChatsEventContent{alice.UserID: {room.RoomID}}))
+	return room.RoomID
+}
+
+// matrixWaitText syncs cli until a text message with body from sender arrives in room.
+func matrixWaitText(t *testing.T, cli *mautrix.Client, room id.RoomID, sender id.UserID, body string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), matrixWait)
+	defer cancel()
+	since := ""
+	for {
+		resp, err := cli.FullSyncRequest(ctx, mautrix.ReqSync{Timeout: 5000, Since: since})
+		if err != nil {
+			t.Fatalf("waiting for %q from %s: %v", body, sender, err)
+		}
+		since = resp.NextBatch
+		if jr := resp.Rooms.Join[room]; jr != nil {
+			for _, ev := range jr.Timeline.Events {
+				_ = ev.Content.ParseRaw(ev.Type)
+				if m, ok := ev.Content.Parsed.(*event.MessageEventContent); ok && ev.Sender == sender && m.Body == body {
+					return
+				}
+			}
+		}
+	}
+}
+
+// matrixDevices lists the display names of cli's account's devices.
+func matrixDevices(t *testing.T, cli *mautrix.Client) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), matrixWait)
+	defer cancel()
+	resp, err := cli.GetDevicesInfo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, d := range resp.Devices {
+		names = append(names, d.DisplayName)
+	}
+	return names
+}
+
+// TestMatrixBackend runs the gateway with builtin:matrix against a real Dendrite: login and
+// a wrong password, the DM contact in the roster with its display name, a message each way,
+// and the access token logged out when the legacy session ends.
+func TestMatrixBackend(t *testing.T) {
+	alicePW, bobPW := "alice-"+xmppSecret(), "bob-"+xmppSecret()
+	d := testsrv.StartDendrite(t, matrixServer)
+	d.Register("alice", alicePW)
+	d.Register("bob", bobPW)
+	aliceOwn, bob := matrixLogin(t, d, "alice", alicePW), matrixLogin(t, d, "bob", bobPW)
+	room := matrixDM(t, aliceOwn, bob)
+
+	s := StartServerWith(t, "builtin:matrix", fmt.Sprintf("allowed_servers = [\"127.0.0.1\"]\n[backend_ini.matrix]\nhomeserver = %q\n", d.URL()))
+	s.secrets = append(s.secrets, alicePW, bobPW)
+
+	t.Run("WrongPassword", func(t *testing.T) {
+		wrong := "wrong-" + alicePW
+		s.secrets = append(s.secrets, wrong)
+		c, err := s.Dial(matrixAliceUser, wrong, "", false)
+		if err == nil {
+			_ = c.Close()
+			t.Fatal("logged in with a wrong password")
+		}
+		t.Logf("login error: %v", err)
+		if !strings.HasPrefix(err.Error(), "auth failure: ") {
+			t.Errorf("not a SASL failure: %v", err)
+		}
+	})
+
+	t.Run("AllowedServers", func(t *testing.T) { matrixNotAllowed(t, d, alicePW) })
+
+	c := s.MustDial(matrixAliceUser, alicePW, "laptop")
+	in := Listen(c)
+	t.Run("Roster", func(t *testing.T) { matrixRoster(t, c, in) })
+	t.Run("MessageToMatrix", func(t *testing.T) {
+		xmppSend(t, c, `<message to='`+matrixBobBuddy+`' type='chat' id='m1'><body>hello bob</body></message>`)
+		matrixWaitText(t, bob, room, aliceOwn.UserID, "hello bob")
+	})
+	t.Run("MessageFromMatrix", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), matrixWait)
+		defer cancel()
+		if _, err := bob.SendText(ctx, room, "hello alice"); err != nil {
+			t.Fatal(err)
+		}
+		in.Wait(t, "bob's message", matrixWait, xmppChat(matrixBobBuddy, "chat", "hello alice"))
+	})
+	t.Run("LogoutEndsToken", func(t *testing.T) {
+		if !slices.Contains(matrixDevices(t, aliceOwn), matrixGatewayUA) {
+			t.Fatalf("no gateway device while logged in: %v", matrixDevices(t, aliceOwn))
+		}
+		CloseClient(t, c)
+		deadline := time.Now().Add(matrixWait)
+		for slices.Contains(matrixDevices(t, aliceOwn), matrixGatewayUA) {
+			if time.Now().After(deadline) {
+				t.Fatal("the gateway's device (its access token) outlived the legacy session")
+			}
+			time.Sleep(200 * time.Millisecond) // polling the homeserver: it sends no event for this
+		}
+	})
+}
+
+// matrixRoster: the DM contact is on the roster under its escaped name with its display
+// name, whether it arrived before the roster request or as a push after it.
+func matrixRoster(t *testing.T, c *xmpp.Client, in *Stanzas) {
+	if err := c.Roster(); err != nil {
+		t.Fatal(err)
+	}
+	iq := in.Wait(t, "roster", matrixWait, isRoster).(xmpp.IQ)
+	q := string(iq.Query)
+	if !slices.Contains(rosterJIDs(iq), matrixBobBuddy) {
+		push := in.Wait(t, "bob's roster push", matrixWait, func(st any) bool {
+			iq, ok := st.(xmpp.IQ)
+			return ok && iq.Type == "set" && strings.Contains(string(iq.Query), matrixBobBuddy)
+		}).(xmpp.IQ)
+		q = string(push.Query)
+	}
+	if !strings.Contains(q, matrixBobName) {
+		t.Errorf("bob's item lacks his display name %q: %s", matrixBobName, q)
+	}
+}
+
+// matrixNotAllowed: without allowed_servers the loopback homeserver is not public, and with
+// another server named the user's is not allowed: both logins fail, neither reaches Dendrite.
+func matrixNotAllowed(t *testing.T, d *testsrv.Dendrite, password string) {
+	for _, allowed := range []string{"", "allowed_servers = [\"other.test\", \"127.0.0.1\"]\n"} {
+		s := StartServerWith(t, "builtin:matrix", allowed+fmt.Sprintf("[backend_ini.matrix]\nhomeserver = %q\n", d.URL()))
+		s.secrets = append(s.secrets, password)
+		c, err := s.Dial(matrixAliceUser, password, "", false)
+		if err == nil {
+			_ = c.Close()
+			t.Fatalf("logged in with allowed_servers %q", allowed)
+		}
+		if !strings.HasPrefix(err.Error(), "auth failure: ") {
+			t.Errorf("allowed_servers %q: not a SASL failure: %v", allowed, err)
+		}
+		s.waitLogLines(t, 1, "server not allowed") // the backend's reason, not another failure
+		s.Stop()
+	}
+}
