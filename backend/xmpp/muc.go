@@ -68,6 +68,12 @@ func (p *Plugin) LeaveRoom(_ context.Context, _ *backend.Sink, r backend.Room) {
 	sess.mu.Lock()
 	rm := sess.rooms[key(r.Room)]
 	delete(sess.rooms, key(r.Room))
+	if rm != nil && len(sess.leaving) < maxLeaving {
+		if sess.leaving == nil {
+			sess.leaving = make(map[string]bool)
+		}
+		sess.leaving[key(r.Room)] = true
+	}
 	sess.mu.Unlock()
 	if rm != nil {
 		c.send(stanza.New(stanza.NSClient, "presence", "type", "unavailable", "to", rm.name+"/"+rm.nick))
@@ -134,9 +140,46 @@ func (s *session) roomPresence(r *room, el *stanza.Element) {
 		part.Flags |= pb.ParticipantFlag_PARTICIPANT_FLAG_KICKED
 	}
 	if self {
+		if s.staleLeave(r, &part, codes) {
+			return
+		}
 		s.selfPresence(r, &part)
 	}
 	s.sink.Participant(part)
+}
+
+// leftRoom takes the room's confirmation of our leave (our own unavailable presence, 110)
+// when the room is no longer joined: it is not a contact's presence.
+func (s *session) leftRoom(from string, el *stanza.Element) bool {
+	if el.Type() != "unavailable" || !slices.Contains(statusCodes(el.Child(nsMUCUser, "x")), "110") {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := key(from)
+	if !s.leaving[k] {
+		return false
+	}
+	delete(s.leaving, k)
+	return true
+}
+
+// maxLeaving bounds the rooms whose leave the room has not confirmed yet.
+const maxLeaving = 64
+
+// staleLeave reports whether our own presence is the room's late answer to an earlier
+// leave, arriving after the daemon joined the room again: it must neither end the new
+// join nor reach the daemon. Any own presence of the room ends the wait for the leave's.
+func (s *session) staleLeave(r *room, part *backend.Participant, codes []string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := key(r.name)
+	if !s.leaving[k] {
+		return false
+	}
+	delete(s.leaving, k)
+	return part.Status == pb.StatusType_STATUS_NONE && part.NewName == "" &&
+		!slices.Contains(codes, "307") && !slices.Contains(codes, "301")
 }
 
 // selfPresence tracks our own nickname: the room may have changed it (210) or renamed us

@@ -111,6 +111,17 @@ func TestMUC(t *testing.T) {
 			t.Errorf("conflict %v", got)
 		}
 	})
+	t.Run("rejoin_at_once", func(t *testing.T) {
+		// LEAVE_ROOM and JOIN_ROOM back to back: the room's answer to the leave comes
+		// after the new join was sent, and must not end it.
+		d.Send(pb.WrapperMessage_TYPE_LEAVE_ROOM, &pb.Room{UserName: ptr(user), Room: ptr(testRoom)})
+		got := joinGateway(t, d, testRoom, "client")
+		if me := got["client"]; me == nil || me.GetStatus() != pb.StatusType_STATUS_ONLINE {
+			t.Fatalf("own participant after the re-join: %v", me)
+		}
+		resp.send(el("message", "to", testRoom, "type", "groupchat").Append(text(stanza.NSClient, "body", "after rejoin")))
+		waitFor(t, d, pb.WrapperMessage_TYPE_CONV_MESSAGE, isRoomMessage("after rejoin"))
+	})
 	t.Run("leave", func(t *testing.T) {
 		d.Send(pb.WrapperMessage_TYPE_LEAVE_ROOM, &pb.Room{UserName: ptr(user), Room: ptr(testRoom)})
 		resp.expect("client left", func(e *stanza.Element) bool { return e.From() == testRoom+"/client" && e.Type() == "unavailable" })

@@ -68,6 +68,9 @@ func (s *session) handlePresence(el *stanza.Element) {
 		s.roomPresence(r, el)
 		return
 	}
+	if s.leftRoom(from, el) {
+		return
+	}
 	switch el.Type() {
 	case "", "unavailable":
 		s.contactPresence(from, el)

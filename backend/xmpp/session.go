@@ -31,6 +31,7 @@ type session struct {
 	own       string              // our bare JID as the server bound it
 	roster    map[string]*contact // by key()
 	rooms     map[string]*room    // by key() of the room JID
+	leaving   map[string]bool     // rooms left whose own unavailable presence has not come back (muc.go)
 	asked     map[string]bool     // contacts whose subscription request waits for the user
 	status    backend.Status      // the user's own presence
 	photoHash *string             // SHA-1 of the user's avatar; nil: unknown
