@@ -20,11 +20,11 @@ run: build
 # Installs the Debian packages and Go modules the tests need, only those missing
 # (scripts/deps.sh holds the list); quick and offline when everything is there.
 deps:
-	@GO='$(GO)' scripts/deps.sh
+	@GO='$(GO)' bash scripts/deps.sh
 
 # Fails when a test starts a program or imports a Python module that the list misses.
 deps-check:
-	@scripts/deps-check.sh
+	@bash scripts/deps-check.sh
 
 test: deps deps-check fmt-check vet
 	$(GO) test -race -timeout 20m $(PKGS)
