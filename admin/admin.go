@@ -61,7 +61,7 @@ type Config struct {
 	// PurgeArchive deletes a bare JID's message archive and says how many messages went
 	// (archive.Archive.Purge) for the purge_archive command; nil: no archive.
 	PurgeArchive func(ctx context.Context, bare string) (int, error)
-	Log       zerolog.Logger
+	Log          zerolog.Logger
 }
 
 // Admin is the feature. It is safe for concurrent use.
