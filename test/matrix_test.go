@@ -117,6 +117,8 @@ func TestMatrixBackend(t *testing.T) {
 	d := testsrv.StartDendrite(t, matrixServer)
 	d.Register("alice", alicePW)
 	d.Register("bob", bobPW)
+	d.Register("carol", bobPW)
+	d.Register("dave", bobPW)
 	aliceOwn, bob := matrixLogin(t, d, "alice", alicePW), matrixLogin(t, d, "bob", bobPW)
 	room := matrixDM(t, aliceOwn, bob)
 
@@ -154,6 +156,8 @@ func TestMatrixBackend(t *testing.T) {
 		}
 		in.Wait(t, "bob's message", matrixWait, xmppChat(matrixBobBuddy, "chat", "hello alice"))
 	})
+	t.Run("NewDirectChat", func(t *testing.T) { matrixNewDM(t, matrixLogin(t, d, "carol", bobPW), c, aliceOwn) })
+	t.Run("DirectInvite", func(t *testing.T) { matrixDirectInvite(t, matrixLogin(t, d, "dave", bobPW), aliceOwn, in) })
 	t.Run("LogoutEndsToken", func(t *testing.T) {
 		if !slices.Contains(matrixDevices(t, aliceOwn), matrixGatewayUA) {
 			t.Fatalf("no gateway device while logged in: %v", matrixDevices(t, aliceOwn))
@@ -206,4 +210,67 @@ func matrixNotAllowed(t *testing.T, d *testsrv.Dendrite, password string) {
 		s.waitLogLines(t, 1, "server not allowed") // the backend's reason, not another failure
 		s.Stop()
 	}
+}
+
+// matrixWaitInvite syncs cli until an invitation arrives; it returns the room.
+func matrixWaitInvite(t *testing.T, cli *mautrix.Client) id.RoomID {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), matrixWait)
+	defer cancel()
+	since := ""
+	for {
+		resp, err := cli.FullSyncRequest(ctx, mautrix.ReqSync{Timeout: 5000, Since: since})
+		if err != nil {
+			t.Fatalf("waiting for an invitation: %v", err)
+		}
+		since = resp.NextBatch
+		for room := range resp.Rooms.Invite {
+			return room
+		}
+	}
+}
+
+// matrixNewDM: a message to a Matrix user without a direct chat creates one (carol is
+// invited as direct, and the message is there when she joins) and records it in alice's
+// m.direct.
+func matrixNewDM(t *testing.T, carol *mautrix.Client, c *xmpp.Client, aliceOwn *mautrix.Client) {
+	xmppSend(t, c, `<message to='carol\40`+matrixServer+`@localhost' type='chat' id='n1'><body>hi carol</body></message>`)
+	room := matrixWaitInvite(t, carol)
+	ctx, cancel := context.WithTimeout(context.Background(), matrixWait)
+	defer cancel()
+	if _, err := carol.JoinRoomByID(ctx, room); err != nil {
+		t.Fatal(err)
+	}
+	matrixWaitText(t, carol, room, aliceOwn.UserID, "hi carol")
+	var dc event.DirectChatsEventContent
+	if err := aliceOwn.GetAccountData(ctx, event.AccountDataDirectChats.Type, &dc); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(dc[carol.UserID], room) {
+		t.Errorf("alice's m.direct lacks the new room with carol: %v", dc)
+	}
+}
+
+// matrixDirectInvite: dave invites alice to a direct chat from his Matrix client; the
+// gateway accepts it and dave appears on alice's roster, and his message reaches her.
+func matrixDirectInvite(t *testing.T, dave, aliceOwn *mautrix.Client, in *Stanzas) {
+	ctx, cancel := context.WithTimeout(context.Background(), matrixWait)
+	defer cancel()
+	if err := dave.SetDisplayName(ctx, "Dave"); err != nil {
+		t.Fatal(err)
+	}
+	room, err := dave.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "trusted_private_chat",
+		Invite: []id.UserID{aliceOwn.UserID}, IsDirect: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	daveJID := `dave\40` + matrixServer + "@localhost"
+	in.Wait(t, "dave's roster push", matrixWait, func(st any) bool {
+		iq, ok := st.(xmpp.IQ)
+		return ok && iq.Type == "set" && strings.Contains(string(iq.Query), daveJID)
+	})
+	if _, err := dave.SendText(ctx, room.RoomID, "hello from dave"); err != nil {
+		t.Fatal(err)
+	}
+	in.Wait(t, "dave's message", matrixWait, xmppChat(daveJID, "chat", "hello from dave"))
 }

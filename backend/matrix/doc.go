@@ -19,7 +19,10 @@
 //
 // The roster is the user's direct-message rooms (the m.direct account data): each Matrix
 // user with a joined DM room is a contact, named "bob@example.org" for @bob:example.org,
-// with the display name from the room's member event as alias. One /sync long-poll per user
+// with the display name from the room's member event as alias. A message to a Matrix user
+// without a direct chat creates one (a private room with the user invited as direct) and
+// adds it to m.direct; an invitation to a direct chat is accepted and added to m.direct,
+// so the inviter becomes a contact. One /sync long-poll per user
 // runs with a filter that keeps only what that needs (m.direct, member events, room
 // messages; no presence, receipts or typing yet); errors back off exponentially and the loop
 // resumes from the last next_batch. Text messages (m.text, m.notice, m.emote as "/me ") from

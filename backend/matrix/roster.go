@@ -2,6 +2,8 @@ package matrix
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"sync"
 
@@ -99,6 +101,7 @@ func (s *session) handleSync(resp *mautrix.RespSync, initial bool) {
 		delete(s.r.joined, room)
 	}
 	s.r.mu.Unlock()
+	s.directInvites(resp)
 	s.publishRoster()
 	if initial {
 		return
@@ -211,4 +214,91 @@ func (s *session) incoming(room id.RoomID, ev *event.Event) {
 		body = "/me " + body
 	}
 	s.sink.Message(backend.Message{User: s.user, Buddy: buddyName(contact), Body: body})
+}
+
+// createDM makes a direct-message room with u as Element does (a private chat with u
+// invited as direct) and records it in m.direct, so that the user's other clients and
+// the next login find it.
+func (s *session) createDM(ctx context.Context, u id.UserID) (id.RoomID, error) {
+	resp, err := s.cli.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "trusted_private_chat",
+		Invite: []id.UserID{u}, IsDirect: true})
+	if err != nil {
+		return "", fmt.Errorf("create room: %w", err)
+	}
+	s.r.mu.Lock()
+	s.r.joined[resp.RoomID] = true
+	s.r.mu.Unlock()
+	if err := s.addDirect(ctx, u, resp.RoomID); err != nil {
+		return "", err
+	}
+	s.log.Info().Str("room", string(resp.RoomID)).Str("with", string(u)).Msg("direct chat created")
+	return resp.RoomID, nil
+}
+
+// addDirect adds room to the m.direct entry of u: the account data as the homeserver has
+// it now (another client may have changed it since the last sync), plus room.
+func (s *session) addDirect(ctx context.Context, u id.UserID, room id.RoomID) error {
+	dc := event.DirectChatsEventContent{}
+	if err := s.cli.GetAccountData(ctx, event.AccountDataDirectChats.Type, &dc); err != nil &&
+		!errors.Is(err, mautrix.MNotFound) {
+		return fmt.Errorf("read m.direct: %w", err)
+	}
+	if !slices.Contains(dc[u], room) {
+		dc[u] = append(dc[u], room)
+	}
+	if err := s.cli.SetAccountData(ctx, event.AccountDataDirectChats.Type, dc); err != nil {
+		return fmt.Errorf("write m.direct: %w", err)
+	}
+	s.r.setDirect(dc)
+	return nil
+}
+
+// maxInvites bounds the direct-chat invitations handled per sync; the rest wait for the
+// next one (the homeserver keeps them).
+const maxInvites = 16
+
+// directInvites accepts the invitations to direct chats (the inviter's member event for
+// the user says is_direct): the room is joined and recorded in m.direct, so the inviter
+// becomes a contact. Other invitations are rooms (rooms.go).
+func (s *session) directInvites(resp *mautrix.RespSync) {
+	n := 0
+	for room, inv := range resp.Rooms.Invite {
+		inviter, direct := s.inviteOf(inv)
+		if !direct {
+			continue
+		}
+		if n++; n > maxInvites {
+			return
+		}
+		ctx, cancel := context.WithTimeout(s.ctx, s.p.cfg.ConnectTimeout)
+		_, err := s.cli.JoinRoomByID(ctx, room)
+		if err == nil {
+			s.r.mu.Lock()
+			s.r.joined[room] = true
+			s.r.mu.Unlock()
+			err = s.addDirect(ctx, inviter, room)
+		}
+		cancel()
+		if err != nil {
+			s.log.Info().Err(err).Str("room", string(room)).Msg("direct chat invitation not accepted")
+			continue
+		}
+		s.log.Info().Str("room", string(room)).Str("from", string(inviter)).Msg("direct chat invitation accepted")
+	}
+}
+
+// inviteOf reads an invitation's stripped state: who invited the user, and whether as a
+// direct chat.
+func (s *session) inviteOf(inv *mautrix.SyncInvitedRoom) (inviter id.UserID, direct bool) {
+	me := s.cli.UserID
+	for _, ev := range inv.State.Events {
+		if ev.Type != event.StateMember || ev.StateKey == nil || id.UserID(*ev.StateKey) != me {
+			continue
+		}
+		_ = ev.Content.ParseRaw(event.StateMember)
+		if m, ok := ev.Content.Parsed.(*event.MemberEventContent); ok && m.Membership == event.MembershipInvite {
+			return ev.Sender, m.IsDirect && ev.Sender != "" && ev.Sender != me
+		}
+	}
+	return "", false
 }

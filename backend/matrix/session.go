@@ -198,20 +198,27 @@ func (s *session) send() {
 	}
 }
 
-// sendMessage sends m to the contact's direct-message room as m.text.
+// sendMessage sends m to the contact's direct-message room as m.text, creating the room
+// first when there is none yet.
 func (s *session) sendMessage(m backend.Message) {
 	to, ok := userOf(m.Buddy)
 	if !ok {
 		s.notDelivered(m, "not a Matrix user: "+m.Buddy)
 		return
 	}
-	room := s.r.dmRoom(to)
-	if room == "" {
-		s.notDelivered(m, "there is no direct chat with "+string(to)+" yet")
-		return
-	}
 	ctx, cancel := context.WithTimeout(s.ctx, s.p.cfg.ConnectTimeout)
 	defer cancel()
+	room := s.r.dmRoom(to)
+	if room == "" {
+		var err error
+		if room, err = s.createDM(ctx, to); err != nil {
+			if s.ctx.Err() == nil {
+				s.log.Info().Err(err).Str("to", string(to)).Msg("direct chat not created")
+				s.notDelivered(m, "no direct chat with "+string(to)+" could be created: "+err.Error())
+			}
+			return
+		}
+	}
 	if _, err := s.cli.SendText(ctx, room, m.Body); err != nil && s.ctx.Err() == nil {
 		s.log.Info().Err(err).Str("room", string(room)).Msg("send failed")
 		s.notDelivered(m, "the homeserver did not take it: "+err.Error())
