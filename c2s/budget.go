@@ -22,47 +22,11 @@ func (s *Server) preauthLimits() xmpp.Limits {
 	return l
 }
 
-// wireSize is the size of el as AppendXML writes it inside a stream whose default
-// namespace is parent, less the growth of escaped characters: names, attributes, text
-// and the markup around them. It allocates nothing, so that every Send can count bytes.
-func wireSize(el *xmpp.Element, parent string) int {
-	n := len(el.Local) + 3 // <local/>
-	if len(el.Nodes) > 0 {
-		n = 2*len(el.Local) + 5 // <local>...</local>
-	}
-	child := el.Space
-	switch {
-	case el.Space == xmpp.NSStream:
-		n += 14 // the stream: prefix, twice
-		child = parent
-	case el.Space != parent:
-		n += len(el.Space) + 9 // xmlns="..."
-	}
-	for _, a := range el.Attrs {
-		n += len(a.Local) + len(a.Value) + 4
-		switch a.Space {
-		case "":
-		case xmpp.NSXML:
-			n += 4 // xml:
-		default:
-			n += len(a.Space) + 16 // xmlns:nsN="..." and the nsN: prefix
-		}
-	}
-	for _, nd := range el.Nodes {
-		if nd.Elem != nil {
-			n += wireSize(nd.Elem, child)
-		} else {
-			n += len(nd.Text)
-		}
-	}
-	return n
-}
-
 // sizeOf is the wire size of the elements of els.
 func sizeOf(els []*xmpp.Element) int {
 	n := 0
 	for _, el := range els {
-		n += wireSize(el, xmpp.NSClient)
+		n += xmpp.WireSize(el, xmpp.NSClient)
 	}
 	return n
 }
@@ -80,29 +44,36 @@ func newTokenBucket(rate float64, burst int, now time.Time) tokenBucket {
 	return tokenBucket{rate: rate, burst: float64(burst), tokens: float64(burst), last: now}
 }
 
-// take takes a token at now and returns how long to wait until it is paid for (0: at
-// once). A token taken in debt is paid by the refill during the wait.
-func (b *tokenBucket) take(now time.Time) time.Duration {
+// take takes n tokens at now and returns how long to wait until they are paid for (0:
+// at once). Tokens taken in debt are paid by the refill during the wait, so a stanza
+// larger than what is left (or than the burst) passes after its wait, never refused.
+func (b *tokenBucket) take(now time.Time, n float64) time.Duration {
 	if b.rate <= 0 {
 		return 0
 	}
 	b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
 	b.last = now
-	b.tokens--
+	b.tokens -= n
 	if b.tokens >= 0 {
 		return 0
 	}
 	return time.Duration(-b.tokens / b.rate * float64(time.Second))
 }
 
-// throttle waits for a token before el is handled, when el counts: stanzas and the
-// client's <r/> (each makes us answer); acks and CSI nonzas are free. The wait ends
-// early when the connection closes.
+// throttle waits for a token of the stanza rate and for el's bytes of the byte rate
+// before el is handled, when el counts: stanzas and the client's <r/> (each makes us
+// answer); acks and CSI nonzas are free. The wait ends early when the connection closes.
+//
+// The byte rate is Prosody's mod_limits and ejabberd's shaper: without it a session
+// within its stanza rate sends 50 large stanzas a second (12 MiB/s at
+// max_stanza_bytes), and a hundred of them take the daemon's CPU and memory from
+// everyone else (docs/benchmarks.md, the abuse test).
 func (c *conn) throttle(ctx context.Context, el *xmpp.Element) {
 	if !isStanza(el) && !el.Is(xmpp.NSSM, "r") {
 		return
 	}
-	d := c.bucket.take(time.Now())
+	now := time.Now()
+	d := max(c.bucket.take(now, 1), c.byteBucket.take(now, float64(xmpp.WireSize(el, xmpp.NSClient))))
 	if d <= 0 {
 		return
 	}

@@ -108,6 +108,7 @@ func TestSendBudgetAcks(t *testing.T) {
 		c.SessionSendBytes = 64 << 10
 		c.SM = SMConfig{Enabled: true}
 		c.StanzasPerSecond, c.StanzaBurst = 1e6, 1e6
+		c.BytesPerSecond, c.ByteBurst = 1e9, 1e9
 	})
 	r := dialRaw(t, s)
 	r.login("alice", "secret")
@@ -304,24 +305,23 @@ func TestTokenBucket(t *testing.T) {
 	now := time.Now()
 	b := newTokenBucket(10, 3, now)
 	for i := range 3 {
-		if d := b.take(now); d != 0 {
+		if d := b.take(now, 1); d != 0 {
 			t.Fatalf("take %d of the burst waits %v", i, d)
 		}
 	}
-	if d := b.take(now); d < 99*time.Millisecond || d > 101*time.Millisecond {
+	if d := b.take(now, 1); d < 99*time.Millisecond || d > 101*time.Millisecond {
 		t.Fatalf("past the burst: wait %v, want 100ms", d)
 	}
-	if d := b.take(now.Add(time.Second)); d != 0 {
+	if d := b.take(now.Add(time.Second), 1); d != 0 {
 		t.Fatalf("after a second: wait %v", d)
 	}
-}
-
-func TestWireSize(t *testing.T) {
-	el := xmpp.New(xmpp.NSClient, "message", "to", "a@b", "id", "1").Append(
-		xmpp.New(xmpp.NSClient, "body").AppendText("hello"),
-		xmpp.New(xmpp.NSSM, "r"),
-		xmpp.New(xmpp.NSClient, "x", "xml:lang", "en"))
-	if got, want := wireSize(el, xmpp.NSClient), len(el.AppendXML(nil, xmpp.NSClient)); got != want {
-		t.Fatalf("wireSize %d, serialised %d: %s", got, want, el.AppendXML(nil, xmpp.NSClient))
+	// Bytes: a stanza within the burst passes at once; one larger than what is left
+	// waits until its excess is paid, and is not refused.
+	bytes := newTokenBucket(1000, 500, now)
+	if d := bytes.take(now, 400); d != 0 {
+		t.Fatalf("400 of a burst of 500 bytes waits %v", d)
+	}
+	if d := bytes.take(now, 1100); d < 999*time.Millisecond || d > 1001*time.Millisecond {
+		t.Fatalf("1100 bytes with 100 left at 1000/s: wait %v, want 1s", d)
 	}
 }

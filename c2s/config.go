@@ -24,6 +24,8 @@ const (
 	DefaultSessionSendBytes   = 8 << 20
 	DefaultStanzasPerSecond   = 50
 	DefaultStanzaBurst        = 200
+	DefaultBytesPerSecond     = 64 << 10
+	DefaultByteBurst          = 1 << 20
 	DefaultPreauthStanzaBytes = 8 << 10
 	// Failed logins (issue 18): the threshold per account and per source within the
 	// window, and the back-off of the answer to a failure, doubling up to its maximum.
@@ -70,6 +72,9 @@ type Config struct {
 	// burst, reading waits for tokens (TCP pushes back); no stanza is dropped for it.
 	StanzasPerSecond float64
 	StanzaBurst      int
+	// BytesPerSecond and ByteBurst are the same for the bytes of those stanzas.
+	BytesPerSecond float64
+	ByteBurst      int
 	// PreauthStanzaBytes is the stanza size limit until SASL succeeds (Limits after it).
 	PreauthStanzaBytes int64
 
@@ -132,6 +137,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.StanzaBurst <= 0 {
 		c.StanzaBurst = DefaultStanzaBurst
+	}
+	if c.BytesPerSecond <= 0 {
+		c.BytesPerSecond = DefaultBytesPerSecond
+	}
+	if c.ByteBurst <= 0 {
+		c.ByteBurst = DefaultByteBurst
 	}
 	if c.PreauthStanzaBytes <= 0 {
 		c.PreauthStanzaBytes = DefaultPreauthStanzaBytes

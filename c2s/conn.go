@@ -44,6 +44,7 @@ type conn struct {
 	refused     refusal     // over a connection limit: refused after the stream header
 	negotiating bool        // counted as negotiating by the limits: not bound yet
 	bucket      tokenBucket // the stanza rate limit (budget.go)
+	byteBucket  tokenBucket // the byte rate limit (budget.go)
 	negDL       time.Time
 	authed      bool
 	user        jid.JID // bare JID after SASL

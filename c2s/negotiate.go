@@ -42,7 +42,9 @@ func (c *conn) negotiate() error {
 			c.setReadDeadline(noDeadline)
 			c.srv.limits.bound()
 			c.negotiating = false
-			c.bucket = newTokenBucket(c.srv.cfg.StanzasPerSecond, c.srv.cfg.StanzaBurst, time.Now())
+			now := time.Now()
+			c.bucket = newTokenBucket(c.srv.cfg.StanzasPerSecond, c.srv.cfg.StanzaBurst, now)
+			c.byteBucket = newTokenBucket(c.srv.cfg.BytesPerSecond, c.srv.cfg.ByteBurst, now)
 			return nil
 		case !errors.Is(err, errRestart):
 			return err

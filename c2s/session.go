@@ -64,7 +64,7 @@ func (s *Session) Send(el *xmpp.Element) error {
 		return ErrSessionClosed
 	}
 	s.csi.observe(el)
-	if s.overflowLocked() || s.overBudgetLocked(wireSize(el, xmpp.NSClient)) {
+	if s.overflowLocked() || s.overBudgetLocked(xmpp.WireSize(el, xmpp.NSClient)) {
 		return s.overflow() // unlocks
 	}
 	if s.csi.hold(el, s.srv.cfg.CSIMaxHeld) {

@@ -80,7 +80,7 @@ func (s *Session) sendNonza(el *xmpp.Element) {
 		s.mu.Unlock()
 		return
 	}
-	if s.overBudgetLocked(wireSize(el, xmpp.NSClient)) {
+	if s.overBudgetLocked(xmpp.WireSize(el, xmpp.NSClient)) {
 		_ = s.overflow() // unlocks
 		return
 	}

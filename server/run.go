@@ -314,6 +314,8 @@ func c2sConfig(cfg *config.Config, log zerolog.Logger) c2s.Config {
 		SessionSendBytes:     cfg.Limits.SessionSendBytes,
 		StanzasPerSecond:     float64(cfg.Limits.StanzasPerSecond),
 		StanzaBurst:          cfg.Limits.StanzaBurst,
+		BytesPerSecond:       float64(cfg.Limits.BytesPerSecond),
+		ByteBurst:            cfg.Limits.ByteBurst,
 		SM: c2s.SMConfig{
 			Enabled: cfg.SM.Enabled, AckEvery: cfg.SM.AckEvery, AckAfter: cfg.SM.AckAfter,
 			ResumeTimeout: cfg.SM.ResumeTimeout, MaxQueue: cfg.SM.MaxQueue,

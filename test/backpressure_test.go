@@ -44,7 +44,7 @@ func vmRSSKB(t *testing.T, pid int) int {
 // the daemon's memory stays bounded meanwhile: the answers pile up in the kernel's
 // socket buffers and the session's budget, not in the daemon's heap.
 func TestNonReaderClosedAtBudget(t *testing.T) {
-	s := StartServer(t, "[limits]\nsession_send_bytes = 65536\nstanzas_per_second = 5000\nstanza_burst = 1000\n")
+	s := StartServer(t, "[limits]\nsession_send_bytes = 65536\nstanzas_per_second = 5000\nstanza_burst = 1000\nbytes_per_second = 1000000000\n")
 	pid := s.cmd.Process.Pid
 	pw := s.Password()
 	r := dialRawXMPP(t, s)

@@ -132,3 +132,43 @@ func TestStanzaFlood(t *testing.T) {
 		t.Fatalf("%d pings answered in %v: not slowed to %d/s", total, elapsed, rate)
 	}
 }
+
+// TestByteRate: a client that sends large stanzas within its stanza rate is slowed to
+// limits.bytes_per_second, and every one is answered, in order.
+func TestByteRate(t *testing.T) {
+	const rate, burst, total, pad = 64 << 10, 16 << 10, 40, 8 << 10
+	s := StartServer(t, fmt.Sprintf("[limits]\nbytes_per_second = %d\nbyte_burst = %d\nstanzas_per_second = 5000\n", rate, burst))
+	c := s.MustDial("bytes%demo@localhost", s.Password(), "")
+	in := Listen(c)
+	id := func(i int) string { return fmt.Sprintf("b%d-%s", i, strings.Repeat("x", pad)) }
+	var b strings.Builder
+	for i := range total {
+		fmt.Fprintf(&b, `<iq type='get' id='%s' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`, id(i))
+	}
+	start := time.Now()
+	go func() { _, _ = c.SendOrg(b.String()) }()
+	var got []string
+	in.Wait(t, "the last answer", 120*time.Second, func(st any) bool {
+		iq, ok := st.(xmpp.IQ)
+		if !ok || !strings.HasPrefix(iq.ID, "b") {
+			return false
+		}
+		if iq.Type != "result" {
+			t.Fatalf("ping %.8s... answered %s", iq.ID, iq.Type)
+		}
+		got = append(got, iq.ID)
+		return iq.ID == id(total-1)
+	})
+	elapsed := time.Since(start)
+	for i, g := range got {
+		if g != id(i) {
+			t.Fatalf("answer %d is %.8s...", i, g)
+		}
+	}
+	if len(got) != total {
+		t.Fatalf("%d answers, want %d", len(got), total)
+	}
+	if min := time.Duration(total*pad-burst) * time.Second / rate; elapsed < min*9/10 {
+		t.Fatalf("%d KiB answered in %v: not slowed to %d KiB/s", total*pad>>10, elapsed, rate>>10)
+	}
+}

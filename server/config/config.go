@@ -119,6 +119,8 @@ type Limits struct {
 	SessionSendBytes     int           `toml:"session_send_bytes"`
 	StanzasPerSecond     int           `toml:"stanzas_per_second"`
 	StanzaBurst          int           `toml:"stanza_burst"`
+	BytesPerSecond       int           `toml:"bytes_per_second"`
+	ByteBurst            int           `toml:"byte_burst"`
 	ClientPingInterval   time.Duration `toml:"client_ping_interval"`
 	MaxFrameBytes        int           `toml:"max_frame_bytes"`
 	BackendQueueFrames   int           `toml:"backend_queue_frames"`
