@@ -37,10 +37,12 @@
 // A user's mailbox is bounded (Limits, limits.go; the defaults in brackets). A client's
 // stanzas wait for room: while Limits.Mailbox [1000] closures are queued, c2s's reader of
 // each of the user's sessions waits in handler.Room before handing on its next stanza and
-// does not read its socket meanwhile, so the client is slowed through TCP. Frames from
-// backends (typed, RAW_XML, handed back as undelivered) must never wait, as they are
-// posted on the backend's reader goroutine that serves every user of that backend: they
-// are refused only past the larger Limits.MailboxFrames [20000], and the first refusal
+// does not read its socket meanwhile, so the client is slowed through TCP; the same while
+// the frames queued hold more than half of Limits.MailboxBytes [16 MiB], so that a user
+// whose answers pile up stops being read. Frames from backends (typed, RAW_XML, handed
+// back as undelivered) must never wait, as they are posted on the backend's reader
+// goroutine that serves every user of that backend: they are refused only past the larger
+// Limits.MailboxFrames [20000] or past Limits.MailboxBytes, and the first refusal
 // posts the user's overflow, which closes every session with resource-constraint, logs
 // out of the legacy network and logs at warn how many frames were refused meanwhile; the
 // client logs in again to a fresh session. A message of another local user to a full

@@ -18,6 +18,10 @@ type Limits struct {
 	// MailboxFrames: a backend frame finding this many queued ends the user's sessions
 	// with resource-constraint (it must not wait: it is on the backend's reader).
 	MailboxFrames int
+	// MailboxBytes bounds the same in bytes of frames: a frame that would take the
+	// queued ones past it ends the user's sessions; past half of it the user's clients
+	// wait (as at Mailbox) until the actor has caught up.
+	MailboxBytes int
 	// Conversations with legacy names not on the roster (reply targets, spec 3.9).
 	Conversations int
 	// PendingIQs: vCard requests awaiting the backend, and raw-mode IQ gets (spec 3.21)
@@ -35,7 +39,8 @@ type Limits struct {
 // Defaults of Limits.
 const (
 	DefaultMailbox       = 1000
-	DefaultMailboxFrames = 20000 // a roster of 20,000 (queue_size) arrives as frames at login
+	DefaultMailboxFrames = 20000    // a roster of 20,000 (queue_size) arrives as frames at login
+	DefaultMailboxBytes  = 16 << 20 // that roster is some 6 MB of frames
 	DefaultConversations = 1000
 	DefaultPendingIQs    = 256
 	DefaultRooms         = 256
@@ -51,6 +56,7 @@ func (l Limits) withDefaults() Limits {
 	def(&l.Mailbox, DefaultMailbox)
 	def(&l.MailboxFrames, DefaultMailboxFrames)
 	l.MailboxFrames = max(l.MailboxFrames, l.Mailbox)
+	def(&l.MailboxBytes, DefaultMailboxBytes)
 	def(&l.Conversations, DefaultConversations)
 	def(&l.PendingIQs, DefaultPendingIQs)
 	def(&l.Rooms, DefaultRooms)
@@ -117,10 +123,11 @@ func (r *Router) UserCount() int {
 // MaxUsers is limits.max_users (0: no limit).
 func (r *Router) MaxUsers() int { return r.cfg.Limits.MaxUsers }
 
-// postFrame posts work that came from a backend (a frame, RAW_XML, a frame handed back).
-// It never waits; past Limits.MailboxFrames the user's sessions end (overflow).
-func (u *user) postFrame(f func()) {
-	ok, first := u.mb.postFrame(f)
+// postFrame posts work that came from a backend (a frame of size bytes, RAW_XML, a frame
+// handed back). It never waits; past Limits.MailboxFrames or MailboxBytes the user's
+// sessions end (overflow).
+func (u *user) postFrame(f func(), size int) {
+	ok, first := u.mb.postFrame(f, size)
 	if ok {
 		return
 	}
@@ -130,11 +137,13 @@ func (u *user) postFrame(f func()) {
 	}
 }
 
-// overflow ends a user whose actor fell behind its backend by Limits.MailboxFrames: the
+// overflow ends a user whose actor fell behind its backend by Limits.MailboxFrames or
+// MailboxBytes: the
 // streams get resource-constraint, the legacy session is logged out. The frames refused
 // meanwhile are counted in the log; the user logs in again to a fresh session.
 func (u *user) overflow() {
-	u.log.Warn().Int("limit", u.r.cfg.Limits.MailboxFrames).Int64("dropped", u.mbDropped.Load()).
+	u.log.Warn().Int("limit_frames", u.r.cfg.Limits.MailboxFrames).Int("limit_bytes", u.r.cfg.Limits.MailboxBytes).
+		Int64("dropped", u.mbDropped.Load()).
 		Msg("the user's queue overflowed with frames from the backend; sessions ended")
 	for _, rs := range u.resources {
 		rs.res.Close(xmpp.CondResourceConstraint, "Too much traffic for this account; log in again.")

@@ -113,6 +113,50 @@ func TestMailboxFrameOverflowEndsTheSessions(t *testing.T) {
 	}
 }
 
+// TestMailboxBytes: frames queued for a user are bounded in bytes as well as in number:
+// past half of Limits.MailboxBytes the user's clients wait, past all of it the sessions
+// end; a single frame larger than the bound still reaches an empty queue.
+func TestMailboxBytes(t *testing.T) {
+	const limit = 10000
+	e := newEnv(t, func(c *Config) { c.Limits.MailboxBytes = limit })
+	tr, h := e.connect(limitUser, secret, "a")
+	frame := func(body string) {
+		e.backend(limitUser, pb.WrapperMessage_TYPE_CONV_MESSAGE, &pb.ConversationMessage{
+			UserName: s(limitUser), BuddyName: s("alice"), Message: s(body)})
+	}
+	big := strings.Repeat("b", 2*limit)
+	frame(big) // larger than the bound, to an empty queue
+	tr.wait(t, "the large message", contains(big))
+
+	release := blockActor(t, e, limitUser)
+	for range 6 { // 6 x 1000 bytes: past half of the bound
+		frame(strings.Repeat("x", 1000))
+	}
+	done := make(chan struct{})
+	go func() { h.Room(context.Background()); close(done) }()
+	select {
+	case <-done:
+		t.Fatal("Room returned with 6,000 bytes of frames queued (limit 10,000)")
+	case <-time.After(notYet):
+	}
+	release()
+	select {
+	case <-done:
+	case <-time.After(waitFor):
+		t.Fatal("Room still waits after the actor went on")
+	}
+
+	release = blockActor(t, e, limitUser)
+	for range 20 { // never waits: this is the backend's reader goroutine
+		frame(strings.Repeat("y", 1000))
+	}
+	release()
+	eventually(t, "the stream closed", func() bool { closed, _, _ := tr.isClosed(); return closed })
+	if _, cond, _ := tr.isClosed(); cond != xmpp.CondResourceConstraint {
+		t.Fatalf("closed with %q, want resource-constraint", cond)
+	}
+}
+
 func TestLimitConversations(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.Limits.Conversations = 2 })
 	tr, h := e.connect(limitUser, secret, "a")

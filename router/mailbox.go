@@ -17,7 +17,7 @@ import (
 // else (one per connection, login or armed timer), and none may be lost.
 type mailbox struct {
 	mu      sync.Mutex
-	queue   []func()
+	queue   []work
 	running bool
 	wg      *tracker
 	// panicked runs, on the drainer, after a closure panicked (panic.go); nil lets the
@@ -28,6 +28,20 @@ type mailbox struct {
 	frameLimit int           // postFrame refuses while this many are queued; 0: never
 	room       chan struct{} // closed when the queue drops below limit; nil: no one waits
 	overflowed bool          // postFrame refused once: the overflow is under way
+
+	// byteLimit bounds the bytes of the frames queued (frameBytes): postFrame refuses a
+	// frame that would take them past it, and waitRoom waits while they are past half of
+	// it, so that a user whose answers pile up (echo of large messages, a client that
+	// sends faster than the actor delivers) stops being read before the bound ends it.
+	// Counting frames alone let 20,000 frames of 32 KB (650 MB) wait for one user.
+	byteLimit, frameBytes int
+}
+
+// work is one closure of the queue; size is the bytes of the frame it carries (0 for
+// client stanzas and control posts, which other bounds hold).
+type work struct {
+	f    func()
+	size int
 }
 
 // waitRoom returns once fewer than limit closures are queued, or when ctx ends. A client
@@ -35,7 +49,7 @@ type mailbox struct {
 func (m *mailbox) waitRoom(ctx context.Context) {
 	for {
 		m.mu.Lock()
-		if m.limit <= 0 || len(m.queue) < m.limit {
+		if !m.fullLocked() {
 			m.mu.Unlock()
 			return
 		}
@@ -57,23 +71,30 @@ func (m *mailbox) waitRoom(ctx context.Context) {
 func (m *mailbox) full() bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.limit > 0 && len(m.queue) >= m.limit
+	return m.fullLocked()
 }
 
-// postFrame posts f unless frameLimit closures are queued. It never waits: it runs on a
-// backend's reader goroutine, which one slow user must not stop for everybody. At the
-// bound it returns false, and first reports true: the caller then posts the overflow
-// (the end of the user's sessions) once.
-func (m *mailbox) postFrame(f func()) (ok, first bool) {
+// fullLocked: limit closures are queued, or frames of more than half byteLimit.
+func (m *mailbox) fullLocked() bool {
+	return m.limit > 0 && len(m.queue) >= m.limit || m.byteLimit > 0 && m.frameBytes > m.byteLimit/2
+}
+
+// postFrame posts f, which carries a frame of size bytes, unless frameLimit closures are
+// queued or the frames' bytes would pass byteLimit (a frame larger than byteLimit still
+// goes to an empty queue: one large vCard must not end the user). It never waits: it
+// runs on a backend's reader goroutine, which one slow user must not stop for everybody.
+// At the bound it returns false, and first reports true: the caller then posts the
+// overflow (the end of the user's sessions) once.
+func (m *mailbox) postFrame(f func(), size int) (ok, first bool) {
 	m.mu.Lock()
-	if m.frameLimit > 0 && len(m.queue) >= m.frameLimit {
+	defer m.mu.Unlock()
+	if m.frameLimit > 0 && len(m.queue) >= m.frameLimit ||
+		m.byteLimit > 0 && m.frameBytes > 0 && m.frameBytes+size > m.byteLimit {
 		first = !m.overflowed
 		m.overflowed = true
-		m.mu.Unlock()
 		return false, first
 	}
-	m.mu.Unlock()
-	m.post(f)
+	m.postLocked(work{f, size})
 	return true, false
 }
 
@@ -82,6 +103,10 @@ func (m *mailbox) postFrame(f func()) (ok, first bool) {
 func (m *mailbox) post(f func()) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.postLocked(work{f: f})
+}
+
+func (m *mailbox) postLocked(w work) {
 	if !m.running {
 		if !m.wg.start() {
 			return
@@ -89,7 +114,8 @@ func (m *mailbox) post(f func()) {
 		m.running = true
 		go m.drain()
 	}
-	m.queue = append(m.queue, f)
+	m.queue = append(m.queue, w)
+	m.frameBytes += w.size
 }
 
 func (m *mailbox) drain() {
@@ -102,15 +128,16 @@ func (m *mailbox) drain() {
 			m.mu.Unlock()
 			return
 		}
-		f := m.queue[0]
-		m.queue[0] = nil
+		w := m.queue[0]
+		m.queue[0] = work{}
 		m.queue = m.queue[1:]
-		if m.room != nil && len(m.queue) < m.limit {
+		m.frameBytes -= w.size
+		if m.room != nil && !m.fullLocked() {
 			close(m.room) // the waiting readers go on
 			m.room = nil
 		}
 		m.mu.Unlock()
-		m.run(f)
+		m.run(w.f)
 	}
 }
 

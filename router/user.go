@@ -80,7 +80,7 @@ func newUser(r *Router, bare jid.JID) *user {
 		resources: make(map[string]*resource),
 	}
 	u.mb.wg = r.actors
-	u.mb.limit, u.mb.frameLimit = r.cfg.Limits.Mailbox, r.cfg.Limits.MailboxFrames
+	u.mb.limit, u.mb.frameLimit, u.mb.byteLimit = r.cfg.Limits.Mailbox, r.cfg.Limits.MailboxFrames, r.cfg.Limits.MailboxBytes
 	u.mb.panicked = u.crashed // panic.go: a panic ends this user only
 	u.log = userLog{base: &r.log, jid: u.key}
 	u.roster = newRoster()
