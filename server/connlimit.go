@@ -2,31 +2,45 @@ package server
 
 import (
 	"net"
+	"net/netip"
 	"sync"
 )
 
-// Bounds on the upload listener's connections: a client (an IP address) holds a few
-// (browsers open 6 per host; a phone uploading and downloading at once a few more), and
-// all clients together a bounded number of descriptors.
-const (
-	maxUploadConns      = 1024
-	maxUploadConnsPerIP = 32
-)
-
 // connLimiter is a listener that closes, at once, connections past max in all or past
-// perIP from one address; the HTTP server never sees them. Its map holds only the
-// addresses with a connection open, so it is bounded by max.
+// perIP (0: none) from one address other than a trusted proxy's (upload.max_connections,
+// max_connections_per_ip, trusted_proxies: a reverse proxy carries every user, and 32 of
+// its connections must not be the service's limit); the HTTP server never sees them. Its
+// map holds only the addresses with a connection open, so it is bounded by max.
 type connLimiter struct {
 	net.Listener
 	max, perIP int
+	trusted    []netip.Prefix
 
 	mu    sync.Mutex
 	total int
 	byIP  map[string]int
 }
 
-func newConnLimiter(ln net.Listener, max, perIP int) *connLimiter {
-	return &connLimiter{Listener: ln, max: max, perIP: perIP, byIP: make(map[string]int)}
+func newConnLimiter(ln net.Listener, max, perIP int, trusted []netip.Prefix) *connLimiter {
+	return &connLimiter{Listener: ln, max: max, perIP: perIP, trusted: trusted, byIP: make(map[string]int)}
+}
+
+// limited reports whether ip counts against perIP: not for a trusted proxy.
+func (l *connLimiter) limited(ip string) bool {
+	if l.perIP <= 0 {
+		return false
+	}
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return true
+	}
+	a = a.Unmap()
+	for _, p := range l.trusted {
+		if p.Contains(a) {
+			return false
+		}
+	}
+	return true
 }
 
 // Accept returns the next connection within the bounds.
@@ -37,6 +51,9 @@ func (l *connLimiter) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		ip := hostOf(c.RemoteAddr())
+		if !l.limited(ip) {
+			ip = "" // counted in total only
+		}
 		if l.take(ip) {
 			return &limitedConn{Conn: c, release: func() { l.give(ip) }}, nil
 		}
@@ -47,11 +64,13 @@ func (l *connLimiter) Accept() (net.Conn, error) {
 func (l *connLimiter) take(ip string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.total >= l.max || l.byIP[ip] >= l.perIP {
+	if l.total >= l.max || ip != "" && l.byIP[ip] >= l.perIP {
 		return false
 	}
 	l.total++
-	l.byIP[ip]++
+	if ip != "" {
+		l.byIP[ip]++
+	}
 	return true
 }
 
@@ -59,6 +78,9 @@ func (l *connLimiter) give(ip string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.total--
+	if ip == "" {
+		return
+	}
 	if l.byIP[ip]--; l.byIP[ip] <= 0 {
 		delete(l.byIP, ip)
 	}

@@ -51,8 +51,13 @@ func openUpload(cfg *config.Config, st *storage, m *metrics.Metrics, cert func()
 		ln.Close()
 		return nil, err
 	}
+	trusted, err := config.ParsePrefixes(cfg.Upload.TrustedProxies)
+	if err != nil { // config check refused it already
+		ln.Close()
+		return nil, fmt.Errorf("upload.trusted_proxies: %w", err)
+	}
 	st.features = append(st.features, svc)
-	ln = newConnLimiter(ln, maxUploadConns, maxUploadConnsPerIP)
+	ln = newConnLimiter(ln, cfg.Upload.MaxConns, cfg.Upload.MaxConnsPerIP, trusted)
 	u := &uploadServer{svc: svc, ln: ln, cert: cert, log: log.With().Str("component", "upload").Logger()}
 	u.srv = &http.Server{
 		Handler:           svc.Handler(),

@@ -118,6 +118,7 @@ func TestProblems(t *testing.T) {
 		{"ini not table", jid + "[backend_ini]\nservice = 1\n", 4, "backend_ini.service", "must be a table"},
 		{"inline table line", jid + "[backend_ini]\nservice = { a = [1, {}] }\n", 4, "backend_ini.service.a", "array has a table"},
 		{"backend queue", jid + "[limits]\nbackend_queue_frames = 10\n", 4, "limits.backend_queue_frames", "too small"},
+		{"trusted proxies", jid + "[upload]\ntrusted_proxies = [\"127.0.0.1\", \"proxy.example\"]\n", 4, "upload.trusted_proxies", `"proxy.example" is no IP address`},
 		{"backend queue bytes", jid + "[limits]\nmax_stanza_bytes = 1048576\nbackend_queue_bytes = 524288\n", 5, "limits.backend_queue_bytes", "at least max_stanza_bytes"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -198,6 +198,9 @@ var options = []option{
 	{"upload", "quota", 500 * mib, "Bytes one user's files (and open slots) may hold until they expire; past it a slot request gets resource-constraint and a legacy file is refused with a message.", checkMin(1)},
 	{"upload", "expire_after", 7 * 24 * time.Hour, "Files are deleted this long after their upload, by a sweep once a minute.", checkMinDur(time.Minute)},
 	{"upload", "slot_expire_after", 5 * time.Minute, "A slot that was not used for a PUT within this long expires.", checkMinDur(time.Second)},
+	{"upload", "max_connections", 1024, "Simultaneous connections to the upload listener in all; more are closed at once.", checkMin(1)},
+	{"upload", "max_connections_per_ip", 32, "Simultaneous connections to the upload listener from one address (browsers open 6 per host, a phone a few more), except from trusted_proxies; more are closed at once. 0 means no limit per address.", checkMin(0)},
+	{"upload", "trusted_proxies", []string{"127.0.0.1", "::1"}, "Addresses or CIDR prefixes of reverse proxies in front of the upload listener: their connections carry many users, so max_connections_per_ip does not apply to them (limit clients at the proxy).", checkIPPrefixes},
 	// [demo]
 	{"demo", "contacts", 0, "Extra generated contacts in every demo roster (for tests of large rosters).", checkMax(100000)},
 	{"demo", "slow_login_delay", 5 * time.Second, "How long the demo's slow login user takes to connect.", nil},

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"time"
@@ -18,6 +19,34 @@ type Upload struct {
 	Quota           int           `toml:"quota"`
 	ExpireAfter     time.Duration `toml:"expire_after"`
 	SlotExpireAfter time.Duration `toml:"slot_expire_after"`
+	MaxConns        int           `toml:"max_connections"`
+	MaxConnsPerIP   int           `toml:"max_connections_per_ip"`
+	TrustedProxies  []string      `toml:"trusted_proxies"`
+}
+
+// ParsePrefixes parses addresses and CIDR prefixes ("127.0.0.1", "10.0.0.0/8", "::1")
+// as prefixes, an address as its own full-length prefix.
+func ParsePrefixes(list []string) ([]netip.Prefix, error) {
+	out := make([]netip.Prefix, 0, len(list))
+	for _, s := range list {
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("%q is no IP address or CIDR prefix", s)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
+}
+
+func checkIPPrefixes(v any) string {
+	if _, err := ParsePrefixes(v.([]string)); err != nil {
+		return err.Error()
+	}
+	return ""
 }
 
 // uploadDir is the files' directory in data_dir when upload.dir is empty.
