@@ -91,6 +91,9 @@ func (p Participant) proto() *pb.Participant {
 	if p.IconHash != "" {
 		m.IconHash = &p.IconHash
 	}
+	if p.Affiliation != "" {
+		m.Affiliation = &p.Affiliation // our extension: absent unless set
+	}
 	return m
 }
 

@@ -74,6 +74,19 @@ func (s *Sink) Message(m Message) error {
 	return s.send(pb.WrapperMessage_TYPE_CONV_MESSAGE, m.proto())
 }
 
+// Invite sends the user buddy's invitation to a room (CONV_MESSAGE with our extension
+// field inviteRoom), which the daemon delivers as a XEP-0249 invitation; the body is the
+// reason, or a sentence naming the room for clients that show only bodies.
+func (s *Sink) Invite(inv Invite) error {
+	body := inv.Reason
+	if body == "" {
+		body = "You are invited to the room " + inv.Room
+	}
+	m := Message{User: inv.User, Buddy: inv.Buddy, Body: body}.proto()
+	m.InviteRoom = &inv.Room
+	return s.send(pb.WrapperMessage_TYPE_CONV_MESSAGE, m)
+}
+
 // RoomSubject tells the user a room's subject (ROOM_SUBJECT_CHANGED): m.Buddy is the room,
 // m.Nickname who set it, m.Body the subject.
 func (s *Sink) RoomSubject(m Message) error {

@@ -105,6 +105,17 @@ type Participant struct {
 	NewName       string
 	IconHash      string
 	Alias         string
+	// Affiliation is the XEP-0045 affiliation ("owner", "admin", "member", "none",
+	// "outcast") when the network knows it (our extension field); "" lets the flags decide
+	// (moderators are admins, spec 3.12).
+	Affiliation string
+}
+
+// Invite is an invitation by Buddy to Room (a CONV_MESSAGE with our extension field
+// inviteRoom): the daemon sends it to the user as a XEP-0249 invitation from the buddy,
+// with Reason as its reason.
+type Invite struct {
+	User, Buddy, Room, Reason string
 }
 
 // Status is a STATUS_CHANGED request: the user's own presence.

@@ -113,6 +113,10 @@ func (u *user) convMessage(m *pb.ConversationMessage) {
 	}
 	msg := u.newMessage(m.GetBuddyName(), typ)
 	msg.SetAttr("id", m.GetId()) // ids kept end to end (Spectrum 2 sets none)
+	if room := m.GetInviteRoom(); room != "" {
+		u.deliverInvite(msg, m)
+		return
+	}
 	switch {
 	case m.GetMessage() != "":
 		msg.Append(xmpp.New(xmpp.NSClient, "body").AppendText(m.GetMessage()))
@@ -142,6 +146,20 @@ func (u *user) convMessage(m *pb.ConversationMessage) {
 	for _, out := range u.r.wrapMedia(msg, html) {
 		u.deliverMessage(out, legacyKey(m.GetBuddyName()))
 	}
+}
+
+// deliverInvite sends a backend's invitation (CONV_MESSAGE with our extension field
+// inviteRoom) as a XEP-0249 direct invitation from the buddy: the room's JID as the
+// router names it for a join (muc.go roomNode), the message as the reason and the body.
+func (u *user) deliverInvite(msg *xmpp.Element, m *pb.ConversationMessage) {
+	msg.SetAttr("type", "normal")
+	room := roomNode(m.GetInviteRoom(), false) + "@" + u.r.cfg.Domain
+	x := xmpp.New(xmpp.NSConference, "x", "jid", room)
+	if reason := m.GetMessage(); reason != "" {
+		x.SetAttr("reason", reason)
+		msg.Append(xmpp.New(xmpp.NSClient, "body").AppendText(reason))
+	}
+	u.deliverMessage(msg.Append(x), legacyKey(m.GetBuddyName()))
 }
 
 // carbonFromBackend: a message the user sent from another legacy client becomes a <sent/>

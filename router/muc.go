@@ -41,6 +41,7 @@ type occupant struct {
 // participant is another member of a room as the network reports it.
 type participant struct {
 	nick, alias, message, iconHash string
+	aff                            string // the backend's affiliation (our extension), "" for none
 	flags                          int32
 	status                         pb.StatusType
 }

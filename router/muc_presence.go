@@ -52,14 +52,27 @@ func mucItem(affiliation, role string) *xmpp.Element {
 // itemFor maps participant flags to affiliation and role (spec 3.12: moderators are
 // admin/moderator, everybody else member/participant); unavailable occupants have role none.
 func itemFor(flags int32, available bool) *xmpp.Element {
-	aff, role := "member", "participant"
+	return itemWith(flags, "", available)
+}
+
+// affiliations are the XEP-0045 affiliations a backend may name (Participant.affiliation,
+// our extension field).
+var affiliations = map[string]bool{"owner": true, "admin": true, "member": true, "none": true, "outcast": true}
+
+// itemWith is itemFor with the backend's affiliation, when it named a valid one (a Matrix
+// room's power level 100 is an owner, which the moderator flag cannot say).
+func itemWith(flags int32, aff string, available bool) *xmpp.Element {
+	a, role := "member", "participant"
 	if flags&flagModerator != 0 {
-		aff, role = "admin", "moderator"
+		a, role = "admin", "moderator"
+	}
+	if affiliations[aff] {
+		a = aff
 	}
 	if !available {
 		role = "none"
 	}
-	return mucItem(aff, role)
+	return mucItem(a, role)
 }
 
 // participantChanged handles PARTICIPANT_CHANGED (spec 3.12). Frames for rooms the user
@@ -150,7 +163,7 @@ func (u *user) selfParticipant(rm *mucRoom, p *pb.Participant) {
 // sendSelfPresence records our own participant and sends its presence, held while a
 // join is in progress until the occupant list has settled (muc_join.go).
 func (u *user) sendSelfPresence(rm *mucRoom, p *pb.Participant) {
-	rm.self = participant{nick: rm.nick, flags: p.GetFlag(), status: p.GetStatus(),
+	rm.self = participant{nick: rm.nick, aff: p.GetAffiliation(), flags: p.GetFlag(), status: p.GetStatus(),
 		message: p.GetStatusMessage(), iconHash: p.GetIconHash()}
 	if rm.joining() {
 		u.holdSelf(rm)
@@ -183,7 +196,7 @@ func (u *user) flushSelf(rm *mucRoom) {
 // otherParticipant updates another member and tells every occupant (spec 3.12).
 func (u *user) otherParticipant(rm *mucRoom, p *pb.Participant) {
 	key := legacyKey(p.GetNickname())
-	pt := &participant{nick: p.GetNickname(), alias: p.GetAlias(), flags: p.GetFlag(),
+	pt := &participant{nick: p.GetNickname(), alias: p.GetAlias(), aff: p.GetAffiliation(), flags: p.GetFlag(),
 		status: p.GetStatus(), message: p.GetStatusMessage(), iconHash: p.GetIconHash()}
 	if nn := p.GetNewname(); nn != "" && nn != pt.nick {
 		u.renamePresence(rm, pt.display(), nn, pt.flags, false)
@@ -247,7 +260,7 @@ func (u *user) participantPresence(rm *mucRoom, pt *participant, codes ...any) *
 	if pt.message != "" {
 		p.Append(xmpp.New(xmpp.NSClient, "status").AppendText(pt.message))
 	}
-	p.Append(mucUserX(append([]any{itemFor(pt.flags, available)}, codes...)...))
+	p.Append(mucUserX(append([]any{itemWith(pt.flags, pt.aff, available)}, codes...)...))
 	if available && pt.iconHash != "" {
 		p.Append(xmpp.New(xmpp.NSVCardUpd, "x").Append(xmpp.New(xmpp.NSVCardUpd, "photo").AppendText(pt.iconHash)))
 	}

@@ -141,8 +141,10 @@ func TestMatrixBackend(t *testing.T) {
 
 	t.Run("AllowedServers", func(t *testing.T) { matrixNotAllowed(t, d, alicePW) })
 
-	c := s.MustDial(matrixAliceUser, alicePW, "laptop")
+	trace := &syncBuffer{}
+	c := xmppDialTraced(t, s, matrixAliceUser, alicePW, "laptop", trace)
 	in := Listen(c)
+	carol, dave := matrixLogin(t, d, "carol", bobPW), matrixLogin(t, d, "dave", bobPW)
 	t.Run("Roster", func(t *testing.T) { matrixRoster(t, c, in) })
 	t.Run("MessageToMatrix", func(t *testing.T) {
 		xmppSend(t, c, `<message to='`+matrixBobBuddy+`' type='chat' id='m1'><body>hello bob</body></message>`)
@@ -156,8 +158,9 @@ func TestMatrixBackend(t *testing.T) {
 		}
 		in.Wait(t, "bob's message", matrixWait, xmppChat(matrixBobBuddy, "chat", "hello alice"))
 	})
-	t.Run("NewDirectChat", func(t *testing.T) { matrixNewDM(t, matrixLogin(t, d, "carol", bobPW), c, aliceOwn) })
-	t.Run("DirectInvite", func(t *testing.T) { matrixDirectInvite(t, matrixLogin(t, d, "dave", bobPW), aliceOwn, in) })
+	t.Run("NewDirectChat", func(t *testing.T) { matrixNewDM(t, carol, c, aliceOwn) })
+	t.Run("DirectInvite", func(t *testing.T) { matrixDirectInvite(t, dave, aliceOwn, in) })
+	t.Run("Room", func(t *testing.T) { matrixRoom(t, c, in, trace, aliceOwn, bob, carol, dave) })
 	t.Run("LogoutEndsToken", func(t *testing.T) {
 		if !slices.Contains(matrixDevices(t, aliceOwn), matrixGatewayUA) {
 			t.Fatalf("no gateway device while logged in: %v", matrixDevices(t, aliceOwn))
@@ -273,4 +276,123 @@ func matrixDirectInvite(t *testing.T, dave, aliceOwn *mautrix.Client, in *Stanza
 		t.Fatal(err)
 	}
 	in.Wait(t, "dave's message", matrixWait, xmppChat(daveJID, "chat", "hello from dave"))
+}
+
+// The room of the MUC tests: #lobby:matrix.test, escaped into the room JID's node as the
+// daemon escapes every legacy room name (XEP-0106: ':' is \3a).
+const (
+	matrixLobby    = "#lobby:" + matrixServer
+	matrixLobbyJID = `#lobby\3a` + matrixServer + "@localhost"
+)
+
+// matrixPresence matches an occupant presence of room/nick of type typ.
+func matrixPresence(occupant, typ string) func(any) bool {
+	return func(st any) bool {
+		p, ok := st.(xmpp.Presence)
+		return ok && p.From == occupant && p.Type == typ
+	}
+}
+
+// matrixStatusCount counts the MUC presences in trace from occupant that carry code.
+func matrixStatusCount(trace *syncBuffer, occupant, code string) int {
+	n := 0
+	for _, p := range strings.Split(trace.String(), "<presence")[1:] {
+		if strings.Contains(p, "from='"+occupant+"'") || strings.Contains(p, `from="`+occupant+`"`) {
+			if strings.Contains(p, "code='"+code+"'") || strings.Contains(p, `code="`+code+`"`) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// matrixRoom: a Matrix room joined as MUC through its alias: members as occupants with
+// power levels as affiliations (bob 100 owner, carol 50 admin, alice member), the topic as
+// subject, messages both ways, a topic change, a join, a kick (307), a ban (301), an
+// invitation to another room as XEP-0249, and alice's own kick (110 and 307).
+func matrixRoom(t *testing.T, c *xmpp.Client, in *Stanzas, trace *syncBuffer, aliceOwn, bob, carol, dave *mautrix.Client) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*matrixWait)
+	defer cancel()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	lobby, err := bob.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "public_chat", RoomAliasName: "lobby",
+		Name: "Lobby", Topic: "Lobby topic",
+		PowerLevelOverride: &event.PowerLevelsEventContent{Users: map[id.UserID]int{bob.UserID: 100, carol.UserID: 50}}})
+	must(err)
+	_, err = carol.JoinRoom(ctx, matrixLobby, nil)
+	must(err)
+
+	occ := func(nick string) string { return matrixLobbyJID + "/" + nick }
+	xmppSend(t, c, `<presence to='`+occ("alice")+`'><x xmlns='http://jabber.org/protocol/muc'/></presence>`)
+	for _, want := range []struct{ nick, aff, role string }{
+		{matrixBobName, "owner", "moderator"}, {"carol", "admin", "moderator"}, {"alice", "member", "participant"},
+	} {
+		p := in.Wait(t, want.nick+"'s occupant presence", matrixWait, matrixPresence(occ(want.nick), "")).(xmpp.Presence)
+		if p.Affiliation != want.aff || p.Role != want.role {
+			t.Errorf("%s: affiliation %q role %q, want %s/%s", want.nick, p.Affiliation, p.Role, want.aff, want.role)
+		}
+	}
+	in.Wait(t, "the topic as subject", matrixWait, xmppSubject(matrixLobbyJID, "Lobby topic"))
+
+	t.Run("MessageFromRoom", func(t *testing.T) {
+		_, err := bob.SendText(ctx, lobby.RoomID, "hello lobby")
+		must(err)
+		in.Wait(t, "bob's room message", matrixWait, xmppChat(occ(matrixBobName), "groupchat", "hello lobby"))
+	})
+	t.Run("MessageToRoom", func(t *testing.T) {
+		xmppSend(t, c, `<message to='`+matrixLobbyJID+`' type='groupchat' id='g1'><body>hi all</body></message>`)
+		matrixWaitText(t, bob, lobby.RoomID, aliceOwn.UserID, "hi all")
+		in.Wait(t, "the reflection", matrixWait, xmppChat(occ("alice"), "groupchat", "hi all"))
+	})
+	t.Run("Topic", func(t *testing.T) {
+		_, err := bob.SendStateEvent(ctx, lobby.RoomID, event.StateTopic, "", &event.TopicEventContent{Topic: "New topic"})
+		must(err)
+		in.Wait(t, "the new subject", matrixWait, xmppSubject(matrixLobbyJID, "New topic"))
+	})
+	t.Run("JoinAndBan", func(t *testing.T) {
+		_, err := dave.JoinRoom(ctx, matrixLobby, nil)
+		must(err)
+		in.Wait(t, "dave joined", matrixWait, matrixPresence(occ("Dave"), ""))
+		_, err = bob.BanUser(ctx, lobby.RoomID, &mautrix.ReqBanUser{UserID: dave.UserID, Reason: "spam"})
+		must(err)
+		in.Wait(t, "dave banned", matrixWait, matrixPresence(occ("Dave"), "unavailable"))
+		if matrixStatusCount(trace, occ("Dave"), "301") == 0 {
+			t.Errorf("dave's ban has no status 301:\n%s", trace.String())
+		}
+	})
+	t.Run("Kick", func(t *testing.T) {
+		_, err := bob.KickUser(ctx, lobby.RoomID, &mautrix.ReqKickUser{UserID: carol.UserID, Reason: "out"})
+		must(err)
+		in.Wait(t, "carol kicked", matrixWait, matrixPresence(occ("carol"), "unavailable"))
+		if matrixStatusCount(trace, occ("carol"), "307") == 0 {
+			t.Errorf("carol's kick has no status 307")
+		}
+	})
+	t.Run("Invite", func(t *testing.T) {
+		side, err := bob.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "public_chat", RoomAliasName: "side", Name: "Side"})
+		must(err)
+		_, err = bob.InviteUser(ctx, side.RoomID, &mautrix.ReqInviteUser{UserID: aliceOwn.UserID})
+		must(err)
+		// go-xmpp takes any <x/> for its OOB field, so the invitation is read in the trace.
+		in.Wait(t, "the invitation", matrixWait, func(st any) bool {
+			m, ok := st.(xmpp.Chat)
+			return ok && strings.HasPrefix(m.Remote, matrixBobBuddy) && strings.Contains(m.Text, "#side:"+matrixServer)
+		})
+		want := `<x xmlns="jabber:x:conference" jid="#side\3a` + matrixServer + `@localhost"`
+		if !strings.Contains(trace.String(), want) {
+			t.Errorf("no XEP-0249 invitation %s in the trace", want)
+		}
+	})
+	t.Run("KickedSelf", func(t *testing.T) {
+		_, err := bob.KickUser(ctx, lobby.RoomID, &mautrix.ReqKickUser{UserID: aliceOwn.UserID, Reason: "bye"})
+		must(err)
+		in.Wait(t, "alice kicked", matrixWait, matrixPresence(occ("alice"), "unavailable"))
+		if matrixStatusCount(trace, occ("alice"), "307") == 0 || matrixStatusCount(trace, occ("alice"), "110") < 2 {
+			t.Errorf("alice's kick lacks 110 and 307")
+		}
+	})
 }

@@ -23,11 +23,26 @@
 // without a direct chat creates one (a private room with the user invited as direct) and
 // adds it to m.direct; an invitation to a direct chat is accepted and added to m.direct,
 // so the inviter becomes a contact. One /sync long-poll per user
-// runs with a filter that keeps only what that needs (m.direct, member events, room
-// messages; no presence, receipts or typing yet); errors back off exponentially and the loop
-// resumes from the last next_batch. Text messages (m.text, m.notice, m.emote as "/me ") from
-// a DM contact become CONV_MESSAGE; the user's messages to a contact go to the DM room as
-// m.text. The first sync's timeline (history) is not replayed.
+// runs with a filter that keeps only what the roster, the rooms and the messages need
+// (m.direct, member, power-level, topic, name, alias and encryption state, messages,
+// encrypted events, typing and receipts; no presence); errors back off exponentially
+// and the loop resumes from the last next_batch. The first sync's timeline (history) is
+// not replayed.
+//
+// # Rooms
+//
+// Rooms are group chats (features.muc). A joined room is named "#alias:server" by its
+// canonical alias or, without one, "#!id:server"; the daemon escapes the name into the
+// room JID's node as it does every legacy room name (#lobby\3aexample.org@gateway), and
+// the joined rooms are the user's room list (disco#items). Joining reads the members (as
+// occupants, named by display name, else localpart, else the user ID when two share a
+// name), the power levels (100 and above owner/moderator, 50 admin/moderator, else
+// member/participant: our Participant.affiliation extension), the topic (the subject)
+// and the encryption state. Later member events are joins, renames, leaves, kicks
+// (someone else's leave: status 307) and bans (301), the user's own included. Invitations
+// to rooms become XEP-0249 invitations from the inviter (our ConversationMessage.inviteRoom
+// extension). Only members' nicknames and power levels, the topic, and the names of joined
+// rooms are kept, each bounded (maxRooms, maxMembers, maxRoomList).
 //
 // # Configuration
 //

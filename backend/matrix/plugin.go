@@ -44,9 +44,10 @@ func NewPlugin(cfg Config, log zerolog.Logger) *Plugin {
 	return &Plugin{cfg: cfg.withDefaults(), log: log, sessions: backend.NewRegistry[*session](cfg.MaxUsers)}
 }
 
-// Features: a password is needed; rooms, receipts and the rest come later (issue 25).
+// Features: a password is needed; rooms are group chats; a message that asks for a
+// receipt is acknowledged once the contact's read receipt covers it (chatstate.go).
 func (p *Plugin) Features() backend.Features {
-	return backend.Features{NeedPassword: true}
+	return backend.Features{NeedPassword: true, MUC: true, Receipts: true}
 }
 
 // Login signs the user in to its homeserver; CONNECTED or DISCONNECTED follows from the
@@ -93,4 +94,8 @@ func (p *Plugin) Message(_ context.Context, s *backend.Sink, m backend.Message) 
 
 func (p *Plugin) forget(sess *session) { p.sessions.CompareAndDelete(sess.user, sess) }
 
-var _ backend.Messenger = (*Plugin)(nil)
+var (
+	_ backend.Messenger     = (*Plugin)(nil)
+	_ backend.RoomHandler   = (*Plugin)(nil)
+	_ backend.SubjectSetter = (*Plugin)(nil)
+)

@@ -61,25 +61,30 @@ func (r *roster) contactOf(room id.RoomID) id.UserID {
 	return ""
 }
 
-// syncFilter keeps /sync small: m.direct, member and message events of rooms, nothing of
-// presence, receipts, typing or room account data (yet).
+// syncFilter keeps /sync small: m.direct; of rooms the state the roster, the room list
+// and the occupants need (members, lazily; power levels, topic, name, alias, encryption),
+// messages and encrypted events (to say they cannot be shown), typing and receipts;
+// nothing of presence or room account data.
 func syncFilter() *mautrix.Filter {
 	none := &mautrix.FilterPart{NotTypes: []event.Type{{Type: "*"}}}
+	state := []event.Type{event.StateMember, event.StatePowerLevels, event.StateTopic, event.StateRoomName,
+		event.StateCanonicalAlias, event.StateEncryption}
 	return &mautrix.Filter{
 		EventFormat: mautrix.EventFormatClient,
 		AccountData: &mautrix.FilterPart{Types: []event.Type{event.AccountDataDirectChats}},
 		Presence:    none,
 		Room: &mautrix.RoomFilter{
-			State:       &mautrix.FilterPart{Types: []event.Type{event.StateMember}, LazyLoadMembers: true},
-			Timeline:    &mautrix.FilterPart{Types: []event.Type{event.EventMessage, event.StateMember}, Limit: 20},
-			Ephemeral:   none,
+			State:       &mautrix.FilterPart{Types: state, LazyLoadMembers: true},
+			Timeline:    &mautrix.FilterPart{Types: append(state, event.EventMessage, event.EventEncrypted), Limit: 20},
+			Ephemeral:   &mautrix.FilterPart{Types: []event.Type{event.EphemeralEventTyping, event.EphemeralEventReceipt}},
 			AccountData: none,
 		},
 	}
 }
 
 // handleSync applies one /sync response: the roster first (so that a message from a new
-// contact finds it), then, except in the initial sync (history), the messages.
+// contact finds it), then the rooms, then, except in the initial sync (history), the
+// messages, typing and receipts of direct chats.
 func (s *session) handleSync(resp *mautrix.RespSync, initial bool) {
 	for _, ev := range resp.AccountData.Events {
 		if ev.Type.Type != event.AccountDataDirectChats.Type {
@@ -103,16 +108,42 @@ func (s *session) handleSync(resp *mautrix.RespSync, initial bool) {
 	s.r.mu.Unlock()
 	s.directInvites(resp)
 	s.publishRoster()
+	for room, jr := range resp.Rooms.Join {
+		events := append(jr.State.Events, jr.Timeline.Events...)
+		s.roomInfoEvents(room, events)
+		s.roomEvents(room, events, initial, false)
+	}
+	for room, lr := range resp.Rooms.Leave {
+		s.roomEvents(room, append(lr.State.Events, lr.Timeline.Events...), initial, true)
+		s.forgetRoom(room)
+	}
+	s.roomInvites(resp)
+	s.publishRoomList()
 	if initial {
 		return
 	}
 	for room, jr := range resp.Rooms.Join {
 		for _, ev := range jr.Timeline.Events {
-			if ev.Type == event.EventMessage {
+			if ev.Type == event.EventMessage || ev.Type == event.EventEncrypted {
 				s.incoming(room, ev)
 			}
 		}
+		for _, ev := range jr.Ephemeral.Events {
+			s.ephemeral(room, ev)
+		}
 	}
+}
+
+// isDirect reports whether room is a direct chat of m.direct.
+func (r *roster) isDirect(room id.RoomID) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, rooms := range r.direct {
+		if slices.Contains(rooms, room) {
+			return true
+		}
+	}
+	return false
 }
 
 // setDirect takes a new m.direct, bounded to maxContacts.
@@ -197,23 +228,19 @@ func (s *session) displayName(u id.UserID) string {
 	return name
 }
 
-// incoming delivers a message event of a contact's direct room: text, notices, emotes
-// ("/me "), and the body of anything else (a file's name).
+// incoming delivers a message event of a contact's direct room (events.go: convert).
 func (s *session) incoming(room id.RoomID, ev *event.Event) {
 	contact := s.r.contactOf(room)
 	if contact == "" || ev.Sender != contact {
 		return // not a direct room, or our own message (from this or another client)
 	}
-	_ = ev.Content.ParseRaw(event.EventMessage)
-	m, ok := ev.Content.Parsed.(*event.MessageEventContent)
-	if !ok || m.Body == "" {
+	m, ok := s.convert(ev)
+	if !ok {
 		return
 	}
-	body := m.Body
-	if m.MsgType == event.MsgEmote {
-		body = "/me " + body
-	}
-	s.sink.Message(backend.Message{User: s.user, Buddy: buddyName(contact), Body: body})
+	m.User, m.Buddy = s.user, buddyName(contact)
+	s.receipts.seen(room, ev.ID)
+	s.sink.Message(m)
 }
 
 // createDM makes a direct-message room with u as Element does (a private chat with u

@@ -3,16 +3,19 @@ package matrix
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
 
 	"github.com/gospectrum/spectrum2/backend"
 	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
 )
 
-// outboxSize bounds the user's messages waiting to be sent.
+// outboxSize bounds the user's requests (messages, joins, leaves, chat states) waiting for
+// the homeserver.
 const outboxSize = 64
 
 // session is one user's Matrix client: login, then the /sync loop on run's goroutine and
@@ -27,17 +30,20 @@ type session struct {
 	log      zerolog.Logger
 	ctx      context.Context
 	cancel   context.CancelFunc
-	outbox   chan backend.Message
+	outbox   chan func()   // requests to the homeserver, in order (send)
 	ready    chan struct{} // closed once logged in: cli is set
 	cli      *mautrix.Client
 	r        roster
+	rooms    rooms    // group chats (rooms.go)
+	receipts receipts // typing and receipts of direct chats (chatstate.go)
 }
 
 func newSession(p *Plugin, s *backend.Sink, user string, acct account, password string) *session {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &session{p: p, sink: s, user: user, acct: acct, password: password, ctx: ctx, cancel: cancel,
 		log:    p.log.With().Str("user", user).Str("account", string(acct.userID())).Logger(),
-		outbox: make(chan backend.Message, outboxSize), ready: make(chan struct{}), r: newRoster()}
+		outbox: make(chan func(), outboxSize), ready: make(chan struct{}), r: newRoster(),
+		rooms: newRooms(), receipts: newReceipts()}
 }
 
 // stop ends the session without a DISCONNECTED (a LOGOUT, or a newer LOGIN).
@@ -179,10 +185,18 @@ func (s *session) syncOnce(since, filterID string) (*mautrix.RespSync, error) {
 
 // queue hands the user's message to the sender; a full outbox is answered at once.
 func (s *session) queue(m backend.Message) {
+	s.do(func() { s.sendMessage(m) }, func() { s.notDelivered(m, "too many messages are waiting to be sent") })
+}
+
+// do hands a request to the sender, or runs full (which must not block) when the outbox
+// is full.
+func (s *session) do(f, full func()) {
 	select {
-	case s.outbox <- m:
+	case s.outbox <- f:
 	default:
-		s.notDelivered(m, "too many messages are waiting to be sent")
+		if full != nil {
+			full()
+		}
 	}
 }
 
@@ -192,22 +206,38 @@ func (s *session) send() {
 		select {
 		case <-s.ctx.Done():
 			return
-		case m := <-s.outbox:
-			s.sendMessage(m)
+		case f := <-s.outbox:
+			f()
 		}
 	}
 }
 
-// sendMessage sends m to the contact's direct-message room as m.text, creating the room
-// first when there is none yet.
+// sendMessage sends m to a room the daemon joined, or to the contact's direct-message
+// room, creating it first when there is none yet. A message that asked for a receipt
+// waits for the contact's read receipt (chatstate.go).
 func (s *session) sendMessage(m backend.Message) {
+	ctx, cancel := context.WithTimeout(s.ctx, s.p.cfg.ConnectTimeout)
+	defer cancel()
+	if rm := s.rooms.byLegacy(m.Buddy); rm != nil {
+		if m.PM || m.Nickname != "" {
+			s.notDelivered(m, "private messages to the members of Matrix rooms are not supported; write to them as contacts")
+			return
+		}
+		if _, err := s.cli.SendMessageEvent(ctx, rm.id, event.EventMessage, content(m)); err != nil && s.ctx.Err() == nil {
+			s.log.Info().Err(err).Str("room", string(rm.id)).Msg("send failed")
+			s.notDelivered(m, "the homeserver did not take it: "+err.Error())
+		}
+		return
+	}
+	if isRoomName(m.Buddy) {
+		s.notDelivered(m, "not in the room "+m.Buddy)
+		return
+	}
 	to, ok := userOf(m.Buddy)
 	if !ok {
 		s.notDelivered(m, "not a Matrix user: "+m.Buddy)
 		return
 	}
-	ctx, cancel := context.WithTimeout(s.ctx, s.p.cfg.ConnectTimeout)
-	defer cancel()
 	room := s.r.dmRoom(to)
 	if room == "" {
 		var err error
@@ -219,11 +249,22 @@ func (s *session) sendMessage(m backend.Message) {
 			return
 		}
 	}
-	if _, err := s.cli.SendText(ctx, room, m.Body); err != nil && s.ctx.Err() == nil {
-		s.log.Info().Err(err).Str("room", string(room)).Msg("send failed")
-		s.notDelivered(m, "the homeserver did not take it: "+err.Error())
+	resp, err := s.cli.SendMessageEvent(ctx, room, event.EventMessage, content(m))
+	if err != nil {
+		if s.ctx.Err() == nil {
+			s.log.Info().Err(err).Str("room", string(room)).Msg("send failed")
+			s.notDelivered(m, "the homeserver did not take it: "+err.Error())
+		}
+		return
 	}
+	if m.ID != "" {
+		s.receipts.sent(pendingAck{room: room, event: resp.EventID, buddy: m.Buddy, id: m.ID})
+	}
+	s.markRead(ctx, room)
 }
+
+// isRoomName: the daemon's room names start with '#' (spec 3.6).
+func isRoomName(name string) bool { return strings.HasPrefix(name, "#") }
 
 // notDelivered tells the user, as a message from the contact, that m was not sent: the
 // protocol has no message error frame.

@@ -33,6 +33,7 @@ const (
 	NSVersion    = "jabber:iq:version"
 	NSMUC        = "http://jabber.org/protocol/muc"
 	NSMUCUser    = "http://jabber.org/protocol/muc#user"
+	NSConference = "jabber:x:conference" // XEP-0249 direct invitations
 	NSCommands   = "http://jabber.org/protocol/commands"
 	NSDataForms  = "jabber:x:data"
 	NSSM         = "urn:xmpp:sm:3"
