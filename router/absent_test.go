@@ -63,3 +63,31 @@ func TestMessageToLoggedOutAccount(t *testing.T) {
 	}
 	carol.wait(t, "the second", contains("hi carol 1"))
 }
+
+// TestOverflowLeavesANotice: the messages refused while a user's mailbox overflowed do
+// not vanish without a word: the next login gets a message from the service that says
+// how many were lost.
+func TestOverflowLeavesANotice(t *testing.T) {
+	db := openStore(t, filepath.Join(t.TempDir(), "s.db"))
+	e := newEnv(t, func(c *Config) {
+		c.Limits.Mailbox, c.Limits.MailboxFrames = 2, 5
+		c.Features = []feature.Feature{offline.New(offline.Config{Store: db, Accounts: db, Domain: "localhost", MaxMessages: 10})}
+	})
+	tr, h := e.connect(limitUser, secret, "a")
+	send(t, h, `<presence/>`)
+	settle(t, e.r, limitUser)
+	release := blockActor(t, e, limitUser)
+	for i := range 20 {
+		e.backend(limitUser, pb.WrapperMessage_TYPE_CONV_MESSAGE, &pb.ConversationMessage{
+			UserName: s(limitUser), BuddyName: s("alice"), Message: s(itoa(i))})
+	}
+	release()
+	eventually(t, "the stream closed", func() bool { closed, _, _ := tr.isClosed(); return closed })
+	eventually(t, "the user forgotten", func() bool { return e.r.lookup(limitUser) == nil })
+	next, h2 := e.connect(limitUser, secret, "b")
+	send(t, h2, `<presence/>`)
+	m := next.wait(t, "the notice", contains("messages were lost"))
+	if m.From() != "localhost" || !strings.Contains(m.String(), "15 messages were lost") {
+		t.Errorf("notice %s, want from localhost, 15 messages", m)
+	}
+}

@@ -45,7 +45,9 @@
 // Limits.MailboxFrames [20000] or past Limits.MailboxBytes, and the first refusal
 // posts the user's overflow, which closes every session with resource-constraint, logs
 // out of the legacy network and logs at warn how many frames were refused meanwhile; the
-// client logs in again to a fresh session. A message of another local user to a full
+// client logs in again to a fresh session, and finds a message from the service saying
+// how many messages were refused (through the offline store: the legacy network counts
+// them as delivered). A message of another local user to a full
 // mailbox is answered resource-constraint to its sender. Control posts (bind, release,
 // close, login outcomes and timers) always go in: each is bounded by its cause (one per
 // connection, login attempt or armed timer, and timers per pending request, which are

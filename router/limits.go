@@ -124,14 +124,17 @@ func (r *Router) UserCount() int {
 func (r *Router) MaxUsers() int { return r.cfg.Limits.MaxUsers }
 
 // postFrame posts work that came from a backend (a frame of size bytes, RAW_XML, a frame
-// handed back). It never waits; past Limits.MailboxFrames or MailboxBytes the user's
-// sessions end (overflow).
-func (u *user) postFrame(f func(), size int) {
+// handed back); msg says it carries a message, which the overflow counts apart. It never
+// waits; past Limits.MailboxFrames or MailboxBytes the user's sessions end (overflow).
+func (u *user) postFrame(f func(), size int, msg bool) {
 	ok, first := u.mb.postFrame(f, size)
 	if ok {
 		return
 	}
 	u.mbDropped.Add(1)
+	if msg {
+		u.mbLost.Add(1)
+	}
 	if first {
 		u.post(u.overflow)
 	}
@@ -157,4 +160,28 @@ func (u *user) overflow() {
 	u.resources = map[string]*resource{}
 	u.grants = 0
 	u.maybeForget()
+	u.tellLost()
+}
+
+// tellLost leaves the user a message from the service for the next login (the Absent
+// features: the offline store) saying how many messages the overflow refused so far:
+// the legacy network has them as delivered, and they must not vanish without a word.
+func (u *user) tellLost() {
+	n := u.mbLost.Load()
+	if n == 0 {
+		return
+	}
+	text := fmt.Sprintf("Messages from the legacy network arrived faster than your clients took them, "+
+		"so your sessions were ended; %d messages were lost. Ask your contacts to send them again.", n)
+	el := xmpp.New(xmpp.NSClient, "message", "from", u.r.cfg.Domain, "to", u.key, "type", "chat",
+		"id", u.r.nextID("lost")).Append(xmpp.New(xmpp.NSClient, "body").AppendText(text))
+	for _, f := range u.r.feats.absent {
+		handled, err := f.MessageAbsent(u.jid, el.Clone())
+		if err != nil {
+			u.log.Warn().Err(err).Int64("lost", n).Msg("the notice of lost messages was not stored")
+		}
+		if handled || err != nil {
+			return
+		}
+	}
 }

@@ -65,7 +65,7 @@ func (r *Router) HandleRawXML(backend string, data []byte) {
 			r.rawDropped(backend, rawDropForeign, el) // pluginserver logged it
 			continue
 		}
-		u.postFrame(func() { u.rawFromBackend(el, to) }, xmpp.WireSize(el, xmpp.NSClient))
+		u.postFrame(func() { u.rawFromBackend(el, to) }, xmpp.WireSize(el, xmpp.NSClient), el.Local == "message")
 	}
 }
 

@@ -275,7 +275,7 @@ func (r *Router) HandleBackendMessage(user string, t pbnetwork.WrapperMessage_Ty
 		r.log.Debug().Stringer("type", t).Str("user", user).Msg("frame for unknown user dropped")
 		return
 	}
-	u.postFrame(func() { u.handleBackend(t, m) }, proto.Size(m))
+	u.postFrame(func() { u.handleBackend(t, m) }, proto.Size(m), t == pbnetwork.WrapperMessage_TYPE_CONV_MESSAGE)
 }
 
 // nextID returns a unique id for a stanza the router originates.

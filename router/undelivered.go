@@ -25,7 +25,7 @@ func (r *Router) HandleUndelivered(user string, t pb.WrapperMessage_Type, m prot
 		r.log.Info().Stringer("type", t).Str("user", user).Msg("undelivered frame for a user who is gone")
 		return
 	}
-	u.postFrame(func() { u.undelivered(t, m) }, proto.Size(m))
+	u.postFrame(func() { u.undelivered(t, m) }, proto.Size(m), false)
 }
 
 // undelivered answers a client stanza that never reached the legacy network: a message

@@ -53,6 +53,7 @@ type user struct {
 	featVals map[any]any // per-user state of the features (feature.User.SetValue)
 
 	mbDropped atomic.Int64 // frames postFrame refused (limits.go); any goroutine
+	mbLost    atomic.Int64 // of them, messages (limits.go: overflow tells the next login)
 }
 
 // resource is one bound resource of a user.
