@@ -1,8 +1,11 @@
 package test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -158,9 +161,24 @@ func TestMatrixBackend(t *testing.T) {
 		}
 		in.Wait(t, "bob's message", matrixWait, xmppChat(matrixBobBuddy, "chat", "hello alice"))
 	})
+	t.Run("Messages", func(t *testing.T) { matrixMessages(t, c, in, trace, aliceOwn, bob, room) })
 	t.Run("NewDirectChat", func(t *testing.T) { matrixNewDM(t, carol, c, aliceOwn) })
 	t.Run("DirectInvite", func(t *testing.T) { matrixDirectInvite(t, dave, aliceOwn, in) })
 	t.Run("Room", func(t *testing.T) { matrixRoom(t, c, in, trace, aliceOwn, bob, carol, dave) })
+	t.Run("HomeserverRestart", func(t *testing.T) {
+		d.Restart()
+		ctx, cancel := context.WithTimeout(context.Background(), matrixWait)
+		defer cancel()
+		if _, err := bob.SendText(ctx, room, "after the restart"); err != nil {
+			t.Fatal(err)
+		}
+		// Delivered, not taken for history: the loop went on from its next_batch (a fresh
+		// sync would have treated the message as the initial sync's timeline).
+		in.Wait(t, "bob's message after the restart", 2*matrixWait, xmppChat(matrixBobBuddy, "chat", "after the restart"))
+		s.waitLogLines(t, 1, "sync failed") // the restart was seen, and backed off from
+		xmppSend(t, c, `<message to='`+matrixBobBuddy+`' type='chat'><body>back again</body></message>`)
+		matrixWaitText(t, bob, room, aliceOwn.UserID, "back again")
+	})
 	t.Run("LogoutEndsToken", func(t *testing.T) {
 		if !slices.Contains(matrixDevices(t, aliceOwn), matrixGatewayUA) {
 			t.Fatalf("no gateway device while logged in: %v", matrixDevices(t, aliceOwn))
@@ -394,5 +412,152 @@ func matrixRoom(t *testing.T, c *xmpp.Client, in *Stanzas, trace *syncBuffer, al
 		if matrixStatusCount(trace, occ("alice"), "307") == 0 || matrixStatusCount(trace, occ("alice"), "110") < 2 {
 			t.Errorf("alice's kick lacks 110 and 307")
 		}
+	})
+}
+
+// matrixWaitEvent syncs cli until an event of room (timeline or ephemeral) matches.
+func matrixWaitEvent(t *testing.T, cli *mautrix.Client, room id.RoomID, what string, match func(*event.Event) bool) *event.Event {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), matrixWait)
+	defer cancel()
+	since := ""
+	for {
+		resp, err := cli.FullSyncRequest(ctx, mautrix.ReqSync{Timeout: 5000, Since: since})
+		if err != nil {
+			t.Fatalf("waiting for %s: %v", what, err)
+		}
+		since = resp.NextBatch
+		if jr := resp.Rooms.Join[room]; jr != nil {
+			for _, ev := range append(jr.Timeline.Events, jr.Ephemeral.Events...) {
+				_ = ev.Content.ParseRaw(ev.Type)
+				if match(ev) {
+					return ev
+				}
+			}
+		}
+	}
+}
+
+// matrixMessages: in the direct chat with bob, both ways: emotes, notices, HTML and
+// XHTML-IM, typing, receipts; an image from bob as a URL (with OOB) that downloads the
+// same bytes; an encrypted message as a notice saying it cannot be shown.
+func matrixMessages(t *testing.T, c *xmpp.Client, in *Stanzas, trace *syncBuffer, aliceOwn, bob *mautrix.Client, room id.RoomID) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*matrixWait)
+	defer cancel()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	send := func(content any) id.EventID {
+		t.Helper()
+		resp, err := bob.SendMessageEvent(ctx, room, event.EventMessage, content)
+		must(err)
+		return resp.EventID
+	}
+	fromBob := func(body string) func(any) bool { return xmppChat(matrixBobBuddy, "chat", body) }
+	aliceMsg := func(what string, match func(*event.MessageEventContent) bool) *event.Event {
+		t.Helper()
+		return matrixWaitEvent(t, bob, room, what, func(ev *event.Event) bool {
+			m, ok := ev.Content.Parsed.(*event.MessageEventContent)
+			return ok && ev.Sender == aliceOwn.UserID && match(m)
+		})
+	}
+
+	t.Run("EmoteAndNoticeFromMatrix", func(t *testing.T) {
+		send(&event.MessageEventContent{MsgType: event.MsgEmote, Body: "waves"})
+		in.Wait(t, "bob's emote", matrixWait, fromBob("/me waves"))
+		send(&event.MessageEventContent{MsgType: event.MsgNotice, Body: "a notice"})
+		in.Wait(t, "bob's notice", matrixWait, fromBob("a notice"))
+	})
+	t.Run("FormattedFromMatrix", func(t *testing.T) {
+		send(&event.MessageEventContent{MsgType: event.MsgText, Body: "bold and it",
+			Format: event.FormatHTML, FormattedBody: "<b>bold</b> and <i>it</i><script>x</script>"})
+		in.Wait(t, "bob's formatted message", matrixWait, fromBob("bold and it"))
+		if !strings.Contains(trace.String(), "<strong>bold</strong> and <em>it</em>") {
+			t.Errorf("no XHTML-IM body <strong>bold</strong> and <em>it</em> in the trace")
+		}
+	})
+	t.Run("EmoteAndFormattedToMatrix", func(t *testing.T) {
+		xmppSend(t, c, `<message to='`+matrixBobBuddy+`' type='chat'><body>/me dances</body></message>`)
+		aliceMsg("alice's emote", func(m *event.MessageEventContent) bool {
+			return m.MsgType == event.MsgEmote && m.Body == "dances"
+		})
+		xmppSend(t, c, `<message to='`+matrixBobBuddy+`' type='chat'><body>loud</body>`+
+			`<html xmlns='http://jabber.org/protocol/xhtml-im'><body xmlns='http://www.w3.org/1999/xhtml'><strong>loud</strong></body></html></message>`)
+		m := aliceMsg("alice's formatted message", func(m *event.MessageEventContent) bool { return m.Body == "loud" })
+		if c := m.Content.AsMessage(); c.Format != event.FormatHTML || !strings.Contains(c.FormattedBody, "<strong>loud</strong>") {
+			t.Errorf("formatted body %q (%s)", c.FormattedBody, c.Format)
+		}
+	})
+	t.Run("TypingFromMatrix", func(t *testing.T) {
+		_, err := bob.UserTyping(ctx, room, true, 20*time.Second)
+		must(err)
+		in.Wait(t, "bob composing", matrixWait, func(st any) bool {
+			m, ok := st.(xmpp.Chat)
+			return ok && strings.HasPrefix(m.Remote, matrixBobBuddy) && hasElem(m, "composing")
+		})
+		_, err = bob.UserTyping(ctx, room, false, 0)
+		must(err)
+		in.Wait(t, "bob active", matrixWait, func(st any) bool {
+			m, ok := st.(xmpp.Chat)
+			return ok && strings.HasPrefix(m.Remote, matrixBobBuddy) && hasElem(m, "active")
+		})
+	})
+	t.Run("ReceiptFromMatrix", func(t *testing.T) {
+		xmppSend(t, c, `<message to='`+matrixBobBuddy+`' type='chat' id='r1'><body>read this</body><request xmlns='urn:xmpp:receipts'/></message>`)
+		ev := aliceMsg("alice's message", func(m *event.MessageEventContent) bool { return m.Body == "read this" })
+		must(bob.MarkRead(ctx, room, ev.ID))
+		in.Wait(t, "the receipt", matrixWait, xmppReceipt(matrixBobBuddy, "r1"))
+	})
+	t.Run("TypingAndReadToMatrix", func(t *testing.T) {
+		last := send(&event.MessageEventContent{MsgType: event.MsgText, Body: "are you there"})
+		in.Wait(t, "bob's question", matrixWait, fromBob("are you there"))
+		xmppSend(t, c, `<message to='`+matrixBobBuddy+`' type='chat'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>`)
+		matrixWaitEvent(t, bob, room, "alice typing", func(ev *event.Event) bool {
+			tc, ok := ev.Content.Parsed.(*event.TypingEventContent)
+			return ok && slices.Contains(tc.UserIDs, aliceOwn.UserID)
+		})
+		matrixWaitEvent(t, bob, room, "alice's read receipt", func(ev *event.Event) bool {
+			rc, ok := ev.Content.Parsed.(*event.ReceiptEventContent)
+			if !ok {
+				return false
+			}
+			_, read := (*rc)[last][event.ReceiptTypeRead][aliceOwn.UserID]
+			return read
+		})
+	})
+	t.Run("ImageFromMatrix", func(t *testing.T) {
+		img := []byte("\x89PNG\r\n\x1a\n not really an image, but bytes " + xmppSecret())
+		up, err := bob.UploadBytesWithName(ctx, img, "image/png", "cat.png")
+		must(err)
+		send(&event.MessageEventContent{MsgType: event.MsgImage, Body: "cat.png", URL: up.ContentURI.CUString(),
+			Info: &event.FileInfo{MimeType: "image/png", Size: len(img)}})
+		m := in.Wait(t, "bob's image", matrixWait, func(st any) bool {
+			m, ok := st.(xmpp.Chat)
+			return ok && strings.HasPrefix(m.Remote, matrixBobBuddy) && m.Oob.Url != ""
+		}).(xmpp.Chat)
+		if m.Text != m.Oob.Url {
+			t.Errorf("body %q is not the OOB URL %q", m.Text, m.Oob.Url)
+		}
+		resp, err := http.Get(m.Oob.Url)
+		must(err)
+		defer resp.Body.Close()
+		got, err := io.ReadAll(resp.Body)
+		must(err)
+		if resp.StatusCode != http.StatusOK || !bytes.Equal(got, img) {
+			t.Errorf("GET %s: %s, %d bytes, want the %d uploaded", m.Oob.Url, resp.Status, len(got), len(img))
+		}
+	})
+	t.Run("EncryptedFromMatrix", func(t *testing.T) {
+		_, err := bob.SendMessageEvent(ctx, room, event.EventEncrypted, map[string]any{
+			"algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "AwgAEnAcaF", "device_id": "BOBDEVICE",
+			"sender_key": "c2VuZGVya2V5", "session_id": "c2Vzc2lvbg"})
+		must(err)
+		in.Wait(t, "the encrypted message's notice", matrixWait, func(st any) bool {
+			m, ok := st.(xmpp.Chat)
+			return ok && strings.HasPrefix(m.Remote, matrixBobBuddy) && strings.Contains(m.Text, "end-to-end encrypted")
+		})
 	})
 }

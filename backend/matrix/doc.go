@@ -22,8 +22,20 @@
 // with the display name from the room's member event as alias. A message to a Matrix user
 // without a direct chat creates one (a private room with the user invited as direct) and
 // adds it to m.direct; an invitation to a direct chat is accepted and added to m.direct,
-// so the inviter becomes a contact. One /sync long-poll per user
-// runs with a filter that keeps only what the roster, the rooms and the messages need
+// so the inviter becomes a contact.
+//
+// Messages (events.go): text both ways; notices as text; m.emote as "/me " both ways;
+// org.matrix.custom.html as XHTML-IM (the tags of the XHTML-IM integration set, the rest
+// as text) and XHTML-IM as HTML; media (m.image, m.file, m.video, m.audio) as the
+// homeserver's download URL with OOB; an end-to-end encrypted event as a notice that it
+// cannot be shown (the gateway holds no keys); each message carries its event ID. Typing
+// notifications and chat states both ways (chatstate.go); a message that asked for a
+// receipt is acknowledged once the contact's read receipt covers it, and the user typing
+// or writing in a direct chat sends the read receipt for the contact's latest message.
+//
+// # The sync loop
+//
+// One /sync long-poll per user runs with a filter that keeps only what the roster, the rooms and the messages need
 // (m.direct, member, power-level, topic, name, alias and encryption state, messages,
 // encrypted events, typing and receipts; no presence); errors back off exponentially
 // and the loop resumes from the last next_batch. The first sync's timeline (history) is
