@@ -61,6 +61,7 @@ var (
 	_ feature.RoomMessages = (*Archive)(nil)
 	_ feature.IQHandler    = (*Archive)(nil)
 	_ feature.Disco        = (*Archive)(nil)
+	_ feature.DiscoForms   = (*Archive)(nil)
 )
 
 // New returns the feature on cfg.Store.
@@ -107,6 +108,26 @@ func (*Archive) DiscoFeatures(s feature.Scope) []string {
 	}
 	return nil
 }
+
+// DiscoForms implements feature.DiscoForms: a room's muc#roominfo form says that it is
+// archived, under both names clients look for: ejabberd's "mam" and Prosody's
+// "muc#roomconfig_enablearchiving" (Smack, for one, reads either).
+func (*Archive) DiscoForms(s feature.Scope) []*xmpp.Element {
+	if s != feature.Room {
+		return nil
+	}
+	field := func(name, value string) *xmpp.Element {
+		return xmpp.New(xmpp.NSDataForms, "field", "var", name, "type", "boolean").
+			Append(xmpp.New(xmpp.NSDataForms, "value").AppendText(value))
+	}
+	return []*xmpp.Element{xmpp.New(xmpp.NSDataForms, "x", "type", "result").Append(
+		xmpp.New(xmpp.NSDataForms, "field", "var", "FORM_TYPE", "type", "hidden").
+			Append(xmpp.New(xmpp.NSDataForms, "value").AppendText(nsRoomInfo)),
+		field("mam", "1"), field("muc#roomconfig_enablearchiving", "1"))}
+}
+
+// nsRoomInfo is the FORM_TYPE of a room's extended disco#info (XEP-0045 15.5.4).
+const nsRoomInfo = "http://jabber.org/protocol/muc#roominfo"
 
 // archivable: a message a user wrote: chat or normal with a body, not an error, a
 // headline or a groupchat message (rooms have their own hook).

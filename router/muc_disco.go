@@ -111,7 +111,46 @@ func (u *user) roomDiscoInfo(rs *resource, iq, p *xmpp.Element, t target) {
 	for _, f := range feats {
 		q.Append(xmpp.New(xmpp.NSDiscoInfo, "feature", "var", f))
 	}
+	q.Append(u.roomInfoForms(legacy)...)
 	u.send(rs, iqResult(iq).Append(q))
+}
+
+// nsRoomInfo is the FORM_TYPE of a room's extended disco#info (XEP-0045 15.5.4).
+const nsRoomInfo = "http://jabber.org/protocol/muc#roominfo"
+
+// roomInfoForms is the room's muc#roominfo form (XEP-0128): the number of occupants
+// while the user is in the room, and the fields the features add for rooms
+// (feature.DiscoForms with scope Room: a form of the same FORM_TYPE is merged into this
+// one, as XEP-0128 allows one form per FORM_TYPE; others are added as they are).
+func (u *user) roomInfoForms(legacy string) []*xmpp.Element {
+	form := xmpp.New(nsData, "x", "type", "result").Append(dataField("FORM_TYPE", "hidden", nsRoomInfo))
+	if rm := u.rooms[legacyKey(legacy)]; rm != nil && rm.selfSent {
+		form.Append(dataField("muc#roominfo_occupants", "", itoa(len(rm.parts)+1)))
+	}
+	out := []*xmpp.Element{form}
+	for _, d := range u.r.feats.forms {
+		for _, x := range d.DiscoForms(feature.Room) {
+			if formType(x) != nsRoomInfo {
+				out = append(out, x.Clone())
+				continue
+			}
+			for _, f := range x.Children() {
+				if f.Is(nsData, "field") && f.Attr("var") != "FORM_TYPE" {
+					form.Append(f.Clone())
+				}
+			}
+		}
+	}
+	return out
+}
+
+// dataField is a data form field with one value; typ "" leaves the type out.
+func dataField(name, typ, value string) *xmpp.Element {
+	f := xmpp.New(nsData, "field", "var", name)
+	if typ != "" {
+		f.SetAttr("type", typ)
+	}
+	return f.Append(xmpp.New(nsData, "value").AppendText(value))
 }
 
 // occupantOf returns the participant that rs addresses as room/display, with self set
@@ -174,4 +213,14 @@ func (u *user) occupantDiscoInfo(rs *resource, iq, p *xmpp.Element, t target) {
 		q.Append(xmpp.New(xmpp.NSDiscoInfo, "feature", "var", f))
 	}
 	u.send(rs, iqResult(iq).Append(q))
+}
+
+// formType is the value of a data form's FORM_TYPE field ("" without one).
+func formType(x *xmpp.Element) string {
+	for _, f := range x.Children() {
+		if f.Is(nsData, "field") && f.Attr("var") == "FORM_TYPE" {
+			return f.ChildText(nsData, "value")
+		}
+	}
+	return ""
 }

@@ -234,6 +234,9 @@ func TestMAMRoomArchive(t *testing.T) {
 	c.send(`<iq type='get' id='rd' to='#lobby@localhost'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`)
 	if got := c.expect(`id="rd"`) + c.expect(`</iq>`); !strings.Contains(got, `var="urn:xmpp:mam:2"`) {
 		t.Errorf("room disco#info without MAM: %s", got)
+	} else if strings.Count(got, "muc#roominfo</value>") != 1 || !strings.Contains(got, `<field var="mam" type="boolean"><value>1</value>`) ||
+		!strings.Contains(got, `var="muc#roomconfig_enablearchiving"`) || !strings.Contains(got, `var="muc#roominfo_occupants"`) {
+		t.Errorf("room disco#info: no single muc#roominfo form with mam, enablearchiving and occupants: %s", got)
 	}
 	// Another resource joins later and gets the history, with the same ids.
 	d := mamLogin(t, s, mamUser, pw, "laptop")
