@@ -1,0 +1,104 @@
+package matrix
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/gospectrum/spectrum2/backend"
+)
+
+func TestHTMLToXHTML(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"<b>bold</b> and <i>it</i>", "<strong>bold</strong> and <em>it</em>"},
+		{`<a href="https://x.org/?a=1&b=2">l</a>`, `<a href="https://x.org/?a=1&amp;b=2">l</a>`},
+		{`<a href="javascript:alert(1)">l</a>`, `<a>l</a>`},
+		{"<script>x</script>y<br>z", "xy<br/>z"}, // the tag goes, its text stays
+		{"<mx-reply><blockquote>quoted</blockquote></mx-reply>answer", "answer"},
+		{"<del>gone</del>", `<span style="text-decoration: line-through">gone</span>`},
+		{"a < b & <p>c", "a &lt; b &amp; <p>c</p>"},
+	} {
+		if got := htmlToXHTML(tc.in); got != tc.want {
+			t.Errorf("htmlToXHTML(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	if got := htmlToXHTML(strings.Repeat("<b>x</b>", maxXHTML)); got != "" {
+		t.Errorf("an XHTML body past maxXHTML was kept (%d bytes)", len(got))
+	}
+}
+
+func TestContent(t *testing.T) {
+	c := content(backend.Message{Body: "/me dances", XHTML: "/me <em>dances</em>"})
+	if c.MsgType != event.MsgEmote || c.Body != "dances" || c.FormattedBody != "<em>dances</em>" || c.Format != event.FormatHTML {
+		t.Errorf("emote: %+v", c)
+	}
+	c = content(backend.Message{Body: "see", Attachments: []backend.Attachment{{URL: "https://up/x.png"}}})
+	if c.MsgType != event.MsgText || c.Body != "see\nhttps://up/x.png" || c.Format != "" {
+		t.Errorf("attachment: %+v", c)
+	}
+}
+
+func TestNicknames(t *testing.T) {
+	rm := &mucRoom{members: map[id.UserID]*member{}, nicks: map[string]id.UserID{}, levels: map[id.UserID]int{}}
+	a := rm.add("@a:x", "Sam")
+	b := rm.add("@b:x", "sam") // the same nickname for XMPP (case-insensitive): the user ID
+	c := rm.add("@c:x", "")
+	if a.nick != "Sam" || b.nick != "@b:x" || c.nick != "c" {
+		t.Fatalf("nicks %q %q %q", a.nick, b.nick, c.nick)
+	}
+	rm.remove("@a:x")
+	if d := rm.add("@d:x", "Sam"); d.nick != "Sam" {
+		t.Fatalf("a freed nickname is not free: %q", d.nick)
+	}
+}
+
+func TestPowerLevels(t *testing.T) {
+	for _, tc := range []struct {
+		level int
+		aff   string
+		mod   bool
+	}{{100, "owner", true}, {150, "owner", true}, {50, "admin", true}, {99, "admin", true}, {49, "member", false}, {0, "member", false}} {
+		if got := affiliation(tc.level); got != tc.aff {
+			t.Errorf("affiliation(%d) = %s, want %s", tc.level, got, tc.aff)
+		}
+		if got := flags(tc.level) != 0; got != tc.mod {
+			t.Errorf("flags(%d) moderator %v", tc.level, got)
+		}
+	}
+	// The levels kept are bounded: a room listing more users than maxMembers keeps
+	// maxMembers of them, and the rest get users_default.
+	pl := &event.PowerLevelsEventContent{Users: map[id.UserID]int{}, UsersDefault: 1}
+	for i := range maxMembers + 10 {
+		pl.Users[id.UserID(fmt.Sprintf("@u%d:x", i))] = 50
+	}
+	rm := &mucRoom{}
+	rm.setLevels(pl)
+	if len(rm.levels) != maxMembers || rm.defLevel != 1 {
+		t.Fatalf("kept %d levels (default %d), want %d", len(rm.levels), rm.defLevel, maxMembers)
+	}
+}
+
+func TestReceiptsBounded(t *testing.T) {
+	r := newReceipts()
+	for i := range maxPendingAcks + 5 {
+		r.sent(pendingAck{room: "!r:x", event: id.EventID(fmt.Sprintf("$%d", i)), buddy: "b@x", id: fmt.Sprint(i)})
+	}
+	if len(r.pending) != maxPendingAcks {
+		t.Fatalf("%d pending, want the bound %d", len(r.pending), maxPendingAcks)
+	}
+	if got := r.read("!r:x", "$0"); got != nil {
+		t.Fatalf("the oldest, forgotten past the bound, was acknowledged: %v", got)
+	}
+	// A receipt covers the messages before it, in its room only ($5 went for "$o").
+	r.sent(pendingAck{room: "!other:x", event: "$o", id: "o"})
+	got := r.read("!r:x", "$10")
+	if len(got) != 5 || got[0].id != "6" || got[4].id != "10" {
+		t.Fatalf("read up to $10: %v", got)
+	}
+	if got := r.read("!other:x", "$o"); len(got) != 1 {
+		t.Fatalf("the other room's message: %v", got)
+	}
+}
