@@ -106,6 +106,11 @@ func (c *session) conversation(f protocol.Frame, v *pb.ConversationMessage) {
 			h.SetSubject(c.ctx, c.sink, m)
 			return
 		}
+	case pb.WrapperMessage_TYPE_CONV_MESSAGE_ACK:
+		if h, ok := c.p.(Marker); ok {
+			h.Displayed(c.ctx, c.sink, m.User, m.Buddy, m.ID)
+			return
+		}
 	}
 	c.skip(f, "plugin does not handle it")
 }

@@ -32,6 +32,10 @@ type Features struct {
 	// reads ConversationMessage.attachment, so the daemon sends a client's XEP-0066 OOB
 	// URLs as attachments. Without it they travel only as the body's text.
 	Attachments bool
+	// Markers is features.markers (ours): the backend reads the user's read markers, a
+	// CONV_MESSAGE_ACK from the daemon naming the id of a message from Buddy that the user
+	// displayed (XEP-0333) or received (XEP-0184). Without it they are not sent.
+	Markers bool
 }
 
 // INI renders the BACKEND_CONFIG text, in the layout of the C++ sendConfig (spec 1.7)
@@ -50,6 +54,9 @@ func (f Features) INI() string {
 	doc.Add("features", "receipts", bit(f.Receipts))
 	if f.Attachments {
 		doc.Add("features", "attachments", "1") // only when set: C++ backends' configs stay as they were
+	}
+	if f.Markers {
+		doc.Add("features", "markers", "1")
 	}
 	var b strings.Builder
 	if _, err := doc.WriteTo(&b); err != nil {

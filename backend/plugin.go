@@ -20,6 +20,13 @@ type Messenger interface {
 	Message(ctx context.Context, s *Sink, m Message)
 }
 
+// Marker handles the user's read markers (CONV_MESSAGE_ACK from the daemon, sent only
+// when the backend announced Features.Markers): the user displayed (XEP-0333) or received
+// (XEP-0184) the message id from buddy.
+type Marker interface {
+	Displayed(ctx context.Context, s *Sink, user, buddy, id string)
+}
+
 // Typer handles the user's chat states (BUDDY_TYPING, BUDDY_TYPED, BUDDY_STOPPED_TYPING).
 type Typer interface {
 	Typing(ctx context.Context, s *Sink, user, buddy string, state TypingState)

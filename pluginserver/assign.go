@@ -234,7 +234,8 @@ var sendable = map[pbnetwork.WrapperMessage_Type]bool{
 // in silence.
 func (s *Server) Send(user string, t pbnetwork.WrapperMessage_Type, m proto.Message) error {
 	s.mu.Lock()
-	ok := sendable[t] || (t == pbnetwork.WrapperMessage_TYPE_BUDDIES && s.features.SendBuddiesOnLogin)
+	ok := sendable[t] || (t == pbnetwork.WrapperMessage_TYPE_BUDDIES && s.features.SendBuddiesOnLogin) ||
+		(t == pbnetwork.WrapperMessage_TYPE_CONV_MESSAGE_ACK && s.features.Markers)
 	s.mu.Unlock()
 	if !ok {
 		return fmt.Errorf("pluginserver: refusing to send %v to a backend (spec 1.4)", t)

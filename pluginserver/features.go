@@ -16,6 +16,7 @@ type Features struct {
 	SendBuddiesOnLogin bool // features.send_buddies_on_login
 	Receipts           bool // features.receipts
 	Attachments        bool // features.attachments (ours): CONV_MESSAGE's attachments are read
+	Markers            bool // features.markers (ours): CONV_MESSAGE_ACK to the backend is read
 	NeedPassword       bool // registration.needPassword (default true)
 	NeedRegistration   bool // registration.needRegistration
 }
@@ -74,6 +75,7 @@ func (c *backendConfig) features() Features {
 		SendBuddiesOnLogin: c.doc.Bool("features", "send_buddies_on_login", d.SendBuddiesOnLogin),
 		Receipts:           c.doc.Bool("features", "receipts", d.Receipts),
 		Attachments:        c.doc.Bool("features", "attachments", d.Attachments),
+		Markers:            c.doc.Bool("features", "markers", d.Markers),
 		NeedPassword:       c.doc.Bool("registration", "needPassword", d.NeedPassword),
 		NeedRegistration:   c.doc.Bool("registration", "needRegistration", d.NeedRegistration),
 	}

@@ -93,7 +93,12 @@ func (u *user) messageToBuddy(rs *resource, m *xmpp.Element, t target) {
 		conv.Xhtml = proto.String(xhtmlOf(m))
 		conv.Attachment = u.attachmentsFor(m, conv)
 		if conv.GetMessage() == "" && conv.GetXhtml() == "" && len(conv.Attachment) == 0 {
-			return // chat state or receipt only (spec 3.9)
+			// Chat state or receipt only (spec 3.9); a read marker goes on to a backend
+			// that reads them.
+			if err := u.markerToBackend(m, t.legacy); err != nil {
+				u.bounceNotSent(rs, m, err)
+			}
+			return
 		}
 		if id := messageID(m); id != "" {
 			conv.Id = proto.String(id)
@@ -121,6 +126,27 @@ func (u *user) chatStatesToBackend(m *xmpp.Element, legacy string) error {
 		}
 	}
 	return nil
+}
+
+// markerToBackend sends the XEP-0333 displayed (else the XEP-0184 received) marker of m
+// as CONV_MESSAGE_ACK with the marked message's id, when the backends announced
+// features.markers (ours; Spectrum 2 sends no CONV_MESSAGE_ACK to a backend). The id is
+// the one the backend gave the message (CONV_MESSAGE's id, kept end to end).
+func (u *user) markerToBackend(m *xmpp.Element, legacy string) error {
+	if !u.r.backends.Features().Markers {
+		return nil
+	}
+	id := ""
+	if d := m.Child(xmpp.NSMarkers, "displayed"); d != nil {
+		id = d.Attr("id")
+	} else if r := m.Child(xmpp.NSReceipts, "received"); r != nil {
+		id = r.Attr("id")
+	}
+	if id == "" {
+		return nil
+	}
+	return u.toBackend(pb.WrapperMessage_TYPE_CONV_MESSAGE_ACK, &pb.ConversationMessage{UserName: proto.String(u.key),
+		BuddyName: proto.String(legacy), Message: proto.String(""), Id: proto.String(id)})
 }
 
 // messageID is the id kept end to end: the XEP-0359 origin-id, else the stanza id.

@@ -528,6 +528,22 @@ func matrixMessages(t *testing.T, c *xmpp.Client, in *Stanzas, trace *syncBuffer
 			return read
 		})
 	})
+	t.Run("DisplayedToMatrix", func(t *testing.T) {
+		ev := send(&event.MessageEventContent{MsgType: event.MsgText, Body: "did you see this"})
+		in.Wait(t, "bob's message", matrixWait, fromBob("did you see this"))
+		if !strings.Contains(trace.String(), `id="`+string(ev)+`"`) {
+			t.Errorf("bob's message does not carry its event ID %s as its id", ev)
+		}
+		xmppSend(t, c, `<message to='`+matrixBobBuddy+`' type='chat'><displayed xmlns='urn:xmpp:chat-markers:0' id='`+string(ev)+`'/></message>`)
+		matrixWaitEvent(t, bob, room, "alice's read receipt for the displayed message", func(e *event.Event) bool {
+			rc, ok := e.Content.Parsed.(*event.ReceiptEventContent)
+			if !ok {
+				return false
+			}
+			_, read := (*rc)[ev][event.ReceiptTypeRead][aliceOwn.UserID]
+			return read
+		})
+	})
 	t.Run("ImageFromMatrix", func(t *testing.T) {
 		img := []byte("\x89PNG\r\n\x1a\n not really an image, but bytes " + xmppSecret())
 		up, err := bob.UploadBytesWithName(ctx, img, "image/png", "cat.png")

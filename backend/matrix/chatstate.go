@@ -3,6 +3,7 @@ package matrix
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 
 	"maunium.net/go/mautrix/event"
@@ -179,3 +180,35 @@ func (s *session) markRead(ctx context.Context, room id.RoomID) {
 }
 
 var _ backend.Typer = (*Plugin)(nil)
+
+// Displayed sends the read receipt (m.read) for the contact's message id, which the user
+// displayed (XEP-0333) or received (XEP-0184): the daemon gives it the id the message
+// arrived with, its event ID.
+func (p *Plugin) Displayed(_ context.Context, _ *backend.Sink, user, buddy, msgID string) {
+	sess, ok := p.sessions.Load(user)
+	if !ok {
+		return
+	}
+	to, ok := userOf(buddy)
+	if !ok || !strings.HasPrefix(msgID, "$") {
+		return // not a contact, or not an event ID
+	}
+	sess.do(func() {
+		room := sess.r.dmRoom(to)
+		if room == "" {
+			return
+		}
+		ctx, cancel := context.WithTimeout(sess.ctx, sess.p.cfg.ConnectTimeout)
+		defer cancel()
+		sess.receipts.mu.Lock()
+		if sess.receipts.last[room] == id.EventID(msgID) {
+			delete(sess.receipts.last, room)
+		}
+		sess.receipts.mu.Unlock()
+		if err := sess.cli.SendReceipt(ctx, room, id.EventID(msgID), event.ReceiptTypeRead, nil); err != nil {
+			sess.log.Debug().Err(err).Msg("read receipt not sent")
+		}
+	}, nil)
+}
+
+var _ backend.Marker = (*Plugin)(nil)

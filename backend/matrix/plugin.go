@@ -45,9 +45,10 @@ func NewPlugin(cfg Config, log zerolog.Logger) *Plugin {
 }
 
 // Features: a password is needed; rooms are group chats; a message that asks for a
-// receipt is acknowledged once the contact's read receipt covers it (chatstate.go).
+// receipt is acknowledged once the contact's read receipt covers it, and the user's read
+// markers become read receipts (chatstate.go).
 func (p *Plugin) Features() backend.Features {
-	return backend.Features{NeedPassword: true, MUC: true, Receipts: true}
+	return backend.Features{NeedPassword: true, MUC: true, Receipts: true, Markers: true}
 }
 
 // Login signs the user in to its homeserver; CONNECTED or DISCONNECTED follows from the

@@ -20,6 +20,7 @@ const (
 	NSCaps       = "http://jabber.org/protocol/caps"
 	NSChatStates = "http://jabber.org/protocol/chatstates"
 	NSReceipts   = "urn:xmpp:receipts"
+	NSMarkers    = "urn:xmpp:chat-markers:0" // XEP-0333
 	NSAttention  = "urn:xmpp:attention:0"
 	NSXHTMLIM    = "http://jabber.org/protocol/xhtml-im"
 	NSXHTML      = "http://www.w3.org/1999/xhtml"
