@@ -405,6 +405,30 @@ func matrixRoom(t *testing.T, c *xmpp.Client, in *Stanzas, trace *syncBuffer, al
 			t.Errorf("no XEP-0249 invitation %s in the trace", want)
 		}
 	})
+	t.Run("EncryptedRoom", func(t *testing.T) {
+		sealed, err := bob.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "public_chat", RoomAliasName: "sealed",
+			Topic: "Secrets", InitialState: []*event.Event{{Type: event.StateEncryption, StateKey: new(string),
+				Content: event.Content{Parsed: &event.EncryptionEventContent{Algorithm: id.AlgorithmMegolmV1}}}}})
+		must(err)
+		sealedJID := `#sealed\3a` + matrixServer + "@localhost"
+		xmppSend(t, c, `<presence to='`+sealedJID+`/alice'><x xmlns='http://jabber.org/protocol/muc'/></presence>`)
+		subj := in.Wait(t, "the encrypted room's subject", matrixWait, func(st any) bool {
+			m, ok := st.(xmpp.Chat)
+			return ok && strings.HasPrefix(m.Remote, sealedJID) && m.Type == "groupchat" && m.Subject != ""
+		}).(xmpp.Chat)
+		if !strings.HasPrefix(subj.Subject, "Secrets") || !strings.Contains(subj.Subject, "end-to-end encrypted") {
+			t.Errorf("subject %q does not say the room is encrypted", subj.Subject)
+		}
+		_, err = bob.SendMessageEvent(ctx, sealed.RoomID, event.EventEncrypted, map[string]any{
+			"algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "AwgAEnAcaF", "device_id": "BOBDEVICE",
+			"sender_key": "c2VuZGVya2V5", "session_id": "c2Vzc2lvbg"})
+		must(err)
+		in.Wait(t, "the notice for bob's encrypted message", matrixWait, func(st any) bool {
+			m, ok := st.(xmpp.Chat)
+			return ok && m.Remote == sealedJID+"/"+matrixBobName && m.Type == "groupchat" &&
+				strings.Contains(m.Text, "end-to-end encrypted")
+		})
+	})
 	t.Run("KickedSelf", func(t *testing.T) {
 		_, err := bob.KickUser(ctx, lobby.RoomID, &mautrix.ReqKickUser{UserID: aliceOwn.UserID, Reason: "bye"})
 		must(err)

@@ -30,8 +30,10 @@
 // homeserver's download URL with OOB; an end-to-end encrypted event as a notice that it
 // cannot be shown (the gateway holds no keys); each message carries its event ID. Typing
 // notifications and chat states both ways (chatstate.go); a message that asked for a
-// receipt is acknowledged once the contact's read receipt covers it, and the user typing
-// or writing in a direct chat sends the read receipt for the contact's latest message.
+// receipt is acknowledged once the contact's read receipt covers it; the user's read
+// markers (features.markers: CONV_MESSAGE_ACK naming an event ID) become read receipts,
+// and the user typing or writing in a direct chat sends the read receipt for the
+// contact's latest message.
 //
 // # The sync loop
 //
