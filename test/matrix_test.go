@@ -429,6 +429,18 @@ func matrixRoom(t *testing.T, c *xmpp.Client, in *Stanzas, trace *syncBuffer, al
 				strings.Contains(m.Text, "end-to-end encrypted")
 		})
 	})
+	t.Run("LeaveAndRejoin", func(t *testing.T) {
+		// A leave and a re-join at once: the sync may bring both in one batch, and the
+		// old leave must not end the new join.
+		xmppSend(t, c, `<presence to='`+occ("alice")+`' type='unavailable'/>`)
+		in.Wait(t, "alice left", matrixWait, matrixPresence(occ("alice"), "unavailable"))
+		xmppSend(t, c, `<presence to='`+occ("alice")+`'><x xmlns='http://jabber.org/protocol/muc'/></presence>`)
+		in.Wait(t, "alice back", matrixWait, matrixPresence(occ("alice"), ""))
+		time.Sleep(2 * time.Second) // the syncs with the leave and the join come through
+		_, err := bob.SendText(ctx, lobby.RoomID, "welcome back")
+		must(err)
+		in.Wait(t, "bob's message after the re-join", matrixWait, xmppChat(occ(matrixBobName), "groupchat", "welcome back"))
+	})
 	t.Run("KickedSelf", func(t *testing.T) {
 		_, err := bob.KickUser(ctx, lobby.RoomID, &mautrix.ReqKickUser{UserID: aliceOwn.UserID, Reason: "bye"})
 		must(err)

@@ -102,3 +102,16 @@ func TestReceiptsBounded(t *testing.T) {
 		t.Fatalf("the other room's message: %v", got)
 	}
 }
+
+// The outbox is bounded: past outboxSize requests, the overflow answer runs at once.
+func TestOutboxBounded(t *testing.T) {
+	s := &session{outbox: make(chan func(), outboxSize)}
+	for range outboxSize {
+		s.do(func() {}, func() { t.Fatal("refused below the bound") })
+	}
+	refused := false
+	s.do(func() {}, func() { refused = true })
+	if !refused || len(s.outbox) != outboxSize {
+		t.Fatalf("past the bound: refused %v, %d queued", refused, len(s.outbox))
+	}
+}

@@ -361,7 +361,7 @@ func (s *session) roomEvents(room id.RoomID, events []*event.Event, initial, lef
 	for _, ev := range events {
 		switch ev.Type {
 		case event.StateMember:
-			s.roomMember(rm, ev)
+			s.roomMember(rm, ev, left)
 		case event.StatePowerLevels:
 			s.roomLevels(rm, ev)
 		case event.StateTopic:
@@ -410,8 +410,11 @@ func (s *session) dropRoom(rm *mucRoom, flag pb.ParticipantFlag, reason string) 
 }
 
 // roomMember applies a member event: a join (or a new display name, a rename), a leave,
-// a kick (a leave by someone else: status 307) or a ban (301).
-func (s *session) roomMember(rm *mucRoom, ev *event.Event) {
+// a kick (a leave by someone else: status 307) or a ban (301). The user's own leave counts
+// only in the sync's leave section (left): in its join section the user is in the room
+// again, and the leave is an earlier one (a leave and a re-join in one batch), which must
+// not end the new join.
+func (s *session) roomMember(rm *mucRoom, ev *event.Event, left bool) {
 	if ev.StateKey == nil {
 		return
 	}
@@ -462,7 +465,9 @@ func (s *session) roomMember(rm *mucRoom, ev *event.Event) {
 		return // invites and knocks are not occupants
 	}
 	if u == me {
-		s.dropRoom(rm, flag, mc.Reason)
+		if left {
+			s.dropRoom(rm, flag, mc.Reason)
+		}
 		return
 	}
 	s.rooms.mu.Lock()
