@@ -115,3 +115,17 @@ func TestOutboxBounded(t *testing.T) {
 		t.Fatalf("past the bound: refused %v, %d queued", refused, len(s.outbox))
 	}
 }
+
+// The joined rooms remembered are bounded.
+func TestJoinedBounded(t *testing.T) {
+	r := newRoster()
+	r.mu.Lock()
+	for i := range maxJoined + 5 {
+		r.join(id.RoomID(fmt.Sprintf("!%d:x", i)))
+	}
+	n := len(r.joined)
+	r.mu.Unlock()
+	if n != maxJoined {
+		t.Fatalf("%d joined rooms kept, want the bound %d", n, maxJoined)
+	}
+}

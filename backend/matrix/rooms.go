@@ -516,6 +516,7 @@ func (s *session) roomLevels(rm *mucRoom, ev *event.Event) {
 func (s *session) roomInfoEvents(room id.RoomID, events []*event.Event) {
 	s.rooms.mu.Lock()
 	defer s.rooms.mu.Unlock()
+	delete(s.rooms.invited, room) // joined: the invitation is over
 	inf := s.rooms.info[room]
 	if inf == nil {
 		if len(s.rooms.info) >= maxRoomList {
@@ -571,10 +572,11 @@ func (s *session) publishRoomList() {
 	}
 }
 
-// forgetRoom drops a room the user left from the room list.
+// forgetRoom drops a room the user left from the room list, and its invitation.
 func (s *session) forgetRoom(room id.RoomID) {
 	s.rooms.mu.Lock()
 	delete(s.rooms.info, room)
+	delete(s.rooms.invited, room)
 	s.rooms.mu.Unlock()
 }
 

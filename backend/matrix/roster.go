@@ -19,6 +19,17 @@ import (
 // beyond it is ignored.
 const maxContacts = 2000
 
+// maxJoined bounds the joined rooms remembered (to tell direct chats that are joined from
+// those that are not); rooms joined past it are not contacts' rooms.
+const maxJoined = maxContacts + maxRoomList
+
+// join records a joined room, within maxJoined; r.mu is held.
+func (r *roster) join(room id.RoomID) {
+	if len(r.joined) < maxJoined {
+		r.joined[room] = true
+	}
+}
+
 // roster is what the session keeps of the account: the m.direct map, the rooms it has
 // joined, and the display names of its contacts. No other room state is kept.
 type roster struct {
@@ -97,7 +108,7 @@ func (s *session) handleSync(resp *mautrix.RespSync, initial bool) {
 	}
 	s.r.mu.Lock()
 	for room, jr := range resp.Rooms.Join {
-		s.r.joined[room] = true
+		s.r.join(room)
 		for _, ev := range append(jr.State.Events, jr.Timeline.Events...) {
 			s.r.member(ev)
 		}
@@ -253,7 +264,7 @@ func (s *session) createDM(ctx context.Context, u id.UserID) (id.RoomID, error) 
 		return "", fmt.Errorf("create room: %w", err)
 	}
 	s.r.mu.Lock()
-	s.r.joined[resp.RoomID] = true
+	s.r.join(resp.RoomID)
 	s.r.mu.Unlock()
 	if err := s.addDirect(ctx, u, resp.RoomID); err != nil {
 		return "", err
@@ -301,7 +312,7 @@ func (s *session) directInvites(resp *mautrix.RespSync) {
 		_, err := s.cli.JoinRoomByID(ctx, room)
 		if err == nil {
 			s.r.mu.Lock()
-			s.r.joined[room] = true
+			s.r.join(room)
 			s.r.mu.Unlock()
 			err = s.addDirect(ctx, inviter, room)
 		}
