@@ -428,6 +428,13 @@ func matrixRoom(t *testing.T, c *xmpp.Client, in *Stanzas, trace *syncBuffer, al
 			return ok && m.Remote == sealedJID+"/"+matrixBobName && m.Type == "groupchat" &&
 				strings.Contains(m.Text, "end-to-end encrypted")
 		})
+		// Nothing goes out in plain text to a room its members believe private.
+		xmppSend(t, c, `<message to='`+sealedJID+`' type='groupchat' id='e1'><body>plain secret</body></message>`)
+		in.Wait(t, "the refusal", matrixWait, func(st any) bool {
+			m, ok := st.(xmpp.Chat)
+			return ok && strings.HasPrefix(m.Remote, sealedJID) && strings.Contains(m.Text, "Message not delivered") &&
+				strings.Contains(m.Text, "end-to-end encrypted")
+		})
 	})
 	t.Run("LeaveAndRejoin", func(t *testing.T) {
 		// A leave and a re-join at once: the sync may bring both in one batch, and the

@@ -28,7 +28,9 @@
 // org.matrix.custom.html as XHTML-IM (the tags of the XHTML-IM integration set, the rest
 // as text) and XHTML-IM as HTML; media (m.image, m.file, m.video, m.audio) as the
 // homeserver's download URL with OOB; an end-to-end encrypted event as a notice that it
-// cannot be shown (the gateway holds no keys); each message carries its event ID. Typing
+// cannot be shown (the gateway holds no keys), and nothing is sent to an encrypted room
+// (the user is told so instead: its members believe it private); each message carries its
+// event ID. Typing
 // notifications and chat states both ways (chatstate.go); a message that asked for a
 // receipt is acknowledged once the contact's read receipt covers it; the user's read
 // markers (features.markers: CONV_MESSAGE_ACK naming an event ID) become read receipts,

@@ -105,6 +105,18 @@ func (rs *rooms) roomTarget(name string) string {
 	return name
 }
 
+// encrypted reports whether room has end-to-end encryption enabled, as far as the state
+// seen says (a MUC room's join read it; other rooms' state comes with the sync).
+func (rs *rooms) encrypted(room id.RoomID) bool {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rm := rs.muc[room]; rm != nil && rm.encrypted {
+		return true
+	}
+	inf := rs.info[room]
+	return inf != nil && inf.encrypted
+}
+
 // byLegacy is the joined MUC room the daemon calls name.
 func (rs *rooms) byLegacy(name string) *mucRoom {
 	rs.mu.Lock()
@@ -364,6 +376,12 @@ func (s *session) roomEvents(room id.RoomID, events []*event.Event, initial, lef
 			s.roomMember(rm, ev, left)
 		case event.StatePowerLevels:
 			s.roomLevels(rm, ev)
+		case event.StateEncryption:
+			s.rooms.mu.Lock()
+			rm.encrypted = true
+			subj := rm.subject()
+			s.rooms.mu.Unlock()
+			s.sink.RoomSubject(backend.Message{User: s.user, Buddy: rm.name, Body: subj})
 		case event.StateTopic:
 			_ = ev.Content.ParseRaw(event.StateTopic)
 			if t, ok := ev.Content.Parsed.(*event.TopicEventContent); ok {

@@ -223,6 +223,10 @@ func (s *session) sendMessage(m backend.Message) {
 			s.notDelivered(m, "private messages to the members of Matrix rooms are not supported; write to them as contacts")
 			return
 		}
+		if s.rooms.encrypted(rm.id) {
+			s.notDelivered(m, noEncryption)
+			return
+		}
 		if _, err := s.cli.SendMessageEvent(ctx, rm.id, event.EventMessage, content(m)); err != nil && s.ctx.Err() == nil {
 			s.log.Info().Err(err).Str("room", string(rm.id)).Msg("send failed")
 			s.notDelivered(m, "the homeserver did not take it: "+err.Error())
@@ -249,6 +253,10 @@ func (s *session) sendMessage(m backend.Message) {
 			return
 		}
 	}
+	if s.rooms.encrypted(room) {
+		s.notDelivered(m, noEncryption)
+		return
+	}
 	resp, err := s.cli.SendMessageEvent(ctx, room, event.EventMessage, content(m))
 	if err != nil {
 		if s.ctx.Err() == nil {
@@ -265,6 +273,10 @@ func (s *session) sendMessage(m backend.Message) {
 
 // isRoomName: the daemon's room names start with '#' (spec 3.6).
 func isRoomName(name string) bool { return strings.HasPrefix(name, "#") }
+
+// noEncryption is why nothing is sent to an end-to-end encrypted room: the gateway cannot
+// encrypt, and a plain message there would be one its members believe is private.
+const noEncryption = "the Matrix chat is end-to-end encrypted, and the gateway cannot send encrypted messages"
 
 // notDelivered tells the user, as a message from the contact, that m was not sent: the
 // protocol has no message error frame.
