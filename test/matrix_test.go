@@ -3,6 +3,7 @@ package test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
@@ -162,6 +163,7 @@ func TestMatrixBackend(t *testing.T) {
 		in.Wait(t, "bob's message", matrixWait, xmppChat(matrixBobBuddy, "chat", "hello alice"))
 	})
 	t.Run("Messages", func(t *testing.T) { matrixMessages(t, c, in, trace, aliceOwn, bob, room) })
+	t.Run("VCard", func(t *testing.T) { matrixVCard(t, c, in, bob) })
 	t.Run("NewDirectChat", func(t *testing.T) { matrixNewDM(t, carol, c, aliceOwn) })
 	t.Run("DirectInvite", func(t *testing.T) { matrixDirectInvite(t, dave, aliceOwn, in) })
 	t.Run("Room", func(t *testing.T) { matrixRoom(t, c, in, trace, aliceOwn, bob, carol, dave) })
@@ -619,4 +621,29 @@ func matrixMessages(t *testing.T, c *xmpp.Client, in *Stanzas, trace *syncBuffer
 			return ok && strings.HasPrefix(m.Remote, matrixBobBuddy) && strings.Contains(m.Text, "end-to-end encrypted")
 		})
 	})
+}
+
+// matrixVCard: bob's vCard is his Matrix profile: the display name and the avatar fetched
+// from the media repository.
+func matrixVCard(t *testing.T, c *xmpp.Client, in *Stanzas, bob *mautrix.Client) {
+	ctx, cancel := context.WithTimeout(context.Background(), matrixWait)
+	defer cancel()
+	avatar := []byte("avatar bytes " + xmppSecret())
+	up, err := bob.UploadBytes(ctx, avatar, "image/png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bob.SetAvatarURL(ctx, up.ContentURI); err != nil {
+		t.Fatal(err)
+	}
+	xmppSend(t, c, `<iq type='get' to='`+matrixBobBuddy+`' id='vc1'><vCard xmlns='vcard-temp'/></iq>`)
+	iq := in.Wait(t, "bob's vCard", matrixWait, func(st any) bool {
+		iq, ok := st.(xmpp.IQ)
+		return ok && iq.ID == "vc1"
+	}).(xmpp.IQ)
+	q := string(iq.Query)
+	if iq.Type != "result" || !strings.Contains(q, matrixBobName) ||
+		!strings.Contains(q, base64.StdEncoding.EncodeToString(avatar)) {
+		t.Errorf("bob's vCard lacks his name or avatar: %s %s", iq.Type, q)
+	}
 }

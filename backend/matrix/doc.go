@@ -45,6 +45,9 @@
 // and the loop resumes from the last next_batch. The first sync's timeline (history) is
 // not replayed.
 //
+// A vCard request is answered from the Matrix profile: the display name, and the avatar
+// fetched through the media API as the photo (vcard.go).
+//
 // # Rooms
 //
 // Rooms are group chats (features.muc). A joined room is named "#alias:server" by its
