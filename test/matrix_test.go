@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -164,6 +165,7 @@ func TestMatrixBackend(t *testing.T) {
 	})
 	t.Run("Messages", func(t *testing.T) { matrixMessages(t, c, in, trace, aliceOwn, bob, room) })
 	t.Run("VCard", func(t *testing.T) { matrixVCard(t, c, in, bob) })
+	t.Run("FileToMatrix", func(t *testing.T) { matrixFileTo(t, d, c, aliceOwn, bob, room) })
 	t.Run("NewDirectChat", func(t *testing.T) { matrixNewDM(t, carol, c, aliceOwn) })
 	t.Run("DirectInvite", func(t *testing.T) { matrixDirectInvite(t, dave, aliceOwn, in) })
 	t.Run("Room", func(t *testing.T) { matrixRoom(t, c, in, trace, aliceOwn, bob, carol, dave) })
@@ -645,5 +647,36 @@ func matrixVCard(t *testing.T, c *xmpp.Client, in *Stanzas, bob *mautrix.Client)
 	if iq.Type != "result" || !strings.Contains(q, matrixBobName) ||
 		!strings.Contains(q, base64.StdEncoding.EncodeToString(avatar)) {
 		t.Errorf("bob's vCard lacks his name or avatar: %s %s", iq.Type, q)
+	}
+}
+
+// matrixFileTo: a Conversations-style upload message (the URL as body and OOB) becomes an
+// m.image in bob's direct chat whose media has the file's bytes, not a link.
+func matrixFileTo(t *testing.T, d *testsrv.Dendrite, c *xmpp.Client, aliceOwn, bob *mautrix.Client, room id.RoomID) {
+	file := []byte("\x89PNG\r\n\x1a\n uploaded by alice " + xmppSecret())
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "image/png")
+		_, _ = w.Write(file)
+	}))
+	defer srv.Close()
+	u := srv.URL + "/slot/photo.png"
+	xmppSend(t, c, `<message to='`+matrixBobBuddy+`' type='chat'><body>`+u+`</body><x xmlns='jabber:x:oob'><url>`+u+`</url></x></message>`)
+	ev := matrixWaitEvent(t, bob, room, "alice's image", func(ev *event.Event) bool {
+		m, ok := ev.Content.Parsed.(*event.MessageEventContent)
+		return ok && ev.Sender == aliceOwn.UserID && m.MsgType == event.MsgImage
+	})
+	m := ev.Content.AsMessage()
+	mxc, err := m.URL.Parse()
+	if err != nil || m.Body != "photo.png" {
+		t.Fatalf("image %q at %q: %v", m.Body, m.URL, err)
+	}
+	resp, err := http.Get(d.URL() + "/_matrix/media/v3/download/" + mxc.Homeserver + "/" + mxc.FileID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got, _ := io.ReadAll(resp.Body)
+	if !bytes.Equal(got, file) {
+		t.Errorf("the homeserver's media has %d bytes (%s), want the %d uploaded", len(got), resp.Status, len(file))
 	}
 }

@@ -30,7 +30,9 @@
 // homeserver's download URL with OOB; an end-to-end encrypted event as a notice that it
 // cannot be shown (the gateway holds no keys), and nothing is sent to an encrypted room
 // (the user is told so instead: its members believe it private); each message carries its
-// event ID. Typing
+// event ID. A file the user shares (an attachment, features.attachments) is fetched and
+// uploaded to the media repository, and goes to a direct chat as a media event
+// (upload.go). Typing
 // notifications and chat states both ways (chatstate.go); a message that asked for a
 // receipt is acknowledged once the contact's read receipt covers it; the user's read
 // markers (features.markers: CONV_MESSAGE_ACK naming an event ID) become read receipts,

@@ -48,7 +48,7 @@ func NewPlugin(cfg Config, log zerolog.Logger) *Plugin {
 // receipt is acknowledged once the contact's read receipt covers it, and the user's read
 // markers become read receipts (chatstate.go).
 func (p *Plugin) Features() backend.Features {
-	return backend.Features{NeedPassword: true, MUC: true, Receipts: true, Markers: true}
+	return backend.Features{NeedPassword: true, MUC: true, Receipts: true, Markers: true, Attachments: true}
 }
 
 // Login signs the user in to its homeserver; CONNECTED or DISCONNECTED follows from the

@@ -257,6 +257,17 @@ func (s *session) sendMessage(m backend.Message) {
 		s.notDelivered(m, noEncryption)
 		return
 	}
+	if len(m.Attachments) > 0 {
+		// The files go first, as media events; what is left of the text after them.
+		shared := m.Attachments
+		m.Attachments = s.sendFiles(ctx, room, shared)
+		if len(m.Attachments) < len(shared) {
+			m.Body, m.XHTML = withoutFileURLs(m.Body, shared), ""
+		}
+		if m.Body == "" && len(m.Attachments) == 0 {
+			return
+		}
+	}
 	resp, err := s.cli.SendMessageEvent(ctx, room, event.EventMessage, content(m))
 	if err != nil {
 		if s.ctx.Err() == nil {
