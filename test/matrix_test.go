@@ -165,6 +165,7 @@ func TestMatrixBackend(t *testing.T) {
 	})
 	t.Run("Messages", func(t *testing.T) { matrixMessages(t, c, in, trace, aliceOwn, bob, room) })
 	t.Run("VCard", func(t *testing.T) { matrixVCard(t, c, in, bob) })
+	t.Run("Presence", func(t *testing.T) { matrixPresences(t, c, in, aliceOwn, bob) })
 	t.Run("FileToMatrix", func(t *testing.T) { matrixFileTo(t, d, c, aliceOwn, bob, room) })
 	t.Run("NewDirectChat", func(t *testing.T) { matrixNewDM(t, carol, c, aliceOwn) })
 	t.Run("DirectInvite", func(t *testing.T) { matrixDirectInvite(t, dave, aliceOwn, in) })
@@ -679,4 +680,38 @@ func matrixFileTo(t *testing.T, d *testsrv.Dendrite, c *xmpp.Client, aliceOwn, b
 	if !bytes.Equal(got, file) {
 		t.Errorf("the homeserver's media has %d bytes (%s), want the %d uploaded", len(got), resp.Status, len(file))
 	}
+}
+
+// matrixPresences: bob's Matrix presence is his XMPP presence (online with a status text,
+// unavailable as away), and alice's XMPP away is her Matrix unavailable.
+func matrixPresences(t *testing.T, c *xmpp.Client, in *Stanzas, aliceOwn, bob *mautrix.Client) {
+	ctx, cancel := context.WithTimeout(context.Background(), matrixWait)
+	defer cancel()
+	if err := bob.SetPresence(ctx, mautrix.ReqPresence{Presence: event.PresenceOnline, StatusMsg: "building"}); err != nil {
+		t.Fatal(err)
+	}
+	in.Wait(t, "bob online", matrixWait, func(st any) bool {
+		p, ok := st.(xmpp.Presence)
+		return ok && strings.HasPrefix(p.From, matrixBobBuddy) && p.Type == "" && p.Status == "building"
+	})
+	if err := bob.SetPresence(ctx, mautrix.ReqPresence{Presence: event.PresenceUnavailable, StatusMsg: "lunch"}); err != nil {
+		t.Fatal(err)
+	}
+	in.Wait(t, "bob away", matrixWait, func(st any) bool {
+		p, ok := st.(xmpp.Presence)
+		return ok && strings.HasPrefix(p.From, matrixBobBuddy) && p.Show == "away" && p.Status == "lunch"
+	})
+	xmppSend(t, c, `<presence><show>away</show><status>in a meeting</status></presence>`)
+	deadline := time.Now().Add(matrixWait)
+	for {
+		p, err := bob.GetPresence(ctx, aliceOwn.UserID)
+		if err == nil && p.Presence == event.PresenceUnavailable && p.StatusMsg == "in a meeting" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("alice's Matrix presence: %+v, %v", p, err)
+		}
+		time.Sleep(200 * time.Millisecond) // polling: bob's presence of alice
+	}
+	xmppSend(t, c, `<presence/>`)
 }

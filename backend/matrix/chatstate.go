@@ -6,10 +6,12 @@ import (
 	"strings"
 	"sync"
 
+	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
 	"github.com/gospectrum/spectrum2/backend"
+	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
 )
 
 // maxPendingAcks bounds the user's messages waiting for the contact's read receipt, over
@@ -212,3 +214,30 @@ func (p *Plugin) Displayed(_ context.Context, _ *backend.Sink, user, buddy, msgI
 }
 
 var _ backend.Marker = (*Plugin)(nil)
+
+// SetStatus sets the user's Matrix presence from the XMPP one: available (or free for
+// chat) online, away, extended away and do not disturb unavailable (Matrix has no more
+// kinds), with the status text.
+func (p *Plugin) SetStatus(_ context.Context, _ *backend.Sink, st backend.Status) {
+	sess, ok := p.sessions.Load(st.User)
+	if !ok {
+		return
+	}
+	pr := event.PresenceOnline
+	switch st.Status {
+	case pb.StatusType_STATUS_AWAY, pb.StatusType_STATUS_XA, pb.StatusType_STATUS_DND:
+		pr = event.PresenceUnavailable
+	case pb.StatusType_STATUS_INVISIBLE, pb.StatusType_STATUS_NONE:
+		pr = event.PresenceOffline
+	}
+	sess.presence.Store(pr)
+	sess.do(func() {
+		ctx, cancel := context.WithTimeout(sess.ctx, sess.p.cfg.ConnectTimeout)
+		defer cancel()
+		if err := sess.cli.SetPresence(ctx, mautrix.ReqPresence{Presence: pr, StatusMsg: st.Message}); err != nil {
+			sess.log.Debug().Err(err).Msg("presence not set")
+		}
+	}, nil)
+}
+
+var _ backend.StatusSetter = (*Plugin)(nil)

@@ -43,7 +43,7 @@
 //
 // One /sync long-poll per user runs with a filter that keeps only what the roster, the rooms and the messages need
 // (m.direct, member, power-level, topic, name, alias and encryption state, messages,
-// encrypted events, typing and receipts; no presence); errors back off exponentially
+// encrypted events, typing, receipts and presence); errors back off exponentially
 // and the loop resumes from the last next_batch. The first sync's timeline (history) is
 // not replayed.
 //

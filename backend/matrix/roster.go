@@ -37,12 +37,19 @@ type roster struct {
 	direct map[id.UserID][]id.RoomID // m.direct, as the homeserver last sent it
 	joined map[id.RoomID]bool        // joined rooms that m.direct names
 	names  map[id.UserID]string      // display names of contacts
-	sent   map[id.UserID]string      // contacts sent to the daemon, with their alias
+	sent   map[id.UserID]string      // contacts sent to the daemon: alias and presence
+	status map[id.UserID]presence    // contacts' presence (m.presence), when the homeserver sent it
+}
+
+// presence is a contact's Matrix presence as the daemon's status.
+type presence struct {
+	status pb.StatusType
+	text   string
 }
 
 func newRoster() roster {
 	return roster{direct: map[id.UserID][]id.RoomID{}, joined: map[id.RoomID]bool{},
-		names: map[id.UserID]string{}, sent: map[id.UserID]string{}}
+		names: map[id.UserID]string{}, sent: map[id.UserID]string{}, status: map[id.UserID]presence{}}
 }
 
 // dmRoom is a joined direct-message room with u, "" if none.
@@ -75,7 +82,7 @@ func (r *roster) contactOf(room id.RoomID) id.UserID {
 // syncFilter keeps /sync small: m.direct; of rooms the state the roster, the room list
 // and the occupants need (members, lazily; power levels, topic, name, alias, encryption),
 // messages and encrypted events (to say they cannot be shown), typing and receipts;
-// nothing of presence or room account data.
+// presence (of contacts, used), nothing of room account data.
 func syncFilter() *mautrix.Filter {
 	none := &mautrix.FilterPart{NotTypes: []event.Type{{Type: "*"}}}
 	state := []event.Type{event.StateMember, event.StatePowerLevels, event.StateTopic, event.StateRoomName,
@@ -83,7 +90,7 @@ func syncFilter() *mautrix.Filter {
 	return &mautrix.Filter{
 		EventFormat: mautrix.EventFormatClient,
 		AccountData: &mautrix.FilterPart{Types: []event.Type{event.AccountDataDirectChats}},
-		Presence:    none,
+		Presence:    &mautrix.FilterPart{Types: []event.Type{event.EphemeralEventPresence}},
 		Room: &mautrix.RoomFilter{
 			State:       &mautrix.FilterPart{Types: state, LazyLoadMembers: true},
 			Timeline:    &mautrix.FilterPart{Types: append(state, event.EventMessage, event.EventEncrypted), Limit: 20},
@@ -118,6 +125,7 @@ func (s *session) handleSync(resp *mautrix.RespSync, initial bool) {
 	}
 	s.r.mu.Unlock()
 	s.directInvites(resp)
+	s.presences(resp)
 	s.publishRoster()
 	for room, jr := range resp.Rooms.Join {
 		events := append(jr.State.Events, jr.Timeline.Events...)
@@ -145,6 +153,31 @@ func (s *session) handleSync(resp *mautrix.RespSync, initial bool) {
 	}
 }
 
+// presences takes the contacts' m.presence events: online is available, unavailable
+// (idle) away, offline unavailable, each with its status message. Others' are ignored.
+func (s *session) presences(resp *mautrix.RespSync) {
+	s.r.mu.Lock()
+	defer s.r.mu.Unlock()
+	for _, ev := range resp.Presence.Events {
+		if _, contact := s.r.direct[ev.Sender]; !contact {
+			continue
+		}
+		_ = ev.Content.ParseRaw(event.EphemeralEventPresence)
+		pc, ok := ev.Content.Parsed.(*event.PresenceEventContent)
+		if !ok {
+			continue
+		}
+		p := presence{status: pb.StatusType_STATUS_NONE, text: pc.StatusMessage}
+		switch pc.Presence {
+		case event.PresenceOnline:
+			p.status = pb.StatusType_STATUS_ONLINE
+		case event.PresenceUnavailable:
+			p.status = pb.StatusType_STATUS_AWAY
+		}
+		s.r.status[ev.Sender] = p // bounded: contacts only
+	}
+}
+
 // isDirect reports whether room is a direct chat of m.direct.
 func (r *roster) isDirect(room id.RoomID) bool {
 	r.mu.Lock()
@@ -167,6 +200,11 @@ func (r *roster) setDirect(dc event.DirectChatsEventContent) {
 			break
 		}
 		r.direct[u] = rooms
+	}
+	for u := range r.status {
+		if _, contact := r.direct[u]; !contact {
+			delete(r.status, u) // no longer a contact
+		}
 	}
 }
 
@@ -199,11 +237,16 @@ func (s *session) publishRoster() {
 	for _, u := range current {
 		alias := s.displayName(u)
 		s.r.mu.Lock()
+		p, ok := s.r.status[u]
+		if !ok {
+			p.status = pb.StatusType_STATUS_NONE
+		}
+		key := alias + "\x00" + p.status.String() + "\x00" + p.text
 		old, known := s.r.sent[u]
-		s.r.sent[u] = alias
+		s.r.sent[u] = key
 		s.r.mu.Unlock()
-		if !known || old != alias {
-			s.sink.Buddy(backend.Buddy{User: s.user, Name: buddyName(u), Alias: alias, Status: pb.StatusType_STATUS_NONE})
+		if !known || old != key {
+			s.sink.Buddy(backend.Buddy{User: s.user, Name: buddyName(u), Alias: alias, Status: p.status, StatusMessage: p.text})
 		}
 	}
 	s.r.mu.Lock()

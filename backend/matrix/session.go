@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -36,6 +37,10 @@ type session struct {
 	r        roster
 	rooms    rooms    // group chats (rooms.go)
 	receipts receipts // typing and receipts of direct chats (chatstate.go)
+	// presence is the user's Matrix presence (an event.Presence string), "" until the
+	// user's XMPP presence set one; each /sync asks for it, so the long-poll does not
+	// turn it back to online.
+	presence atomic.Value
 }
 
 func newSession(p *Plugin, s *backend.Sink, user string, acct account, password string) *session {
@@ -179,8 +184,9 @@ func (s *session) syncOnce(since, filterID string) (*mautrix.RespSync, error) {
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, timeout+s.p.cfg.ConnectTimeout)
 	defer cancel()
+	pr, _ := s.presence.Load().(event.Presence)
 	return s.cli.FullSyncRequest(ctx, mautrix.ReqSync{Timeout: int(timeout / time.Millisecond),
-		Since: since, FilterID: filterID})
+		Since: since, FilterID: filterID, SetPresence: pr})
 }
 
 // queue hands the user's message to the sender; a full outbox is answered at once.

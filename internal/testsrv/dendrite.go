@@ -63,7 +63,9 @@ global:
   key_validity_period: 168h0m0s
   disable_federation: true
   trusted_third_party_id_servers: []
-  presence: {enable_inbound: false, enable_outbound: false}
+  # on, or local users' presence is not in /sync either (builtin:matrix maps it); with
+  # federation off nothing leaves the host
+  presence: {enable_inbound: true, enable_outbound: true}
   report_stats: {enabled: false}
   cache: {max_size_estimated: 64mb, max_age: 1h}
   jetstream: {storage_path: %[2]s/jetstream, topic_prefix: Dendrite}
