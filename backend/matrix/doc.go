@@ -19,7 +19,10 @@
 //
 // The roster is the user's direct-message rooms (the m.direct account data): each Matrix
 // user with a joined DM room is a contact, named "bob@example.org" for @bob:example.org,
-// with the display name from the room's member event as alias. A message to a Matrix user
+// with the display name from the room's member event as alias and the m.presence the
+// homeserver sends as status (online available, unavailable away, else offline); the
+// user's own XMPP status sets the account's presence (also on every /sync, which would
+// otherwise set it online again). A message to a Matrix user
 // without a direct chat creates one (a private room with the user invited as direct) and
 // adds it to m.direct; an invitation to a direct chat is accepted and added to m.direct,
 // so the inviter becomes a contact.
