@@ -15,8 +15,8 @@ import (
 
 // Defaults of the writer.
 const (
-	DefaultQueue = 4096 // entries waiting for the writer
-	maxBatch     = 512  // entries in one transaction
+	DefaultQueue = 16384 // entries waiting for the writer
+	maxBatch     = 4096  // entries in one transaction
 )
 
 // pending is one queued write, or a barrier (done set) that flush waits on.
@@ -25,13 +25,24 @@ type pending struct {
 	done chan struct{}
 }
 
-// enqueue hands w to the writer; when the queue is full the hook writes it itself, which
-// slows that user's actor down to the store's pace rather than dropping it.
+// enqueue hands w to the writer. When the queue is full the hook waits for room (for
+// at most the store timeout), which slows that user's actor down to the writer's pace
+// rather than dropping the entry; only past the timeout does it write the entry itself.
+// Writing it at once instead (one transaction per message, some 20 KB of WAL pages each)
+// took the writer's batches' place under load: the archive bench's round trips fell to a
+// fifth of those without the archive.
 func (a *Archive) enqueue(w store.ArchiveWrite) {
 	select {
 	case a.queue <- pending{w: w}:
 		return
 	default:
+	}
+	t := time.NewTimer(a.cfg.Timeout)
+	defer t.Stop()
+	select {
+	case a.queue <- pending{w: w}:
+		return
+	case <-t.C:
 	}
 	ctx, cancel := a.ctx()
 	defer cancel()

@@ -34,7 +34,7 @@ func openSQLite(path string) (*DB, error) {
 	// One writer: SQLite serialises writes anyway, and a second writer would only wait on
 	// busy_timeout. _txlock=immediate takes the write lock at BEGIN, so a transaction that
 	// reads before it writes cannot fail to upgrade its lock.
-	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate&_pragma=cache_size(-65536)&_pragma=wal_autocheckpoint(16384)")
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
