@@ -361,6 +361,25 @@ func matrixRoom(t *testing.T, c *xmpp.Client, in *Stanzas, trace *syncBuffer, al
 	}
 	in.Wait(t, "the topic as subject", matrixWait, xmppSubject(matrixLobbyJID, "Lobby topic"))
 
+	t.Run("RoomList", func(t *testing.T) {
+		// The joined rooms are the disco#items of the service, by alias and name.
+		deadline := time.Now().Add(matrixWait)
+		for n := 0; ; n++ {
+			id := fmt.Sprintf("di%d", n)
+			xmppSend(t, c, `<iq type='get' to='localhost' id='`+id+`'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>`)
+			items := in.Wait(t, "disco#items", matrixWait, func(st any) bool {
+				di, ok := st.(xmpp.DiscoItems)
+				return ok && di.ID == id
+			}).(xmpp.DiscoItems)
+			if slices.Contains(items.Items, xmpp.DiscoItem{Jid: matrixLobbyJID, Name: "Lobby"}) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the room list lacks %s (Lobby): %+v", matrixLobbyJID, items.Items)
+			}
+			time.Sleep(200 * time.Millisecond) // the list follows the syncs
+		}
+	})
 	t.Run("MessageFromRoom", func(t *testing.T) {
 		_, err := bob.SendText(ctx, lobby.RoomID, "hello lobby")
 		must(err)
