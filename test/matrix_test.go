@@ -395,6 +395,29 @@ func matrixRoom(t *testing.T, c *xmpp.Client, in *Stanzas, trace *syncBuffer, al
 		must(err)
 		in.Wait(t, "the new subject", matrixWait, xmppSubject(matrixLobbyJID, "New topic"))
 	})
+	t.Run("PrivateMessage", func(t *testing.T) {
+		// Matrix has no private messages in rooms: one to an occupant goes to the member's
+		// direct chat (carol's with alice exists since NewDirectChat).
+		xmppSend(t, c, `<message to='`+occ("carol")+`' type='chat'><body>psst carol</body></message>`)
+		wctx, wcancel := context.WithTimeout(ctx, matrixWait)
+		defer wcancel()
+		for since := ""; ; {
+			resp, err := carol.FullSyncRequest(wctx, mautrix.ReqSync{Timeout: 5000, Since: since})
+			must(err)
+			since = resp.NextBatch
+			for room, jr := range resp.Rooms.Join {
+				for _, ev := range jr.Timeline.Events {
+					_ = ev.Content.ParseRaw(ev.Type)
+					if m, ok := ev.Content.Parsed.(*event.MessageEventContent); ok && ev.Sender == aliceOwn.UserID && m.Body == "psst carol" {
+						if room == lobby.RoomID {
+							t.Fatal("the private message went to the room")
+						}
+						return
+					}
+				}
+			}
+		}
+	})
 	t.Run("JoinAndBan", func(t *testing.T) {
 		_, err := dave.JoinRoom(ctx, matrixLobby, nil)
 		must(err)

@@ -65,7 +65,8 @@
 // and the encryption state. Later member events are joins, renames, leaves, kicks
 // (someone else's leave: status 307) and bans (301), the user's own included. Invitations
 // to rooms become XEP-0249 invitations from the inviter (our ConversationMessage.inviteRoom
-// extension). Only members' nicknames and power levels, the topic, and the names of joined
+// extension). A private message to an occupant goes to the member's direct chat (Matrix
+// has none inside rooms). Only members' nicknames and power levels, the topic, and the names of joined
 // rooms are kept, each bounded (maxRooms, maxMembers, maxRoomList).
 //
 // # Configuration

@@ -117,6 +117,18 @@ func (rs *rooms) encrypted(room id.RoomID) bool {
 	return inf != nil && inf.encrypted
 }
 
+// memberByNick is the member of the joined room (legacy name) with nickname nick.
+func (rs *rooms) memberByNick(room, nick string) (id.UserID, bool) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rm := rs.byName[strings.ToLower(room)]
+	if rm == nil {
+		return "", false
+	}
+	u, ok := rm.nicks[strings.ToLower(nick)]
+	return u, ok
+}
+
 // byLegacy is the joined MUC room the daemon calls name.
 func (rs *rooms) byLegacy(name string) *mucRoom {
 	rs.mu.Lock()

@@ -224,11 +224,18 @@ func (s *session) send() {
 func (s *session) sendMessage(m backend.Message) {
 	ctx, cancel := context.WithTimeout(s.ctx, s.p.cfg.ConnectTimeout)
 	defer cancel()
-	if rm := s.rooms.byLegacy(m.Buddy); rm != nil {
-		if m.PM || m.Nickname != "" {
-			s.notDelivered(m, "private messages to the members of Matrix rooms are not supported; write to them as contacts")
+	if room, nick, ok := strings.Cut(m.Buddy, "/"); ok && isRoomName(room) {
+		// A private message to an occupant ("room/nick", spec 3.9): Matrix has no such
+		// thing, so it goes to the member's direct chat, and the answer comes from the
+		// member as a contact.
+		u, found := s.rooms.memberByNick(room, nick)
+		if !found {
+			s.notDelivered(m, nick+" is not in the room")
 			return
 		}
+		m.Buddy = buddyName(u)
+	}
+	if rm := s.rooms.byLegacy(m.Buddy); rm != nil {
 		if s.rooms.encrypted(rm.id) {
 			s.notDelivered(m, noEncryption)
 			return
