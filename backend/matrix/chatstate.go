@@ -37,10 +37,15 @@ type receipts struct {
 	pending []pendingAck
 	last    map[id.RoomID]id.EventID // the contact's latest message, until marked read
 	typing  map[id.RoomID]bool       // the contact is typing
+	// readTo is the event of the contact's latest read receipt per direct chat: a receipt
+	// may arrive (on the sync goroutine) before the sender has recorded the message it
+	// covers, which is then acknowledged at once.
+	readTo map[id.RoomID]id.EventID
 }
 
 func newReceipts() receipts {
-	return receipts{last: map[id.RoomID]id.EventID{}, typing: map[id.RoomID]bool{}}
+	return receipts{last: map[id.RoomID]id.EventID{}, typing: map[id.RoomID]bool{},
+		readTo: map[id.RoomID]id.EventID{}}
 }
 
 // seen records the contact's latest message in room.
@@ -61,14 +66,19 @@ func (r *receipts) takeLast(room id.RoomID) id.EventID {
 	return ev
 }
 
-// sent records a message that asked for a receipt.
-func (r *receipts) sent(a pendingAck) {
+// sent records a message that asked for a receipt; true if the contact's read receipt
+// for it is already there (acknowledge it now).
+func (r *receipts) sent(a pendingAck) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.readTo[a.room] == a.event {
+		return true
+	}
 	if len(r.pending) >= maxPendingAcks {
 		r.pending = slices.Delete(r.pending, 0, 1)
 	}
 	r.pending = append(r.pending, a)
+	return false
 }
 
 // read takes the messages of room up to and including ev, which the contact has read
@@ -76,6 +86,9 @@ func (r *receipts) sent(a pendingAck) {
 func (r *receipts) read(room id.RoomID, ev id.EventID) []pendingAck {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if _, ok := r.readTo[room]; ok || len(r.readTo) < maxContacts {
+		r.readTo[room] = ev
+	}
 	i := slices.IndexFunc(r.pending, func(a pendingAck) bool { return a.room == room && a.event == ev })
 	if i < 0 {
 		return nil

@@ -93,7 +93,9 @@ func TestReceiptsBounded(t *testing.T) {
 		t.Fatalf("the oldest, forgotten past the bound, was acknowledged: %v", got)
 	}
 	// A receipt covers the messages before it, in its room only ($5 went for "$o").
-	r.sent(pendingAck{room: "!other:x", event: "$o", id: "o"})
+	if r.sent(pendingAck{room: "!other:x", event: "$o", id: "o"}) {
+		t.Fatal("acknowledged before any receipt")
+	}
 	got := r.read("!r:x", "$10")
 	if len(got) != 5 || got[0].id != "6" || got[4].id != "10" {
 		t.Fatalf("read up to $10: %v", got)
@@ -127,5 +129,20 @@ func TestJoinedBounded(t *testing.T) {
 	r.mu.Unlock()
 	if n != maxJoined {
 		t.Fatalf("%d joined rooms kept, want the bound %d", n, maxJoined)
+	}
+}
+
+// A read receipt that arrives before the message it covers was recorded acknowledges it
+// when it is (the sync and the sender race).
+func TestReceiptBeforeSent(t *testing.T) {
+	r := newReceipts()
+	if got := r.read("!r:x", "$early"); got != nil {
+		t.Fatalf("nothing was pending: %v", got)
+	}
+	if !r.sent(pendingAck{room: "!r:x", event: "$early", id: "e"}) {
+		t.Fatal("the receipt seen first did not acknowledge the message")
+	}
+	if len(r.pending) != 0 {
+		t.Fatal("an acknowledged message stayed pending")
 	}
 }

@@ -46,6 +46,9 @@ type rooms struct {
 	listed string // the room list last sent, to send it again only when it changed
 	// invited are the invitations to rooms the user was told of, so each is told once.
 	invited map[id.RoomID]bool
+	// leaving are the rooms the daemon left whose leave the sync has not shown yet: that
+	// leave is the answer to the daemon's, and must not end a re-join made meanwhile.
+	leaving map[id.RoomID]bool
 }
 
 // roomInfo is what the room list needs of a joined room.
@@ -178,6 +181,12 @@ func (p *Plugin) LeaveRoom(_ context.Context, _ *backend.Sink, r backend.Room) {
 	if rm != nil {
 		delete(sess.rooms.byName, strings.ToLower(r.Room))
 		delete(sess.rooms.muc, rm.id)
+		if sess.rooms.leaving == nil {
+			sess.rooms.leaving = map[id.RoomID]bool{}
+		}
+		if len(sess.rooms.leaving) < maxRooms {
+			sess.rooms.leaving[rm.id] = true
+		}
 	}
 	sess.rooms.mu.Unlock()
 	if rm == nil {
@@ -380,6 +389,9 @@ func (s *session) roomEvents(room id.RoomID, events []*event.Event, initial, lef
 	rm := s.rooms.muc[room]
 	s.rooms.mu.Unlock()
 	if rm == nil {
+		if left {
+			s.rooms.takeLeaving(room) // the daemon's leave, seen: nothing waits for it now
+		}
 		return
 	}
 	for _, ev := range events {
@@ -418,9 +430,25 @@ func (s *session) roomEvents(room id.RoomID, events []*event.Event, initial, lef
 			s.sink.Message(m)
 		}
 	}
-	if left {
+	if left && !s.rooms.takeLeaving(room) {
 		s.dropRoom(rm, 0, "")
 	}
+}
+
+// isLeaving reports whether the daemon left room and the sync has not shown it yet.
+func (rs *rooms) isLeaving(room id.RoomID) bool {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return rs.leaving[room]
+}
+
+// takeLeaving ends the wait for room's leave: true if the daemon had left it.
+func (rs *rooms) takeLeaving(room id.RoomID) bool {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	was := rs.leaving[room]
+	delete(rs.leaving, room)
+	return was
 }
 
 // dropRoom forgets rm and, if it was still joined, reports the user's participant as gone
@@ -443,7 +471,8 @@ func (s *session) dropRoom(rm *mucRoom, flag pb.ParticipantFlag, reason string) 
 // a kick (a leave by someone else: status 307) or a ban (301). The user's own leave counts
 // only in the sync's leave section (left): in its join section the user is in the room
 // again, and the leave is an earlier one (a leave and a re-join in one batch), which must
-// not end the new join.
+// not end the new join; nor must the leave section of a sync computed before a re-join
+// the daemon made after its own leave (rooms.leaving).
 func (s *session) roomMember(rm *mucRoom, ev *event.Event, left bool) {
 	if ev.StateKey == nil {
 		return
@@ -459,7 +488,8 @@ func (s *session) roomMember(rm *mucRoom, ev *event.Event, left bool) {
 	switch mc.Membership {
 	case event.MembershipJoin:
 		if u == me {
-			return // the user's own nickname stays the one the daemon chose
+			s.rooms.takeLeaving(rm.id) // a join after the daemon's leave: that leave is past
+			return                     // the user's own nickname stays the one the daemon chose
 		}
 		s.rooms.mu.Lock()
 		m := rm.members[u]
@@ -495,7 +525,12 @@ func (s *session) roomMember(rm *mucRoom, ev *event.Event, left bool) {
 		return // invites and knocks are not occupants
 	}
 	if u == me {
-		if left {
+		switch {
+		case !left:
+		case flag == 0 && s.rooms.isLeaving(rm.id):
+			// The leave the daemon asked for, seen after a re-join: not the new join's end.
+		default:
+			s.rooms.takeLeaving(rm.id)
 			s.dropRoom(rm, flag, mc.Reason)
 		}
 		return

@@ -289,8 +289,8 @@ func (s *session) sendMessage(m backend.Message) {
 		}
 		return
 	}
-	if m.ID != "" {
-		s.receipts.sent(pendingAck{room: room, event: resp.EventID, buddy: m.Buddy, id: m.ID})
+	if m.ID != "" && s.receipts.sent(pendingAck{room: room, event: resp.EventID, buddy: m.Buddy, id: m.ID}) {
+		s.sink.Ack(s.user, m.Buddy, m.ID) // read before the homeserver's answer reached us
 	}
 	s.markRead(ctx, room)
 }
