@@ -30,7 +30,8 @@ func NewPayload(t pb.WrapperMessage_Type) proto.Message {
 		pb.WrapperMessage_TYPE_BUDDY_TYPED, pb.WrapperMessage_TYPE_AUTH_REQUEST:
 		return new(pb.Buddy)
 	case pb.WrapperMessage_TYPE_CONV_MESSAGE, pb.WrapperMessage_TYPE_ROOM_SUBJECT_CHANGED,
-		pb.WrapperMessage_TYPE_ATTENTION, pb.WrapperMessage_TYPE_CONV_MESSAGE_ACK:
+		pb.WrapperMessage_TYPE_ATTENTION, pb.WrapperMessage_TYPE_CONV_MESSAGE_ACK,
+		pb.WrapperMessage_TYPE_CONV_EVENT:
 		return new(pb.ConversationMessage)
 	case pb.WrapperMessage_TYPE_JOIN_ROOM, pb.WrapperMessage_TYPE_LEAVE_ROOM,
 		pb.WrapperMessage_TYPE_ROOM_NICKNAME_CHANGED:

@@ -312,46 +312,51 @@ const (
 	WrapperMessage_TYPE_RAW_XML               WrapperMessage_Type = 34
 	WrapperMessage_TYPE_BUDDIES               WrapperMessage_Type = 35
 	WrapperMessage_TYPE_API_VERSION           WrapperMessage_Type = 36
+	// extension (ours, issue 24): a ConversationMessage without a body carrying a
+	// reaction, a retraction or a displayed marker (the fields 105-108). Spectrum 2's
+	// types end at 36; a backend gets this type only when it announced the feature.
+	WrapperMessage_TYPE_CONV_EVENT WrapperMessage_Type = 100
 )
 
 // Enum value maps for WrapperMessage_Type.
 var (
 	WrapperMessage_Type_name = map[int32]string{
-		1:  "TYPE_CONNECTED",
-		2:  "TYPE_DISCONNECTED",
-		3:  "TYPE_LOGIN",
-		4:  "TYPE_LOGOUT",
-		6:  "TYPE_BUDDY_CHANGED",
-		7:  "TYPE_BUDDY_REMOVED",
-		8:  "TYPE_CONV_MESSAGE",
-		9:  "TYPE_PING",
-		10: "TYPE_PONG",
-		11: "TYPE_JOIN_ROOM",
-		12: "TYPE_LEAVE_ROOM",
-		13: "TYPE_PARTICIPANT_CHANGED",
-		14: "TYPE_ROOM_NICKNAME_CHANGED",
-		15: "TYPE_ROOM_SUBJECT_CHANGED",
-		16: "TYPE_VCARD",
-		17: "TYPE_STATUS_CHANGED",
-		18: "TYPE_BUDDY_TYPING",
-		19: "TYPE_BUDDY_STOPPED_TYPING",
-		20: "TYPE_BUDDY_TYPED",
-		21: "TYPE_AUTH_REQUEST",
-		22: "TYPE_ATTENTION",
-		23: "TYPE_STATS",
-		24: "TYPE_FT_START",
-		25: "TYPE_FT_FINISH",
-		26: "TYPE_FT_DATA",
-		27: "TYPE_FT_PAUSE",
-		28: "TYPE_FT_CONTINUE",
-		29: "TYPE_EXIT",
-		30: "TYPE_BACKEND_CONFIG",
-		31: "TYPE_QUERY",
-		32: "TYPE_ROOM_LIST",
-		33: "TYPE_CONV_MESSAGE_ACK",
-		34: "TYPE_RAW_XML",
-		35: "TYPE_BUDDIES",
-		36: "TYPE_API_VERSION",
+		1:   "TYPE_CONNECTED",
+		2:   "TYPE_DISCONNECTED",
+		3:   "TYPE_LOGIN",
+		4:   "TYPE_LOGOUT",
+		6:   "TYPE_BUDDY_CHANGED",
+		7:   "TYPE_BUDDY_REMOVED",
+		8:   "TYPE_CONV_MESSAGE",
+		9:   "TYPE_PING",
+		10:  "TYPE_PONG",
+		11:  "TYPE_JOIN_ROOM",
+		12:  "TYPE_LEAVE_ROOM",
+		13:  "TYPE_PARTICIPANT_CHANGED",
+		14:  "TYPE_ROOM_NICKNAME_CHANGED",
+		15:  "TYPE_ROOM_SUBJECT_CHANGED",
+		16:  "TYPE_VCARD",
+		17:  "TYPE_STATUS_CHANGED",
+		18:  "TYPE_BUDDY_TYPING",
+		19:  "TYPE_BUDDY_STOPPED_TYPING",
+		20:  "TYPE_BUDDY_TYPED",
+		21:  "TYPE_AUTH_REQUEST",
+		22:  "TYPE_ATTENTION",
+		23:  "TYPE_STATS",
+		24:  "TYPE_FT_START",
+		25:  "TYPE_FT_FINISH",
+		26:  "TYPE_FT_DATA",
+		27:  "TYPE_FT_PAUSE",
+		28:  "TYPE_FT_CONTINUE",
+		29:  "TYPE_EXIT",
+		30:  "TYPE_BACKEND_CONFIG",
+		31:  "TYPE_QUERY",
+		32:  "TYPE_ROOM_LIST",
+		33:  "TYPE_CONV_MESSAGE_ACK",
+		34:  "TYPE_RAW_XML",
+		35:  "TYPE_BUDDIES",
+		36:  "TYPE_API_VERSION",
+		100: "TYPE_CONV_EVENT",
 	}
 	WrapperMessage_Type_value = map[string]int32{
 		"TYPE_CONNECTED":             1,
@@ -389,6 +394,7 @@ var (
 		"TYPE_RAW_XML":               34,
 		"TYPE_BUDDIES":               35,
 		"TYPE_API_VERSION":           36,
+		"TYPE_CONV_EVENT":            100,
 	}
 )
 
@@ -924,7 +930,32 @@ type ConversationMessage struct {
 	Attachment []*Attachment          `protobuf:"bytes,11,rep,name=attachment" json:"attachment,omitempty"`
 	// extension: the legacy room the buddy invites the user to; the daemon sends the
 	// message as a XEP-0249 invitation, with the message as its reason
-	InviteRoom    *string `protobuf:"bytes,100,opt,name=inviteRoom" json:"inviteRoom,omitempty"`
+	InviteRoom *string `protobuf:"bytes,100,opt,name=inviteRoom" json:"inviteRoom,omitempty"`
+	// extensions of issue 24 (docs/protocol-extensions.md). Each is sent to a backend
+	// only when it announced the feature key named beside it, so Spectrum 2's backends
+	// never see them; every id is the legacy network's id of a message (the `id` field
+	// of the message it names, as the backend gave it or got it).
+	// features.corrections (XEP-0308): this message replaces the message with this id.
+	ReplaceId *string `protobuf:"bytes,101,opt,name=replaceId" json:"replaceId,omitempty"`
+	// features.replies (XEP-0461): this message answers the message with this id, sent
+	// by replyToSender (a legacy buddy name or room nickname, empty for the user). The
+	// body keeps the XEP-0428 fallback (the quoted lines) for clients without replies;
+	// replyFallbackEnd is the length in characters of that quote at the start of the
+	// body, 0 when there is none.
+	ReplyToId        *string `protobuf:"bytes,102,opt,name=replyToId" json:"replyToId,omitempty"`
+	ReplyToSender    *string `protobuf:"bytes,103,opt,name=replyToSender" json:"replyToSender,omitempty"`
+	ReplyFallbackEnd *uint32 `protobuf:"varint,104,opt,name=replyFallbackEnd" json:"replyFallbackEnd,omitempty"`
+	// features.reactions (XEP-0444), in a TYPE_CONV_EVENT frame: the sender's reactions
+	// (emoji) to the message with reactToId, the full set (none: all were removed).
+	ReactToId *string  `protobuf:"bytes,105,opt,name=reactToId" json:"reactToId,omitempty"`
+	Reaction  []string `protobuf:"bytes,106,rep,name=reaction" json:"reaction,omitempty"`
+	// features.retractions (XEP-0424), in a TYPE_CONV_EVENT frame: the sender withdraws
+	// its message with this id.
+	RetractId *string `protobuf:"bytes,107,opt,name=retractId" json:"retractId,omitempty"`
+	// features.markers (XEP-0333), in a TYPE_CONV_EVENT frame from a backend: the buddy
+	// displayed (read) the user's messages up to the one with this id. To the backend the
+	// user's markers go as CONV_MESSAGE_ACK, as before.
+	DisplayedId   *string `protobuf:"bytes,108,opt,name=displayedId" json:"displayedId,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1039,6 +1070,62 @@ func (x *ConversationMessage) GetAttachment() []*Attachment {
 func (x *ConversationMessage) GetInviteRoom() string {
 	if x != nil && x.InviteRoom != nil {
 		return *x.InviteRoom
+	}
+	return ""
+}
+
+func (x *ConversationMessage) GetReplaceId() string {
+	if x != nil && x.ReplaceId != nil {
+		return *x.ReplaceId
+	}
+	return ""
+}
+
+func (x *ConversationMessage) GetReplyToId() string {
+	if x != nil && x.ReplyToId != nil {
+		return *x.ReplyToId
+	}
+	return ""
+}
+
+func (x *ConversationMessage) GetReplyToSender() string {
+	if x != nil && x.ReplyToSender != nil {
+		return *x.ReplyToSender
+	}
+	return ""
+}
+
+func (x *ConversationMessage) GetReplyFallbackEnd() uint32 {
+	if x != nil && x.ReplyFallbackEnd != nil {
+		return *x.ReplyFallbackEnd
+	}
+	return 0
+}
+
+func (x *ConversationMessage) GetReactToId() string {
+	if x != nil && x.ReactToId != nil {
+		return *x.ReactToId
+	}
+	return ""
+}
+
+func (x *ConversationMessage) GetReaction() []string {
+	if x != nil {
+		return x.Reaction
+	}
+	return nil
+}
+
+func (x *ConversationMessage) GetRetractId() string {
+	if x != nil && x.RetractId != nil {
+		return *x.RetractId
+	}
+	return ""
+}
+
+func (x *ConversationMessage) GetDisplayedId() string {
+	if x != nil && x.DisplayedId != nil {
+		return *x.DisplayedId
 	}
 	return ""
 }
@@ -1839,7 +1926,7 @@ const file_pbnetwork_proto_rawDesc = "" +
 	"Attachment\x12\x10\n" +
 	"\x03url\x18\x01 \x02(\tR\x03url\x12\x1a\n" +
 	"\bmimeType\x18\x02 \x01(\tR\bmimeType\x12 \n" +
-	"\vdescription\x18\x03 \x01(\tR\vdescription\"\xe4\x02\n" +
+	"\vdescription\x18\x03 \x01(\tR\vdescription\"\xec\x04\n" +
 	"\x13ConversationMessage\x12\x1a\n" +
 	"\buserName\x18\x01 \x02(\tR\buserName\x12\x1c\n" +
 	"\tbuddyName\x18\x02 \x02(\tR\tbuddyName\x12\x18\n" +
@@ -1857,7 +1944,15 @@ const file_pbnetwork_proto_rawDesc = "" +
 	"attachment\x12\x1e\n" +
 	"\n" +
 	"inviteRoom\x18d \x01(\tR\n" +
-	"inviteRoom\"\xa0\x01\n" +
+	"inviteRoom\x12\x1c\n" +
+	"\treplaceId\x18e \x01(\tR\treplaceId\x12\x1c\n" +
+	"\treplyToId\x18f \x01(\tR\treplyToId\x12$\n" +
+	"\rreplyToSender\x18g \x01(\tR\rreplyToSender\x12*\n" +
+	"\x10replyFallbackEnd\x18h \x01(\rR\x10replyFallbackEnd\x12\x1c\n" +
+	"\treactToId\x18i \x01(\tR\treactToId\x12\x1a\n" +
+	"\breaction\x18j \x03(\tR\breaction\x12\x1c\n" +
+	"\tretractId\x18k \x01(\tR\tretractId\x12 \n" +
+	"\vdisplayedId\x18l \x01(\tR\vdisplayedId\"\xa0\x01\n" +
 	"\x04File\x12\x1a\n" +
 	"\buserName\x18\x01 \x02(\tR\buserName\x12\x1c\n" +
 	"\tbuddyName\x18\x02 \x02(\tR\tbuddyName\x12\x1a\n" +
@@ -1909,10 +2004,10 @@ const file_pbnetwork_proto_rawDesc = "" +
 	"\x06config\x18\x01 \x02(\tR\x06config\"&\n" +
 	"\n" +
 	"APIVersion\x12\x18\n" +
-	"\aversion\x18\x01 \x02(\x05R\aversion\"\xd1\x06\n" +
+	"\aversion\x18\x01 \x02(\x05R\aversion\"\xe6\x06\n" +
 	"\x0eWrapperMessage\x122\n" +
 	"\x04type\x18\x01 \x02(\x0e2\x1e.pbnetwork.WrapperMessage.TypeR\x04type\x12\x18\n" +
-	"\apayload\x18\x02 \x01(\fR\apayload\"\xf0\x05\n" +
+	"\apayload\x18\x02 \x01(\fR\apayload\"\x85\x06\n" +
 	"\x04Type\x12\x12\n" +
 	"\x0eTYPE_CONNECTED\x10\x01\x12\x15\n" +
 	"\x11TYPE_DISCONNECTED\x10\x02\x12\x0e\n" +
@@ -1953,7 +2048,8 @@ const file_pbnetwork_proto_rawDesc = "" +
 	"\x15TYPE_CONV_MESSAGE_ACK\x10!\x12\x10\n" +
 	"\fTYPE_RAW_XML\x10\"\x12\x10\n" +
 	"\fTYPE_BUDDIES\x10#\x12\x14\n" +
-	"\x10TYPE_API_VERSION\x10$*\xb3\x05\n" +
+	"\x10TYPE_API_VERSION\x10$\x12\x13\n" +
+	"\x0fTYPE_CONV_EVENT\x10d*\xb3\x05\n" +
 	"\x0fConnectionError\x12\"\n" +
 	"\x1eCONNECTION_ERROR_NETWORK_ERROR\x10\x00\x12%\n" +
 	"!CONNECTION_ERROR_INVALID_USERNAME\x10\x01\x12*\n" +
