@@ -3,6 +3,7 @@ package backend_test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/gospectrum/spectrum2/backend"
@@ -64,5 +65,22 @@ func TestFeaturesINIDefaultsAndNewlines(t *testing.T) {
 		"disable_jid_escaping = 0\nsend_buddies_on_login = 0\nreceipts = 0\n"
 	if got != want {
 		t.Errorf("INI:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestFeaturesINIExtensions (issue 24): the extension keys are written only when set, so a
+// backend that announces none of them sends the BACKEND_CONFIG it sent before.
+func TestFeaturesINIExtensions(t *testing.T) {
+	plain := backend.Features{NeedPassword: true}.INI()
+	for _, k := range []string{"corrections", "replies", "reactions", "retractions", "msgids", "markers", "attachments"} {
+		if strings.Contains(plain, k) {
+			t.Errorf("%s announced although not set:\n%s", k, plain)
+		}
+	}
+	all := backend.Features{NeedPassword: true, Corrections: true, Replies: true, Reactions: true,
+		Retractions: true, MsgIDs: true}.INI()
+	want := plain + "corrections = 1\nreplies = 1\nreactions = 1\nretractions = 1\nmsgids = 1\n"
+	if all != want {
+		t.Errorf("INI:\n%s\nwant:\n%s", all, want)
 	}
 }

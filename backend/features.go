@@ -36,6 +36,20 @@ type Features struct {
 	// CONV_MESSAGE_ACK from the daemon naming the id of a message from Buddy that the user
 	// displayed (XEP-0333) or received (XEP-0184). Without it they are not sent.
 	Markers bool
+	// The keys of issue 24 (ours, docs/protocol-extensions.md); the daemon sends each
+	// extension only to a backend that announced it.
+	// Corrections is features.corrections: the backend reads ConversationMessage.replaceId
+	// (XEP-0308) and may send it.
+	Corrections bool
+	// Replies is features.replies: replyToId, replyToSender and replyFallbackEnd (XEP-0461).
+	Replies bool
+	// Reactions is features.reactions: CONV_EVENT frames with reactToId and reaction (XEP-0444).
+	Reactions bool
+	// Retractions is features.retractions: CONV_EVENT frames with retractId (XEP-0424).
+	Retractions bool
+	// MsgIDs is features.msgids: the backend sets ConversationMessage.id on the messages it
+	// sends to the legacy id that corrections, reactions, replies and retractions name.
+	MsgIDs bool
 }
 
 // INI renders the BACKEND_CONFIG text, in the layout of the C++ sendConfig (spec 1.7)
@@ -57,6 +71,15 @@ func (f Features) INI() string {
 	}
 	if f.Markers {
 		doc.Add("features", "markers", "1")
+	}
+	for _, x := range []struct {
+		key string
+		on  bool
+	}{{"corrections", f.Corrections}, {"replies", f.Replies}, {"reactions", f.Reactions},
+		{"retractions", f.Retractions}, {"msgids", f.MsgIDs}} {
+		if x.on { // only when set, as attachments
+			doc.Add("features", x.key, "1")
+		}
 	}
 	var b strings.Builder
 	if _, err := doc.WriteTo(&b); err != nil {

@@ -234,12 +234,20 @@ var sendable = map[pbnetwork.WrapperMessage_Type]bool{
 // in silence.
 func (s *Server) Send(user string, t pbnetwork.WrapperMessage_Type, m proto.Message) error {
 	s.mu.Lock()
-	ok := sendable[t] || (t == pbnetwork.WrapperMessage_TYPE_BUDDIES && s.features.SendBuddiesOnLogin) ||
-		(t == pbnetwork.WrapperMessage_TYPE_CONV_MESSAGE_ACK && s.features.Markers)
+	feat := s.features
 	s.mu.Unlock()
+	ok := sendable[t] || (t == pbnetwork.WrapperMessage_TYPE_BUDDIES && feat.SendBuddiesOnLogin) ||
+		(t == pbnetwork.WrapperMessage_TYPE_CONV_MESSAGE_ACK && feat.Markers)
+	if t == pbnetwork.WrapperMessage_TYPE_CONV_EVENT {
+		if err := eventAnnounced(feat, m); err != nil {
+			return err
+		}
+		ok = true
+	}
 	if !ok {
 		return fmt.Errorf("pluginserver: refusing to send %v to a backend (spec 1.4)", t)
 	}
+	m = stripExtensions(feat, m)
 	f, err := protocol.Encode(t, m)
 	if err != nil {
 		return fmt.Errorf("pluginserver: encoding %v: %w", t, err)

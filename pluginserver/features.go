@@ -17,8 +17,15 @@ type Features struct {
 	Receipts           bool // features.receipts
 	Attachments        bool // features.attachments (ours): CONV_MESSAGE's attachments are read
 	Markers            bool // features.markers (ours): CONV_MESSAGE_ACK to the backend is read
-	NeedPassword       bool // registration.needPassword (default true)
-	NeedRegistration   bool // registration.needRegistration
+	// The keys of issue 24 (ours, docs/protocol-extensions.md): the extension fields and
+	// CONV_EVENT frames the backend reads (extensions.go strips the rest).
+	Corrections      bool // features.corrections: ConversationMessage.replaceId
+	Replies          bool // features.replies: replyToId, replyToSender, replyFallbackEnd
+	Reactions        bool // features.reactions: CONV_EVENT with reactToId and reaction
+	Retractions      bool // features.retractions: CONV_EVENT with retractId
+	MsgIDs           bool // features.msgids: the backend gives its messages' legacy ids
+	NeedPassword     bool // registration.needPassword (default true)
+	NeedRegistration bool // registration.needRegistration
 }
 
 // defaultFeatures is what Spectrum 2 assumes before any backend spoke (spec 1.7).
@@ -76,6 +83,11 @@ func (c *backendConfig) features() Features {
 		Receipts:           c.doc.Bool("features", "receipts", d.Receipts),
 		Attachments:        c.doc.Bool("features", "attachments", d.Attachments),
 		Markers:            c.doc.Bool("features", "markers", d.Markers),
+		Corrections:        c.doc.Bool("features", "corrections", false),
+		Replies:            c.doc.Bool("features", "replies", false),
+		Reactions:          c.doc.Bool("features", "reactions", false),
+		Retractions:        c.doc.Bool("features", "retractions", false),
+		MsgIDs:             c.doc.Bool("features", "msgids", false),
 		NeedPassword:       c.doc.Bool("registration", "needPassword", d.NeedPassword),
 		NeedRegistration:   c.doc.Bool("registration", "needRegistration", d.NeedRegistration),
 	}
