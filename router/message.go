@@ -82,6 +82,9 @@ func (u *user) messageToBuddy(rs *resource, m *xmpp.Element, t target) {
 		u.bounceNotSent(rs, m, err)
 		return
 	}
+	if u.eventToBackend(rs, m, t.legacy) {
+		return // a reaction or retraction (msgext.go), its fallback body not sent
+	}
 	body := m.ChildText(xmpp.NSClient, "body")
 	conv := &pb.ConversationMessage{UserName: proto.String(u.key), BuddyName: proto.String(t.legacy),
 		Message: proto.String(body)}
@@ -99,6 +102,20 @@ func (u *user) messageToBuddy(rs *resource, m *xmpp.Element, t target) {
 				u.bounceNotSent(rs, m, err)
 			}
 			return
+		}
+		if f := u.r.backends.Features(); f.Corrections {
+			if r := m.Child(nsCorrect, "replace"); r != nil && r.Attr("id") != "" {
+				conv.ReplaceId = proto.String(r.Attr("id"))
+			}
+		}
+		if u.r.backends.Features().Replies {
+			replyFields(m, conv, func(to string) string {
+				// the contact's message, else the user's own (empty sender)
+				if bare(to) == bare(m.To()) {
+					return t.legacy
+				}
+				return ""
+			})
 		}
 		if id := messageID(m); id != "" {
 			conv.Id = proto.String(id)

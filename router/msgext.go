@@ -1,0 +1,111 @@
+package router
+
+import (
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gospectrum/spectrum2/internal/xmpp"
+	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
+)
+
+// The XEPs of issue 24 between a client's chat message and the backend's frames
+// (docs/protocol-extensions.md). In a one-to-one chat every id is the message's id kept
+// end to end (messageID: the client's origin-id or id, the backend's CONV_MESSAGE id), so
+// no translation is needed there.
+const (
+	nsCorrect   = "urn:xmpp:message-correct:0"  // XEP-0308
+	nsReactions = "urn:xmpp:reactions:0"        // XEP-0444
+	nsReply     = "urn:xmpp:reply:0"            // XEP-0461
+	nsFallback  = "urn:xmpp:fallback:0"         // XEP-0428
+	nsFallback0 = "urn:xmpp:feature-fallback:0" // XEP-0428 before 0.2 (slixmpp 1.8)
+	nsRetract   = "urn:xmpp:message-retract:1"  // XEP-0424 0.4
+	nsRetract0  = "urn:xmpp:message-retract:0"  // XEP-0424 before 0.4, inside apply-to
+	nsFasten    = "urn:xmpp:fasten:0"           // XEP-0422
+)
+
+// maxReactions bounds the reactions of one sender to one message that travel on.
+const maxReactions = 32
+
+// replyFields sets the XEP-0461 reply of m on conv when the backends announced
+// features.replies; the body keeps the XEP-0428 fallback quote, whose length in
+// characters from the body's start goes as replyFallbackEnd.
+func replyFields(m *xmpp.Element, conv *pb.ConversationMessage, legacyOf func(string) string) {
+	r := m.Child(nsReply, "reply")
+	if r == nil || r.Attr("id") == "" {
+		return
+	}
+	conv.ReplyToId = proto.String(r.Attr("id"))
+	if to := r.Attr("to"); to != "" {
+		conv.ReplyToSender = proto.String(legacyOf(to))
+	}
+	for _, c := range m.Children() {
+		if c.Local != "fallback" || (c.Space != nsFallback && c.Space != nsFallback0) || c.Attr("for") != nsReply {
+			continue
+		}
+		for _, b := range c.Children() {
+			if b.Local != "body" {
+				continue
+			}
+			start, _ := strconv.Atoi(b.Attr("start"))
+			end, err := strconv.Atoi(b.Attr("end"))
+			body := conv.GetMessage()
+			if err == nil && start == 0 && end > 0 && end <= utf8.RuneCountInString(body) {
+				conv.ReplyFallbackEnd = proto.Uint32(uint32(end))
+			}
+		}
+	}
+}
+
+// clientEvent is the reaction or retraction m carries, as a CONV_EVENT payload
+// (without user and buddy), and which feature key it needs; nil when it carries neither.
+func clientEvent(m *xmpp.Element) (ev *pb.ConversationMessage, key string) {
+	if r := m.Child(nsReactions, "reactions"); r != nil && r.Attr("id") != "" {
+		ev = &pb.ConversationMessage{Message: proto.String(""), ReactToId: proto.String(r.Attr("id"))}
+		for _, c := range r.Children() {
+			if c.Space == nsReactions && c.Local == "reaction" && c.Text() != "" && len(ev.Reaction) < maxReactions {
+				ev.Reaction = append(ev.Reaction, c.Text())
+			}
+		}
+		return ev, "reactions"
+	}
+	if r := m.Child(nsRetract, "retract"); r != nil && r.Attr("id") != "" {
+		return &pb.ConversationMessage{Message: proto.String(""), RetractId: proto.String(r.Attr("id"))}, "retractions"
+	}
+	if a := m.Child(nsFasten, "apply-to"); a != nil && a.Attr("id") != "" && a.Child(nsRetract0, "retract") != nil {
+		return &pb.ConversationMessage{Message: proto.String(""), RetractId: proto.String(a.Attr("id"))}, "retractions"
+	}
+	return nil, ""
+}
+
+// eventToBackend sends a client's reaction or retraction to legacy as CONV_EVENT when
+// the backends announced its key; otherwise the client learns that it did not go
+// (feature-not-implemented) rather than losing it in silence. handled is false when m
+// carries neither.
+func (u *user) eventToBackend(rs *resource, m *xmpp.Element, legacy string) (handled bool) {
+	ev, key := clientEvent(m)
+	if ev == nil {
+		return false
+	}
+	f := u.r.backends.Features()
+	if (key == "reactions" && !f.Reactions) || (key == "retractions" && !f.Retractions) {
+		u.send(rs, xmpp.ErrorReply(m, xmpp.ErrTypeCancel, xmpp.StanzaFeatureNotImplemented,
+			"the legacy network's backend does not carry "+key))
+		return true
+	}
+	ev.UserName, ev.BuddyName = proto.String(u.key), proto.String(legacy)
+	if err := u.toBackend(pb.WrapperMessage_TYPE_CONV_EVENT, ev); err != nil {
+		u.bounceNotSent(rs, m, err)
+		return true
+	}
+	u.sentCarbons(rs, m)
+	return true
+}
+
+// bare is the JID text without its resource.
+func bare(j string) string {
+	b, _, _ := strings.Cut(j, "/")
+	return strings.ToLower(b)
+}

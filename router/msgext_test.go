@@ -1,0 +1,84 @@
+package router
+
+import (
+	"fmt"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gospectrum/spectrum2/internal/xmpp"
+	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
+)
+
+// Issue 24, a client's corrections, replies, reactions and retractions to a contact.
+
+func TestCorrectionAndReplyToBackend(t *testing.T) {
+	e, _, h := chatEnv(t, nil)
+	isText := func(text string) func(proto.Message) bool {
+		return func(m proto.Message) bool { return m.(*pb.ConversationMessage).GetMessage() == text }
+	}
+	// Without the keys: the corrected text goes as a message of its own, without the fields.
+	send(t, h, `<message to='alice@localhost' type='chat' id='c1'><body>fixed</body><replace xmlns='urn:xmpp:message-correct:0' id='m1'/></message>`)
+	c := e.be.waitFrame(t, pb.WrapperMessage_TYPE_CONV_MESSAGE, isText("fixed")).(*pb.ConversationMessage)
+	if c.ReplaceId != nil {
+		t.Errorf("replaceId without features.corrections: %v", c)
+	}
+	e.be.set(func(f *fakeBackends) { f.features.Corrections, f.features.Replies = true, true })
+	send(t, h, `<message to='alice@localhost' type='chat' id='c2'><body>fixed again</body><replace xmlns='urn:xmpp:message-correct:0' id='m1'/></message>`)
+	c = e.be.waitFrame(t, pb.WrapperMessage_TYPE_CONV_MESSAGE, isText("fixed again")).(*pb.ConversationMessage)
+	if c.GetReplaceId() != "m1" || c.GetId() != "c2" {
+		t.Errorf("correction %v", c)
+	}
+	send(t, h, `<message to='alice@localhost' type='chat' id='r1'><body>&gt; hi
+yes</body><reply xmlns='urn:xmpp:reply:0' to='alice@localhost/bot' id='m7'/>`+
+		`<fallback xmlns='urn:xmpp:fallback:0' for='urn:xmpp:reply:0'><body start='0' end='5'/></fallback></message>`)
+	c = e.be.waitFrame(t, pb.WrapperMessage_TYPE_CONV_MESSAGE, isText("> hi\nyes")).(*pb.ConversationMessage)
+	if c.GetReplyToId() != "m7" || c.GetReplyToSender() != "Alice" || c.GetReplyFallbackEnd() != 5 {
+		t.Errorf("reply %v", c)
+	}
+	// The user's reply to their own message names no sender; a fallback past the body is not taken.
+	send(t, h, `<message to='alice@localhost' type='chat' id='r2'><body>me too</body><reply xmlns='urn:xmpp:reply:0' to='bob@localhost/x' id='m8'/>`+
+		`<fallback xmlns='urn:xmpp:feature-fallback:0' for='urn:xmpp:reply:0'><body start='0' end='99'/></fallback></message>`)
+	c = e.be.waitFrame(t, pb.WrapperMessage_TYPE_CONV_MESSAGE, isText("me too")).(*pb.ConversationMessage)
+	if c.GetReplyToId() != "m8" || c.ReplyToSender == nil || c.GetReplyToSender() != "" || c.ReplyFallbackEnd != nil {
+		t.Errorf("own reply %v", c)
+	}
+}
+
+func TestReactionRetractionToBackend(t *testing.T) {
+	e, tr, h := chatEnv(t, nil)
+	isErr := func(id string) func(*xmpp.Element) bool {
+		return func(el *xmpp.Element) bool {
+			return el.Local == "message" && el.Type() == "error" && el.ID() == id &&
+				el.Child(xmpp.NSClient, "error").Child(xmpp.NSStanzas, xmpp.StanzaFeatureNotImplemented) != nil
+		}
+	}
+	react := `<message to='alice@localhost' type='chat' id='%s'><reactions xmlns='urn:xmpp:reactions:0' id='m1'><reaction>👍</reaction><reaction>🎉</reaction></reactions></message>`
+	retract := `<message to='alice@localhost' type='chat' id='%s'><body>fallback text</body><apply-to xmlns='urn:xmpp:fasten:0' id='m2'><retract xmlns='urn:xmpp:message-retract:0'/></apply-to></message>`
+	// Without the keys the client is told, and nothing goes (the retraction's fallback body neither).
+	send(t, h, fmt.Sprintf(react, "e1"))
+	tr.wait(t, "feature-not-implemented for the reaction", isErr("e1"))
+	send(t, h, fmt.Sprintf(retract, "e2"))
+	tr.wait(t, "feature-not-implemented for the retraction", isErr("e2"))
+	if n := e.be.count(pb.WrapperMessage_TYPE_CONV_EVENT) + e.be.count(pb.WrapperMessage_TYPE_CONV_MESSAGE); n != 0 {
+		t.Fatalf("%d frames sent for refused events", n)
+	}
+	e.be.set(func(f *fakeBackends) { f.features.Reactions, f.features.Retractions = true, true })
+	send(t, h, fmt.Sprintf(react, "e3"))
+	ev := e.be.waitFrame(t, pb.WrapperMessage_TYPE_CONV_EVENT, func(m proto.Message) bool {
+		return m.(*pb.ConversationMessage).GetReactToId() == "m1"
+	}).(*pb.ConversationMessage)
+	if len(ev.Reaction) != 2 || ev.Reaction[0] != "👍" || ev.GetBuddyName() != "Alice" || ev.GetMessage() != "" {
+		t.Errorf("reaction %v", ev)
+	}
+	send(t, h, fmt.Sprintf(retract, "e4"))
+	send(t, h, `<message to='alice@localhost' type='chat' id='e5'><retract xmlns='urn:xmpp:message-retract:1' id='m3'/></message>`)
+	for _, id := range []string{"m2", "m3"} {
+		e.be.waitFrame(t, pb.WrapperMessage_TYPE_CONV_EVENT, func(m proto.Message) bool {
+			return m.(*pb.ConversationMessage).GetRetractId() == id
+		})
+	}
+	if n := e.be.count(pb.WrapperMessage_TYPE_CONV_MESSAGE); n != 0 {
+		t.Errorf("%d CONV_MESSAGE sent: a retraction's fallback body went to the backend", n)
+	}
+}
