@@ -80,6 +80,8 @@ func (u *user) conversationFrame(t pb.WrapperMessage_Type, m *pb.ConversationMes
 		u.deliverMessage(msg.Append(xmpp.New(xmpp.NSAttention, "attention")), legacyKey(m.GetBuddyName()))
 	case pb.WrapperMessage_TYPE_CONV_MESSAGE_ACK:
 		u.receiptAck(m)
+	case pb.WrapperMessage_TYPE_CONV_EVENT:
+		u.convEvent(m) // msgext.go
 	}
 }
 
@@ -135,6 +137,7 @@ func (u *user) convMessage(m *pb.ConversationMessage) {
 	for _, a := range m.GetAttachment() {
 		msg.Append(oobX(a.GetUrl(), a.GetDescription())) // quirk 14 fixed: desc kept
 	}
+	u.extensionsToClient(msg, m) // msgext.go
 	if d := delay(m.GetTimestamp()); d != nil {
 		msg.Append(d)
 	}

@@ -109,3 +109,62 @@ func bare(j string) string {
 	b, _, _ := strings.Cut(j, "/")
 	return strings.ToLower(b)
 }
+
+// extensionsToClient adds the backend's correction and reply fields of m to msg, the
+// message from the contact: XEP-0308 <replace/>, XEP-0461 <reply/> with the XEP-0428
+// fallback range of the quote the body starts with.
+func (u *user) extensionsToClient(msg *xmpp.Element, m *pb.ConversationMessage) {
+	if id := m.GetReplaceId(); id != "" {
+		msg.Append(xmpp.New(nsCorrect, "replace", "id", id))
+	}
+	if id := m.GetReplyToId(); id != "" {
+		r := xmpp.New(nsReply, "reply", "id", id)
+		if m.ReplyToSender != nil {
+			to := u.jid.String() // the user's own message
+			if s := m.GetReplyToSender(); s != "" {
+				to = u.buddyFrom(s)
+			}
+			r.SetAttr("to", to)
+		}
+		msg.Append(r)
+		if end := m.GetReplyFallbackEnd(); end > 0 && int(end) <= utf8.RuneCountInString(m.GetMessage()) {
+			msg.Append(xmpp.New(nsFallback, "fallback", "for", nsReply).Append(
+				xmpp.New(nsFallback, "body", "start", "0", "end", strconv.Itoa(int(end)))))
+		}
+	}
+}
+
+// convEvent delivers a backend's CONV_EVENT from a contact: its reactions (XEP-0444, the
+// full set), the retraction of its message (XEP-0424, in the current namespace and in
+// the older XEP-0422 form, with the fallback body the XEP asks for), or its displayed
+// marker (XEP-0333).
+func (u *user) convEvent(m *pb.ConversationMessage) {
+	msg := u.newMessage(m.GetBuddyName(), "chat")
+	if m.GetId() != "" {
+		msg.SetAttr("id", m.GetId())
+	}
+	switch {
+	case m.GetReactToId() != "":
+		r := xmpp.New(nsReactions, "reactions", "id", m.GetReactToId())
+		for i, x := range m.GetReaction() {
+			if i == maxReactions {
+				break
+			}
+			r.Append(xmpp.New(nsReactions, "reaction").AppendText(x))
+		}
+		msg.Append(r, xmpp.New(xmpp.NSHints, "store"))
+	case m.GetRetractId() != "":
+		id := m.GetRetractId()
+		msg.Append(xmpp.New(nsRetract, "retract", "id", id),
+			xmpp.New(nsFasten, "apply-to", "id", id).Append(xmpp.New(nsRetract0, "retract")),
+			xmpp.New(nsFallback, "fallback", "for", nsRetract),
+			xmpp.New(xmpp.NSClient, "body").AppendText("This person attempted to retract a previous message, but it's unsupported by your client."),
+			xmpp.New(xmpp.NSHints, "store"))
+	case m.GetDisplayedId() != "":
+		msg.Append(xmpp.New(xmpp.NSMarkers, "displayed", "id", m.GetDisplayedId()))
+	default:
+		u.log.Debug().Str("buddy", m.GetBuddyName()).Msg("CONV_EVENT without a reaction, retraction or marker dropped")
+		return
+	}
+	u.deliverMessage(msg, legacyKey(m.GetBuddyName()))
+}

@@ -82,3 +82,48 @@ func TestReactionRetractionToBackend(t *testing.T) {
 		t.Errorf("%d CONV_MESSAGE sent: a retraction's fallback body went to the backend", n)
 	}
 }
+
+// TestExtensionsFromBackend: a contact's correction and reply, and its reactions,
+// retraction and displayed marker (CONV_EVENT), reach the client as the XEPs' elements.
+func TestExtensionsFromBackend(t *testing.T) {
+	e, tr, _ := chatEnv(t, nil)
+	e.backend("bob@localhost", pb.WrapperMessage_TYPE_CONV_MESSAGE, &pb.ConversationMessage{
+		UserName: s("bob@localhost"), BuddyName: s("alice"), Message: s("fixed"), Id: s("m2"), ReplaceId: s("m1"),
+	})
+	m := tr.wait(t, "correction", func(el *xmpp.Element) bool { return isMsg(el) && el.ID() == "m2" })
+	if r := m.Child(nsCorrect, "replace"); r == nil || r.Attr("id") != "m1" || m.ChildText(xmpp.NSClient, "body") != "fixed" {
+		t.Errorf("correction %s", m)
+	}
+	e.backend("bob@localhost", pb.WrapperMessage_TYPE_CONV_MESSAGE, &pb.ConversationMessage{
+		UserName: s("bob@localhost"), BuddyName: s("alice"), Message: s("> hi\nyes"), Id: s("m3"),
+		ReplyToId: s("u1"), ReplyToSender: s(""), ReplyFallbackEnd: proto.Uint32(5),
+	})
+	m = tr.wait(t, "reply", func(el *xmpp.Element) bool { return isMsg(el) && el.ID() == "m3" })
+	r, fb := m.Child(nsReply, "reply"), m.Child(nsFallback, "fallback")
+	if r == nil || r.Attr("id") != "u1" || r.Attr("to") != "bob@localhost" || fb == nil || fb.Attr("for") != nsReply ||
+		fb.Child(nsFallback, "body") == nil || fb.Child(nsFallback, "body").Attr("end") != "5" {
+		t.Errorf("reply %s", m)
+	}
+	e.backend("bob@localhost", pb.WrapperMessage_TYPE_CONV_EVENT, &pb.ConversationMessage{
+		UserName: s("bob@localhost"), BuddyName: s("alice"), Message: s(""), ReactToId: s("u1"), Reaction: []string{"👍"},
+	})
+	m = tr.wait(t, "reactions", func(el *xmpp.Element) bool { return isMsg(el) && el.Child(nsReactions, "reactions") != nil })
+	if rs := m.Child(nsReactions, "reactions"); rs.Attr("id") != "u1" || rs.ChildText(nsReactions, "reaction") != "👍" ||
+		m.From() != "alice@localhost/bot" {
+		t.Errorf("reactions %s", m)
+	}
+	e.backend("bob@localhost", pb.WrapperMessage_TYPE_CONV_EVENT, &pb.ConversationMessage{
+		UserName: s("bob@localhost"), BuddyName: s("alice"), Message: s(""), RetractId: s("m2"),
+	})
+	m = tr.wait(t, "retraction", func(el *xmpp.Element) bool { return isMsg(el) && el.Child(nsRetract, "retract") != nil })
+	if m.Child(nsRetract, "retract").Attr("id") != "m2" || m.Child(nsFasten, "apply-to").Attr("id") != "m2" {
+		t.Errorf("retraction %s", m)
+	}
+	e.backend("bob@localhost", pb.WrapperMessage_TYPE_CONV_EVENT, &pb.ConversationMessage{
+		UserName: s("bob@localhost"), BuddyName: s("alice"), Message: s(""), DisplayedId: s("u1"),
+	})
+	m = tr.wait(t, "displayed", func(el *xmpp.Element) bool { return isMsg(el) && el.Child(xmpp.NSMarkers, "displayed") != nil })
+	if m.Child(xmpp.NSMarkers, "displayed").Attr("id") != "u1" {
+		t.Errorf("displayed %s", m)
+	}
+}
