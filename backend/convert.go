@@ -1,6 +1,10 @@
 package backend
 
-import pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
+import (
+	"google.golang.org/protobuf/proto"
+
+	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
+)
 
 // This file converts between the SDK's plain structs and the generated messages. Fields
 // are set explicitly, as the C++ plugin does, except where presence carries meaning.
@@ -51,21 +55,59 @@ func (m Message) proto() *pb.ConversationMessage {
 		c.Attachment = append(c.Attachment,
 			&pb.Attachment{Url: &a.URL, MimeType: &a.MimeType, Description: &a.Description})
 	}
+	// Our extension fields only when used: unchanged frames otherwise.
+	if m.ReplaceID != "" {
+		c.ReplaceId = proto.String(m.ReplaceID)
+	}
+	if m.ReplyToID != "" {
+		c.ReplyToId, c.ReplyToSender = proto.String(m.ReplyToID), proto.String(m.ReplyToSender)
+		if m.ReplyFallbackEnd > 0 {
+			c.ReplyFallbackEnd = proto.Uint32(uint32(m.ReplyFallbackEnd))
+		}
+	}
 	return c
+}
+
+func (e Event) proto() *pb.ConversationMessage {
+	c := &pb.ConversationMessage{UserName: proto.String(e.User), BuddyName: proto.String(e.Buddy), Message: proto.String("")}
+	if e.Nickname != "" {
+		c.Nickname = proto.String(e.Nickname)
+	}
+	if e.ID != "" {
+		c.Id = proto.String(e.ID)
+	}
+	switch {
+	case e.ReactTo != "":
+		c.ReactToId, c.Reaction = proto.String(e.ReactTo), e.Reactions
+	case e.Retract != "":
+		c.RetractId = proto.String(e.Retract)
+	case e.Displayed != "":
+		c.DisplayedId = proto.String(e.Displayed)
+	}
+	return c
+}
+
+func eventFrom(c *pb.ConversationMessage) Event {
+	return Event{User: c.GetUserName(), Buddy: c.GetBuddyName(), Nickname: c.GetNickname(), ID: c.GetId(),
+		ReactTo: c.GetReactToId(), Reactions: c.GetReaction(), Retract: c.GetRetractId(), Displayed: c.GetDisplayedId()}
 }
 
 func messageFrom(c *pb.ConversationMessage) Message {
 	m := Message{
-		User:      c.GetUserName(),
-		Buddy:     c.GetBuddyName(),
-		Body:      c.GetMessage(),
-		Nickname:  c.GetNickname(),
-		XHTML:     c.GetXhtml(),
-		Timestamp: c.GetTimestamp(),
-		ID:        c.GetId(),
-		Headline:  c.GetHeadline(),
-		PM:        c.GetPm(),
-		Carbon:    c.GetCarbon(),
+		User:             c.GetUserName(),
+		Buddy:            c.GetBuddyName(),
+		Body:             c.GetMessage(),
+		Nickname:         c.GetNickname(),
+		XHTML:            c.GetXhtml(),
+		Timestamp:        c.GetTimestamp(),
+		ID:               c.GetId(),
+		Headline:         c.GetHeadline(),
+		PM:               c.GetPm(),
+		Carbon:           c.GetCarbon(),
+		ReplaceID:        c.GetReplaceId(),
+		ReplyToID:        c.GetReplyToId(),
+		ReplyToSender:    c.GetReplyToSender(),
+		ReplyFallbackEnd: int(c.GetReplyFallbackEnd()),
 	}
 	for _, a := range c.GetAttachment() {
 		m.Attachments = append(m.Attachments,

@@ -111,6 +111,11 @@ func (c *session) conversation(f protocol.Frame, v *pb.ConversationMessage) {
 			h.Displayed(c.ctx, c.sink, m.User, m.Buddy, m.ID)
 			return
 		}
+	case pb.WrapperMessage_TYPE_CONV_EVENT:
+		if h, ok := c.p.(Eventer); ok {
+			h.Event(c.ctx, c.sink, eventFrom(v))
+			return
+		}
 	}
 	c.skip(f, "plugin does not handle it")
 }

@@ -27,6 +27,12 @@ type Marker interface {
 	Displayed(ctx context.Context, s *Sink, user, buddy, id string)
 }
 
+// Eventer handles the user's reactions and retractions (CONV_EVENT, ours: sent only when
+// the backend announced Features.Reactions or Features.Retractions).
+type Eventer interface {
+	Event(ctx context.Context, s *Sink, e Event)
+}
+
 // Typer handles the user's chat states (BUDDY_TYPING, BUDDY_TYPED, BUDDY_STOPPED_TYPING).
 type Typer interface {
 	Typing(ctx context.Context, s *Sink, user, buddy string, state TypingState)

@@ -74,6 +74,12 @@ func (s *Sink) Message(m Message) error {
 	return s.send(pb.WrapperMessage_TYPE_CONV_MESSAGE, m.proto())
 }
 
+// Event sends the user a contact's reactions, retraction or displayed marker (CONV_EVENT,
+// ours; issue 24). Announce the matching Features key.
+func (s *Sink) Event(e Event) error {
+	return s.send(pb.WrapperMessage_TYPE_CONV_EVENT, e.proto())
+}
+
 // Invite sends the user buddy's invitation to a room (CONV_MESSAGE with our extension
 // field inviteRoom), which the daemon delivers as a XEP-0249 invitation; the body is the
 // reason, or a sentence naming the room for clients that show only bodies.

@@ -42,6 +42,30 @@ type Message struct {
 	// Carbon marks a message the user sent from another legacy client.
 	Carbon      bool
 	Attachments []Attachment
+	// The extensions of issue 24 (docs/protocol-extensions.md), sent and received only
+	// with the matching Features key. ReplaceID (features.corrections) is the id of the
+	// message this one corrects. ReplyToID (features.replies) is the id of the message
+	// this one answers, ReplyToSender its sender ("" for the user), ReplyFallbackEnd the
+	// length in characters of the quote the body starts with (0: none).
+	ReplaceID        string
+	ReplyToID        string
+	ReplyToSender    string
+	ReplyFallbackEnd int
+}
+
+// Event is a body-less CONV_EVENT (ours, issue 24), both ways: exactly one of ReactTo
+// (features.reactions: Reactions is the sender's full set of reactions to that message,
+// empty when all were removed), Retract (features.retractions: the id of the message
+// withdrawn) or Displayed (features.markers, backend to daemon only: the contact read the
+// user's messages up to that id) is set.
+type Event struct {
+	User, Buddy string
+	Nickname    string // the sender inside a room, "" for 1:1
+	ID          string // the event's own legacy id, if it has one
+	ReactTo     string
+	Reactions   []string
+	Retract     string
+	Displayed   string
 }
 
 // Attachment is a file shared by URL (sent on as jabber:x:oob).

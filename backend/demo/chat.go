@@ -29,7 +29,10 @@ func (p *Plugin) Message(ctx context.Context, s *backend.Sink, m backend.Message
 			sendPicture(s, m.User) // picture.go
 			return
 		}
-		s.Message(backend.Message{User: m.User, Buddy: Echo, Body: m.Body, XHTML: m.XHTML, ID: p.newID()})
+		if p.echoCommand(s, m) { // extensions.go
+			return
+		}
+		s.Message(p.echoOf(m))
 	case Later:
 		p.answerLater(s, m)
 	}
