@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/gospectrum/spectrum2/internal/xmpp"
+	"github.com/gospectrum/spectrum2/pluginserver"
 	"github.com/gospectrum/spectrum2/router/feature"
 )
 
@@ -49,19 +50,63 @@ func (u *user) accountDiscoInfo(rs *resource, iq, p *xmpp.Element) {
 }
 
 // buddyFeatures is the buddy disco#info feature list (spec 3.13, plus attention and
-// vcard-temp, which the router implements for buddies).
+// vcard-temp, which the router implements for buddies, and the message extensions the
+// backends announced: issue 24, msgext.go).
 func (r *Router) buddyFeatures() []string {
-	return r.buddyFeaturesWith(r.backends.Features().Receipts)
+	return r.buddyFeaturesWith(buddyMask(r.backends.Features()))
 }
 
-// buddyFeaturesWith is buddyFeatures for backends that do or do not announce receipts.
-func (r *Router) buddyFeaturesWith(receipts bool) []string {
+// The bits of buddyMask: which announced features change a buddy's disco#info.
+const (
+	maskReceipts = 1 << iota
+	maskCorrections
+	maskReplies
+	maskReactions
+	maskRetractions
+	maskMarkers
+	maskCount = 1 << iota // the number of masks
+)
+
+// buddyMask is the part of the backends' features that a buddy's disco#info shows.
+func buddyMask(f pluginserver.Features) int {
+	m := 0
+	set := func(bit int, on bool) {
+		if on {
+			m |= bit
+		}
+	}
+	set(maskReceipts, f.Receipts)
+	set(maskCorrections, f.Corrections)
+	set(maskReplies, f.Replies)
+	set(maskReactions, f.Reactions)
+	set(maskRetractions, f.Retractions)
+	set(maskMarkers, f.Markers)
+	return m
+}
+
+// buddyFeaturesWith is buddyFeatures for the announced features of mask.
+func (r *Router) buddyFeaturesWith(mask int) []string {
 	f := []string{xmpp.NSDiscoInfo, xmpp.NSChatStates, xmpp.NSAttention, xmpp.NSVCard}
 	if r.cfg.EnableXHTML {
 		f = append(f, xmpp.NSXHTMLIM)
 	}
-	if receipts {
+	if mask&maskReceipts != 0 {
 		f = append(f, xmpp.NSReceipts)
+	}
+	if mask&maskCorrections != 0 {
+		f = append(f, nsCorrect)
+	}
+	if mask&maskReplies != 0 {
+		f = append(f, nsReply)
+	}
+	if mask&maskReactions != 0 {
+		f = append(f, nsReactions)
+	}
+	if mask&maskRetractions != 0 {
+		f = append(f, nsRetract, nsRetract0)
+	}
+	if mask&maskMarkers != 0 {
+		f = append(f, xmpp.NSMarkers)
 	}
 	slices.Sort(f)
 	return f
@@ -69,16 +114,13 @@ func (r *Router) buddyFeaturesWith(receipts bool) []string {
 
 // capsVer is the XEP-0115 verification string of the buddy identity and features.
 func (r *Router) capsVer() string {
-	if r.backends.Features().Receipts {
-		return r.capsVers[1]
-	}
-	return r.capsVers[0]
+	return r.capsVers[buddyMask(r.backends.Features())]
 }
 
-func (r *Router) computeCapsVer(receipts bool) string {
+func (r *Router) computeCapsVer(mask int) string {
 	var b strings.Builder
 	b.WriteString("client/pc//" + r.cfg.IdentityName + "<")
-	for _, f := range r.buddyFeaturesWith(receipts) {
+	for _, f := range r.buddyFeaturesWith(mask) {
 		b.WriteString(f + "<")
 	}
 	sum := sha1.Sum([]byte(b.String()))

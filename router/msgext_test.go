@@ -127,3 +127,41 @@ func TestExtensionsFromBackend(t *testing.T) {
 		t.Errorf("displayed %s", m)
 	}
 }
+
+// TestExtensionsInBuddyDisco: a contact's disco#info and caps show the extensions only
+// when the backends announced them.
+func TestExtensionsInBuddyDisco(t *testing.T) {
+	e, tr, h := chatEnv(t, nil)
+	plain := e.r.capsVer()
+	ask := func(id string) *xmpp.Element {
+		send(t, h, `<iq type='get' id='`+id+`' to='alice@localhost'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`)
+		return tr.wait(t, "disco#info "+id, func(el *xmpp.Element) bool { return el.Local == "iq" && el.ID() == id })
+	}
+	has := func(iq *xmpp.Element, v string) bool {
+		for _, f := range iq.Child(xmpp.NSDiscoInfo, "query").Children() {
+			if f.Local == "feature" && f.Attr("var") == v {
+				return true
+			}
+		}
+		return false
+	}
+	ns := []string{nsCorrect, nsReply, nsReactions, nsRetract, nsRetract0}
+	iq := ask("d1")
+	for _, v := range ns {
+		if has(iq, v) {
+			t.Errorf("%s advertised without the backend's announcement: %s", v, iq)
+		}
+	}
+	e.be.set(func(f *fakeBackends) {
+		f.features.Corrections, f.features.Replies, f.features.Reactions, f.features.Retractions = true, true, true, true
+	})
+	iq = ask("d2")
+	for _, v := range ns {
+		if !has(iq, v) {
+			t.Errorf("%s not advertised: %s", v, iq)
+		}
+	}
+	if e.r.capsVer() == plain {
+		t.Error("the caps ver did not change with the features")
+	}
+}

@@ -100,9 +100,9 @@ type Router struct {
 	vcardID atomic.Int32
 	stanzaN atomic.Uint64 // ids of stanzas we originate
 	raw     rawAssembler
-	// capsVers are the XEP-0115 verification strings of the buddy features without and
-	// with receipts, computed once: they go out with every buddy presence.
-	capsVers [2]string
+	// capsVers are the XEP-0115 verification strings of the buddy features for each
+	// buddyMask (disco.go), computed once: they go out with every buddy presence.
+	capsVers [maskCount]string
 	roomDir  roomDirectory // global ROOM_LIST (muc_disco.go)
 	feats    features      // cfg.Features by interface (features.go)
 	subs     subdomains    // the features' services and legacy files (subdomain.go)
@@ -154,7 +154,9 @@ func New(cfg Config) *Router {
 	}
 	r.feats = feats
 	r.subs = newSubdomains(cfg.Features, cfg.Domain)
-	r.capsVers = [2]string{r.computeCapsVer(false), r.computeCapsVer(true)}
+	for m := range r.capsVers {
+		r.capsVers[m] = r.computeCapsVer(m)
+	}
 	return r
 }
 
