@@ -103,9 +103,11 @@ func (u *user) messageToBuddy(rs *resource, m *xmpp.Element, t target) {
 			}
 			return
 		}
-		if f := u.r.backends.Features(); f.Corrections {
-			if r := m.Child(nsCorrect, "replace"); r != nil && r.Attr("id") != "" {
+		if r := m.Child(nsCorrect, "replace"); r != nil && r.Attr("id") != "" {
+			if u.r.backends.Features().Corrections {
 				conv.ReplaceId = proto.String(r.Attr("id"))
+			} else if p := u.r.cfg.CorrectionPrefix; p != "" && body != "" {
+				conv.Message = proto.String(p + body) // service.correction_prefix
 			}
 		}
 		if u.r.backends.Features().Replies {

@@ -90,6 +90,24 @@ func (u *user) eventToBackend(rs *resource, m *xmpp.Element, legacy string) (han
 		return false
 	}
 	f := u.r.backends.Features()
+	if key == "reactions" && !f.Reactions {
+		switch u.r.cfg.ReactionFallback {
+		case "drop":
+			return true
+		case "text":
+			if len(ev.Reaction) == 0 {
+				return true // removing reactions says nothing worth a line
+			}
+			line := &pb.ConversationMessage{UserName: proto.String(u.key), BuddyName: proto.String(legacy),
+				Message: proto.String("reacted " + strings.Join(ev.Reaction, " "))}
+			if err := u.toBackend(pb.WrapperMessage_TYPE_CONV_MESSAGE, line); err != nil {
+				u.bounceNotSent(rs, m, err)
+				return true
+			}
+			u.sentCarbons(rs, m)
+			return true
+		}
+	}
 	if (key == "reactions" && !f.Reactions) || (key == "retractions" && !f.Retractions) {
 		u.send(rs, xmpp.ErrorReply(m, xmpp.ErrTypeCancel, xmpp.StanzaFeatureNotImplemented,
 			"the legacy network's backend does not carry "+key))

@@ -165,3 +165,47 @@ func TestExtensionsInBuddyDisco(t *testing.T) {
 		t.Error("the caps ver did not change with the features")
 	}
 }
+
+// TestFallbacks: service.correction_prefix and service.reaction_fallback for a backend
+// without features.corrections and features.reactions.
+func TestFallbacks(t *testing.T) {
+	for _, mode := range []string{"text", "drop"} {
+		t.Run(mode, func(t *testing.T) {
+			e, tr, h := chatEnv(t, func(c *Config) { c.CorrectionPrefix, c.ReactionFallback = "* ", mode })
+			send(t, h, `<message to='alice@localhost' type='chat' id='c1'><body>fixed</body><replace xmlns='urn:xmpp:message-correct:0' id='m1'/></message>`)
+			c := e.be.waitFrame(t, pb.WrapperMessage_TYPE_CONV_MESSAGE, nil).(*pb.ConversationMessage)
+			if c.GetMessage() != "* fixed" || c.ReplaceId != nil {
+				t.Errorf("correction fallback %v", c)
+			}
+			send(t, h, `<message to='alice@localhost' type='chat' id='e1'><reactions xmlns='urn:xmpp:reactions:0' id='m1'><reaction>👍</reaction></reactions></message>`)
+			send(t, h, `<message to='alice@localhost' type='chat' id='after'><body>after</body></message>`)
+			e.be.waitFrame(t, pb.WrapperMessage_TYPE_CONV_MESSAGE, func(m proto.Message) bool {
+				return m.(*pb.ConversationMessage).GetMessage() == "after"
+			})
+			var lines []string
+			for _, f := range e.be.framesOf(pb.WrapperMessage_TYPE_CONV_MESSAGE) {
+				lines = append(lines, f.(*pb.ConversationMessage).GetMessage())
+			}
+			want := map[string][]string{"text": {"* fixed", "reacted 👍", "after"}, "drop": {"* fixed", "after"}}[mode]
+			if fmt.Sprint(lines) != fmt.Sprint(want) {
+				t.Errorf("sent %q, want %q", lines, want)
+			}
+			if tr.has(func(el *xmpp.Element) bool { return el.Type() == "error" }) {
+				t.Error("an error for a reaction with a fallback")
+			}
+		})
+	}
+}
+
+// framesOf is what the fake backends got of type ft, in order.
+func (f *fakeBackends) framesOf(ft pb.WrapperMessage_Type) []proto.Message {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []proto.Message
+	for _, fr := range f.frames {
+		if fr.t == ft {
+			out = append(out, fr.m)
+		}
+	}
+	return out
+}

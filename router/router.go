@@ -30,10 +30,14 @@ type Config struct {
 	LoginTimeout time.Duration // legacy login deadline; 0 = DefaultLoginTimeout
 	// JIDEscaping is service.jid_escaping (XEP-0106 vs '%', spec 3.7); forced off when the
 	// backends announce features.disable_jid_escaping.
-	JIDEscaping                                  bool
-	EnableXHTML                                  bool // service.enable_xhtml
-	OOBReplaceBody                               bool // service.oob_replace_body (spec 3.10)
-	OOBSplit                                     bool // service.oob_split (spec 3.10)
+	JIDEscaping    bool
+	EnableXHTML    bool // service.enable_xhtml
+	OOBReplaceBody bool // service.oob_replace_body (spec 3.10)
+	OOBSplit       bool // service.oob_split (spec 3.10)
+	// CorrectionPrefix and ReactionFallback are service.correction_prefix and
+	// service.reaction_fallback ("error", "text", "drop"; "" is "error"): the fallbacks for
+	// backends without features.corrections and features.reactions (msgext.go).
+	CorrectionPrefix, ReactionFallback           string
 	MaxRoomListSize, MUCHistory                  int
 	IdentityName, IdentityCategory, IdentityType string // disco identity (spec 3.13)
 	Version                                      string // XEP-0092 answer

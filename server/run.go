@@ -237,6 +237,8 @@ func routerConfig(cfg *config.Config, log zerolog.Logger) router.Config {
 		EnableXHTML:      s.EnableXHTML,
 		OOBReplaceBody:   s.OOBReplaceBody,
 		OOBSplit:         s.OOBSplit,
+		CorrectionPrefix: s.CorrectionPrefix,
+		ReactionFallback: s.ReactionFallback,
 		MaxRoomListSize:  s.MaxRoomListSize,
 		MUCHistory:       cfg.MUC.History,
 		IdentityName:     cfg.Identity.Name,

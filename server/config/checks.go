@@ -170,6 +170,15 @@ func checkListen(v any) string {
 	return ""
 }
 
+// checkReactionFallback accepts the values of service.reaction_fallback.
+func checkReactionFallback(v any) string {
+	switch v.(string) {
+	case "error", "text", "drop":
+		return ""
+	}
+	return fmt.Sprintf("%q: one of \"error\", \"text\", \"drop\"", v)
+}
+
 // checkURIs accepts XEP-0157 addresses: URIs with a scheme (mailto:, xmpp:, https:, ...).
 func checkURIs(v any) string {
 	for _, s := range v.([]string) {

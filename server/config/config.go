@@ -80,6 +80,8 @@ type Service struct {
 	OOBSplit            bool          `toml:"oob_split"`
 	MaxRoomListSize     int           `toml:"max_room_list_size"`
 	MoreResources       bool          `toml:"more_resources"`
+	CorrectionPrefix    string        `toml:"correction_prefix"`
+	ReactionFallback    string        `toml:"reaction_fallback"`
 	// ServerMode is accepted for compatibility and ignored: spectrum2 is always a server.
 	ServerMode bool `toml:"server_mode"`
 }

@@ -125,6 +125,8 @@ var options = []option{
 	{"service", "oob_replace_body", true, "For a backend message whose HTML holds images: one out-of-band link (XEP-0066) to the first image, and that URL as the body (spec 3.10). With both oob options false every image gets a link and the body is kept.", nil},
 	{"service", "oob_split", false, "For a backend message whose HTML holds images: split it into text messages and one message per image, each with its own out-of-band link (spec 3.10).", nil},
 	{"service", "max_room_list_size", 100, "Most rooms of the backend's global room list shown in service discovery (spec 3.13).", nil},
+	{"service", "correction_prefix", "", "For a backend that does not carry corrections (features.corrections, docs/protocol-extensions.md): the text put before a client's XEP-0308 correction, which goes to the contact as a new message, e.g. \"* \"; \"\" sends the corrected text as it is.", nil},
+	{"service", "reaction_fallback", "error", "For a backend that does not carry reactions (features.reactions): \"error\" answers the client's XEP-0444 reaction with feature-not-implemented, \"text\" sends it to the contact as a line such as \"reacted 👍\", \"drop\" drops it (docs/protocol-extensions.md).", checkReactionFallback},
 	{"service", "more_resources", false, "When a second resource logs in, do not send \"You have signed on from another location.\" to the others (spec 3.3).", nil},
 	{"service", "server_mode", true, "Accepted for Spectrum 2 compatibility and ignored: spectrum2 always runs in server mode.", nil},
 	// [identity]
