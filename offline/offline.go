@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"time"
@@ -56,8 +57,13 @@ type Config struct {
 	SweepEvery  time.Duration // 0 = DefaultSweepEvery
 	SweepBatch  int           // 0 = DefaultSweepBatch
 	Timeout     time.Duration // of one store call; 0 = DefaultTimeout
-	Counter     Counter       // nil counts nothing
-	Log         zerolog.Logger
+	// LoginBytes bounds the bytes of stored messages one login gets (the daemon passes
+	// half of limits.session_send_bytes); what is left stays stored for the next login,
+	// and the client is told. Without it, more stored bytes than the session may hold
+	// closed the session at every login and the user could never log in. 0: no bound.
+	LoginBytes int
+	Counter    Counter // nil counts nothing
+	Log        zerolog.Logger
 }
 
 // Offline is the feature. It is safe for concurrent use: its hooks run on many users'
@@ -200,9 +206,9 @@ func (o *Offline) Login(u feature.User, resource string) {
 		}
 	}
 	user := u.JID().String()
-	sent := 0
+	sent, budget := 0, &loginBudget{left: o.cfg.LoginBytes}
 	for sent < o.cfg.MaxMessages {
-		n, done := o.deliverBatch(u, user, resource)
+		n, done := o.deliverBatch(u, user, resource, budget)
 		sent += n
 		if done {
 			break
@@ -211,11 +217,48 @@ func (o *Offline) Login(u feature.User, resource string) {
 	if sent > 0 {
 		o.log.Info().Str("jid", user).Int("messages", sent).Msg("offline messages delivered")
 	}
+	if budget.full { // the bound stopped the delivery
+		o.tellLeft(u, user, resource)
+	}
+}
+
+// tellLeft tells the resource how many stored messages wait for its next login.
+func (o *Offline) tellLeft(u feature.User, user, resource string) {
+	ctx, cancel := o.ctx()
+	defer cancel()
+	n, err := o.cfg.Store.CountOffline(ctx, user)
+	if err != nil || n == 0 {
+		return
+	}
+	text := fmt.Sprintf("%d more stored messages are waiting: they did not fit into this login. "+
+		"They arrive at your next login.", n)
+	u.Send(resource, xmpp.New(xmpp.NSClient, "message", "from", o.cfg.Domain, "to", resource, "type", "chat").
+		Append(xmpp.New(xmpp.NSClient, "body").AppendText(text)))
 }
 
 // deliverBatch sends one batch of stored messages; done is true when there are no more or
 // the session refused one.
-func (o *Offline) deliverBatch(u feature.User, user, resource string) (sent int, done bool) {
+// loginBudget is what one login may still get (Config.LoginBytes; 0: no bound). The
+// first message always goes, however large.
+type loginBudget struct {
+	left int
+	some bool // a message went
+	full bool // a message did not fit: the delivery ended there
+}
+
+// take reports whether n more bytes fit, and counts them.
+func (b *loginBudget) take(n int) bool {
+	if b.left > 0 && b.some && n > b.left {
+		b.full = true
+		return false
+	}
+	b.left, b.some = b.left-n, true
+	return true
+}
+
+// deliverBatch sends one batch of stored messages within budget; done is true when
+// there are no more, the session refused one or the budget is spent.
+func (o *Offline) deliverBatch(u feature.User, user, resource string, budget *loginBudget) (sent int, done bool) {
 	ctx, cancel := o.ctx()
 	defer cancel()
 	msgs, err := o.cfg.Store.Offline(ctx, user, fetchBatch)
@@ -225,6 +268,10 @@ func (o *Offline) deliverBatch(u feature.User, user, resource string) (sent int,
 	}
 	var through int64
 	for _, m := range msgs {
+		if o.cfg.LoginBytes > 0 && !budget.take(len(m.Stanza)) {
+			done = true
+			break
+		}
 		el, err := parse(m.Stanza)
 		if err != nil {
 			o.log.Error().Err(err).Str("jid", user).Int64("id", m.ID).Msg("stored offline message unreadable; deleted")

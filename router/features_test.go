@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -169,5 +170,43 @@ func TestOfflineLocalSender(t *testing.T) {
 	}
 	if e.be.count(pb.WrapperMessage_TYPE_CONV_MESSAGE) != 0 {
 		t.Error("the message to a local user went to the legacy network")
+	}
+}
+
+// TestOfflineLoginBytes: a login gets stored messages up to offline's LoginBytes (the
+// daemon passes half the session's send budget) and is told how many wait; they stay
+// stored and arrive at the next login. More stored bytes than the budget closed the
+// session at every login before.
+func TestOfflineLoginBytes(t *testing.T) {
+	db := openStore(t, filepath.Join(t.TempDir(), "s.db"))
+	e := newEnv(t, func(c *Config) {
+		c.Features = []feature.Feature{offline.New(offline.Config{Store: db, Domain: "localhost", LoginBytes: 2500})}
+	})
+	_, hp := e.connect("carol@localhost", "pw", "phone")
+	hp.Closed(unacked(t, "carol@localhost/phone")) // two small ones, and the linger
+	for i := range 5 { // some 1,000 bytes each as stored
+		legacyChat(e, "carol@localhost", "echo", fmt.Sprintf("big-%d %s", i, strings.Repeat("x", 900)))
+	}
+	settle(t, e.r, "carol@localhost")
+	if n, _ := db.CountOffline(context.Background(), "carol@localhost"); n != 7 {
+		t.Fatalf("stored %d messages, want 7", n)
+	}
+	tr, h := e.connect("carol@localhost", "pw", "laptop")
+	send(t, h, `<presence/>`)
+	notice := tr.wait(t, "the notice", contains("more stored messages are waiting"))
+	got := bodies(tr)
+	k := len(got) - 1 // delivered before the notice
+	if k < 1 || k >= 7 || !strings.HasPrefix(got[k], fmt.Sprintf("%d more", 7-k)) || notice.From() != "localhost" {
+		t.Fatalf("first login got %d messages and %q from %s", k, got[len(got)-1], notice.From())
+	}
+	if n, _ := db.CountOffline(context.Background(), "carol@localhost"); n != 7-k {
+		t.Errorf("%d left stored, want %d", n, 7-k)
+	}
+	h.Closed(nil)
+	tr2, h2 := e.connect("carol@localhost", "pw", "tablet")
+	send(t, h2, `<presence/>`)
+	next := tr2.wait(t, "the next stored message", contains("big-"))
+	if want := fmt.Sprintf("big-%d", k-2); !strings.HasPrefix(next.ChildText(xmpp.NSClient, "body"), want) {
+		t.Errorf("the next login's first message %.10q, want %s", next.ChildText(xmpp.NSClient, "body"), want)
 	}
 }

@@ -37,6 +37,7 @@ func openStorage(ctx context.Context, cfg *config.Config, m *metrics.Metrics, lo
 		Domain:      cfg.Service.JID,
 		MaxMessages: cfg.Offline.MaxMessages,
 		ExpireAfter: cfg.Offline.ExpireAfter,
+		LoginBytes:  cfg.Limits.SessionSendBytes / 2, // the rest of the budget for the roster and live traffic
 		Counter:     m,
 		Log:         log,
 	})
