@@ -4,8 +4,9 @@
 With slixmpp's own plugins: a message and its XEP-0308 correction (echo corrects its copy),
 a XEP-0444 reaction to echo's copy (echo reacts to the original), a XEP-0424 retraction
 (echo retracts its copy), a XEP-0461 reply (echo's copy replies to the same message), and
-echo's "correct", "retract" and "react" commands seen through the plugins' events. Prints
-EXT-OK and exits 0 on success. The password comes from EXT_PASSWORD.
+echo's "correct", "retract" and "react" commands seen through the plugins' events
+(EXT-LIVE-OK); then, on a new connection, a reaction and a correction to the messages read
+from the archive (xep_0313). Prints EXT-OK and exits 0 on success. The password comes from EXT_PASSWORD.
 """
 import argparse
 import asyncio
@@ -23,7 +24,8 @@ class Client(slixmpp.ClientXMPP):
     def __init__(self, jid, password, ca):
         super().__init__(jid, password)
         self.ssl_context = ssl.create_default_context(cafile=ca)
-        for p in ("xep_0030", "xep_0308", "xep_0444", "xep_0424", "xep_0461", "xep_0334", "xep_0428"):
+        for p in ("xep_0030", "xep_0308", "xep_0444", "xep_0424", "xep_0461", "xep_0334", "xep_0428",
+                  "xep_0059", "xep_0297", "xep_0313"):
             self.register_plugin(p)
         self.q = asyncio.Queue()
         self.started = asyncio.Event()
@@ -83,6 +85,31 @@ async def run(c):
     m.send()
     await c.expect("echo's reaction", lambda m: child(m, "urn:xmpp:reactions:0", "reactions") is not None and
                    child(m, "urn:xmpp:reactions:0", "reactions").get("id") == "x3")
+    print("EXT-LIVE-OK", flush=True)
+
+
+async def from_archive(c):
+    """After a reconnect: react to echo's copy and correct the user's own message, both
+    read from the archive (MAM) with their stanza-ids and ids."""
+    await asyncio.wait_for(c.started.wait(), 60)
+    mine = theirs = None
+    async for m in c["xep_0313"].iterate(jid=slixmpp.JID(c.boundjid.bare), with_jid=slixmpp.JID(ECHO)):
+        fwd = m["mam_result"]["forwarded"]["stanza"]
+        if fwd["body"] == "helo":
+            if fwd["from"].bare == ECHO:
+                theirs = (m["mam_result"]["id"], fwd["id"])
+            else:
+                mine = (m["mam_result"]["id"], fwd["id"])
+    assert mine and theirs and mine[0] and theirs[0], (mine, theirs)
+    print("from the archive: mine", mine, "theirs", theirs, flush=True)
+    c["xep_0444"].send_reactions(ECHO, theirs[1], ["❤"])
+    await c.expect("reaction to the archived original", lambda m: child(m, "urn:xmpp:reactions:0", "reactions") is not None and
+                   child(m, "urn:xmpp:reactions:0", "reactions").get("id") == mine[1])
+    m = c.make_message(mto=ECHO, mbody="hello again", mtype="chat")
+    m["replace"]["id"] = mine[1]
+    m.send()
+    await c.expect("correction of echo's archived copy",
+                   lambda m: m["replace"]["id"] == theirs[1] and m["body"] == "hello again")
     print("EXT-OK", flush=True)
 
 
@@ -93,16 +120,18 @@ def main():
     ap.add_argument("--ca", required=True)
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    c = Client(args.jid, os.environ["EXT_PASSWORD"], args.ca)
-    c.connect(("127.0.0.1", args.port))
     loop = asyncio.get_event_loop()
-    try:
-        loop.run_until_complete(asyncio.wait_for(run(c), 150))
-    except Exception as e:  # the test prints the output
-        print("FAILED", repr(e), flush=True)
-        sys.exit(1)
-    finally:
-        c.disconnect()
+    for phase in (run, from_archive):
+        c = Client(args.jid, os.environ["EXT_PASSWORD"], args.ca)
+        c.connect(("127.0.0.1", args.port))
+        try:
+            loop.run_until_complete(asyncio.wait_for(phase(c), 150))
+        except BaseException as e:  # the test prints the output
+            print("FAILED", repr(e), flush=True)
+            sys.exit(1)
+        finally:
+            c.disconnect()
+        loop.run_until_complete(asyncio.sleep(1))
 
 
 if __name__ == "__main__":
