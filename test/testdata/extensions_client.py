@@ -5,8 +5,8 @@ With slixmpp's own plugins: a message and its XEP-0308 correction (echo corrects
 a XEP-0444 reaction to echo's copy (echo reacts to the original), a XEP-0424 retraction
 (echo retracts its copy), a XEP-0461 reply (echo's copy replies to the same message), and
 echo's "correct", "retract" and "react" commands seen through the plugins' events
-(EXT-LIVE-OK); then, on a new connection, a reaction and a correction to the messages read
-from the archive (xep_0313). Prints EXT-OK and exits 0 on success. The password comes from EXT_PASSWORD.
+(EXT-LIVE-OK); then, on a new connection, a reaction and a correction to the messages
+read from the archive (xep_0313). Prints EXT-OK and exits 0 on success. The password comes from EXT_PASSWORD.
 """
 import argparse
 import asyncio
