@@ -184,7 +184,7 @@ func TestOfflineLoginBytes(t *testing.T) {
 	})
 	_, hp := e.connect("carol@localhost", "pw", "phone")
 	hp.Closed(unacked(t, "carol@localhost/phone")) // two small ones, and the linger
-	for i := range 5 { // some 1,000 bytes each as stored
+	for i := range 5 {                             // some 1,000 bytes each as stored
 		legacyChat(e, "carol@localhost", "echo", fmt.Sprintf("big-%d %s", i, strings.Repeat("x", 900)))
 	}
 	settle(t, e.r, "carol@localhost")
