@@ -18,17 +18,7 @@ func TestConnLimiter(t *testing.T) {
 	}
 	ln := newConnLimiter(raw, 10, 2, nil)
 	defer ln.Close()
-	accepted := make(chan net.Conn, 8)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				close(accepted)
-				return
-			}
-			accepted <- c
-		}
-	}()
+	accepted := acceptAll(ln)
 	dial := func() net.Conn {
 		c, err := net.Dial("tcp", raw.Addr().String())
 		if err != nil {
@@ -75,17 +65,7 @@ func TestConnLimiterTrustedProxy(t *testing.T) {
 	}
 	ln := newConnLimiter(raw, 5, 2, trusted)
 	defer ln.Close()
-	accepted := make(chan net.Conn, 8)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				close(accepted)
-				return
-			}
-			accepted <- c
-		}
-	}()
+	accepted := acceptAll(ln)
 	for i := range 5 { // past perIP, up to max
 		c, err := net.Dial("tcp", raw.Addr().String())
 		if err != nil {
@@ -112,4 +92,20 @@ func TestConnLimiterTrustedProxy(t *testing.T) {
 	if ln.total != 5 || len(ln.byIP) != 0 {
 		t.Errorf("counted %d, %v; want 5 in total and none per address", ln.total, ln.byIP)
 	}
+}
+
+// acceptAll hands ln's connections over the channel it returns, closed when ln is.
+func acceptAll(ln net.Listener) <-chan net.Conn {
+	accepted := make(chan net.Conn, 8)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				close(accepted)
+				return
+			}
+			accepted <- c
+		}
+	}()
+	return accepted
 }

@@ -146,3 +146,44 @@ func TestReceiptBeforeSent(t *testing.T) {
 		t.Fatal("an acknowledged message stayed pending")
 	}
 }
+
+// The direct chats' latest messages and read receipts are kept for at most maxContacts
+// rooms; a room already kept is still updated at the bound.
+func TestReceiptRoomsBounded(t *testing.T) {
+	r := newReceipts()
+	for i := range maxContacts + 5 {
+		room := id.RoomID(fmt.Sprintf("!%d:x", i))
+		r.seen(room, "$a")
+		r.read(room, "$a")
+	}
+	if len(r.last) != maxContacts || len(r.readTo) != maxContacts {
+		t.Fatalf("kept %d latest messages and %d receipts, want %d", len(r.last), len(r.readTo), maxContacts)
+	}
+	r.seen("!0:x", "$b")
+	if got := r.takeLast("!0:x"); got != "$b" {
+		t.Fatalf("a kept room at the bound: latest %q, want $b", got)
+	}
+}
+
+// The invitations and the room list remembered are bounded by maxRoomList: an invitation
+// past it is reported full (and logged by roomInvites), not taken for one already told.
+func TestRoomStateBounded(t *testing.T) {
+	s := &session{rooms: newRooms()}
+	for i := range maxRoomList {
+		if told, full := s.rooms.noteInvite(id.RoomID(fmt.Sprintf("!%d:x", i))); told || full {
+			t.Fatalf("invitation %d: told %v, full %v", i, told, full)
+		}
+	}
+	if told, full := s.rooms.noteInvite("!0:x"); !told || full {
+		t.Fatalf("a known invitation: told %v, full %v", told, full)
+	}
+	if told, full := s.rooms.noteInvite("!new:x"); told || !full {
+		t.Fatalf("past the bound: told %v, full %v", told, full)
+	}
+	for i := range maxRoomList + 5 {
+		s.roomInfoEvents(id.RoomID(fmt.Sprintf("!%d:y", i)), nil)
+	}
+	if len(s.rooms.info) != maxRoomList {
+		t.Fatalf("%d rooms listed, want the bound %d", len(s.rooms.info), maxRoomList)
+	}
+}

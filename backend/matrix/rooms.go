@@ -659,8 +659,13 @@ func (s *session) roomInvites(resp *mautrix.RespSync) {
 		if n++; n > maxInvites {
 			return
 		}
-		if !s.rooms.noteInvite(room) {
-			continue // told already
+		told, full := s.rooms.noteInvite(room)
+		if full {
+			s.log.Warn().Str("room", string(room)).Int("limit", maxRoomList).Msg("invitation not shown: too many rooms remembered")
+			continue
+		}
+		if told {
+			continue
 		}
 		var alias, title string
 		for _, ev := range inv.State.Events {
@@ -691,16 +696,20 @@ func (s *session) roomInvites(resp *mautrix.RespSync) {
 	}
 }
 
-// noteInvite records that the user was told of the invitation to room; false if it was.
-func (rs *rooms) noteInvite(room id.RoomID) bool {
+// noteInvite records that the user is told of the invitation to room: told if they were
+// already, full if maxRoomList invitations are remembered (it is not recorded).
+func (rs *rooms) noteInvite(room id.RoomID) (told, full bool) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	if rs.invited == nil {
 		rs.invited = map[id.RoomID]bool{}
 	}
-	if rs.invited[room] || len(rs.invited) >= maxRoomList {
-		return false
+	switch {
+	case rs.invited[room]:
+		return true, false
+	case len(rs.invited) >= maxRoomList:
+		return false, true
 	}
 	rs.invited[room] = true
-	return true
+	return false, false
 }
