@@ -131,10 +131,13 @@ func (s *IRCd) start() error {
 	}
 }
 
-// probe checks that ngircd, and not another test's server, answers on the port: it
-// answers a PING before registration with its name and 451.
-func (s *IRCd) probe() error {
-	c, err := net.DialTimeout("tcp", s.Addr(), time.Second)
+// probe checks that ngircd, and not another test's server, answers on the port.
+func (s *IRCd) probe() error { return probeIRC(s.Addr()) }
+
+// probeIRC checks that one of our IRC servers (named irc.test), and not another test's
+// server, answers at addr: it answers a PING before registration with its name.
+func probeIRC(addr string) error {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
 	if err != nil {
 		return err
 	}
@@ -145,7 +148,7 @@ func (s *IRCd) probe() error {
 	}
 	line, err := bufio.NewReader(c).ReadString('\n')
 	if !strings.HasPrefix(line, ":irc.test ") {
-		return fmt.Errorf("not ngircd on %s: %q (%v)", s.Addr(), line, err)
+		return fmt.Errorf("not our IRC server on %s: %q (%v)", addr, line, err)
 	}
 	return nil
 }
@@ -211,8 +214,24 @@ type IRCPeer struct {
 	r    *bufio.Reader
 }
 
+// IRCServer is a started IRC server: an *IRCd or an *InspIRCd.
+type IRCServer interface{ Addr() string }
+
 // ConnectIRCPeer registers nick on s and waits for RPL_WELCOME.
-func ConnectIRCPeer(t testing.TB, s *IRCd, nick string) *IRCPeer {
+func ConnectIRCPeer(t testing.TB, s IRCServer, nick string) *IRCPeer {
+	t.Helper()
+	return connectPeer(t, s, nick, nil)
+}
+
+// ConnectIRCv3Peer is ConnectIRCPeer with IRCv3 capabilities (e.g. "message-tags",
+// "echo-message"): it requests them before registering and fails the test unless the
+// server acknowledges them all.
+func ConnectIRCv3Peer(t testing.TB, s IRCServer, nick string, caps ...string) *IRCPeer {
+	t.Helper()
+	return connectPeer(t, s, nick, caps)
+}
+
+func connectPeer(t testing.TB, s IRCServer, nick string, caps []string) *IRCPeer {
 	t.Helper()
 	c, err := net.DialTimeout("tcp", s.Addr(), 10*time.Second)
 	if err != nil {
@@ -220,8 +239,17 @@ func ConnectIRCPeer(t testing.TB, s *IRCd, nick string) *IRCPeer {
 	}
 	p := &IRCPeer{t: t, Nick: nick, conn: c, r: bufio.NewReader(c)}
 	t.Cleanup(func() { c.Close() })
+	if len(caps) > 0 {
+		p.Send("CAP REQ :" + strings.Join(caps, " "))
+	}
 	p.Send("NICK " + nick)
 	p.Send("USER " + nick + " 0 * :" + nick)
+	if len(caps) > 0 {
+		if ack := p.Expect(" CAP "); !strings.Contains(ack, " ACK ") {
+			t.Fatalf("IRC %s: capabilities %v refused: %q", nick, caps, ack)
+		}
+		p.Send("CAP END")
+	}
 	p.Expect(" 001 ")
 	return p
 }
