@@ -71,6 +71,12 @@ type ArchiveStore interface {
 	// ArchiveSeq is the Seq of the entry with stanzaID in user's archive of room (""
 	// the user's own), or ErrUnknownID.
 	ArchiveSeq(ctx context.Context, user, room, stanzaID string) (int64, error)
+	// ArchiveByStanzaID is the entry with stanzaID in user's archive of room ("" the
+	// user's own), without its Stanza, or ErrUnknownID.
+	ArchiveByStanzaID(ctx context.Context, user, room, stanzaID string) (ArchiveEntry, error)
+	// ArchiveByLegacyID is the newest entry whose LegacyID is legacyID in user's archive
+	// of room, without its Stanza, or ErrUnknownID.
+	ArchiveByLegacyID(ctx context.Context, user, room, legacyID string) (ArchiveEntry, error)
 	// QueryArchive returns one page of user's entries that q selects.
 	QueryArchive(ctx context.Context, user string, q ArchiveQuery) (ArchivePage, error)
 	// CountArchive counts what q selects of user's entries, ignoring Max and Last: the
@@ -141,6 +147,41 @@ func (db *DB) ArchiveSeq(ctx context.Context, user, room, stanzaID string) (int6
 		return 0, fmt.Errorf("store: archive id: %w", err)
 	}
 	return seq, nil
+}
+
+// archiveCols are the columns of an entry without its stanza, as scanEntry reads them.
+const archiveCols = `id, room, stanza_id, with_bare, with_full, stamp, origin_id, legacy_id`
+
+// ArchiveByStanzaID implements ArchiveStore.
+func (db *DB) ArchiveByStanzaID(ctx context.Context, user, room, stanzaID string) (ArchiveEntry, error) {
+	return db.archiveEntry(ctx, `SELECT `+archiveCols+` FROM archive WHERE username = ? AND stanza_id = ? AND room = ?`,
+		user, stanzaID, room)
+}
+
+// ArchiveByLegacyID implements ArchiveStore; the index archive_legacy serves it.
+func (db *DB) ArchiveByLegacyID(ctx context.Context, user, room, legacyID string) (ArchiveEntry, error) {
+	if legacyID == "" {
+		return ArchiveEntry{}, ErrUnknownID // entries without one are not named by it
+	}
+	return db.archiveEntry(ctx, `SELECT `+archiveCols+` FROM archive WHERE username = ? AND room = ? AND legacy_id = ?
+		ORDER BY id DESC LIMIT 1`, user, room, legacyID)
+}
+
+func (db *DB) archiveEntry(ctx context.Context, q string, args ...any) (ArchiveEntry, error) {
+	var (
+		e  ArchiveEntry
+		us int64
+	)
+	err := db.read.QueryRowContext(ctx, db.rebind(q), args...).
+		Scan(&e.Seq, &e.Room, &e.StanzaID, &e.With, &e.WithFull, &us, &e.OriginID, &e.LegacyID)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return ArchiveEntry{}, ErrUnknownID
+	case err != nil:
+		return ArchiveEntry{}, fmt.Errorf("store: archive entry: %w", err)
+	}
+	e.At = fromMicro(us)
+	return e, nil
 }
 
 // archiveWhere is the WHERE clause and its arguments for q.

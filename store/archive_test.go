@@ -224,3 +224,58 @@ func TestArchivePrefs(t *testing.T) {
 		}
 	})
 }
+
+// TestArchiveIDs (issue 24): an entry is found by its stanza-id and by its legacy id (the
+// newest with that id, in that room only), and a database of the schema before the
+// legacy id's index gets it on opening, its entries found by legacy id.
+func TestArchiveIDs(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, db *DB, c Config, reopen func() *DB) {
+		t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+		fillArchive(t, db, 4, t0)
+		again := entry(9, "a@gw", "", t0.Add(time.Minute))
+		again.LegacyID = "l2" // a network that reuses an id: the newest entry is meant
+		if err := db.AppendArchive(ctx, "alice@gw", again); err != nil {
+			t.Fatal(err)
+		}
+		e, err := db.ArchiveByStanzaID(ctx, "alice@gw", "", "sid--1")
+		if err != nil || e.LegacyID != "l1" || e.OriginID != "o1" || e.With != "b@gw" || !e.At.Equal(t0.Add(time.Second)) || e.Stanza != nil {
+			t.Errorf("by stanza-id: %+v %v", e, err)
+		}
+		if e, err = db.ArchiveByLegacyID(ctx, "alice@gw", "", "l2"); err != nil || e.StanzaID != "sid--9" {
+			t.Errorf("by legacy id l2: %+v %v", e, err)
+		}
+		if e, err = db.ArchiveByLegacyID(ctx, "alice@gw", "#r@gw", "l0"); err != nil || e.StanzaID != "sid-#r@gw-0" {
+			t.Errorf("by legacy id in the room: %+v %v", e, err)
+		}
+		for _, q := range [][3]string{{"bob@gw", "", "sid--1"}, {"alice@gw", "#r@gw", "sid--1"}, {"alice@gw", "", "nope"}} {
+			if _, err := db.ArchiveByStanzaID(ctx, q[0], q[1], q[2]); !errors.Is(err, ErrUnknownID) {
+				t.Errorf("by stanza-id %v: %v, want ErrUnknownID", q, err)
+			}
+		}
+		for _, q := range [][3]string{{"bob@gw", "", "l1"}, {"alice@gw", "#r@gw", "l1"}, {"alice@gw", "", ""}} {
+			if _, err := db.ArchiveByLegacyID(ctx, q[0], q[1], q[2]); !errors.Is(err, ErrUnknownID) {
+				t.Errorf("by legacy id %v: %v, want ErrUnknownID", q, err)
+			}
+		}
+		// The schema of the previous release: no index on the legacy ids.
+		if _, err := db.write.ExecContext(ctx, `DROP INDEX archive_legacy`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.write.ExecContext(ctx, db.rebind("UPDATE schema_version SET version = ?"), SchemaVersion()-1); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		db = reopen()
+		var n int
+		q := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'archive_legacy'`
+		if c.Driver == Postgres {
+			q = `SELECT COUNT(*) FROM pg_indexes WHERE indexname = 'archive_legacy'`
+		}
+		if err := db.read.QueryRowContext(ctx, q).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("archive_legacy after the upgrade: %d indexes, %v", n, err)
+		}
+		if e, err = db.ArchiveByLegacyID(ctx, "alice@gw", "", "l3"); err != nil || e.StanzaID != "sid--3" {
+			t.Errorf("by legacy id after the upgrade: %+v %v", e, err)
+		}
+	})
+}

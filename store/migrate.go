@@ -192,6 +192,11 @@ var migrations = []migration{
 				last_login BIGINT NOT NULL)`,
 		},
 	},
+	{ // the archive by legacy id (issue 24): a reaction, correction, reply or retraction from the
+		// legacy network names its message by the id the network gave it
+		sqlite:   []string{`CREATE INDEX archive_legacy ON archive (username, room, legacy_id)`},
+		postgres: []string{`CREATE INDEX archive_legacy ON archive (username, room, legacy_id)`},
+	},
 }
 
 // migrationLock is the PostgreSQL advisory lock that keeps two hosts that start at once
