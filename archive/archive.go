@@ -59,6 +59,7 @@ var (
 	_ feature.Inbound      = (*Archive)(nil)
 	_ feature.Outbound     = (*Archive)(nil)
 	_ feature.RoomMessages = (*Archive)(nil)
+	_ feature.RoomPrivates = (*Archive)(nil)
 	_ feature.IQHandler    = (*Archive)(nil)
 	_ feature.Disco        = (*Archive)(nil)
 	_ feature.DiscoForms   = (*Archive)(nil)
@@ -193,16 +194,36 @@ func (a *Archive) RoomMessage(u feature.User, room string, msg *xmpp.Element, le
 	a.archive(u, room, msg, msg.From(), legacyID)
 }
 
+// RoomPrivate implements feature.RoomPrivates: a private message with a room occupant
+// goes into the user's own archive like a one-to-one chat, under the occupant's full JID
+// (with_full; with_bare is the room's), stamped by the user: XEP-0313 keeps a MUC
+// private message in the user's archive, and a client tells it from a chat by the room
+// JID and the muc#user <x/> it carries (XEP-0045 7.5). A query with the occupant's JID
+// as with finds that conversation, one with the room's bare JID every private one in it.
+func (a *Archive) RoomPrivate(u feature.User, occupant string, msg *xmpp.Element, out bool, legacyID string) {
+	strip(msg, u.JID().String())
+	if msg.Child(xmpp.NSClient, "body") == nil || msg.Type() == "error" {
+		return
+	}
+	a.archiveIn(u, "", msg, occupant, legacyID, true)
+}
+
 // archive stores msg in the user's archive (room "" for the user's own) under the other
 // side peer (a JID) if the preferences keep it, and stamps it with its stanza-id.
 func (a *Archive) archive(u feature.User, room string, msg *xmpp.Element, peer, legacyID string) {
+	a.archiveIn(u, room, msg, peer, legacyID, room != "")
+}
+
+// archiveIn is archive; inRoom says the peer is (in) a room the user has joined, which
+// the "roster" preference keeps.
+func (a *Archive) archiveIn(u feature.User, room string, msg *xmpp.Element, peer, legacyID string, inRoom bool) {
 	pj, err := jid.Parse(peer)
 	if err != nil {
 		return // the router addresses every message; nothing to file it under
 	}
 	bare := pj.Bare().String()
 	user := u.JID().String()
-	if !a.keeps(u, bare, room != "") {
+	if !a.keeps(u, bare, inRoom) {
 		return
 	}
 	by := user

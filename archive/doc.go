@@ -10,6 +10,8 @@
 //     with the entry;
 //   - every groupchat message of a legacy room (RoomMessages) is archived in the user's
 //     own view of that room, stamped by the room's JID;
+//   - every private message with a room occupant (RoomPrivates, both ways) is archived
+//     in the user's own archive like a chat, under the occupant's full JID;
 //   - MAM queries on the account and on a room JID, the metadata query and the
 //     preferences (<prefs/>, kept per user) are answered from the store, one page of at
 //     most Config.MaxPage results;

@@ -20,6 +20,19 @@ func (u *user) roomMessageHooks(rm *mucRoom, msg *xmpp.Element, legacyID string)
 	}
 }
 
+// roomPrivateHooks runs the features' RoomPrivates hooks on a private message between
+// the user and the occupant with full JID occupant (out: the user sends it).
+func (u *user) roomPrivateHooks(occupant string, msg *xmpp.Element, out bool, legacyID string) {
+	if msg.Child(xmpp.NSClient, "body") == nil {
+		return
+	}
+	for _, f := range u.r.cfg.Features {
+		if h, ok := f.(feature.RoomPrivates); ok {
+			h.RoomPrivate(u.handle(), occupant, msg, out, legacyID)
+		}
+	}
+}
+
 // InRoster implements feature.User.
 func (h userHandle) InRoster(bare string) bool {
 	t := h.u.target(bare)

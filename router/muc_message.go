@@ -257,6 +257,8 @@ func (u *user) roomPrivate(rm *mucRoom, nick string, m *pb.ConversationMessage) 
 		msg.Append(d)
 	}
 	msg.Append(xmpp.New(xmpp.NSMUCUser, "x")) // XEP-0045 7.5: marks a private message
+	// The archive's stanza-id (features_room.go).
+	u.roomPrivateHooks(msg.From(), msg, false, m.GetId())
 	if occ := rm.occupants[rm.pmTo[legacyKey(nick)]]; occ != nil {
 		msg.SetAttr("to", occ.rs.key)
 		u.send(occ.rs, msg)
@@ -318,6 +320,7 @@ func (u *user) privateToBackend(rs *resource, m *xmpp.Element, rm *mucRoom, nick
 		return
 	}
 	rm.pmTo[legacyKey(nick)] = rs.key
+	u.roomPrivateHooks(u.occupantJID(rm, rm.displayOf(nick)), m, true, conv.GetId()) // archived as sent (features_room.go)
 	u.sendOrBounce(rs, m, pb.WrapperMessage_TYPE_CONV_MESSAGE, conv)
 }
 

@@ -247,6 +247,40 @@ func TestMAMRoomArchive(t *testing.T) {
 	}
 }
 
+// TestMAMRoomPrivate: private messages with a #lobby occupant, both ways, go into the
+// user's own archive like chats, under the occupant's full JID, stamped by the user; a
+// query with the occupant's JID or the room's bare JID finds them, the room's archive
+// does not hold them.
+func TestMAMRoomPrivate(t *testing.T) {
+	s := StartServer(t, "")
+	pw := s.Password()
+	c := mamLogin(t, s, mamUser, pw, "phone")
+	c.send(`<presence to='#lobby@localhost/me'><x xmlns='http://jabber.org/protocol/muc'/></presence>`)
+	c.expect(`<subject>`)
+	const turing = "#lobby@localhost/Turing"
+	c.send(`<message to='` + turing + `' type='chat' id='pm1'><body>psst</body><x xmlns='http://jabber.org/protocol/muc#user'/></message>`)
+	got := c.expect(`<body>you said privately: psst</body>`)
+	got = got[strings.LastIndex(got, "<message"):] + c.expect(`</message>`)
+	m := stanzaIDRe.FindStringSubmatch(got)
+	if m == nil || m[1] != mamUser || !strings.Contains(got, `from="`+turing+`"`) {
+		t.Fatalf("private answer without the user's stanza-id: %s", got)
+	}
+	for _, with := range []string{turing, "#lobby@localhost"} {
+		r := mamQuery(c, "pm-"+with, "", field("with", with), "", "")
+		if len(r.ids) != 2 || r.ids[1] != m[2] ||
+			!strings.Contains(r.results[0], `to="`+turing+`"`) || !strings.Contains(r.results[0], "<body>psst</body>") ||
+			!strings.Contains(r.results[1], `from="`+turing+`"`) || !strings.Contains(r.results[1], `<x xmlns="http://jabber.org/protocol/muc#user"`) {
+			t.Fatalf("with %s: %v %v %s", with, r.ids, r.results, r.iq)
+		}
+	}
+	if r := mamQuery(c, "pm-other", "", field("with", "#lobby@localhost/Lovelace"), "", ""); len(r.ids) != 0 {
+		t.Errorf("another occupant's conversation holds %v", r.results)
+	}
+	if r := mamQuery(c, "pm-room", "#lobby@localhost", "", "", ""); len(r.ids) != 0 {
+		t.Errorf("private messages in the room's archive: %v", r.results)
+	}
+}
+
 // TestMAMRetention: past mam.max_messages the oldest go; the sweep deletes what is older
 // than mam.expire_after.
 func TestMAMRetention(t *testing.T) {

@@ -83,6 +83,16 @@ type RoomMessages interface {
 	RoomMessage(u User, room string, msg *xmpp.Element, legacyID string)
 }
 
+// RoomPrivates sees every private message with a body (XEP-0045 7.5) between the user
+// and an occupant of a legacy room the user is in, both ways: one from the occupant
+// (out false) before the user's resources get it, one the user sends (out true, msg's
+// from the sending resource) before it goes to the backend. occupant is the occupant's
+// full JID (room@service/nick) and legacyID the id the backend knows the message by. It
+// may add to msg (a stanza-id by the user) and store it.
+type RoomPrivates interface {
+	RoomPrivate(u User, occupant string, msg *xmpp.Element, out bool, legacyID string)
+}
+
 // Error is a stanza error a hook asks the router to return to a message's sender.
 type Error struct {
 	Type, Condition, Text string
