@@ -3,7 +3,9 @@ package test
 import (
 	"bytes"
 	"context"
+	"crypto/sha1"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -124,6 +126,7 @@ func TestMatrixBackend(t *testing.T) {
 	d.Register("bob", bobPW)
 	d.Register("carol", bobPW)
 	d.Register("dave", bobPW)
+	d.Register("erin", bobPW)
 	aliceOwn, bob := matrixLogin(t, d, "alice", alicePW), matrixLogin(t, d, "bob", bobPW)
 	room := matrixDM(t, aliceOwn, bob)
 
@@ -164,12 +167,14 @@ func TestMatrixBackend(t *testing.T) {
 		in.Wait(t, "bob's message", matrixWait, xmppChat(matrixBobBuddy, "chat", "hello alice"))
 	})
 	t.Run("Messages", func(t *testing.T) { matrixMessages(t, c, in, trace, aliceOwn, bob, room) })
-	t.Run("VCard", func(t *testing.T) { matrixVCard(t, c, in, bob) })
-	t.Run("Presence", func(t *testing.T) { matrixPresences(t, c, in, aliceOwn, bob) })
+	var avatar []byte
+	t.Run("VCard", func(t *testing.T) { avatar = matrixVCard(t, c, in, bob) })
+	t.Run("Presence", func(t *testing.T) { matrixPresences(t, c, in, trace, aliceOwn, bob, avatar) })
 	t.Run("FileToMatrix", func(t *testing.T) { matrixFileTo(t, d, c, aliceOwn, bob, room) })
 	t.Run("NewDirectChat", func(t *testing.T) { matrixNewDM(t, carol, c, aliceOwn) })
 	t.Run("DirectInvite", func(t *testing.T) { matrixDirectInvite(t, dave, aliceOwn, in) })
 	t.Run("Room", func(t *testing.T) { matrixRoom(t, c, in, trace, aliceOwn, bob, carol, dave) })
+	t.Run("Bounds", func(t *testing.T) { matrixBounds(t, d, bobPW, bob, carol) })
 	t.Run("HomeserverRestart", func(t *testing.T) {
 		d.Restart()
 		ctx, cancel := context.WithTimeout(context.Background(), matrixWait)
@@ -669,8 +674,8 @@ func matrixMessages(t *testing.T, c *xmpp.Client, in *Stanzas, trace *syncBuffer
 }
 
 // matrixVCard: bob's vCard is his Matrix profile: the display name and the avatar fetched
-// from the media repository.
-func matrixVCard(t *testing.T, c *xmpp.Client, in *Stanzas, bob *mautrix.Client) {
+// from the media repository. It returns the avatar.
+func matrixVCard(t *testing.T, c *xmpp.Client, in *Stanzas, bob *mautrix.Client) []byte {
 	ctx, cancel := context.WithTimeout(context.Background(), matrixWait)
 	defer cancel()
 	avatar := []byte("avatar bytes " + xmppSecret())
@@ -691,6 +696,7 @@ func matrixVCard(t *testing.T, c *xmpp.Client, in *Stanzas, bob *mautrix.Client)
 		!strings.Contains(q, base64.StdEncoding.EncodeToString(avatar)) {
 		t.Errorf("bob's vCard lacks his name or avatar: %s %s", iq.Type, q)
 	}
+	return avatar
 }
 
 // matrixFileTo: a Conversations-style upload message (the URL as body and OOB) becomes an
@@ -725,8 +731,9 @@ func matrixFileTo(t *testing.T, d *testsrv.Dendrite, c *xmpp.Client, aliceOwn, b
 }
 
 // matrixPresences: bob's Matrix presence is his XMPP presence (online with a status text,
-// unavailable as away), and alice's XMPP away is her Matrix unavailable.
-func matrixPresences(t *testing.T, c *xmpp.Client, in *Stanzas, aliceOwn, bob *mautrix.Client) {
+// unavailable as away), with his avatar's SHA-1 as the XEP-0153 photo hash (the avatar
+// matrixVCard set, the photo of his vCard); alice's XMPP away is her Matrix unavailable.
+func matrixPresences(t *testing.T, c *xmpp.Client, in *Stanzas, trace *syncBuffer, aliceOwn, bob *mautrix.Client, avatar []byte) {
 	ctx, cancel := context.WithTimeout(context.Background(), matrixWait)
 	defer cancel()
 	if err := bob.SetPresence(ctx, mautrix.ReqPresence{Presence: event.PresenceOnline, StatusMsg: "building"}); err != nil {
@@ -736,6 +743,10 @@ func matrixPresences(t *testing.T, c *xmpp.Client, in *Stanzas, aliceOwn, bob *m
 		p, ok := st.(xmpp.Presence)
 		return ok && strings.HasPrefix(p.From, matrixBobBuddy) && p.Type == "" && p.Status == "building"
 	})
+	if avatar != nil {
+		sum := sha1.Sum(avatar)
+		xmppWaitTrace(t, trace, "<photo>"+hex.EncodeToString(sum[:])+"</photo>")
+	}
 	if err := bob.SetPresence(ctx, mautrix.ReqPresence{Presence: event.PresenceUnavailable, StatusMsg: "lunch"}); err != nil {
 		t.Fatal(err)
 	}
@@ -756,4 +767,55 @@ func matrixPresences(t *testing.T, c *xmpp.Client, in *Stanzas, aliceOwn, bob *m
 		time.Sleep(200 * time.Millisecond) // polling: bob's presence of alice
 	}
 	xmppSend(t, c, `<presence/>`)
+}
+
+// matrixBounds: through a gateway with [backend_ini.matrix] max_rooms = 1 and max_members
+// = 2, erin joins a room of three: she and bob (the first user ID) are occupants, carol is
+// not, and carol's message comes under her user ID. A second room is refused with the
+// reason; leaving the first frees the slot, and the second joins.
+func matrixBounds(t *testing.T, d *testsrv.Dendrite, password string, bob, carol *mautrix.Client) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*matrixWait)
+	defer cancel()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, err := bob.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "public_chat", RoomAliasName: "bounds1"})
+	must(err)
+	_, err = carol.JoinRoom(ctx, "#bounds1:"+matrixServer, nil)
+	must(err)
+	_, err = bob.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "public_chat", RoomAliasName: "bounds2", Topic: "second"})
+	must(err)
+
+	s := StartServerWith(t, "builtin:matrix", fmt.Sprintf("allowed_servers = [\"127.0.0.1\"]\n[backend_ini.matrix]\nhomeserver = %q\nmax_rooms = 1\nmax_members = 2\n", d.URL()))
+	s.secrets = append(s.secrets, password)
+	defer s.Stop()
+	trace := &syncBuffer{}
+	c := xmppDialTraced(t, s, "erin%"+matrixServer+"@localhost", password, "phone", trace)
+	defer CloseClient(t, c)
+	in := Listen(c)
+	room1, room2 := `#bounds1\3a`+matrixServer+"@localhost", `#bounds2\3a`+matrixServer+"@localhost"
+
+	xmppSend(t, c, `<presence to='`+room1+`/erin'><x xmlns='http://jabber.org/protocol/muc'/></presence>`)
+	in.Wait(t, "bob's occupant presence", matrixWait, matrixPresence(room1+"/"+matrixBobName, ""))
+	in.Wait(t, "erin's own presence", matrixWait, matrixPresence(room1+"/erin", ""))
+	_, err = carol.SendText(ctx, first.RoomID, "carol past the bound")
+	must(err)
+	in.Wait(t, "carol's message under her user ID", matrixWait,
+		xmppChat(room1+"/"+carol.UserID.String(), "groupchat", "carol past the bound"))
+	if strings.Contains(trace.String(), room1+"/carol") {
+		t.Errorf("carol, past max_members, is an occupant:\n%s", trace.String())
+	}
+
+	xmppSend(t, c, `<presence to='`+room2+`/erin'><x xmlns='http://jabber.org/protocol/muc'/></presence>`)
+	in.Wait(t, "the refused join", matrixWait, matrixPresence(room2+"/erin", "error"))
+	xmppWaitTrace(t, trace, "too many Matrix rooms joined through the gateway (at most 1)")
+
+	xmppSend(t, c, `<presence to='`+room1+`/erin' type='unavailable'/>`)
+	in.Wait(t, "erin left the first room", matrixWait, matrixPresence(room1+"/erin", "unavailable"))
+	xmppSend(t, c, `<presence to='`+room2+`/erin'><x xmlns='http://jabber.org/protocol/muc'/></presence>`)
+	in.Wait(t, "erin in the second room", matrixWait, matrixPresence(room2+"/erin", ""))
+	in.Wait(t, "the second room's subject", matrixWait, xmppSubject(room2, "second"))
 }

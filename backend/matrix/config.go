@@ -16,6 +16,9 @@ import (
 const (
 	DefaultConnectTimeout = 30 * time.Second
 	DefaultSyncTimeout    = 30 * time.Second
+	// DefaultMaxRooms and DefaultMaxMembers bound the group-chat state kept per user.
+	DefaultMaxRooms   = 256
+	DefaultMaxMembers = 5000
 	// maxBackoff caps the wait between failed syncs.
 	maxBackoff = 60 * time.Second
 )
@@ -33,6 +36,12 @@ type Config struct {
 	Allowed allow.List
 	// MaxUsers bounds how many users the backend holds; 0 is backend.DefaultMaxUsers.
 	MaxUsers int
+	// MaxRooms (matrix.max_rooms) bounds the rooms a user has joined through the gateway
+	// at once; a join past it is refused.
+	MaxRooms int
+	// MaxMembers (matrix.max_members) bounds the members kept per joined room: later
+	// members are not occupants (their messages come under their user IDs).
+	MaxMembers int
 }
 
 // ParseConfig reads the [matrix] section of cfg (nil for defaults).
@@ -45,6 +54,8 @@ func ParseConfig(cfg *ini.File) (Config, error) {
 		Homeserver:     strings.TrimRight(get("homeserver"), "/"),
 		ConnectTimeout: duration(get("connect_timeout"), DefaultConnectTimeout),
 		SyncTimeout:    duration(get("sync_timeout"), DefaultSyncTimeout),
+		MaxRooms:       count(get("max_rooms"), DefaultMaxRooms),
+		MaxMembers:     count(get("max_members"), DefaultMaxMembers),
 	}
 	var errURL error
 	if c.Homeserver != "" {
@@ -66,6 +77,12 @@ func (c Config) withDefaults() Config {
 	if c.SyncTimeout <= 0 {
 		c.SyncTimeout = DefaultSyncTimeout
 	}
+	if c.MaxRooms <= 0 {
+		c.MaxRooms = DefaultMaxRooms
+	}
+	if c.MaxMembers <= 0 {
+		c.MaxMembers = DefaultMaxMembers
+	}
 	return c
 }
 
@@ -79,6 +96,14 @@ func duration(v string, def time.Duration) time.Duration {
 	}
 	if s, err := strconv.ParseFloat(v, 64); err == nil && s > 0 {
 		return time.Duration(s * float64(time.Second))
+	}
+	return def
+}
+
+// count reads a positive integer; anything else is def.
+func count(v string, def int) int {
+	if n, err := strconv.Atoi(v); err == nil && n > 0 {
+		return n
 	}
 	return def
 }

@@ -51,7 +51,9 @@
 // not replayed.
 //
 // A vCard request is answered from the Matrix profile: the display name, and the avatar
-// fetched through the media API as the photo (vcard.go).
+// fetched through the media API as the photo (vcard.go). A contact's avatar goes with it
+// to the daemon as the SHA-1 iconHash (XEP-0153 photo hash), fetched once per mxc URI by a
+// worker off the sync loop (avatar.go).
 //
 // # Rooms
 //
@@ -67,11 +69,13 @@
 // to rooms become XEP-0249 invitations from the inviter (our ConversationMessage.inviteRoom
 // extension). A private message to an occupant goes to the member's direct chat (Matrix
 // has none inside rooms). Only members' nicknames and power levels, the topic, and the names of joined
-// rooms are kept, each bounded (maxRooms, maxMembers, maxRoomList).
+// rooms are kept, each bounded (max_rooms, max_members, maxRoomList).
 //
 // # Configuration
 //
 // The [matrix] section of the backend's INI file (in the daemon's TOML:
 // [backend_ini.matrix]): homeserver (base URL), connect_timeout (30s, bounds discovery and
-// login), sync_timeout (30s, the long-poll). [logging] level sets the log level.
+// login), sync_timeout (30s, the long-poll), max_rooms (256, the rooms joined through the
+// gateway at once: a join past it is refused with not-authorized and says so), max_members
+// (5000, the members shown as occupants per room). [logging] level sets the log level.
 package matrix

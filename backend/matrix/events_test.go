@@ -68,16 +68,16 @@ func TestPowerLevels(t *testing.T) {
 			t.Errorf("flags(%d) moderator %v", tc.level, got)
 		}
 	}
-	// The levels kept are bounded: a room listing more users than maxMembers keeps
-	// maxMembers of them, and the rest get users_default.
+	// The levels kept are bounded: a room listing more users than its member bound keeps
+	// that many of them, and the rest get users_default.
 	pl := &event.PowerLevelsEventContent{Users: map[id.UserID]int{}, UsersDefault: 1}
-	for i := range maxMembers + 10 {
+	for i := range DefaultMaxMembers + 10 {
 		pl.Users[id.UserID(fmt.Sprintf("@u%d:x", i))] = 50
 	}
-	rm := &mucRoom{}
+	rm := &mucRoom{limit: DefaultMaxMembers}
 	rm.setLevels(pl)
-	if len(rm.levels) != maxMembers || rm.defLevel != 1 {
-		t.Fatalf("kept %d levels (default %d), want %d", len(rm.levels), rm.defLevel, maxMembers)
+	if len(rm.levels) != DefaultMaxMembers || rm.defLevel != 1 {
+		t.Fatalf("kept %d levels (default %d), want %d", len(rm.levels), rm.defLevel, DefaultMaxMembers)
 	}
 }
 
@@ -185,5 +185,40 @@ func TestRoomStateBounded(t *testing.T) {
 	}
 	if len(s.rooms.info) != maxRoomList {
 		t.Fatalf("%d rooms listed, want the bound %d", len(s.rooms.info), maxRoomList)
+	}
+}
+
+// The avatars to fetch are bounded by maxContacts (past it a contact's hash stays unknown
+// until the queue drains), and the hashes kept are pruned to the contacts' avatars.
+func TestAvatarsBounded(t *testing.T) {
+	s := &session{r: newRoster(), avatarWake: make(chan struct{}, 1)}
+	s.r.mu.Lock()
+	defer s.r.mu.Unlock()
+	for i := range maxContacts + 5 {
+		u := id.UserID(fmt.Sprintf("@u%d:x", i))
+		s.r.direct[u] = nil
+		s.r.setAvatar(u, id.ContentURIString(fmt.Sprintf("mxc://x/%d", i)))
+		if h := s.avatarOf(u); h != nil {
+			t.Fatalf("an avatar not fetched has hash %q", *h)
+		}
+	}
+	if len(s.r.want) != maxContacts {
+		t.Fatalf("%d avatars queued, want the bound %d", len(s.r.want), maxContacts)
+	}
+	s.r.direct["@none:x"] = nil
+	s.r.setAvatar("@none:x", "")
+	if h := s.avatarOf("@none:x"); h == nil || *h != "" {
+		t.Fatalf("no avatar: hash %v, want empty", h)
+	}
+	for i := range maxContacts {
+		s.r.hashes[id.ContentURIString(fmt.Sprintf("mxc://gone/%d", i))] = "h"
+	}
+	s.r.hashes["mxc://x/0"] = "kept"
+	s.r.pruneHashes()
+	if len(s.r.hashes) != 1 || s.r.hashes["mxc://x/0"] != "kept" {
+		t.Fatalf("after pruning %d hashes kept, want the contact's one", len(s.r.hashes))
+	}
+	if h := s.avatarOf("@u0:x"); h == nil || *h != "kept" {
+		t.Fatalf("a fetched avatar: hash %v", h)
 	}
 }

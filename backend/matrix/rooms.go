@@ -3,6 +3,7 @@ package matrix
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"sort"
 	"strings"
@@ -16,13 +17,11 @@ import (
 	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
 )
 
-// Bounds of the group-chat state kept per user.
+// Bounds of the group-chat state kept per user; the rooms joined through the gateway (as
+// MUC) at once and the members kept per room are Config.MaxRooms and Config.MaxMembers:
+// past the one a join is refused, past the other later members are not shown as
+// occupants (their messages still arrive, under their user IDs).
 const (
-	// maxRooms bounds the rooms joined through the gateway (as MUC) at once.
-	maxRooms = 256
-	// maxMembers bounds the members kept per room: past it, later members are not shown
-	// as occupants (their messages still arrive, under their user ID).
-	maxMembers = 5000
 	// maxRoomList bounds the joined rooms listed to the daemon (ROOM_LIST) and so the
 	// names and aliases kept for them.
 	maxRoomList = 1000
@@ -69,6 +68,7 @@ type mucRoom struct {
 	defLevel  int                  // users_default
 	topic     string
 	encrypted bool
+	limit     int // the members kept at most (Config.MaxMembers)
 }
 
 type member struct {
@@ -184,7 +184,7 @@ func (p *Plugin) LeaveRoom(_ context.Context, _ *backend.Sink, r backend.Room) {
 		if sess.rooms.leaving == nil {
 			sess.rooms.leaving = map[id.RoomID]bool{}
 		}
-		if len(sess.rooms.leaving) < maxRooms {
+		if len(sess.rooms.leaving) < sess.p.cfg.MaxRooms {
 			sess.rooms.leaving[rm.id] = true
 		}
 	}
@@ -234,10 +234,11 @@ func (s *session) joinRoom(r backend.Room) {
 	ctx, cancel := context.WithTimeout(s.ctx, s.p.cfg.ConnectTimeout)
 	defer cancel()
 	s.rooms.mu.Lock()
-	full := len(s.rooms.muc) >= maxRooms
+	full := len(s.rooms.muc) >= s.p.cfg.MaxRooms
 	s.rooms.mu.Unlock()
 	if full {
-		s.joinFailed(r, pb.ParticipantFlag_PARTICIPANT_FLAG_NOT_AUTHORIZED, "too many rooms joined through the gateway")
+		s.joinFailed(r, pb.ParticipantFlag_PARTICIPANT_FLAG_NOT_AUTHORIZED,
+			fmt.Sprintf("too many Matrix rooms joined through the gateway (at most %d): leave one first", s.p.cfg.MaxRooms))
 		return
 	}
 	resp, err := s.cli.JoinRoom(ctx, s.rooms.roomTarget(r.Room), nil)
@@ -252,7 +253,7 @@ func (s *session) joinRoom(r backend.Room) {
 		return
 	}
 	rm := &mucRoom{id: resp.RoomID, name: r.Room, nick: r.Nickname, members: map[id.UserID]*member{},
-		nicks: map[string]id.UserID{}, levels: map[id.UserID]int{}}
+		nicks: map[string]id.UserID{}, levels: map[id.UserID]int{}, limit: s.p.cfg.MaxMembers}
 	var pl event.PowerLevelsEventContent
 	if err := s.cli.StateEvent(ctx, rm.id, event.StatePowerLevels, "", &pl); err == nil {
 		rm.setLevels(&pl)
@@ -278,7 +279,7 @@ func (s *session) joinRoom(r backend.Room) {
 	rm.nicks[strings.ToLower(rm.nick)] = me
 	rm.members[me] = &member{nick: rm.nick, level: rm.level(me)}
 	for _, u := range ids {
-		if u != me && len(rm.members) < maxMembers {
+		if u != me && len(rm.members) < rm.limit {
 			rm.add(u, joined.Joined[u].DisplayName)
 		}
 	}
@@ -317,11 +318,11 @@ func (rm *mucRoom) subject() string {
 	return rm.topic + " " + note
 }
 
-// setLevels takes a room's power levels, bounded to maxMembers users.
+// setLevels takes a room's power levels, bounded to limit users.
 func (rm *mucRoom) setLevels(pl *event.PowerLevelsEventContent) {
-	rm.levels = make(map[id.UserID]int, min(len(pl.Users), maxMembers))
+	rm.levels = make(map[id.UserID]int, min(len(pl.Users), rm.limit))
 	for u, l := range pl.Users {
-		if len(rm.levels) >= maxMembers {
+		if len(rm.levels) >= rm.limit {
 			break
 		}
 		rm.levels[u] = l
@@ -352,7 +353,7 @@ func (rm *mucRoom) nickFor(u id.UserID, display string) string {
 	return nick
 }
 
-// add makes u a member; the caller checked maxMembers.
+// add makes u a member; the caller checked limit.
 func (rm *mucRoom) add(u id.UserID, display string) *member {
 	m := &member{nick: rm.nickFor(u, display), level: rm.level(u)}
 	rm.members[u] = m
@@ -495,7 +496,7 @@ func (s *session) roomMember(rm *mucRoom, ev *event.Event, left bool) {
 		m := rm.members[u]
 		var p backend.Participant
 		switch {
-		case m == nil && len(rm.members) >= maxMembers:
+		case m == nil && len(rm.members) >= rm.limit:
 			s.rooms.mu.Unlock()
 			return
 		case m == nil:

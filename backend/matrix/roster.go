@@ -39,6 +39,12 @@ type roster struct {
 	names  map[id.UserID]string      // display names of contacts
 	sent   map[id.UserID]string      // contacts sent to the daemon: alias and presence
 	status map[id.UserID]presence    // contacts' presence (m.presence), when the homeserver sent it
+	// avatars are the contacts' avatars (mxc URIs, "" for none) as their member events,
+	// presences or profiles name them; hashes the SHA-1 of each fetched (avatar.go), want
+	// those to fetch.
+	avatars map[id.UserID]id.ContentURIString
+	hashes  map[id.ContentURIString]string
+	want    map[id.ContentURIString]bool
 }
 
 // presence is a contact's Matrix presence as the daemon's status.
@@ -49,7 +55,9 @@ type presence struct {
 
 func newRoster() roster {
 	return roster{direct: map[id.UserID][]id.RoomID{}, joined: map[id.RoomID]bool{},
-		names: map[id.UserID]string{}, sent: map[id.UserID]string{}, status: map[id.UserID]presence{}}
+		names: map[id.UserID]string{}, sent: map[id.UserID]string{}, status: map[id.UserID]presence{},
+		avatars: map[id.UserID]id.ContentURIString{}, hashes: map[id.ContentURIString]string{},
+		want: map[id.ContentURIString]bool{}}
 }
 
 // dmRoom is a joined direct-message room with u, "" if none.
@@ -175,6 +183,9 @@ func (s *session) presences(resp *mautrix.RespSync) {
 			p.status = pb.StatusType_STATUS_AWAY
 		}
 		s.r.status[ev.Sender] = p // bounded: contacts only
+		if pc.AvatarURL != "" {
+			s.r.setAvatar(ev.Sender, pc.AvatarURL)
+		}
 	}
 }
 
@@ -206,6 +217,11 @@ func (r *roster) setDirect(dc event.DirectChatsEventContent) {
 			delete(r.status, u) // no longer a contact
 		}
 	}
+	for u := range r.avatars {
+		if _, contact := r.direct[u]; !contact {
+			delete(r.avatars, u)
+		}
+	}
 }
 
 // member records a contact's display name from its member event; r.mu is held.
@@ -218,14 +234,22 @@ func (r *roster) member(ev *event.Event) {
 		return
 	}
 	_ = ev.Content.ParseRaw(event.StateMember)
-	if m, ok := ev.Content.Parsed.(*event.MemberEventContent); ok && m.Displayname != "" {
+	m, ok := ev.Content.Parsed.(*event.MemberEventContent)
+	if !ok || (m.Membership != event.MembershipJoin && m.Membership != event.MembershipInvite) {
+		return
+	}
+	if m.Displayname != "" {
 		r.names[u] = m.Displayname
 	}
+	r.setAvatar(u, m.AvatarURL)
 }
 
 // publishRoster sends the daemon the contacts that are new or renamed, and removes those
 // whose direct rooms are gone. A contact without a known display name gets its profile's.
+// pub orders it with the avatar worker's updates.
 func (s *session) publishRoster() {
+	s.pub.Lock()
+	defer s.pub.Unlock()
 	s.r.mu.Lock()
 	var current []id.UserID
 	for u, rooms := range s.r.direct {
@@ -235,19 +259,7 @@ func (s *session) publishRoster() {
 	}
 	s.r.mu.Unlock()
 	for _, u := range current {
-		alias := s.displayName(u)
-		s.r.mu.Lock()
-		p, ok := s.r.status[u]
-		if !ok {
-			p.status = pb.StatusType_STATUS_NONE
-		}
-		key := alias + "\x00" + p.status.String() + "\x00" + p.text
-		old, known := s.r.sent[u]
-		s.r.sent[u] = key
-		s.r.mu.Unlock()
-		if !known || old != key {
-			s.sink.Buddy(backend.Buddy{User: s.user, Name: buddyName(u), Alias: alias, Status: p.status, StatusMessage: p.text})
-		}
+		s.publishContact(u)
 	}
 	s.r.mu.Lock()
 	var gone []id.UserID
@@ -263,7 +275,31 @@ func (s *session) publishRoster() {
 	}
 }
 
-// displayName is u's name from its member event or, failing that, its profile.
+// publishContact sends the contact u when its alias, presence or avatar hash changed;
+// s.pub is held.
+func (s *session) publishContact(u id.UserID) {
+	alias := s.displayName(u)
+	s.r.mu.Lock()
+	p, ok := s.r.status[u]
+	if !ok {
+		p.status = pb.StatusType_STATUS_NONE
+	}
+	icon := s.avatarOf(u)
+	key := alias + "\x00" + p.status.String() + "\x00" + p.text + "\x00"
+	if icon != nil {
+		key += "=" + *icon
+	}
+	old, known := s.r.sent[u]
+	s.r.sent[u] = key
+	s.r.mu.Unlock()
+	if !known || old != key {
+		s.sink.Buddy(backend.Buddy{User: s.user, Name: buddyName(u), Alias: alias, Status: p.status,
+			StatusMessage: p.text, IconHash: icon})
+	}
+}
+
+// displayName is u's name from its member event or, failing that, its profile (which
+// names its avatar too).
 func (s *session) displayName(u id.UserID) string {
 	s.r.mu.Lock()
 	name, ok := s.r.names[u]
@@ -273,11 +309,15 @@ func (s *session) displayName(u id.UserID) string {
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, s.p.cfg.ConnectTimeout)
 	defer cancel()
-	if resp, err := s.cli.GetDisplayName(ctx, u); err == nil && resp.DisplayName != "" {
+	resp, err := s.cli.GetProfile(ctx, u)
+	if err == nil {
 		name = resp.DisplayName
 	}
 	s.r.mu.Lock()
 	s.r.names[u] = name
+	if _, known := s.r.avatars[u]; err == nil && !known {
+		s.r.setAvatar(u, resp.AvatarURL.CUString())
+	}
 	s.r.mu.Unlock()
 	return name
 }

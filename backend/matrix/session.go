@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -41,6 +42,10 @@ type session struct {
 	// user's XMPP presence set one; each /sync asks for it, so the long-poll does not
 	// turn it back to online.
 	presence atomic.Value
+	// pub orders the contacts sent to the daemon (the sync loop's and the avatar
+	// worker's); avatarWake wakes the worker (avatar.go).
+	pub        sync.Mutex
+	avatarWake chan struct{}
 }
 
 func newSession(p *Plugin, s *backend.Sink, user string, acct account, password string) *session {
@@ -48,7 +53,7 @@ func newSession(p *Plugin, s *backend.Sink, user string, acct account, password 
 	return &session{p: p, sink: s, user: user, acct: acct, password: password, ctx: ctx, cancel: cancel,
 		log:    p.log.With().Str("user", user).Str("account", string(acct.userID())).Logger(),
 		outbox: make(chan func(), outboxSize), ready: make(chan struct{}), r: newRoster(),
-		rooms: newRooms(), receipts: newReceipts()}
+		rooms: newRooms(), receipts: newReceipts(), avatarWake: make(chan struct{}, 1)}
 }
 
 // stop ends the session without a DISCONNECTED (a LOGOUT, or a newer LOGIN).
@@ -76,6 +81,7 @@ func (s *session) run(sinkCtx context.Context) {
 		return
 	}
 	s.sink.Go(func(context.Context) { s.send() })
+	s.sink.Go(func(context.Context) { s.avatars() })
 	err = s.syncLoop()
 	if s.ctx.Err() == nil {
 		s.log.Info().Err(err).Msg("session lost")
