@@ -51,7 +51,8 @@
 // buddies and the user's own avatar is published, and rooms (XEP-0045) map to the
 // JOIN_ROOM/PARTICIPANT_CHANGED family. Typed frames keep the daemon's router in charge of
 // JIDs, rosters and presence for every backend alike; what the typed protocol cannot
-// carry (message corrections, XEP-0308; blocking) arrives as plain messages or is not
-// bridged. Received messages that ask for a receipt are acknowledged once handed to the
+// carry (blocking) is not bridged. The message extensions of issue 24 (corrections,
+// replies, reactions, retractions, displayed markers) pass through unchanged in one-to-one
+// chats, with the remote messages' own ids as legacy ids (extensions.go). Received messages that ask for a receipt are acknowledged once handed to the
 // daemon, because the daemon does not forward its clients' receipts (spec 3.9).
 package xmpp

@@ -41,13 +41,15 @@ func (s *session) carbon(c *conn, el *stanza.Element) {
 			return
 		}
 		body := inner.ChildText(stanza.NSClient, "body")
-		if body == "" || inner.Type() == "groupchat" {
-			return
+		if _, isEvent := eventOf(inner); body == "" || isEvent || inner.Type() == "groupchat" {
+			return // the protocol has no carbon of a reaction or retraction: its fallback is no message
 		}
-		m := backend.Message{User: s.user, Buddy: bareJID(inner.To()), Body: body, Carbon: true}
+		m := backend.Message{User: s.user, Buddy: bareJID(inner.To()), Body: body, Carbon: true,
+			ID: legacyID(inner, s.ownJID())}
 		if r := s.room(inner.To()); r != nil {
 			m.Buddy, m.Nickname, m.PM = r.name, resourceOf(inner.To()), true
 		}
+		readExtensions(inner, s.ownJID(), &m)
 		s.sink.Message(m)
 		return
 	}
@@ -68,10 +70,23 @@ func (s *session) chatMessage(c *conn, el *stanza.Element, copied bool) {
 		return
 	}
 	m := backend.Message{User: s.user, Buddy: bare, Body: body, XHTML: xhtmlOf(el),
-		Timestamp: delayStamp(el), Headline: el.Type() == "headline", Attachments: oobOf(el)}
+		Timestamp: delayStamp(el), Headline: el.Type() == "headline", Attachments: oobOf(el),
+		ID: legacyID(el, s.ownJID())}
 	if r := s.room(el.From()); r != nil && res != "" {
 		m.Buddy, m.Nickname, m.PM = r.name, res, true
 	}
+	if ev, ok := eventOf(el); ok {
+		// Reactions, a retraction or a displayed marker: its fallback body is no message.
+		if m.PM {
+			// The daemon maps these in one-to-one chats only so far.
+			s.log.Debug().Str("from", el.From()).Msg("reaction, retraction or marker in a room PM not bridged")
+			return
+		}
+		ev.User, ev.Buddy, ev.ID = s.user, m.Buddy, m.ID
+		s.sink.Event(ev)
+		return
+	}
+	readExtensions(el, s.ownJID(), &m)
 	if body == "" && m.XHTML == "" {
 		if state, ok := chatState(el); ok && !m.PM {
 			s.sink.Typing(s.user, bare, state)
@@ -175,6 +190,7 @@ func (p *Plugin) Message(_ context.Context, _ *backend.Sink, m backend.Message) 
 	}
 	msg.SetAttr("id", id)
 	msg.Append(stanza.New(stanza.NSClient, "body").AppendText(m.Body))
+	writeExtensions(msg, m, sess.ownJID())
 	if x := parseXHTML(m.XHTML); x != nil {
 		msg.Append(stanza.New(stanza.NSXHTMLIM, "html").Append(x))
 	}
@@ -187,7 +203,11 @@ func (p *Plugin) Message(_ context.Context, _ *backend.Sink, m backend.Message) 
 	}
 	if msg.Type() == "chat" {
 		if m.ID != "" {
-			msg.Append(stanza.New(stanza.NSReceipts, "request"))
+			// The id is the legacy id the daemon and the contact's client both name the
+			// message by (XEP-0359 origin-id); markable asks for XEP-0333 markers, which
+			// come back as CONV_EVENT displayed.
+			msg.Append(stanza.New(stanza.NSReceipts, "request"), stanza.New(stanza.NSSID, "origin-id", "id", m.ID),
+				stanza.New(stanza.NSMarkers, "markable"))
 		}
 		msg.Append(stanza.New(stanza.NSChatStates, "active"))
 	}

@@ -57,9 +57,11 @@ func NewPlugin(cfg Config, log zerolog.Logger) *Plugin {
 }
 
 // Features: a password is needed, rooms exist, receipts are answered (spec 1.7). Typed
-// frames, not raw XML: see the package documentation.
+// frames, not raw XML: see the package documentation. The extensions of issue 24 pass
+// through (extensions.go), with the remote messages' own ids as legacy ids.
 func (p *Plugin) Features() backend.Features {
-	return backend.Features{NeedPassword: true, MUC: true, Receipts: true, Attachments: true}
+	return backend.Features{NeedPassword: true, MUC: true, Receipts: true, Attachments: true,
+		Markers: true, Corrections: true, Replies: true, Reactions: true, Retractions: true, MsgIDs: true}
 }
 
 // Login signs the user in to the XMPP server of its legacy JID; CONNECTED or
@@ -121,4 +123,6 @@ var (
 	_ backend.RosterEditor  = (*Plugin)(nil)
 	_ backend.VCardProvider = (*Plugin)(nil)
 	_ backend.VCardUpdater  = (*Plugin)(nil)
+	_ backend.Eventer       = (*Plugin)(nil)
+	_ backend.Marker        = (*Plugin)(nil)
 )

@@ -194,6 +194,13 @@ func (s *session) conn() *conn {
 	return s.c
 }
 
+// ownJID is our bare JID as the server bound it, "" before login.
+func (s *session) ownJID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.own
+}
+
 // self reports whether jid is the user's own account.
 func (s *session) self(jid string) bool {
 	s.mu.Lock()
