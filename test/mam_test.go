@@ -3,6 +3,7 @@ package test
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -312,5 +313,100 @@ func TestMAMPurgeArchive(t *testing.T) {
 	}
 	if r := mamQuery(c, "purged", "", "", "", ""); len(r.ids) != 0 {
 		t.Errorf("%d entries after purge_archive", len(r.ids))
+	}
+}
+
+// ircMAMLogin logs user (a node) in on the IRC gateway with an initial presence.
+func ircMAMLogin(t *testing.T, s *Server, user, res string) *rawXMPP {
+	c := dialRawXMPP(t, s)
+	c.login(user, s.Password())
+	c.bind(res)
+	c.send(`<presence/>`)
+	return c
+}
+
+// TestMAMIRCRoom: a real ngircd channel through builtin:irc. Each user archives the
+// channel's messages in its own view of the room: a query to the room's JID answers with
+// the channel's lines (the user's own reflected one included), stamped by the room,
+// with per-user ids; a user who joined later has only what it saw; the account's archive
+// holds none of it, but a private message with the IRC occupant (both ways).
+func TestMAMIRCRoom(t *testing.T) {
+	irc := startIRCd(t, false)
+	s := startIRCGateway(t, `irc_server = "`+irc.Addr()+`"`)
+	room := ircRoom("#mamirc")
+	peer := connectPeer(t, irc, "ircpeer")
+	peer.Send("JOIN #mamirc")
+	peer.Expect(" 366 ")
+
+	join := func(c *rawXMPP, nick string) {
+		c.send(`<presence to='` + room + `/` + nick + `'><x xmlns='http://jabber.org/protocol/muc'/></presence>`)
+		c.expect(`from="` + room + `/` + nick + `"`)
+		c.expect(`<subject`)
+	}
+	// groupchat waits for the groupchat message with body and returns its stanza-id by
+	// the room.
+	groupchat := func(c *rawXMPP, body string) string {
+		t.Helper()
+		got := c.expect(`<body>` + body + `</body>`)
+		got = got[strings.LastIndex(got, "<message"):] + c.expect(`</message>`)
+		m := stanzaIDRe.FindStringSubmatch(got)
+		if m == nil || m[1] != room {
+			t.Fatalf("groupchat %q without a stanza-id by %s: %s", body, room, got)
+		}
+		return m[2]
+	}
+	a := ircMAMLogin(t, s, "mamirca", "r")
+	join(a, "mamirca")
+	peer.Expect(":mamirca!")
+	peer.Send("PRIVMSG #mamirc :first from irc")
+	a1 := groupchat(a, "first from irc")
+
+	b := ircMAMLogin(t, s, "mamircb", "r")
+	join(b, "mamircb")
+	peer.Expect(":mamircb!")
+	a.send(`<message to='` + room + `' type='groupchat' id='ga'><body>from xmpp</body></message>`)
+	peer.Expect("PRIVMSG #mamirc :from xmpp")
+	a2 := groupchat(a, "from xmpp") // the reflection
+	b2 := groupchat(b, "from xmpp")
+	peer.Send("PRIVMSG #mamirc :second from irc")
+	a3 := groupchat(a, "second from irc")
+	b3 := groupchat(b, "second from irc")
+
+	check := func(c *rawXMPP, who string, want []string, bodies []string) {
+		t.Helper()
+		r := mamQuery(c, "room-"+who, room, "", "", "")
+		if !slices.Equal(r.ids, want) || !strings.Contains(r.iq, `complete="true"`) {
+			t.Fatalf("%s's archive of %s: %v, want %v: %v %s", who, room, r.ids, want, r.results, r.iq)
+		}
+		for i, body := range bodies {
+			if !strings.Contains(r.results[i], `from="`+room+`"`) || !strings.Contains(r.results[i], `<body>`+body+`</body>`) ||
+				!strings.Contains(r.results[i], `type="groupchat"`) {
+				t.Errorf("%s's result %d: %s", who, i, r.results[i])
+			}
+		}
+	}
+	check(a, "a", []string{a1, a2, a3}, []string{"first from irc", "from xmpp", "second from irc"})
+	check(b, "b", []string{b2, b3}, []string{"from xmpp", "second from irc"})
+	// The room's last message only, by RSM, as a client catching up asks.
+	if r := mamQuery(a, "room-last", room, "", "<max>1</max><before/>", ""); len(r.ids) != 1 || r.ids[0] != a3 {
+		t.Errorf("the room's last message: %v %s", r.ids, r.iq)
+	}
+	if r := mamQuery(a, "room-after", room, field("after-id", a1), "", ""); !slices.Equal(r.ids, []string{a2, a3}) {
+		t.Errorf("after %s: %v %s", a1, r.ids, r.iq)
+	}
+
+	// A private message with the IRC occupant goes to the account's archive, both ways.
+	occupant := room + "/ircpeer"
+	a.send(`<message to='` + occupant + `' type='chat' id='pm1'><body>psst irc</body></message>`)
+	peer.Expect("PRIVMSG ircpeer :psst irc")
+	peer.Send("PRIVMSG mamirca :psst xmpp")
+	a.expect(`<body>psst xmpp</body>`)
+	r := mamQuery(a, "account", "", "", "", "")
+	if len(r.ids) != 2 || !strings.Contains(r.results[0], "psst irc") || !strings.Contains(r.results[1], `from="`+occupant+`"`) ||
+		!strings.Contains(r.results[1], "psst xmpp") {
+		t.Errorf("the account's archive: %v %s", r.results, r.iq)
+	}
+	if r := mamQuery(a, "account-with", "", field("with", occupant), "", ""); len(r.ids) != 2 {
+		t.Errorf("with %s: %v %s", occupant, r.results, r.iq)
 	}
 }
