@@ -107,21 +107,32 @@ var pubsubFeatures = []string{"publish", "publish-options", "retrieve-items", "r
 	"last-published", "access-presence", "access-open", "access-whitelist", "item-ids",
 	"multi-items", "filtered-notifications", "delete-items"}
 
-// DiscoFeatures implements feature.Disco.
+// DiscoFeatures implements feature.Disco. XEP-0163 section 6 puts the PEP features on
+// the account's bare JID; the server's own disco#info lists them too, as ejabberd's does
+// (mod_pubsub's disco_local_features), because some clients look only there: Profanity
+// 0.13 publishes its OMEMO bundle and device list with publish-options (access model
+// open, so that contacts can fetch them) only when the server's disco#info lists
+// pubsub#publish-options. Private XML storage stays on the account alone.
 func (*PEP) DiscoFeatures(s feature.Scope) []string {
-	if s != feature.Account {
+	var out []string
+	switch s {
+	case feature.Account:
+		out = []string{NSPubSub, NSPrivate}
+	case feature.Server:
+		out = []string{NSPubSub}
+	default:
 		return nil
 	}
-	out := []string{NSPubSub, NSPrivate}
 	for _, f := range pubsubFeatures {
 		out = append(out, NSPubSub+"#"+f)
 	}
 	return out
 }
 
-// DiscoIdentities implements feature.DiscoIdentities: the account is a PEP service.
+// DiscoIdentities implements feature.DiscoIdentities: the account is a PEP service, and
+// so is the server in its own disco#info (as ejabberd's says; see DiscoFeatures).
 func (*PEP) DiscoIdentities(s feature.Scope) []feature.Identity {
-	if s != feature.Account {
+	if s != feature.Account && s != feature.Server {
 		return nil
 	}
 	return []feature.Identity{{Category: "pubsub", Type: "pep"}}

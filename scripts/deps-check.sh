@@ -22,6 +22,7 @@ ngircd        ngircd
 prosody       prosody
 prosodyctl    prosody
 go-sendxmpp   go-sendxmpp
+tmux          tmux               runs profanity (package profanity) in test/profanity_test.go
 git           git
 make          make
 initdb        postgresql         in /usr/lib/postgresql/VERSION/bin

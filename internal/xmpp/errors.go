@@ -80,9 +80,51 @@ func StreamErrorElement(condition, text string) *Element {
 	return el
 }
 
-// StanzaError builds <error type='errType'><condition/><text/></error> in jabber:client.
+// legacyCode is the XEP-0086 error code of an RFC 6120 condition, "" for one without.
+func legacyCode(condition string) string {
+	switch condition {
+	case StanzaBadRequest, StanzaJIDMalformed, StanzaUnexpectedRequest:
+		return "400"
+	case StanzaNotAuthorized:
+		return "401"
+	case "payment-required":
+		return "402"
+	case StanzaForbidden:
+		return "403"
+	case StanzaItemNotFound, StanzaRecipientUnavailable, "remote-server-not-found":
+		return "404"
+	case StanzaNotAllowed:
+		return "405"
+	case "not-acceptable":
+		return "406"
+	case "registration-required", "subscription-required":
+		return "407"
+	case StanzaConflict:
+		return "409"
+	case StanzaInternalServerError, StanzaResourceConstraint, "undefined-condition":
+		return "500"
+	case StanzaFeatureNotImplemented:
+		return "501"
+	case StanzaServiceUnavailable:
+		return "503"
+	case "remote-server-timeout":
+		return "504"
+	case "gone", "redirect":
+		return "302"
+	}
+	return ""
+}
+
+// StanzaError builds <error type='errType' code='N'><condition/><text/></error> in
+// jabber:client. The code is XEP-0086's legacy one: RFC 6120 has none, but ejabberd
+// still sends it and clients read it; Profanity, for one, publishes its first OMEMO
+// device list only when fetching the missing node answers code 404.
 func StanzaError(errType, condition, text string) *Element {
-	el := New(NSClient, "error", "type", errType).Append(New(NSStanzas, condition))
+	el := New(NSClient, "error", "type", errType)
+	if code := legacyCode(condition); code != "" {
+		el.SetAttr("code", code)
+	}
+	el.Append(New(NSStanzas, condition))
 	if text != "" {
 		el.Append(New(NSStanzas, "text").AppendText(text))
 	}

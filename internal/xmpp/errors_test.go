@@ -17,9 +17,9 @@ func TestErrorElements(t *testing.T) {
 		{"stream error with text", (&StreamError{CondPolicyViolation, "too big"}).Element(),
 			`<stream:error><policy-violation xmlns="urn:ietf:params:xml:ns:xmpp-streams"/><text xmlns="urn:ietf:params:xml:ns:xmpp-streams">too big</text></stream:error>`},
 		{"message error keeps payload", ErrorReply(msg, ErrTypeModify, StanzaJIDMalformed, ""),
-			`<message id="7" from="b@y" to="a@x/r" type="error"><body>hi</body><error type="modify"><jid-malformed xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>`},
+			`<message id="7" from="b@y" to="a@x/r" type="error"><body>hi</body><error type="modify" code="400"><jid-malformed xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>`},
 		{"iq error drops payload", ErrorReply(iq, ErrTypeCancel, StanzaServiceUnavailable, "no"),
-			`<iq id="8" from="y" to="a@x/r" type="error"><error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">no</text></error></iq>`},
+			`<iq id="8" from="y" to="a@x/r" type="error"><error type="cancel" code="503"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">no</text></error></iq>`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
