@@ -19,6 +19,7 @@ go            -                  the Go toolchain: installed with Go (see go.mod
 protoc        protobuf-compiler
 python3       python3
 ngircd        ngircd
+inspircd      inspircd           InspIRCd 3, the IRCv3 server of internal/testsrv
 prosody       prosody
 prosodyctl    prosody
 go-sendxmpp   go-sendxmpp
