@@ -36,6 +36,9 @@ type options struct {
 	allowed allow.List
 	// tls verifies IRC servers' certificates (against irc_ca_file when set).
 	tls *tls.Config
+	// reactionFallback is the daemon's service.reaction_fallback ("error", "text",
+	// "drop"), which this backend applies on a server without message tags (ircv3.go).
+	reactionFallback string
 }
 
 // serverAddr is one IRC server: host, port and whether to speak TLS.
@@ -95,6 +98,7 @@ func readOptions(cfg *ini.File) (options, error) {
 		o.identify = v
 	}
 	o.sendPass = cfg.Bool("service", "irc_send_pass", false)
+	o.reactionFallback, _ = cfg.Get("service", "reaction_fallback")
 	if v, ok := cfg.Get("service", "irc_away_timeout"); ok {
 		secs, err := strconv.ParseFloat(v, 64)
 		if err != nil || secs <= 0 {

@@ -37,6 +37,8 @@ func (n *network) handle(_ *girc.Client, e girc.Event) {
 		n.onWho(e)
 	case girc.PRIVMSG, girc.NOTICE:
 		n.onMessage(e)
+	case girc.CAP_TAGMSG:
+		n.onTagMsg(e) // ircv3.go
 	case girc.ERROR:
 		n.onError(e)
 	default:

@@ -16,6 +16,10 @@ func (n *network) onMessage(e girc.Event) {
 	if e.Source == nil || len(e.Params) < 2 || !strings.Contains(e.Source.String(), "!") {
 		return // server notices
 	}
+	if e.Echo {
+		n.onEcho(e) // echo-message: our own message's msgid (ircv3.go)
+		return
+	}
 	body := e.Last()
 	if ctcp := girc.DecodeCTCP(&e); ctcp != nil {
 		if ctcp.Command != girc.CTCP_ACTION || e.Command != girc.PRIVMSG {
@@ -33,6 +37,7 @@ func (n *network) onMessage(e girc.Event) {
 			return
 		}
 		msg.Buddy, msg.Nickname = r.name, from
+		msg.ID, _ = e.Tags.Get(tagMsgID)
 		n.s.sink.Message(msg)
 		return
 	}
@@ -42,8 +47,10 @@ func (n *network) onMessage(e girc.Event) {
 	key := strings.ToLower(from) + n.suffix
 	if room := n.s.pmRoom(key); room != "" {
 		msg.Buddy, msg.Nickname, msg.PM = room, from, true
+		msg.ID, _ = e.Tags.Get(tagMsgID)
 	} else {
 		msg.Buddy = from + n.suffix
+		n.incomingTags(e, &msg, msg.Buddy) // ircv3.go
 	}
 	n.s.sink.Message(msg)
 }
@@ -120,28 +127,31 @@ func (n *network) userMessage(roomName, nick string, m backend.Message) {
 		n.s.sink.Message(backend.Message{User: n.s.user, Buddy: r.name, Nickname: own, Body: m.Body})
 	case nick != "":
 		n.s.rememberPM(strings.ToLower(nick)+n.suffix, roomName)
-		n.say(nick, m.Body)
+		n.sayTagged(nick, m)
 	default:
 		ircNick, _ := n.s.splitName(m.Buddy)
 		if n.command(nil, m.Body) {
 			return
 		}
-		n.say(ircNick, m.Body)
+		n.sayTagged(ircNick, m)
 	}
 }
 
 // say sends body to target: one PRIVMSG per line (girc splits lines longer than the
 // server allows), "/me " as CTCP ACTION.
-func (n *network) say(target, body string) {
+func (n *network) say(target, body string) { n.sayWith(target, body, nil) }
+
+// sayWith is say with client tags kv (key, value, ...) on the first line.
+func (n *network) sayWith(target, body string, kv []string) {
 	for _, line := range strings.Split(strings.ReplaceAll(body, "\r\n", "\n"), "\n") {
 		if line == "" {
 			continue
 		}
 		if text, ok := strings.CutPrefix(line, "/me "); ok {
-			n.send(girc.PRIVMSG, target, girc.EncodeCTCPRaw(girc.CTCP_ACTION, text))
-			continue
+			line = girc.EncodeCTCPRaw(girc.CTCP_ACTION, text)
 		}
-		n.send(girc.PRIVMSG, target, line)
+		n.queue(tagged(girc.PRIVMSG, []string{target, line}, kv...))
+		kv = nil
 	}
 }
 

@@ -32,6 +32,7 @@ type network struct {
 	rooms    map[string]*room // by legacy room name
 	whois    map[string]*whoisReply
 	failure  *failure // why the network refused us, if it said so
+	tagState tagState // ids and reactions of the IRCv3 tags (ircv3.go)
 }
 
 // failure is a login refusal reported by the network (wrong password etc.).
@@ -45,7 +46,7 @@ func newNetwork(s *session, addr serverAddr, suffix, nick string) *network {
 	n := &network{
 		s: s, addr: addr, suffix: suffix, ctx: ctx, cancel: cancel, nick: nick,
 		out:   make(chan *girc.Event, outQueue),
-		rooms: map[string]*room{}, whois: map[string]*whoisReply{},
+		rooms: map[string]*room{}, whois: map[string]*whoisReply{}, tagState: newTagState(),
 	}
 	n.client = girc.New(n.config(nick))
 	n.client.Handlers.Add(girc.ALL_EVENTS, n.handle)
@@ -62,6 +63,9 @@ func (n *network) config(nick string) girc.Config {
 		SSL: n.addr.TLS, DisableAutoWHOOnJoin: true, DisableAutoMODEOnJoin: true,
 		DisableSTS: true, Version: "Spectrum 2 IRC gateway",
 		HandleNickCollide: n.nickCollide,
+		// girc asks for message-tags and server-time itself; echo-message tells the msgid
+		// of the user's own messages (ircv3.go).
+		SupportedCaps: map[string][]string{"echo-message": nil},
 	}
 	if n.addr.TLS {
 		tc := o.tls.Clone()
@@ -181,11 +185,7 @@ func (n *network) writer(c *girc.Client, done chan struct{}) {
 
 // send queues an IRC command; a full queue drops it (the network is not keeping up).
 func (n *network) send(cmd string, params ...string) {
-	select {
-	case n.out <- &girc.Event{Command: cmd, Params: params}:
-	default:
-		n.s.log.Warn().Str("command", cmd).Msg("IRC send queue full, dropping")
-	}
+	n.queue(&girc.Event{Command: cmd, Params: params})
 }
 
 // reportLost tells the daemon the connection is gone (spec 4.3): DISCONNECTED in single-

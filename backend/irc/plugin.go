@@ -44,9 +44,11 @@ func NewPlugin(cfg *ini.File, log zerolog.Logger) *Plugin {
 }
 
 // Features announces what libcommuni announces (spec 4.3): a password may be given, rooms
-// exist, and JIDs are not escaped.
+// exist, and JIDs are not escaped; and the IRCv3 tags of issue 24 (ircv3.go): replies,
+// reactions and msgids, with this backend's own fallback on a server without tags.
 func (p *Plugin) Features() backend.Features {
-	return backend.Features{NeedPassword: true, MUC: true, DisableJIDEscaping: true}
+	return backend.Features{NeedPassword: true, MUC: true, DisableJIDEscaping: true,
+		Replies: true, Reactions: true, MsgIDs: true}
 }
 
 // singleNetwork tells the mode: irc_server configured (spec 4.3).
@@ -121,6 +123,28 @@ func (p *Plugin) Message(_ context.Context, _ *backend.Sink, m backend.Message) 
 		ses.message(m)
 	}
 }
+
+// Event sends the user's reactions to a contact (ircv3.go); rooms have none yet.
+func (p *Plugin) Event(_ context.Context, _ *backend.Sink, e backend.Event) {
+	ses := p.session(e.User)
+	if ses == nil {
+		return
+	}
+	if isRoom(e.Buddy) || strings.Contains(e.Buddy, "/") {
+		ses.log.Debug().Msg("room reaction dropped: not carried yet")
+		return
+	}
+	n := ses.find(strings.ToLower(e.Buddy))
+	if n == nil {
+		ses.log.Debug().Msg("reaction for a network we are not connected to")
+		return
+	}
+	nick, _ := ses.splitName(e.Buddy)
+	n.event(nick, e)
+}
+
+// isRoom reports whether a legacy name is a channel (spec 3.6: '#').
+func isRoom(name string) bool { return strings.HasPrefix(name, "#") }
 
 // SetSubject sets a channel's topic.
 func (p *Plugin) SetSubject(_ context.Context, _ *backend.Sink, m backend.Message) {

@@ -31,6 +31,9 @@ func (c *Config) ownINI() []iniEntry {
 		{"service", "working_dir", absPath(s.WorkingDir), "service.working_dir"},
 		{"service", "users_per_backend", strconv.Itoa(s.UsersPerBackend), "service.users_per_backend"},
 		{"service", "jid_escaping", iniBool(s.JIDEscaping), "service.jid_escaping"},
+		// A backend that carries reactions only on some of its connections (builtin:irc: an
+		// IRC server without message tags) applies the daemon's fallback itself there.
+		{"service", "reaction_fallback", s.ReactionFallback, "service.reaction_fallback"},
 		{"identity", "name", c.Identity.Name, "identity.name"},
 		{"identity", "category", c.Identity.Category, "identity.category"},
 		{"identity", "type", c.Identity.Type, "identity.type"},

@@ -63,6 +63,7 @@ func TestBackendINI(t *testing.T) {
 		{"service", "working_dir", "/var/lib/spectrum2/irc.example.org"},
 		{"service", "backend_host", "127.0.0.1"},
 		{"service", "jid_escaping", "1"},
+		{"service", "reaction_fallback", "error"},
 		{"service", "irc_send_pass", "1"},
 		{"service", "irc_away_timeout", "60"},
 		{"identity", "type", "irc"},

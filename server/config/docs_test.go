@@ -93,7 +93,7 @@ const backendINIDoc = `
 
 Every backend is started with the path of an INI file as its last argument (spec 2.2, 4.3). The
 daemon writes it (mode 0600) as ` + "`backend.cfg`" + ` in ` + "`service.working_dir`" + `, in Spectrum 2's dialect:
-` + "`[service]`" + ` with ` + "`jid`, `server_mode = 1`, `backend_host`, `working_dir` (absolute), `users_per_backend`,\n`jid_escaping`; `[identity]`; `[logging]` (`level`, `format`); `[demo]`" + ` (durations as Go durations),
+` + "`[service]`" + ` with ` + "`jid`, `server_mode = 1`, `backend_host`, `working_dir` (absolute), `users_per_backend`,\n`jid_escaping`, `reaction_fallback`; `[identity]`; `[logging]` (`level`, `format`); `[demo]`" + ` (durations as Go durations),
 then every ` + "`[backend_ini.SECTION]`" + ` key. Booleans are written 0/1, arrays as repeated keys, nothing is
 quoted. ` + "`admin_password` and `cert_password`" + ` are never written to it.
 `
