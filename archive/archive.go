@@ -241,6 +241,7 @@ func (a *Archive) archiveIn(u feature.User, room string, msg *xmpp.Element, peer
 	}
 	e.Stanza = stored.AppendXML(nil, xmpp.NSClient)
 	a.enqueue(store.ArchiveWrite{User: user, Entry: e})
+	remember(u, room, sid, legacyID) // ids.go
 	a.enforceQuota(u, user)
 }
 

@@ -164,3 +164,13 @@ type User interface {
 	// contact's presence is sent again, through the InboundPresence hooks.
 	BlockLegacy(jid string, blocked bool) bool
 }
+
+// MessageIDs maps between the XEP-0359 stanza-ids a feature gave messages (the archive)
+// and the ids the legacy network knows them by, so that a correction, reaction, reply or
+// retraction names the right message on either side (issue 24). room is the room's bare
+// JID, "" for the user's own conversations; ok is false when the feature does not know
+// the id (the router then passes it on as it is).
+type MessageIDs interface {
+	LegacyID(u User, room, stanzaID string) (legacyID string, ok bool)
+	StanzaID(u User, room, legacyID string) (stanzaID string, ok bool)
+}
