@@ -82,7 +82,7 @@ func (u *user) messageToBuddy(rs *resource, m *xmpp.Element, t target) {
 		u.bounceNotSent(rs, m, err)
 		return
 	}
-	if u.eventToBackend(rs, m, t.legacy) {
+	if u.eventToBackend(rs, m, t.legacy, "") {
 		return // a reaction or retraction (msgext.go), its fallback body not sent
 	}
 	body := m.ChildText(xmpp.NSClient, "body")
@@ -98,27 +98,18 @@ func (u *user) messageToBuddy(rs *resource, m *xmpp.Element, t target) {
 		if conv.GetMessage() == "" && conv.GetXhtml() == "" && len(conv.Attachment) == 0 {
 			// Chat state or receipt only (spec 3.9); a read marker goes on to a backend
 			// that reads them.
-			if err := u.markerToBackend(m, t.legacy); err != nil {
+			if err := u.markerToBackend(m, t.legacy, ""); err != nil {
 				u.bounceNotSent(rs, m, err)
 			}
 			return
 		}
-		if r := m.Child(nsCorrect, "replace"); r != nil && r.Attr("id") != "" {
-			if u.r.backends.Features().Corrections {
-				conv.ReplaceId = proto.String(r.Attr("id"))
-			} else if p := u.r.cfg.CorrectionPrefix; p != "" && body != "" {
-				conv.Message = proto.String(p + body) // service.correction_prefix
+		u.referenceFields(m, conv, "", func(to string) string {
+			// the contact's message, else the user's own (empty sender)
+			if bare(to) == bare(m.To()) {
+				return t.legacy
 			}
-		}
-		if u.r.backends.Features().Replies {
-			replyFields(m, conv, func(to string) string {
-				// the contact's message, else the user's own (empty sender)
-				if bare(to) == bare(m.To()) {
-					return t.legacy
-				}
-				return ""
-			})
-		}
+			return ""
+		})
 		if id := messageID(m); id != "" {
 			conv.Id = proto.String(id)
 			if m.Child(xmpp.NSReceipts, "request") != nil {
@@ -150,8 +141,9 @@ func (u *user) chatStatesToBackend(m *xmpp.Element, legacy string) error {
 // markerToBackend sends the XEP-0333 displayed (else the XEP-0184 received) marker of m
 // as CONV_MESSAGE_ACK with the marked message's id, when the backends announced
 // features.markers (ours; Spectrum 2 sends no CONV_MESSAGE_ACK to a backend). The id is
-// the one the backend gave the message (CONV_MESSAGE's id, kept end to end).
-func (u *user) markerToBackend(m *xmpp.Element, legacy string) error {
+// the one the backend gave the message (CONV_MESSAGE's id, kept end to end; in room, a
+// room's bare JID, the stanza-id the client names is mapped back to it: legacyRef).
+func (u *user) markerToBackend(m *xmpp.Element, legacy, room string) error {
 	if !u.r.backends.Features().Markers {
 		return nil
 	}
@@ -164,6 +156,7 @@ func (u *user) markerToBackend(m *xmpp.Element, legacy string) error {
 	if id == "" {
 		return nil
 	}
+	id = u.legacyRef(room, id)
 	return u.toBackend(pb.WrapperMessage_TYPE_CONV_MESSAGE_ACK, &pb.ConversationMessage{UserName: proto.String(u.key),
 		BuddyName: proto.String(legacy), Message: proto.String(""), Id: proto.String(id)})
 }

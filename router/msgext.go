@@ -9,12 +9,15 @@ import (
 
 	"github.com/gospectrum/spectrum2/internal/xmpp"
 	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
+	"github.com/gospectrum/spectrum2/router/feature"
 )
 
 // The XEPs of issue 24 between a client's chat message and the backend's frames
 // (docs/protocol-extensions.md). In a one-to-one chat every id is the message's id kept
-// end to end (messageID: the client's origin-id or id, the backend's CONV_MESSAGE id), so
-// no translation is needed there.
+// end to end (messageID: the client's origin-id or id, the backend's CONV_MESSAGE id);
+// only a client that names a message by the stanza-id the archive gave it (read from
+// MAM) needs it mapped to the legacy id (legacyRef). In a room a client names messages
+// by the room's stanza-ids both ways (muc_ext.go).
 const (
 	nsCorrect   = "urn:xmpp:message-correct:0"  // XEP-0308
 	nsReactions = "urn:xmpp:reactions:0"        // XEP-0444
@@ -28,6 +31,57 @@ const (
 
 // maxReactions bounds the reactions of one sender to one message that travel on.
 const maxReactions = 32
+
+// referenceFields sets m's XEP-0308 correction and XEP-0461 reply on conv, the message
+// to the backend, for the keys the backends announced, with the ids of the legacy network
+// (legacyRef in room, "" for the user's own archive). Without features.corrections a
+// correction goes as its corrected text, after service.correction_prefix. senderOf maps
+// the reply's to (a JID) to the legacy sender, "" for the user.
+func (u *user) referenceFields(m *xmpp.Element, conv *pb.ConversationMessage, room string, senderOf func(to string) string) {
+	f := u.r.backends.Features()
+	if r := m.Child(nsCorrect, "replace"); r != nil && r.Attr("id") != "" {
+		if f.Corrections {
+			conv.ReplaceId = proto.String(u.legacyRef(room, r.Attr("id")))
+		} else if p, body := u.r.cfg.CorrectionPrefix, conv.GetMessage(); p != "" && body != "" {
+			conv.Message = proto.String(p + body) // service.correction_prefix
+		}
+	}
+	if f.Replies {
+		replyFields(m, conv, senderOf)
+		if conv.ReplyToId != nil {
+			conv.ReplyToId = proto.String(u.legacyRef(room, conv.GetReplyToId()))
+		}
+	}
+}
+
+// legacyRef is the legacy id of the message a client names by id in room (its bare JID,
+// "" for the user's own conversations): the one kept with the archive entry whose
+// stanza-id is id (feature.MessageIDs), else id itself (the message's own id, kept end
+// to end).
+func (u *user) legacyRef(room, id string) string {
+	for _, f := range u.r.cfg.Features {
+		if x, ok := f.(feature.MessageIDs); ok {
+			if l, ok := x.LegacyID(u.handle(), room, id); ok {
+				return l
+			}
+		}
+	}
+	return id
+}
+
+// clientRef is the stanza-id by which the client knows the message of room that the
+// legacy network names legacyID (feature.MessageIDs), else legacyID itself: without an
+// archive the message went out with the legacy id as its id.
+func (u *user) clientRef(room, legacyID string) string {
+	for _, f := range u.r.cfg.Features {
+		if x, ok := f.(feature.MessageIDs); ok {
+			if sid, ok := x.StanzaID(u.handle(), room, legacyID); ok {
+				return sid
+			}
+		}
+	}
+	return legacyID
+}
 
 // replyFields sets the XEP-0461 reply of m on conv when the backends announced
 // features.replies; the body keeps the XEP-0428 fallback quote, whose length in
@@ -80,14 +134,21 @@ func clientEvent(m *xmpp.Element) (ev *pb.ConversationMessage, key string) {
 	return nil, ""
 }
 
-// eventToBackend sends a client's reaction or retraction to legacy as CONV_EVENT when
-// the backends announced its key; otherwise the client learns that it did not go
-// (feature-not-implemented) rather than losing it in silence. handled is false when m
-// carries neither.
-func (u *user) eventToBackend(rs *resource, m *xmpp.Element, legacy string) (handled bool) {
+// eventToBackend sends a client's reaction or retraction to legacy (a contact, a room or
+// "room/nick") as CONV_EVENT when the backends announced its key, the id it names mapped
+// to the legacy network's (legacyRef with room, the room's bare JID or ""); otherwise
+// the client learns that it did not go (feature-not-implemented) rather than losing it
+// in silence. handled is false when m carries neither.
+func (u *user) eventToBackend(rs *resource, m *xmpp.Element, legacy, room string) (handled bool) {
 	ev, key := clientEvent(m)
 	if ev == nil {
 		return false
+	}
+	if ev.ReactToId != nil {
+		ev.ReactToId = proto.String(u.legacyRef(room, ev.GetReactToId()))
+	}
+	if ev.RetractId != nil {
+		ev.RetractId = proto.String(u.legacyRef(room, ev.GetRetractId()))
 	}
 	f := u.r.backends.Features()
 	if key == "reactions" && !f.Reactions {
@@ -132,17 +193,24 @@ func bare(j string) string {
 // message from the contact: XEP-0308 <replace/>, XEP-0461 <reply/> with the XEP-0428
 // fallback range of the quote the body starts with.
 func (u *user) extensionsToClient(msg *xmpp.Element, m *pb.ConversationMessage) {
+	appendExtensions(msg, m, m.GetReplyToId(), func(s string) string {
+		if s == "" {
+			return u.jid.String() // the user's own message
+		}
+		return u.buddyFrom(s)
+	})
+}
+
+// appendExtensions adds m's correction and its reply to replyID (the id the client
+// knows the message by) to msg; senderJID maps the reply's legacy sender to its JID.
+func appendExtensions(msg *xmpp.Element, m *pb.ConversationMessage, replyID string, senderJID func(string) string) {
 	if id := m.GetReplaceId(); id != "" {
 		msg.Append(xmpp.New(nsCorrect, "replace", "id", id))
 	}
-	if id := m.GetReplyToId(); id != "" {
+	if id := replyID; id != "" {
 		r := xmpp.New(nsReply, "reply", "id", id)
 		if m.ReplyToSender != nil {
-			to := u.jid.String() // the user's own message
-			if s := m.GetReplyToSender(); s != "" {
-				to = u.buddyFrom(s)
-			}
-			r.SetAttr("to", to)
+			r.SetAttr("to", senderJID(m.GetReplyToSender()))
 		}
 		msg.Append(r)
 		if end := m.GetReplyFallbackEnd(); end > 0 && int(end) <= utf8.RuneCountInString(m.GetMessage()) {
@@ -161,9 +229,19 @@ func (u *user) convEvent(m *pb.ConversationMessage) {
 	if m.GetId() != "" {
 		msg.SetAttr("id", m.GetId())
 	}
+	if !appendEvent(msg, m, func(id string) string { return id }) {
+		u.log.Debug().Str("buddy", m.GetBuddyName()).Msg("CONV_EVENT without a reaction, retraction or marker dropped")
+		return
+	}
+	u.deliverMessage(msg, legacyKey(m.GetBuddyName()))
+}
+
+// appendEvent adds the reactions, retraction or displayed marker of the CONV_EVENT m to
+// msg, naming the message by ref of its legacy id; false when m carries none of them.
+func appendEvent(msg *xmpp.Element, m *pb.ConversationMessage, ref func(string) string) bool {
 	switch {
 	case m.GetReactToId() != "":
-		r := xmpp.New(nsReactions, "reactions", "id", m.GetReactToId())
+		r := xmpp.New(nsReactions, "reactions", "id", ref(m.GetReactToId()))
 		for i, x := range m.GetReaction() {
 			if i == maxReactions {
 				break
@@ -172,17 +250,16 @@ func (u *user) convEvent(m *pb.ConversationMessage) {
 		}
 		msg.Append(r, xmpp.New(xmpp.NSHints, "store"))
 	case m.GetRetractId() != "":
-		id := m.GetRetractId()
+		id := ref(m.GetRetractId())
 		msg.Append(xmpp.New(nsRetract, "retract", "id", id),
 			xmpp.New(nsFasten, "apply-to", "id", id).Append(xmpp.New(nsRetract0, "retract")),
 			xmpp.New(nsFallback, "fallback", "for", nsRetract),
 			xmpp.New(xmpp.NSClient, "body").AppendText("This person attempted to retract a previous message, but it's unsupported by your client."),
 			xmpp.New(xmpp.NSHints, "store"))
 	case m.GetDisplayedId() != "":
-		msg.Append(xmpp.New(xmpp.NSMarkers, "displayed", "id", m.GetDisplayedId()))
+		msg.Append(xmpp.New(xmpp.NSMarkers, "displayed", "id", ref(m.GetDisplayedId())))
 	default:
-		u.log.Debug().Str("buddy", m.GetBuddyName()).Msg("CONV_EVENT without a reaction, retraction or marker dropped")
-		return
+		return false
 	}
-	u.deliverMessage(msg, legacyKey(m.GetBuddyName()))
+	return true
 }

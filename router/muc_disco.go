@@ -108,6 +108,7 @@ func (u *user) roomDiscoInfo(rs *resource, iq, p *xmpp.Element, t target) {
 	q.Append(xmpp.New(xmpp.NSDiscoInfo, "identity", "category", "conference", "type", "text",
 		"name", u.roomName(legacy)))
 	feats := append([]string{xmpp.NSDiscoInfo, xmpp.NSMUC}, u.r.feats.discoFeatures(feature.Room)...)
+	feats = append(feats, u.roomFeatures()...) // issue 24: what the backends carry (muc_ext.go)
 	for _, f := range feats {
 		q.Append(xmpp.New(xmpp.NSDiscoInfo, "feature", "var", f))
 	}

@@ -113,6 +113,8 @@ func (u *user) mucConversation(t pb.WrapperMessage_Type, m *pb.ConversationMessa
 	switch {
 	case t == pb.WrapperMessage_TYPE_ROOM_SUBJECT_CHANGED:
 		u.roomSubject(rm, m)
+	case t == pb.WrapperMessage_TYPE_CONV_EVENT:
+		u.roomEvent(rm, pmNick, m) // muc_ext.go
 	case t != pb.WrapperMessage_TYPE_CONV_MESSAGE:
 		// Acks, attention and typing have no meaning in a room.
 	case pmNick != "":
@@ -174,6 +176,7 @@ func (u *user) roomMessage(rm *mucRoom, m *pb.ConversationMessage) {
 	for _, a := range m.GetAttachment() {
 		msg.Append(oobX(a.GetUrl(), a.GetDescription()))
 	}
+	u.roomExtensionsToClient(rm, msg, m) // muc_ext.go
 	if d := delay(m.GetTimestamp()); d != nil {
 		msg.Append(d)
 	}
@@ -297,10 +300,19 @@ func (u *user) groupchatToBackend(rs *resource, m *xmpp.Element, rm *mucRoom) {
 			UserName: proto.String(u.key), BuddyName: proto.String(rm.legacy), Message: proto.String(subject)})
 		return
 	}
+	if u.eventToBackend(rs, m, rm.legacy, u.roomBare(rm)) {
+		return // a reaction or retraction (msgext.go), its fallback body not sent
+	}
 	conv := u.roomConv(m, rm.legacy)
 	if conv == nil {
+		// A read marker goes on to a backend that reads them (the room's stanza-id
+		// mapped to the legacy id).
+		if err := u.markerToBackend(m, rm.legacy, u.roomBare(rm)); err != nil {
+			u.bounceNotSent(rs, m, err)
+		}
 		return
 	}
+	u.roomReferences(m, conv, rm) // muc_ext.go
 	origin := ""
 	if o := m.Child(xmpp.NSSID, "origin-id"); o != nil {
 		origin = o.Attr("id")
@@ -315,6 +327,9 @@ func (u *user) groupchatToBackend(rs *resource, m *xmpp.Element, rm *mucRoom) {
 // privateToBackend sends a private message to a room member: buddyName "room/nick"
 // (spec 3.9).
 func (u *user) privateToBackend(rs *resource, m *xmpp.Element, rm *mucRoom, nick string) {
+	if u.eventToBackend(rs, m, rm.legacy+"/"+nick, "") {
+		return // ids as in one-to-one chats
+	}
 	conv := u.roomConv(m, rm.legacy+"/"+nick)
 	if conv == nil {
 		return
