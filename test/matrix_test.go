@@ -457,6 +457,36 @@ func matrixRoom(t *testing.T, c *xmpp.Client, in *Stanzas, trace *syncBuffer, al
 			t.Errorf("no XEP-0249 invitation %s in the trace", want)
 		}
 	})
+	t.Run("CapitalAlias", func(t *testing.T) {
+		// #CapsRoom: the room JID's node is case-folded, so the capitals are marked
+		// (#^caps^room) and come back exact; the lower-case name is another alias, and
+		// its refusal says how capitals are written.
+		caps, err := bob.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "public_chat", RoomAliasName: "CapsRoom",
+			Name: "Caps", Topic: "Capital topic"})
+		must(err)
+		plainJID := `#capsroom\3a` + matrixServer + "@localhost"
+		xmppSend(t, c, `<presence to='`+plainJID+`/alice'><x xmlns='http://jabber.org/protocol/muc'/></presence>`)
+		in.Wait(t, "the lower-case alias refused", matrixWait, matrixPresence(plainJID+"/alice", "error"))
+		xmppWaitTrace(t, trace, "#^my^room:server for #MyRoom:server")
+		_, err = bob.InviteUser(ctx, caps.RoomID, &mautrix.ReqInviteUser{UserID: aliceOwn.UserID})
+		must(err)
+		capsJID := `#^caps^room\3a` + matrixServer + "@localhost"
+		in.Wait(t, "the invitation to #CapsRoom", matrixWait, func(st any) bool {
+			m, ok := st.(xmpp.Chat)
+			return ok && strings.HasPrefix(m.Remote, matrixBobBuddy) && strings.Contains(m.Text, "#CapsRoom:"+matrixServer)
+		})
+		xmppWaitTrace(t, trace, `<x xmlns="jabber:x:conference" jid="`+capsJID+`"`)
+		xmppSend(t, c, `<presence to='`+capsJID+`/alice'><x xmlns='http://jabber.org/protocol/muc'/></presence>`)
+		in.Wait(t, "bob in #CapsRoom", matrixWait, matrixPresence(capsJID+"/"+matrixBobName, ""))
+		in.Wait(t, "the subject of #CapsRoom", matrixWait, xmppSubject(capsJID, "Capital topic"))
+		xmppSend(t, c, `<message to='`+capsJID+`' type='groupchat'><body>hi caps</body></message>`)
+		matrixWaitText(t, bob, caps.RoomID, aliceOwn.UserID, "hi caps")
+		_, err = bob.SendText(ctx, caps.RoomID, "caps answer")
+		must(err)
+		in.Wait(t, "bob's message in #CapsRoom", matrixWait, xmppChat(capsJID+"/"+matrixBobName, "groupchat", "caps answer"))
+		xmppSend(t, c, `<presence to='`+capsJID+`/alice' type='unavailable'/>`)
+		in.Wait(t, "alice left #CapsRoom", matrixWait, matrixPresence(capsJID+"/alice", "unavailable"))
+	})
 	t.Run("EncryptedRoom", func(t *testing.T) {
 		sealed, err := bob.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "public_chat", RoomAliasName: "sealed",
 			Topic: "Secrets", InitialState: []*event.Event{{Type: event.StateEncryption, StateKey: new(string),

@@ -59,7 +59,8 @@
 //
 // Rooms are group chats (features.muc). A joined room is named "#alias:server" by its
 // canonical alias or, without one, "#!id:server"; the daemon escapes the name into the
-// room JID's node as it does every legacy room name (#lobby\3aexample.org@gateway), and
+// room JID's node as it does every legacy room name (#lobby\3aexample.org@gateway), with
+// capitals marked as the node is case-folded (#^my^room for #MyRoom, names.go), and
 // the joined rooms are the user's room list (disco#items). Joining reads the members (as
 // occupants, named by display name, else localpart, else the user ID when two share a
 // name), the power levels (100 and above owner/moderator, 50 admin/moderator, else

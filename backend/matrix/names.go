@@ -3,6 +3,7 @@ package matrix
 import (
 	"errors"
 	"strings"
+	"unicode"
 
 	"maunium.net/go/mautrix/id"
 )
@@ -66,4 +67,55 @@ func userOf(buddy string) (id.UserID, bool) {
 		return "", false
 	}
 	return id.NewUserID(strings.ToLower(local), server), true
+}
+
+// caseMark marks a capital in a legacy room name: room JIDs' nodes are case-folded
+// (PRECIS), but Matrix aliases and room IDs are case-sensitive, so "#MyRoom:server"
+// is named "#^my^room:server" and a literal '^' is "^^"; an all-lower-case name is
+// itself. unfoldCase reverses it exactly, whatever case the name comes back in.
+const caseMark = '^'
+
+// foldCase makes name survive case folding (see caseMark).
+func foldCase(name string) string {
+	if !strings.ContainsFunc(name, func(r rune) bool { return r == caseMark || unicode.ToLower(r) != r }) {
+		return name
+	}
+	var b strings.Builder
+	for _, r := range name {
+		switch lower := unicode.ToLower(r); {
+		case r == caseMark:
+			b.WriteString("^^")
+		case lower != r:
+			b.WriteRune(caseMark)
+			b.WriteRune(lower)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// unfoldCase reverses foldCase on a name the daemon sends (in whatever case): a marked
+// letter is a capital, the rest lower case.
+func unfoldCase(name string) string {
+	var b strings.Builder
+	marked := false
+	for _, r := range name {
+		switch {
+		case marked && r == caseMark:
+			b.WriteRune(caseMark)
+			marked = false
+		case marked:
+			b.WriteRune(unicode.ToUpper(r))
+			marked = false
+		case r == caseMark:
+			marked = true
+		default:
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	if marked {
+		b.WriteRune(caseMark) // a lone mark at the end stays
+	}
+	return b.String()
 }

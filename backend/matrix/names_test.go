@@ -1,6 +1,7 @@
 package matrix
 
 import (
+	"strings"
 	"testing"
 
 	"maunium.net/go/mautrix/id"
@@ -48,5 +49,39 @@ func TestParseConfigRejectsBadHomeserver(t *testing.T) {
 	c, err := ParseConfig(nil)
 	if err != nil || c.SyncTimeout != DefaultSyncTimeout || c.Homeserver != "" {
 		t.Fatalf("defaults: %+v, %v", c, err)
+	}
+}
+
+// Room names survive the case folding of JID nodes: foldCase marks capitals, and
+// unfoldCase gives the original back from the folded (lower-case) name.
+func TestRoomNameCase(t *testing.T) {
+	for _, tc := range []struct{ name, folded string }{
+		{"#lobby:matrix.org", "#lobby:matrix.org"},
+		{"#MyRoom:matrix.org", "#^my^room:matrix.org"},
+		{"#a^b:x", "#a^^b:x"},
+		{"#^A^:x", "#^^^a^^:x"},
+		{"#!AbCdEf:Example.org", "#!^ab^cd^ef:^example.org"},
+		{"#Ünïcode:x", "#^ünïcode:x"},
+	} {
+		got := foldCase(tc.name)
+		if got != tc.folded {
+			t.Errorf("foldCase(%q) = %q, want %q", tc.name, got, tc.folded)
+		}
+		if strings.ToLower(got) != got {
+			t.Errorf("foldCase(%q) = %q is not lower case", tc.name, got)
+		}
+		if back := unfoldCase(strings.ToLower(got)); back != tc.name {
+			t.Errorf("unfoldCase(%q) = %q, want %q", got, back, tc.name)
+		}
+	}
+	if got := unfoldCase("#lobby^"); got != "#lobby^" {
+		t.Errorf("a lone mark at the end: %q", got)
+	}
+	rs := newRooms()
+	if got := rs.roomTarget("#^my^room:x"); got != "#MyRoom:x" {
+		t.Errorf("target of #^my^room:x: %q", got)
+	}
+	if got := rs.roomTarget("#!^ab^c:x"); got != "!AbC:x" {
+		t.Errorf("target of a room ID: %q", got)
 	}
 }

@@ -83,29 +83,30 @@ func newRooms() rooms {
 // legacyRoomName is how a joined room is named to the daemon: its canonical alias
 // ("#room:server", which the daemon escapes into the room JID's node as for any room) or,
 // without one, "#" and its room ID ("#!abc:server"): the daemon takes nodes starting
-// with '#' as rooms (spec 3.6).
+// with '#' as rooms (spec 3.6). Capitals are marked (foldCase: "#^my^room:server"), as
+// the JID's node is case-folded and Matrix names are not.
 func legacyRoomName(room id.RoomID, alias string) string {
 	if alias != "" {
-		return alias
+		return foldCase(alias)
 	}
-	return "#" + string(room)
+	return foldCase("#" + string(room))
 }
 
 // roomTarget is what /join takes for a legacy room name: a room ID for "#!id:server", an
-// alias otherwise; known rooms are matched case-insensitively first, since the daemon's
-// name went through the JID's case folding.
+// alias otherwise, with the capitals foldCase marked.
 func (rs *rooms) roomTarget(name string) string {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	for room, inf := range rs.info {
-		if strings.EqualFold(legacyRoomName(room, inf.alias), name) || strings.EqualFold("#"+string(room), name) {
+		if strings.EqualFold(legacyRoomName(room, inf.alias), name) || strings.EqualFold(legacyRoomName(room, ""), name) {
 			return string(room)
 		}
 	}
-	if strings.HasPrefix(name, "#!") {
-		return name[1:]
+	target := unfoldCase(name)
+	if strings.HasPrefix(target, "#!") {
+		return target[1:]
 	}
-	return name
+	return target
 }
 
 // encrypted reports whether room has end-to-end encryption enabled, as far as the state
@@ -249,7 +250,11 @@ func (s *session) joinRoom(r backend.Room) {
 			flag = pb.ParticipantFlag_PARTICIPANT_FLAG_NOT_AUTHORIZED
 		}
 		s.log.Info().Err(err).Str("room", r.Room).Msg("join failed")
-		s.joinFailed(r, flag, err.Error())
+		text := err.Error()
+		if flag == pb.ParticipantFlag_PARTICIPANT_FLAG_ROOM_NOT_FOUND && !strings.ContainsRune(r.Room, caseMark) {
+			text += " (a room whose name has capitals is joined with ^ before each: #^my^room:server for #MyRoom:server)"
+		}
+		s.joinFailed(r, flag, text)
 		return
 	}
 	rm := &mucRoom{id: resp.RoomID, name: r.Room, nick: r.Nickname, members: map[id.UserID]*member{},
@@ -689,9 +694,13 @@ func (s *session) roomInvites(resp *mautrix.RespSync) {
 			s.rooms.info[room] = &roomInfo{alias: alias, name: title}
 		}
 		s.rooms.mu.Unlock()
-		reason := "You are invited to the Matrix room " + name
+		shown := alias // the text shows the name as Matrix has it, the invitation the JID's
+		if shown == "" {
+			shown = string(room)
+		}
+		reason := "You are invited to the Matrix room " + shown
 		if title != "" {
-			reason = "You are invited to the Matrix room " + title + " (" + name + ")"
+			reason = "You are invited to the Matrix room " + title + " (" + shown + ")"
 		}
 		s.sink.Invite(backend.Invite{User: s.user, Buddy: buddyName(inviter), Room: name, Reason: reason})
 	}
