@@ -150,6 +150,7 @@ func (r Report) details(b *strings.Builder, res *Results) {
 	}
 	smDetails(b, res)
 	abuseDetails(b, res)
+	uploadDetails(b, res)
 	profiles(b, res)
 	if len(res.Rosters) > 0 {
 		b.WriteString("\n| roster | users timed | roster get to complete, p50 / max | connect to complete, p50 | memory per user |\n" +
@@ -269,6 +270,17 @@ const method = `
   (the root process; the tree in brackets) is sampled every 250 ms: its growth is the peak over
   the test minus the reading before it. The config is the bench's: one demo backend serves every
   user, so abusers and well-behaved users share its queue.
+- **HTTP upload** (spectrum2 only, issue 23): one user asks upload.localhost for a slot
+  over XMPP, PUTs a 10 MB file to the daemon's HTTPS upload listener (the bench certificate,
+  TLS 1.3, HTTP/1.1 keep-alive) and GETs it back (the first round checks the bytes and is not
+  timed). Beside the daemon, a bare Go net/http HTTPS server (same certificate, TLS 1.3, a
+  child process pinned to the daemon's core; PUT streamed to a file, GET through
+  http.ServeContent) takes and serves the same file: the floor. The rounds alternate our
+  PUT, the floor's PUT, our GET, the floor's GET, so load from elsewhere falls on both; MB
+  are 10^6 bytes, per transfer from the request to the last byte. Then 50 users (one slot
+  each, their XMPP sessions closed) PUT their files at once, and after 5 s all GET them at
+  once, while the daemon's RSS is sampled every 10 ms and its kernel peak (VmHWM) is reset
+  before each phase: the growth is the peak minus the RSS before the phase.
 - **roster** (spectrum2 only): the demo network configured with N contacts per user; after a
   warm-up user, each timed user logs in and the clock runs from the roster get to the last of the
   N + 2 items (contacts, echo, clock) in the result or in pushes; memory is the server's growth

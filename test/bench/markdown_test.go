@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -36,5 +37,37 @@ func TestStormRows(t *testing.T) {
 	}
 	if len(want) > 0 {
 		t.Errorf("rows missing: %v", want)
+	}
+}
+
+func TestUploadRows(t *testing.T) {
+	ms := func(n float64) time.Duration { return time.Duration(n * float64(time.Millisecond)) }
+	u := &UploadResult{Size: 10_000_000, Parallel: 50,
+		Put: Transfers{Time: Summary{N: 3, P50: ms(25)}}, FloorPut: Transfers{Time: Summary{N: 3, P50: ms(20)}},
+		Get: Transfers{Time: Summary{N: 3, P50: ms(20)}}, FloorGet: Transfers{Time: Summary{N: 3, P50: ms(20)}},
+		ParPut: ParallelResult{Done: 50, IdleRSS: 30e6, PeakRSS: 35e6},
+		ParGet: ParallelResult{Done: 49, Failed: 1, IdleRSS: 30e6, PeakRSS: 90e6}}
+	r := Report{Plan: Plan{Upload: UploadPlan{Rounds: 3, Parallel: 50, Size: 10_000_000}}, Started: time.Now(), Finished: time.Now(),
+		Ours: &Results{Server: "spectrum2", Upload: u}, Ref: &Results{Server: "prosody"}}
+	want := map[string][2]string{
+		"upload: PUT of a 10 MB file, median of 3 (MB/s)":                        {"400", ""},
+		"upload: PUT throughput as a share of the bare net/http HTTPS floor (%)": {"80", ""},
+		"upload: GET throughput as a share of the bare net/http HTTPS floor (%)": {"100", ""},
+		"upload: daemon RSS growth during 50 parallel 10 MB PUTs (MB)":           {"5.0", "< 50 MB (a tenth of the files): met"},
+		"upload: daemon RSS growth during 50 parallel 10 MB GETs (MB)":           {"pending", "< 50 MB (a tenth of the files)"},
+	}
+	for _, x := range r.rows() {
+		if v, ok := want[x.what]; ok {
+			if x.ours != v[0] || x.ref != "n/a" || x.target != v[1] {
+				t.Errorf("%s: %q / %q / %q, want %q / n/a / %q", x.what, x.ours, x.ref, x.target, v[0], v[1])
+			}
+			delete(want, x.what)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("rows missing: %v", want)
+	}
+	if d := UploadDetails(r.Ours); !strings.Contains(d, "| PUT (3) | 400 ") || !strings.Contains(d, "| 80 % |") {
+		t.Errorf("details:\n%s", d)
 	}
 }

@@ -116,6 +116,7 @@ func (r Report) rows() []row {
 			target("p99 < 10 ms", func(o, _ float64) bool { return o < 10 }))
 	}
 	abuseRows(r.Plan.Abuse, add)
+	uploadRows(r.Plan.Upload, add)
 	return rows
 }
 

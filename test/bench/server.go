@@ -21,6 +21,8 @@ type Options struct {
 	StorageDriver, StorageDSN string
 	// MAMOff turns the message archive off (spectrum2 only: [mam] enabled = false).
 	MAMOff bool
+	// Upload turns the HTTP upload service on (spectrum2 only: [upload] on a loopback port).
+	Upload bool
 }
 
 // Server is one XMPP server under test: started fresh, pinned to a core, for every

@@ -65,6 +65,10 @@ func NewSpectrum(dir, bin string, cpu int, cert, key string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	uploadPort, err := freePort()
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		Name: "spectrum2", Domain: "localhost", Addr: fmt.Sprintf("127.0.0.1:%d", port), CPU: cpu, Dir: dir,
 		EchoBot: true,
@@ -92,6 +96,10 @@ func NewSpectrum(dir, bin string, cpu int, cert, key string) (*Server, error) {
 		}
 		if o.MAMOff {
 			cfg += "\n[mam]\nenabled = false\n"
+		}
+		if o.Upload {
+			// The shipped limits otherwise: 4 PUTs under way per user, 64 in all.
+			cfg += fmt.Sprintf("\n[upload]\nlisten = \"127.0.0.1:%d\"\npublic_url = \"https://127.0.0.1:%d\"\n", uploadPort, uploadPort)
 		}
 		path := filepath.Join(dir, "spectrum2.toml")
 		if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {

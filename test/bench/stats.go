@@ -33,7 +33,7 @@ type Summary struct {
 	N                   int
 	Mean                time.Duration
 	P50, P90, P99, P999 time.Duration
-	Max                 time.Duration
+	Min, Max            time.Duration
 }
 
 // Summarize sorts samples in place and computes the summary.
@@ -53,6 +53,7 @@ func Summarize(samples []time.Duration) Summary {
 		P90:  Percentile(samples, 90),
 		P99:  Percentile(samples, 99),
 		P999: Percentile(samples, 99.9),
+		Min:  samples[0],
 		Max:  samples[len(samples)-1],
 	}
 }

@@ -37,6 +37,7 @@ type Plan struct {
 	Offline      OfflinePlan   // offline messages (servers with an echo bot only); no DBs: none
 	Abuse        AbusePlan     // abusive clients beside well-behaved ones (spectrum2 only); no Good: none
 	Archive      ArchivePlan   // the message archive (spectrum2 only); no Sessions: none
+	Upload       UploadPlan    // HTTP upload (spectrum2 only); no Rounds: none
 }
 
 // Users is the number of accounts the plan needs.
@@ -75,6 +76,7 @@ type Results struct {
 	Offline  []OfflineResult
 	Abuse    *AbuseResult
 	Archive  *ArchiveResult
+	Upload   *UploadResult
 }
 
 // Run measures srv according to plan, restarting it before every measurement, and logs
@@ -122,6 +124,13 @@ func Run(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, w io.Writ
 			fmt.Fprintf(w, "   round trips %.0f msg/s off, %.0f msg/s on (%.0f%% cost), %.0f msg/s fill, last 50 of one conversation: %s (%d results) %s\n",
 				ar.Off.Rate(), ar.On.Rate(), 100*ar.Cost(), ar.FillRate, ar.Query, ar.Results, ar.Err)
 			r.Archive = &ar
+		}
+		if u := plan.Upload; u.Rounds > 0 && srv.Name == "spectrum2" {
+			fmt.Fprintf(w, "== %s: HTTP upload, %d PUT + GET rounds of %.0f MB beside the bare net/http floor, then %d at once\n",
+				srv.Name, u.Rounds, float64(u.Size)/1e6, u.Parallel)
+			ur := RunUpload(ctx, srv, cfg, u, plan.PoolWorkers)
+			fmt.Fprintln(w, uploadLine(ur))
+			r.Upload = &ur
 		}
 		if a := plan.Abuse; a.Good > 0 && srv.Name == "spectrum2" {
 			fmt.Fprintf(w, "== %s: abuse, %d echo sessions at %d msg/s for %v, without and with %d abusers\n",

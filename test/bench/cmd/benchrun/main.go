@@ -46,6 +46,9 @@ type flags struct {
 	abuseOnly   bool
 	archiveOnly bool
 	archiveN    int
+	uploadOnly  bool
+	// floor serves the upload test's bare HTTPS floor at this address (a child process).
+	floor, floorDir, floorCert, floorKey string
 }
 
 func main() {
@@ -65,6 +68,11 @@ func main() {
 	flag.BoolVar(&f.abuseOnly, "abuse-only", false, "run only the abuse test (spectrum2)")
 	flag.BoolVar(&f.archiveOnly, "archive-only", false, "run only the message-archive test (spectrum2 on SQLite)")
 	flag.IntVar(&f.archiveN, "archive-entries", 0, "messages archived for the archive's query test (default: the plan's, 1,000,000 with --full)")
+	flag.BoolVar(&f.uploadOnly, "upload-only", false, "run only the HTTP upload test (spectrum2 beside a bare net/http HTTPS server)")
+	flag.StringVar(&f.floor, "https-floor", "", "internal: serve the upload test's bare HTTPS floor at this address")
+	flag.StringVar(&f.floorDir, "floor-dir", "", "internal: the floor's file directory")
+	flag.StringVar(&f.floorCert, "floor-cert", "", "internal: the floor's certificate")
+	flag.StringVar(&f.floorKey, "floor-key", "", "internal: the floor's key")
 	flag.Parse()
 	if err := run(f); err != nil {
 		fmt.Fprintln(os.Stderr, "benchrun:", err)
@@ -73,6 +81,11 @@ func main() {
 }
 
 func run(f flags) error {
+	if f.floor != "" { // started by the upload test, pinned by it
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return bench.ServeFloor(ctx, f.floor, f.floorCert, f.floorKey, f.floorDir)
+	}
 	if f.full == f.quick {
 		return fmt.Errorf("give exactly one of --full and --quick")
 	}
@@ -120,6 +133,11 @@ func run(f flags) error {
 		f.only = "spectrum2"
 		f.out = ""
 	}
+	if f.uploadOnly {
+		plan = bench.Plan{Upload: plan.Upload, PoolWorkers: plan.PoolWorkers}
+		f.only = "spectrum2"
+		f.out = ""
+	}
 	pg, err := offlinePostgres(&plan)
 	if err != nil {
 		return err
@@ -156,6 +174,13 @@ const genShare = 0.45
 // the archive; 500 put the cap at 25,000.
 const archiveSessions = 500
 
+// The upload test's file (10 MB) and how many go at once (the 50: within the
+// shipped bound of 64 PUTs under way, one user each, as the bound per user is 4).
+const (
+	uploadSize     = 10_000_000
+	uploadParallel = 50
+)
+
 func quickPlan() bench.Plan {
 	return bench.Plan{
 		LoginWorkers: 50, LoginUsers: 1000, LoginTime: 5 * time.Second, PoolWorkers: 50,
@@ -166,6 +191,7 @@ func quickPlan() bench.Plan {
 		Offline: bench.OfflinePlan{DBs: offlineDBs(), Store: 2000, Deliver: 500, Users: 1000, PerUser: 50},
 		Abuse:   bench.AbusePlan{Good: 100, Abusers: 100, MsgTime: 10 * time.Second, Rate: 200},
 		Archive: bench.ArchivePlan{Sessions: archiveSessions, MsgTime: 5 * time.Second, Entries: 100000, Conversation: 1000, Queries: 200},
+		Upload:  bench.UploadPlan{Rounds: 5, Parallel: uploadParallel, Size: uploadSize},
 	}
 }
 
@@ -205,6 +231,7 @@ func fullPlan() bench.Plan {
 		Offline: bench.OfflinePlan{DBs: offlineDBs(), Store: 20000, Deliver: 500, Users: 10000, PerUser: 50},
 		Abuse:   bench.AbusePlan{Good: 100, Abusers: 100, MsgTime: 30 * time.Second, Rate: 200},
 		Archive: bench.ArchivePlan{Sessions: archiveSessions, MsgTime: 10 * time.Second, Entries: 1000000, Conversation: 1000, Queries: 1000},
+		Upload:  bench.UploadPlan{Rounds: 20, Parallel: uploadParallel, Size: uploadSize},
 	}
 }
 
@@ -231,6 +258,15 @@ func measure(ctx context.Context, f flags, plan bench.Plan) error {
 		curves = []tls.CurveID{tls.X25519}
 	}
 	cfg := bench.ClientTLS(cert, curves)
+	if plan.Upload.Rounds > 0 {
+		self, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("finding myself for the upload floor: %w", err)
+		}
+		plan.Upload.Floor = func(addr, d string) []string {
+			return []string{self, "--https-floor", addr, "--floor-dir", d, "--floor-cert", certPath, "--floor-key", keyPath}
+		}
+	}
 	rep := bench.Report{Plan: plan, Full: f.full, Started: time.Now().UTC(), Command: commandLine(f),
 		Crypto: bench.MeasureCryptoCost()}
 	if f.only != "prosody" {
@@ -253,6 +289,9 @@ func measure(ctx context.Context, f flags, plan bench.Plan) error {
 	}
 	rep.Finished = time.Now().UTC()
 	fmt.Println(rep.Table())
+	if f.uploadOnly {
+		fmt.Println(bench.UploadDetails(rep.Ours))
+	}
 	if f.out == "" {
 		return nil
 	}
