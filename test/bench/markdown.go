@@ -9,7 +9,9 @@ import (
 
 // Markdown is docs/benchmarks.md after this run: this run's section replaces the section of
 // the same kind (full or quick) in existing, and a section of the other kind is kept, so a
-// quick run does not erase the figures of the last full one.
+// quick run does not erase the figures of the last full one; so is everything before the
+// first of them (the introduction and the sections of tests run by hand). The method
+// after them is this program's.
 func (r Report) Markdown(existing string) string {
 	kind := "quick"
 	if r.Full {
@@ -18,12 +20,7 @@ func (r Report) Markdown(existing string) string {
 	sections := map[string]string{"full": section(existing, "full"), "quick": section(existing, "quick")}
 	sections[kind] = r.section(kind)
 	var b strings.Builder
-	b.WriteString("# Benchmarks: spectrum2 and Prosody side by side\n\n")
-	b.WriteString("Written by `test/bench/cmd/benchrun`: `make bench` rewrites the full-run section, " +
-		"`make bench-quick` the quick-run section. Absolute figures move by 10 to 20 % from run to run; " +
-		"compare the ratios of one run. The targets are judged on the full run: the quick run's login test " +
-		"is short (5 s, 50 workers), and Prosody logs in more cheaply in its first seconds than over the full " +
-		"run's 20 s with 100 workers (compare its server CPU per login in the two sections).\n\n")
+	b.WriteString(preamble(existing))
 	for _, k := range []string{"full", "quick"} {
 		if sections[k] != "" {
 			b.WriteString(sections[k] + "\n\n")
@@ -31,6 +28,26 @@ func (r Report) Markdown(existing string) string {
 	}
 	b.WriteString(method)
 	return b.String()
+}
+
+// preamble is what comes before the runs' sections: existing's, with the sections written
+// by hand there (tests run on their own), or the title and introduction of a new report.
+func preamble(existing string) string {
+	i := len(existing)
+	for _, k := range []string{"full", "quick"} {
+		if j := strings.Index(existing, "<!-- bench:"+k+" -->"); j >= 0 {
+			i = min(i, j)
+		}
+	}
+	if i < len(existing) && strings.HasPrefix(existing, "# ") {
+		return existing[:i]
+	}
+	return "# Benchmarks: spectrum2 and Prosody side by side\n\n" +
+		"Written by `test/bench/cmd/benchrun`: `make bench` rewrites the full-run section, " +
+		"`make bench-quick` the quick-run section. Absolute figures move by 10 to 20 % from run to run; " +
+		"compare the ratios of one run. The targets are judged on the full run: the quick run's login test " +
+		"is short (5 s, 50 workers), and Prosody logs in more cheaply in its first seconds than over the full " +
+		"run's 20 s with 100 workers (compare its server CPU per login in the two sections).\n\n"
 }
 
 // section is the marked section of kind in doc, markers included, or "".

@@ -17,6 +17,20 @@ func TestMarkdownKeepsTheOtherSection(t *testing.T) {
 	}
 }
 
+func TestMarkdownKeepsTheHandSections(t *testing.T) {
+	full := Report{Full: true, Started: time.Now(), Finished: time.Now()}.Markdown("")
+	i := strings.Index(full, "<!-- bench:full -->")
+	hand := full[:i] + "## Uploads (issue 23): runs by hand\n\nfigures\n\n" + full[i:]
+	quick := Report{Started: time.Now(), Finished: time.Now()}.Markdown(hand)
+	if !strings.Contains(quick, "## Uploads (issue 23): runs by hand\n\nfigures\n\n<!-- bench:full -->") ||
+		section(quick, "full") != section(full, "full") || section(quick, "quick") == "" {
+		t.Fatalf("a run must keep what precedes the sections:\n%s", quick)
+	}
+	if strings.Count(quick, "# Benchmarks:") != 1 || strings.Count(quick, "## Method") != 1 {
+		t.Fatalf("title or method twice:\n%s", quick)
+	}
+}
+
 func TestStormRows(t *testing.T) {
 	r := Report{Plan: Plan{StormN: 10, SMScales: []Scale{{N: 10}}}, Started: time.Now(), Finished: time.Now(),
 		Ours: &Results{Server: "spectrum2", Storm: &StormResult{N: 10, Opened: 10, Resumed: 10, Expected: 10,
