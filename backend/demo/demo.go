@@ -97,10 +97,11 @@ func number(cfg *ini.File, key string, def int) int {
 	return def
 }
 
-// Features announces rooms, receipts and the message extensions (extensions.go); the demo needs neither password nor registration.
+// Features announces rooms, receipts and the message extensions (extensions.go), read
+// markers included; the demo needs neither password nor registration.
 func (p *Plugin) Features() backend.Features {
 	return backend.Features{MUC: true, Receipts: true, // the rest: issue 24, extensions.go
-		Corrections: true, Replies: true, Reactions: true, Retractions: true, MsgIDs: true}
+		Corrections: true, Replies: true, Reactions: true, Retractions: true, MsgIDs: true, Markers: true}
 }
 
 // Login logs the user in, after slow_login_delay for names starting with "slow".

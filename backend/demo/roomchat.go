@@ -33,15 +33,34 @@ func (p *Plugin) subjectSend(s *backend.Sink, user string, rm *room, by string) 
 	return func() { s.RoomSubject(msg) }
 }
 
+// chat: the network echoes the user's line from the user's own nickname with the id the
+// daemon gave it (a new one without), with its correction and reply; the answering bot
+// acts on a command of the extensions (roomext.go), else says what it heard as its copy
+// echo-<id>, which corrects and replies as the user's line does.
 func (p *Plugin) chat(s *backend.Sink, m backend.Message, rm *room) []func() {
-	echo := backend.Message{User: m.User, Buddy: rm.name, Nickname: rm.nick, Body: m.Body, XHTML: m.XHTML}
-	sends := []func(){func() { s.Message(echo) }}
-	if b, ok := rm.answerer(); ok {
-		reply := backend.Message{User: m.User, Buddy: rm.name, Nickname: b.nick,
-			Body: rm.nick + ": you said " + m.Body}
-		sends = append(sends, func() { s.Message(reply) })
+	id := m.ID
+	if id == "" {
+		id = p.newID()
 	}
-	return sends
+	echo := backend.Message{User: m.User, Buddy: rm.name, Nickname: rm.nick, Body: m.Body, XHTML: m.XHTML, ID: id,
+		ReplaceID: m.ReplaceID, ReplyToID: m.ReplyToID, ReplyToSender: m.ReplyToSender, ReplyFallbackEnd: m.ReplyFallbackEnd}
+	sends := []func(){func() { s.Message(echo) }}
+	b, ok := rm.answerer()
+	if !ok {
+		return sends
+	}
+	if cmd := p.command(s, m, sender{buddy: rm.name, nick: b.nick}, id); cmd != nil {
+		return append(sends, cmd...)
+	}
+	reply := backend.Message{User: m.User, Buddy: rm.name, Nickname: b.nick,
+		Body: rm.nick + ": you said " + m.Body, ID: echoPrefix + id}
+	if m.ReplaceID != "" {
+		reply.ReplaceID = echoPrefix + m.ReplaceID
+	}
+	if m.ReplyToID != "" {
+		reply.ReplyToID, reply.ReplyToSender = m.ReplyToID, m.ReplyToSender // its body quotes nothing
+	}
+	return append(sends, func() { s.Message(reply) })
 }
 
 // renameBot renames the answering bot (PARTICIPANT_CHANGED with newname).
