@@ -339,14 +339,15 @@ func (u *user) privateToBackend(rs *resource, m *xmpp.Element, rm *mucRoom, nick
 	u.sendOrBounce(rs, m, pb.WrapperMessage_TYPE_CONV_MESSAGE, conv)
 }
 
-// roomConv is the CONV_MESSAGE for m, or nil when m has neither body nor XHTML.
+// roomConv is the CONV_MESSAGE for m, or nil when m has neither body, XHTML nor OOB
+// URL. The OOB URLs are attachments as in one-to-one chats (attachmentsFor).
 func (u *user) roomConv(m *xmpp.Element, buddy string) *pb.ConversationMessage {
-	body, html := m.ChildText(xmpp.NSClient, "body"), xhtmlOf(m)
-	if body == "" && html == "" {
+	conv := &pb.ConversationMessage{UserName: proto.String(u.key), BuddyName: proto.String(buddy),
+		Message: proto.String(m.ChildText(xmpp.NSClient, "body")), Xhtml: proto.String(xhtmlOf(m))}
+	conv.Attachment = u.attachmentsFor(m, conv)
+	if conv.GetMessage() == "" && conv.GetXhtml() == "" && len(conv.Attachment) == 0 {
 		return nil
 	}
-	conv := &pb.ConversationMessage{UserName: proto.String(u.key), BuddyName: proto.String(buddy),
-		Message: proto.String(body), Xhtml: proto.String(html)}
 	if id := messageID(m); id != "" {
 		conv.Id = proto.String(id)
 	}

@@ -232,3 +232,27 @@ func TestRoomEscaping(t *testing.T) {
 		})
 	}
 }
+
+// TestRoomAttachments: a client's OOB URL in a groupchat message goes to the room as in
+// one-to-one chats: as an attachment when the backends read them, else as text (the URL
+// itself when the message has no body).
+func TestRoomAttachments(t *testing.T) {
+	e, tr, h := mucEnv(t)
+	joinLobby(t, e, tr, h, "bob")
+	conv := func(id string) *pb.ConversationMessage {
+		t.Helper()
+		return e.be.waitFrame(t, pb.WrapperMessage_TYPE_CONV_MESSAGE, func(m proto.Message) bool {
+			return m.(*pb.ConversationMessage).GetId() == id
+		}).(*pb.ConversationMessage)
+	}
+	send(t, h, `<message to='`+lobby+`' type='groupchat' id='n'><x xmlns='jabber:x:oob'><url>http://x/n.png</url></x></message>`)
+	if n := conv("n"); len(n.Attachment) != 0 || n.GetMessage() != "http://x/n.png" || n.GetBuddyName() != "#lobby" {
+		t.Fatalf("OOB to a backend without features.attachments: %v", n)
+	}
+	e.be.set(func(f *fakeBackends) { f.features.Attachments = true })
+	send(t, h, `<message to='`+lobby+`' type='groupchat' id='a'><body>http://x/a.png</body>`+
+		`<x xmlns='jabber:x:oob'><url>http://x/a.png</url><desc>pic</desc></x></message>`)
+	if a := conv("a"); len(a.Attachment) != 1 || a.Attachment[0].GetUrl() != "http://x/a.png" || a.GetMessage() != "http://x/a.png" {
+		t.Fatalf("OOB to a backend with features.attachments: %v", a)
+	}
+}

@@ -395,6 +395,36 @@ func matrixRoom(t *testing.T, c *xmpp.Client, in *Stanzas, trace *syncBuffer, al
 		matrixWaitText(t, bob, lobby.RoomID, aliceOwn.UserID, "hi all")
 		in.Wait(t, "the reflection", matrixWait, xmppChat(occ("alice"), "groupchat", "hi all"))
 	})
+	t.Run("FileToRoom", func(t *testing.T) {
+		// As in a direct chat: the shared file goes into the media repository and to the
+		// room as m.image; the room's echo comes back to the client with OOB.
+		file := []byte("\x89PNG\r\n\x1a\n shared in the lobby " + xmppSecret())
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "image/png")
+			_, _ = w.Write(file)
+		}))
+		defer srv.Close()
+		u := srv.URL + "/slot/lobby.png"
+		xmppSend(t, c, `<message to='`+matrixLobbyJID+`' type='groupchat'><body>`+u+`</body><x xmlns='jabber:x:oob'><url>`+u+`</url></x></message>`)
+		ev := matrixWaitEvent(t, bob, lobby.RoomID, "alice's image in the room", func(ev *event.Event) bool {
+			m, ok := ev.Content.Parsed.(*event.MessageEventContent)
+			return ok && ev.Sender == aliceOwn.UserID && m.MsgType == event.MsgImage
+		})
+		m := ev.Content.AsMessage()
+		mxc, err := m.URL.Parse()
+		if err != nil || m.Body != "lobby.png" {
+			t.Fatalf("image %q at %q: %v", m.Body, m.URL, err)
+		}
+		got, err := bob.DownloadBytes(ctx, mxc)
+		must(err)
+		if !bytes.Equal(got, file) {
+			t.Errorf("the room's image has %d bytes, want the %d shared", len(got), len(file))
+		}
+		in.Wait(t, "the image's reflection", matrixWait, func(st any) bool {
+			m, ok := st.(xmpp.Chat)
+			return ok && m.Remote == occ("alice") && m.Type == "groupchat" && m.Oob.Url != ""
+		})
+	})
 	t.Run("Topic", func(t *testing.T) {
 		_, err := bob.SendStateEvent(ctx, lobby.RoomID, event.StateTopic, "", &event.TopicEventContent{Topic: "New topic"})
 		must(err)

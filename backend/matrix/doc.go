@@ -34,7 +34,7 @@
 // cannot be shown (the gateway holds no keys), and nothing is sent to an encrypted room
 // (the user is told so instead: its members believe it private); each message carries its
 // event ID. A file the user shares (an attachment, features.attachments) is fetched and
-// uploaded to the media repository, and goes to a direct chat as a media event
+// uploaded to the media repository, and goes to the direct chat or room as a media event
 // (upload.go). Typing
 // notifications and chat states both ways (chatstate.go); a message that asked for a
 // receipt is acknowledged once the contact's read receipt covers it; the user's read

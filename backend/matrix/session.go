@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
 
 	"github.com/gospectrum/spectrum2/backend"
 	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
@@ -241,36 +242,9 @@ func (s *session) sendMessage(m backend.Message) {
 		}
 		m.Buddy = buddyName(u)
 	}
-	if rm := s.rooms.byLegacy(m.Buddy); rm != nil {
-		if s.rooms.encrypted(rm.id) {
-			s.notDelivered(m, noEncryption)
-			return
-		}
-		if _, err := s.cli.SendMessageEvent(ctx, rm.id, event.EventMessage, content(m)); err != nil && s.ctx.Err() == nil {
-			s.log.Info().Err(err).Str("room", string(rm.id)).Msg("send failed")
-			s.notDelivered(m, "the homeserver did not take it: "+err.Error())
-		}
-		return
-	}
-	if isRoomName(m.Buddy) {
-		s.notDelivered(m, "not in the room "+m.Buddy)
-		return
-	}
-	to, ok := userOf(m.Buddy)
+	room, muc, ok := s.target(ctx, m)
 	if !ok {
-		s.notDelivered(m, "not a Matrix user: "+m.Buddy)
 		return
-	}
-	room := s.r.dmRoom(to)
-	if room == "" {
-		var err error
-		if room, err = s.createDM(ctx, to); err != nil {
-			if s.ctx.Err() == nil {
-				s.log.Info().Err(err).Str("to", string(to)).Msg("direct chat not created")
-				s.notDelivered(m, "no direct chat with "+string(to)+" could be created: "+err.Error())
-			}
-			return
-		}
 	}
 	if s.rooms.encrypted(room) {
 		s.notDelivered(m, noEncryption)
@@ -295,10 +269,42 @@ func (s *session) sendMessage(m backend.Message) {
 		}
 		return
 	}
+	if muc {
+		return // the room's echo is the reflection; receipts are for direct chats
+	}
 	if m.ID != "" && s.receipts.sent(pendingAck{room: room, event: resp.EventID, buddy: m.Buddy, id: m.ID}) {
 		s.sink.Ack(s.user, m.Buddy, m.ID) // read before the homeserver's answer reached us
 	}
 	s.markRead(ctx, room)
+}
+
+// target is the Matrix room m goes to: a room the daemon joined (muc), else the
+// contact's direct chat, created when there is none yet; !ok when m was answered instead.
+func (s *session) target(ctx context.Context, m backend.Message) (room id.RoomID, muc, ok bool) {
+	if rm := s.rooms.byLegacy(m.Buddy); rm != nil {
+		return rm.id, true, true
+	}
+	if isRoomName(m.Buddy) {
+		s.notDelivered(m, "not in the room "+m.Buddy)
+		return "", false, false
+	}
+	to, ok := userOf(m.Buddy)
+	if !ok {
+		s.notDelivered(m, "not a Matrix user: "+m.Buddy)
+		return "", false, false
+	}
+	if room = s.r.dmRoom(to); room != "" {
+		return room, false, true
+	}
+	room, err := s.createDM(ctx, to)
+	if err != nil {
+		if s.ctx.Err() == nil {
+			s.log.Info().Err(err).Str("to", string(to)).Msg("direct chat not created")
+			s.notDelivered(m, "no direct chat with "+string(to)+" could be created: "+err.Error())
+		}
+		return "", false, false
+	}
+	return room, false, true
 }
 
 // isRoomName: the daemon's room names start with '#' (spec 3.6).
