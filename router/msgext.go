@@ -35,16 +35,18 @@ const maxReactions = 32
 // referenceFields sets m's XEP-0308 correction and XEP-0461 reply on conv, the message
 // to the backend, for the keys the backends announced, with the ids of the legacy network
 // (legacyRef in room, "" for the user's own archive). Without features.corrections a
-// correction goes as its corrected text, after service.correction_prefix. senderOf maps
+// correction goes as correctionFallback says (correction.go). senderOf maps
 // the reply's to (a JID) to the legacy sender, "" for the user.
 func (u *user) referenceFields(m *xmpp.Element, conv *pb.ConversationMessage, room string, senderOf func(to string) string) {
 	f := u.r.backends.Features()
 	if r := m.Child(nsCorrect, "replace"); r != nil && r.Attr("id") != "" {
 		if f.Corrections {
 			conv.ReplaceId = proto.String(u.legacyRef(room, r.Attr("id")))
-		} else if p, body := u.r.cfg.CorrectionPrefix, conv.GetMessage(); p != "" && body != "" {
-			conv.Message = proto.String(p + body) // service.correction_prefix
+		} else {
+			u.correctionFallback(conv, conv.GetBuddyName(), r.Attr("id"), conv.GetMessage()) // correction.go
 		}
+	} else {
+		u.rememberSent(m, conv.GetBuddyName(), conv.GetMessage())
 	}
 	if f.Replies {
 		replyFields(m, conv, senderOf)

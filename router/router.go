@@ -37,7 +37,10 @@ type Config struct {
 	// CorrectionPrefix and ReactionFallback are service.correction_prefix and
 	// service.reaction_fallback ("error", "text", "drop"; "" is "error"): the fallbacks for
 	// backends without features.corrections and features.reactions (msgext.go).
-	CorrectionPrefix, ReactionFallback           string
+	CorrectionPrefix, ReactionFallback string
+	// CorrectionFallback is service.correction_fallback: "sed" sends a correction as
+	// "s/old/new" where it can (correction.go); "" or "prefix" as CorrectionPrefix + text.
+	CorrectionFallback                           string
 	MaxRoomListSize, MUCHistory                  int
 	IdentityName, IdentityCategory, IdentityType string // disco identity (spec 3.13)
 	Version                                      string // XEP-0092 answer

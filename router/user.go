@@ -37,6 +37,7 @@ type user struct {
 	roster    *roster
 	convs     map[string]string // legacy key -> reply target full JID ("" = bare)
 	receipts  idSet             // ids of messages that requested a receipt (XEP-0184)
+	sentTexts sentTexts         // the user's recent messages to contacts, for "s/old/new" (correction.go)
 	vcards    map[int32]*vcardRequest
 	ownVCard  map[string]string // id of our vCard get to the client -> full JID asked
 	photoHash string

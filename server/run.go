@@ -237,7 +237,7 @@ func routerConfig(cfg *config.Config, log zerolog.Logger) router.Config {
 		EnableXHTML:      s.EnableXHTML,
 		OOBReplaceBody:   s.OOBReplaceBody,
 		OOBSplit:         s.OOBSplit,
-		CorrectionPrefix: s.CorrectionPrefix,
+		CorrectionPrefix: s.CorrectionPrefix, CorrectionFallback: s.CorrectionFallback,
 		ReactionFallback: s.ReactionFallback,
 		MaxRoomListSize:  s.MaxRoomListSize,
 		MUCHistory:       cfg.MUC.History,

@@ -179,6 +179,15 @@ func checkReactionFallback(v any) string {
 	return fmt.Sprintf("%q: one of \"error\", \"text\", \"drop\"", v)
 }
 
+// checkCorrectionFallback accepts the values of service.correction_fallback.
+func checkCorrectionFallback(v any) string {
+	switch v.(string) {
+	case "prefix", "sed":
+		return ""
+	}
+	return fmt.Sprintf("%q: one of \"prefix\", \"sed\"", v)
+}
+
 // checkURIs accepts XEP-0157 addresses: URIs with a scheme (mailto:, xmpp:, https:, ...).
 func checkURIs(v any) string {
 	for _, s := range v.([]string) {

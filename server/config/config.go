@@ -81,6 +81,7 @@ type Service struct {
 	MaxRoomListSize     int           `toml:"max_room_list_size"`
 	MoreResources       bool          `toml:"more_resources"`
 	CorrectionPrefix    string        `toml:"correction_prefix"`
+	CorrectionFallback  string        `toml:"correction_fallback"`
 	ReactionFallback    string        `toml:"reaction_fallback"`
 	// ServerMode is accepted for compatibility and ignored: spectrum2 is always a server.
 	ServerMode bool `toml:"server_mode"`

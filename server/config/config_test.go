@@ -105,6 +105,7 @@ func TestProblems(t *testing.T) {
 		{"same ports", jid + "tls_port = 5222\n", 3, "service.tls_port", "differ"},
 		{"builtin", jid + "backend = \"builtin:\"\n", 3, "service.backend", "builtin:NAME"},
 		{"users_per_backend", jid + "users_per_backend = 0\n", 3, "service.users_per_backend", "too small"},
+		{"correction_fallback", jid + "correction_fallback = \"diff\"\n", 3, "service.correction_fallback", "one of"},
 		{"host", jid + "server = \"a b\"\n", 3, "service.server", "IP address"},
 		{"section type", jid + "limits = 3\n", 3, "service.limits", "unknown key"},
 		{"top-level key", "foo = 1\n" + jid, 1, "foo", "unknown section"},
