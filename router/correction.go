@@ -14,7 +14,7 @@ import (
 // it the oldest goes, and a correction of it is sent as its full text.
 const maxSentTexts = 256
 
-// sentTexts is the text of the user's recent messages to contacts, by contact and id, kept
+// sentTexts is the text of the user's recent messages to contacts and rooms, by name and id, kept
 // only while service.correction_fallback is "sed" and the backends do not carry
 // corrections: what a correction changed can then be said as "s/old/new".
 type sentTexts struct {
