@@ -134,7 +134,11 @@ func run(f flags) error {
 		f.out = ""
 	}
 	if f.uploadOnly {
-		plan = bench.Plan{Upload: plan.Upload, PoolWorkers: plan.PoolWorkers}
+		up := fullPlan().Upload
+		if f.quick {
+			up = quickUpload()
+		}
+		plan = bench.Plan{Upload: up, PoolWorkers: plan.PoolWorkers}
 		f.only = "spectrum2"
 		f.out = ""
 	}
@@ -181,6 +185,13 @@ const (
 	uploadParallel = 50
 )
 
+// quickUpload is the upload test of --quick --upload-only. The quick run itself leaves it
+// out: it took over 3 minutes without it already (4.5 for spectrum2 alone on 2026-12-02),
+// and the test adds some 30 s.
+func quickUpload() bench.UploadPlan {
+	return bench.UploadPlan{Rounds: 5, Parallel: uploadParallel, Size: uploadSize}
+}
+
 func quickPlan() bench.Plan {
 	return bench.Plan{
 		LoginWorkers: 50, LoginUsers: 1000, LoginTime: 5 * time.Second, PoolWorkers: 50,
@@ -191,7 +202,6 @@ func quickPlan() bench.Plan {
 		Offline: bench.OfflinePlan{DBs: offlineDBs(), Store: 2000, Deliver: 500, Users: 1000, PerUser: 50},
 		Abuse:   bench.AbusePlan{Good: 100, Abusers: 100, MsgTime: 10 * time.Second, Rate: 200},
 		Archive: bench.ArchivePlan{Sessions: archiveSessions, MsgTime: 5 * time.Second, Entries: 100000, Conversation: 1000, Queries: 200},
-		Upload:  bench.UploadPlan{Rounds: 5, Parallel: uploadParallel, Size: uploadSize},
 	}
 }
 
