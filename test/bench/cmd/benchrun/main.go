@@ -186,8 +186,8 @@ const (
 )
 
 // quickUpload is the upload test of --quick --upload-only. The quick run itself leaves it
-// out: it took over 3 minutes without it already (4.5 for spectrum2 alone on 2026-12-02),
-// and the test adds some 30 s.
+// out: with it the run took 6 min 6 s on 2026-12-02 (load average 12), the test some 30 s
+// of that, so it is over 3 minutes without the test already.
 func quickUpload() bench.UploadPlan {
 	return bench.UploadPlan{Rounds: 5, Parallel: uploadParallel, Size: uploadSize}
 }
