@@ -147,6 +147,10 @@ func (s *session) ephemeral(room id.RoomID, ev *event.Event) {
 					for _, a := range s.receipts.read(room, evID) {
 						s.sink.Ack(s.user, a.buddy, a.id)
 					}
+					if x, own := s.sent.xmpp(evID); own {
+						// XEP-0333: the contact displayed the user's messages up to x.
+						s.sink.Event(backend.Event{User: s.user, Buddy: buddyName(contact), Displayed: x})
+					}
 				}
 			}
 		}

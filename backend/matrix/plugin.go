@@ -46,9 +46,12 @@ func NewPlugin(cfg Config, log zerolog.Logger) *Plugin {
 
 // Features: a password is needed; rooms are group chats; a message that asks for a
 // receipt is acknowledged once the contact's read receipt covers it, and the user's read
-// markers become read receipts (chatstate.go).
+// markers become read receipts (chatstate.go) and the contact's read receipts markers;
+// edits, replies, reactions and redactions map to the XEPs of issue 24 in direct chats
+// (extensions.go), with event IDs as legacy ids.
 func (p *Plugin) Features() backend.Features {
-	return backend.Features{NeedPassword: true, MUC: true, Receipts: true, Markers: true, Attachments: true}
+	return backend.Features{NeedPassword: true, MUC: true, Receipts: true, Markers: true, Attachments: true,
+		Corrections: true, Replies: true, Reactions: true, Retractions: true, MsgIDs: true}
 }
 
 // Login signs the user in to its homeserver; CONNECTED or DISCONNECTED follows from the

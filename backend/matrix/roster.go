@@ -100,8 +100,9 @@ func syncFilter() *mautrix.Filter {
 		AccountData: &mautrix.FilterPart{Types: []event.Type{event.AccountDataDirectChats}},
 		Presence:    &mautrix.FilterPart{Types: []event.Type{event.EphemeralEventPresence}},
 		Room: &mautrix.RoomFilter{
-			State:       &mautrix.FilterPart{Types: state, LazyLoadMembers: true},
-			Timeline:    &mautrix.FilterPart{Types: append(state, event.EventMessage, event.EventEncrypted), Limit: 20},
+			State: &mautrix.FilterPart{Types: state, LazyLoadMembers: true},
+			Timeline: &mautrix.FilterPart{Types: append(state, event.EventMessage, event.EventEncrypted,
+				event.EventReaction, event.EventRedaction), Limit: 20},
 			Ephemeral:   &mautrix.FilterPart{Types: []event.Type{event.EphemeralEventTyping, event.EphemeralEventReceipt}},
 			AccountData: none,
 		},
@@ -151,8 +152,11 @@ func (s *session) handleSync(resp *mautrix.RespSync, initial bool) {
 	}
 	for room, jr := range resp.Rooms.Join {
 		for _, ev := range jr.Timeline.Events {
-			if ev.Type == event.EventMessage || ev.Type == event.EventEncrypted {
+			switch ev.Type {
+			case event.EventMessage, event.EventEncrypted:
 				s.incoming(room, ev)
+			case event.EventReaction, event.EventRedaction:
+				s.reactionOrRedaction(room, ev) // extensions.go
 			}
 		}
 		for _, ev := range jr.Ephemeral.Events {
@@ -333,6 +337,7 @@ func (s *session) incoming(room id.RoomID, ev *event.Event) {
 		return
 	}
 	m.User, m.Buddy = s.user, buddyName(contact)
+	s.relationsFromMatrix(room, ev, &m) // edits and replies (extensions.go)
 	s.receipts.seen(room, ev.ID)
 	s.sink.Message(m)
 }

@@ -47,6 +47,10 @@ type session struct {
 	// worker's); avatarWake wakes the worker (avatar.go).
 	pub        sync.Mutex
 	avatarWake chan struct{}
+	// sent maps the user's messages' XMPP ids to their events; ours and theirs are the
+	// user's and the contacts' reactions (extensions.go).
+	sent         *sentIDs
+	ours, theirs *reactionSets
 }
 
 func newSession(p *Plugin, s *backend.Sink, user string, acct account, password string) *session {
@@ -54,7 +58,8 @@ func newSession(p *Plugin, s *backend.Sink, user string, acct account, password 
 	return &session{p: p, sink: s, user: user, acct: acct, password: password, ctx: ctx, cancel: cancel,
 		log:    p.log.With().Str("user", user).Str("account", string(acct.userID())).Logger(),
 		outbox: make(chan func(), outboxSize), ready: make(chan struct{}), r: newRoster(),
-		rooms: newRooms(), receipts: newReceipts(), avatarWake: make(chan struct{}, 1)}
+		rooms: newRooms(), receipts: newReceipts(), avatarWake: make(chan struct{}, 1),
+		sent: newSentIDs(maxSentIDs), ours: newReactionSets(maxReactionTargets), theirs: newReactionSets(maxReactionTargets)}
 }
 
 // stop ends the session without a DISCONNECTED (a LOGOUT, or a newer LOGIN).
@@ -261,13 +266,16 @@ func (s *session) sendMessage(m backend.Message) {
 			return
 		}
 	}
-	resp, err := s.cli.SendMessageEvent(ctx, room, event.EventMessage, content(m))
+	resp, err := s.cli.SendMessageEvent(ctx, room, event.EventMessage, s.withRelations(m, content(m)))
 	if err != nil {
 		if s.ctx.Err() == nil {
 			s.log.Info().Err(err).Str("room", string(room)).Msg("send failed")
 			s.notDelivered(m, "the homeserver did not take it: "+err.Error())
 		}
 		return
+	}
+	if m.ID != "" {
+		s.sent.put(m.ID, resp.EventID) // what the user's corrections, reactions and retractions name
 	}
 	if muc {
 		return // the room's echo is the reflection; receipts are for direct chats
