@@ -195,6 +195,9 @@ func bare(j string) string {
 // message from the contact: XEP-0308 <replace/>, XEP-0461 <reply/> with the XEP-0428
 // fallback range of the quote the body starts with.
 func (u *user) extensionsToClient(msg *xmpp.Element, m *pb.ConversationMessage) {
+	if m.GetId() != "" {
+		u.markable(msg)
+	}
 	appendExtensions(msg, m, m.GetReplyToId(), func(s string) string {
 		if s == "" {
 			return u.jid.String() // the user's own message
@@ -264,4 +267,12 @@ func appendEvent(msg *xmpp.Element, m *pb.ConversationMessage, ref func(string) 
 		return false
 	}
 	return true
+}
+
+// markable asks the client for XEP-0333 markers on msg, a message with a body, when the
+// backends read them (features.markers): clients send displayed only for such messages.
+func (u *user) markable(msg *xmpp.Element) {
+	if u.r.backends.Features().Markers && msg.Child(xmpp.NSClient, "body") != nil {
+		msg.Append(xmpp.New(xmpp.NSMarkers, "markable"))
+	}
 }

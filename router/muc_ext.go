@@ -28,9 +28,10 @@ func (u *user) roomReferences(m *xmpp.Element, conv *pb.ConversationMessage, rm 
 }
 
 // roomExtensionsToClient adds the correction and reply of the backend's groupchat message
-// m to msg: the reply names its message by the room's stanza-id and its sender by occupant
+// m to msg, and <markable/> for a backend that reads markers: the reply names its message by the room's stanza-id and its sender by occupant
 // JID (the user's own occupant for an empty sender).
 func (u *user) roomExtensionsToClient(rm *mucRoom, msg *xmpp.Element, m *pb.ConversationMessage) {
+	u.markable(msg) // a marker names the room's stanza-id (or the legacy id)
 	reply := ""
 	if id := m.GetReplyToId(); id != "" {
 		reply = u.clientRef(u.roomBare(rm), id)

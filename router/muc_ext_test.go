@@ -235,3 +235,27 @@ func TestChatReferenceByStanzaID(t *testing.T) {
 		t.Errorf("reply and correction %v", c)
 	}
 }
+
+// TestMarkable: messages with a body from a backend that reads markers ask for them
+// (XEP-0333 <markable/>), in a chat (when they have an id to name) and in a room; from
+// one that does not, they do not.
+func TestMarkable(t *testing.T) {
+	e, tr, h := mucEnv(t)
+	joinLobby(t, e, tr, h, "me")
+	markable := func(m *xmpp.Element) bool { return m.Child(xmpp.NSMarkers, "markable") != nil }
+	if m := roomMessageWithID(t, e, tr, "Turing", "one", "l1"); markable(m) {
+		t.Errorf("markable without features.markers: %s", m)
+	}
+	e.be.set(func(f *fakeBackends) { f.features.Markers = true })
+	if m := roomMessageWithID(t, e, tr, "Turing", "two", "l2"); !markable(m) {
+		t.Errorf("room message not markable: %s", m)
+	}
+	for _, id := range []string{"c1", ""} {
+		e.backend(bob, pb.WrapperMessage_TYPE_CONV_MESSAGE, &pb.ConversationMessage{UserName: s(bob), BuddyName: s("alice"),
+			Message: s("chat " + id), Id: s(id)})
+		m := tr.wait(t, "chat "+id, func(el *xmpp.Element) bool { return isMsg(el) && el.ChildText(xmpp.NSClient, "body") == "chat "+id })
+		if markable(m) != (id != "") {
+			t.Errorf("chat message %s: markable %v", m, markable(m))
+		}
+	}
+}
