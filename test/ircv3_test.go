@@ -115,3 +115,43 @@ func TestIRCCorrectionSed(t *testing.T) {
 		t.Errorf("whole-text correction %q, want \"* no\"", line)
 	}
 }
+
+// TestIRCv3GatewayRoom (issue 24): in a channel on InspIRCd through the real binary, the
+// client names messages by the room's stanza-ids (the archive's), which reach IRC as the
+// msgids they were kept with: the client's reaction to the peer's message is a TAGMSG
+// naming its msgid; the peer's reaction to the client's message comes back naming the
+// stanza-id of the client's reflected message.
+func TestIRCv3GatewayRoom(t *testing.T) {
+	irc := testsrv.StartInspIRCd(t)
+	s := StartServerWith(t, "builtin:irc", "allowed_servers = [\"127.0.0.1\"]\n"+
+		"[backend_ini.service]\nirc_server = \""+irc.Addr()+"\"\n")
+	peer := testsrv.ConnectIRCv3Peer(t, irc, "rv3peer", "message-tags", "echo-message")
+	peer.Send("JOIN #v3room")
+	peer.Expect("366")
+	client := dialMUC(t, s, "rv3client@localhost", s.Password(), "r")
+	room := ircRoom("#v3room")
+	client.joinRoom(room, "rv3client", "rv3client")
+	peer.Expect("JOIN")
+
+	peer.Send("PRIVMSG #v3room :hello room")
+	peerID := msgidIn(t, peer.Expect("PRIVMSG #v3room :hello room"))
+	m := client.wait("the peer's room message", groupchatFrom(room+"/rv3peer", "hello room")).(xmpp.Chat)
+	if m.StanzaID.ID == "" {
+		t.Fatalf("the room message has no stanza-id: %+v", m)
+	}
+	client.send(`<message to='` + room + `' type='groupchat' id='g1'><reactions xmlns='urn:xmpp:reactions:0' id='` + m.StanzaID.ID +
+		`'><reaction>👍</reaction></reactions></message>`)
+	if line := peer.Expect(" TAGMSG "); !strings.Contains(line, "+draft/react=👍") || !strings.Contains(line, "+draft/reply="+peerID) {
+		t.Errorf("the client's room reaction reached IRC as %q, want it to name %q", line, peerID)
+	}
+
+	client.sayIn(room, "my line")
+	ownID := msgidIn(t, peer.Expect("PRIVMSG #v3room :my line"))
+	own := client.wait("the reflection", groupchatFrom(room+"/rv3client", "my line")).(xmpp.Chat)
+	peer.Send("@+draft/reply=" + ownID + ";+draft/react=🎉 TAGMSG #v3room")
+	client.wait("the peer's reaction", func(st any) bool {
+		c, ok := st.(xmpp.Chat)
+		id, has := xmppChildAttr(c, "reactions", "id")
+		return ok && c.Type == "groupchat" && has && id == own.StanzaID.ID
+	})
+}

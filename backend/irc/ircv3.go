@@ -13,7 +13,8 @@ import (
 // IRCv3 message tags (issue 24). girc asks every server for message-tags and
 // server-time; echo-message is asked for too (Config.SupportedCaps), so that the user's
 // own messages come back with the msgid the server gave them. A network that grants
-// message-tags carries, in one-to-one chats:
+// message-tags carries, in one-to-one chats (channels: sayInRoom, roomTags,
+// roomReaction, roomEvent):
 //
 //   - msgid: the ConversationMessage id of every message from IRC (features.msgids);
 //   - +draft/reply: a reply both ways (features.replies); an id of the user's own message
@@ -83,13 +84,19 @@ type tagState struct {
 	sent *bounded[[]string]
 	// got is the set of reactions a contact sent to a message, by sender and msgid.
 	got *bounded[[]string]
+	// senders is the nick that sent a channel message, by msgid ("" for the user), for the
+	// sender of a reply.
+	senders *bounded[string]
 }
 
-type pendingEcho struct{ target, text, id string }
+// pendingEcho is a message of the user sent as text to target with the client's id; in
+// a channel, room is its legacy name and body the whole message, echoed to the daemon
+// once the server's echo of its first line tells its msgid.
+type pendingEcho struct{ target, text, id, room, body string }
 
 func newTagState() tagState {
 	return tagState{ownIDs: newBounded[string](2 * maxOwnIDs), sent: newBounded[[]string](maxReactionSet),
-		got: newBounded[[]string](maxReactionSet)}
+		got: newBounded[[]string](maxReactionSet), senders: newBounded[string](maxOwnIDs)}
 }
 
 // tags reports whether the server granted message-tags on this connection.
@@ -164,13 +171,40 @@ func (n *network) sayTagged(target string, m backend.Message) {
 // notePending remembers that the user's message id went to target as text, until its
 // echo; past maxPendingEcho the oldest is forgotten (its msgid is then not learnt).
 func (n *network) notePending(target, text, id string) {
+	n.addPending(pendingEcho{target: strings.ToLower(target), text: text, id: id})
+}
+
+func (n *network) addPending(p pendingEcho) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	ts := &n.tagState
 	if len(ts.pending) >= maxPendingEcho {
 		ts.pending = ts.pending[1:]
 	}
-	ts.pending = append(ts.pending, pendingEcho{strings.ToLower(target), text, id})
+	ts.pending = append(ts.pending, p)
+}
+
+// sayInRoom sends the user's message m to the channel of r, with +draft/reply when it
+// replies. With echo-message it reports true: the server's echo of the first line is
+// what goes to the daemon as the user's message, the whole body with the line's msgid as
+// its id, so that the room's archive keeps the id the channel's members name it by.
+func (n *network) sayInRoom(r *room, m backend.Message) bool {
+	body := m.Body
+	var kv []string
+	tags := n.tags()
+	if m.ReplyToID != "" && tags {
+		kv = append(kv, tagReply, m.ReplyToID) // a room's ids are the msgids themselves
+		if end := m.ReplyFallbackEnd; end > 0 && end <= utf8.RuneCountInString(body) {
+			body = strings.TrimLeft(string([]rune(body)[end:]), "\r\n")
+		}
+	}
+	first := firstLine(body)
+	echo := tags && n.client.HasCapability("echo-message") && first != ""
+	if echo {
+		n.addPending(pendingEcho{target: strings.ToLower(r.channel), text: first, id: m.ID, room: r.name, body: m.Body})
+	}
+	n.sayWith(r.channel, body, kv)
+	return echo
 }
 
 // firstLine is the first non-empty line of body as say sends it.
@@ -201,9 +235,39 @@ func (n *network) onEcho(e girc.Event) {
 	for i, p := range ts.pending {
 		if p.target == target && p.text == text {
 			ts.pending = append(ts.pending[:i:i], ts.pending[i+1:]...)
-			ts.ownIDs.put("c:"+p.id, msgid)
-			ts.ownIDs.put("i:"+msgid, p.id)
+			if p.room != "" {
+				// In a room the msgid is the message's id for everyone, the user included.
+				ts.senders.put(msgid, "")
+				own := n.nick
+				n.mu.Unlock()
+				n.s.sink.Message(backend.Message{User: n.s.user, Buddy: p.room, Nickname: own, Body: p.body, ID: msgid})
+				n.mu.Lock()
+				return
+			}
+			if p.id != "" {
+				ts.ownIDs.put("c:"+p.id, msgid)
+				ts.ownIDs.put("i:"+msgid, p.id)
+			}
 			return
+		}
+	}
+}
+
+// roomTags fills in a channel message's id and reply from e's tags. The reply names its
+// message's sender by nick, which the backend knows for the messages it saw; a reply to
+// one it did not see travels as its text only.
+func (n *network) roomTags(e girc.Event, msg *backend.Message) {
+	id, ok := e.Tags.Get(tagMsgID)
+	if !ok || id == "" {
+		return
+	}
+	msg.ID = id
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.tagState.senders.put(id, msg.Nickname)
+	if to, ok := e.Tags.Get(tagReply); ok && to != "" {
+		if sender, known := n.tagState.senders.get(to); known {
+			msg.ReplyToID, msg.ReplyToSender = to, sender
 		}
 	}
 }
@@ -228,19 +292,28 @@ func (n *network) incomingTags(e girc.Event, msg *backend.Message, buddy string)
 	}
 }
 
-// onTagMsg handles a TAGMSG to us: a contact's reaction (+draft/react, +draft/unreact on
-// the message +draft/reply names) or typing state. TAGMSG to a channel is not carried
-// yet (the daemon has no room reactions).
+// onTagMsg handles a TAGMSG: a contact's or channel member's reaction (+draft/react,
+// +draft/unreact on the message +draft/reply names) or a contact's typing state.
 func (n *network) onTagMsg(e girc.Event) {
-	if e.Source == nil || len(e.Params) < 1 || girc.IsValidChannel(e.Params[0]) || e.Echo {
+	if e.Source == nil || len(e.Params) < 1 || e.Echo {
 		return
 	}
 	from := e.Source.Name
 	n.mu.Lock()
 	own := strings.EqualFold(from, n.nick)
+	var r *room
+	if girc.IsValidChannel(e.Params[0]) {
+		r = n.roomOf(e.Params[0])
+	}
 	n.mu.Unlock()
 	if own {
 		return // echo-message of our own reaction
+	}
+	if girc.IsValidChannel(e.Params[0]) {
+		if r != nil {
+			n.roomReaction(e, r, from)
+		}
+		return
 	}
 	buddy := from + n.suffix
 	if st, ok := e.Tags.Get(tagTyping); ok {
@@ -268,6 +341,31 @@ func (n *network) onTagMsg(e girc.Event) {
 	n.tagState.got.put(key, set)
 	n.mu.Unlock()
 	ev := backend.Event{User: n.s.user, Buddy: buddy, ReactTo: id, Reactions: set}
+	ev.ID, _ = e.Tags.Get(tagMsgID)
+	n.s.sink.Event(ev)
+}
+
+// roomReaction delivers a channel member's reaction: the member's set for the message,
+// which the room names by its msgid.
+func (n *network) roomReaction(e girc.Event, r *room, from string) {
+	react, isReact := e.Tags.Get(tagReact)
+	unreact, isUnreact := e.Tags.Get(tagUnreact)
+	to, _ := e.Tags.Get(tagReply)
+	if (!isReact && !isUnreact) || to == "" {
+		return
+	}
+	key := r.name + "\x00" + strings.ToLower(from) + "\x00" + to
+	n.mu.Lock()
+	set, _ := n.tagState.got.get(key)
+	if isReact && react != "" {
+		set = addReaction(set, react)
+	}
+	if isUnreact {
+		set = removeReaction(set, unreact)
+	}
+	n.tagState.got.put(key, set)
+	n.mu.Unlock()
+	ev := backend.Event{User: n.s.user, Buddy: r.name, Nickname: from, ReactTo: to, Reactions: set}
 	ev.ID, _ = e.Tags.Get(tagMsgID)
 	n.s.sink.Event(ev)
 }
@@ -350,6 +448,37 @@ func (n *network) reactionFallback(target string, e backend.Event) {
 		}
 	default: // "error"
 		n.s.sink.Message(backend.Message{User: n.s.user, Buddy: e.Buddy, Headline: true,
+			Body: "Your reaction was not sent: this IRC server does not carry message tags (IRCv3)."})
+	}
+}
+
+// roomEvent sends the user's reactions in the channel of r, as event does, and echoes
+// them to the daemon from the user's nick (as room messages are echoed). Without message
+// tags: "text" sends the line (echoed too), "drop" nothing, "error" tells the user by a
+// message from the room itself.
+func (n *network) roomEvent(r *room, e backend.Event) {
+	if e.ReactTo == "" {
+		return
+	}
+	n.mu.Lock()
+	own := n.nick
+	n.mu.Unlock()
+	if n.tags() {
+		n.event(r.channel, e)
+		n.s.sink.Event(backend.Event{User: n.s.user, Buddy: r.name, Nickname: own, ID: e.ID,
+			ReactTo: e.ReactTo, Reactions: e.Reactions})
+		return
+	}
+	switch n.s.p.opts.reactionFallback {
+	case "drop":
+	case "text":
+		if len(e.Reactions) > 0 {
+			line := "reacted " + strings.Join(e.Reactions, " ")
+			n.say(r.channel, line)
+			n.s.sink.Message(backend.Message{User: n.s.user, Buddy: r.name, Nickname: own, Body: line})
+		}
+	default:
+		n.s.sink.Message(backend.Message{User: n.s.user, Buddy: r.name,
 			Body: "Your reaction was not sent: this IRC server does not carry message tags (IRCv3)."})
 	}
 }

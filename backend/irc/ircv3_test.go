@@ -136,3 +136,62 @@ func TestIRCv3NoTags(t *testing.T) {
 		})
 	}
 }
+
+// TestIRCv3Channel (issue 24): in a channel on InspIRCd, messages carry their msgid as
+// the id; the user's own message reaches the daemon from the server's echo, with its
+// msgid; replies name the message and its sender's nick both ways; reactions go as TAGMSG
+// to the channel (echoed to the daemon from the user's nick) and a member's come as its
+// set.
+func TestIRCv3Channel(t *testing.T) {
+	t.Parallel()
+	s, d := ircv3(t)
+	bob := testsrv.ConnectIRCv3Peer(t, s, "bob", "message-tags")
+	bob.Send("JOIN #v3")
+	bob.Expect("366")
+	join(t, d, "#v3", "client")
+	bob.Expect("JOIN")
+
+	bob.Send("PRIVMSG #v3 :hello room")
+	m := message(t, d, "hello room")
+	bobID := m.GetId()
+	if bobID == "" || m.GetBuddyName() != "#v3" || m.GetNickname() != "bob" {
+		t.Fatalf("room message = %v", m)
+	}
+
+	d.Send(pb.WrapperMessage_TYPE_CONV_MESSAGE, &pb.ConversationMessage{UserName: ptr(user), BuddyName: ptr("#v3"),
+		Message: ptr("> bob: hello room\nmy answer"), Id: ptr("r1"), ReplyToId: ptr(bobID), ReplyToSender: ptr("bob"),
+		ReplyFallbackEnd: ptr(uint32(18))})
+	line := bob.Expect("PRIVMSG #v3 :")
+	if !strings.Contains(line, "+draft/reply="+bobID) || !strings.HasSuffix(line, "PRIVMSG #v3 :my answer") {
+		t.Errorf("the user's room reply reached IRC as %q", line)
+	}
+	ownID := msgidOf(t, line)
+	echo := message(t, d, "my answer")
+	if echo.GetId() != ownID || echo.GetNickname() != "client" || echo.GetMessage() != "> bob: hello room\nmy answer" {
+		t.Errorf("the echo of the user's message = %v, want id %q", echo, ownID)
+	}
+
+	bob.Send("@+draft/reply=" + ownID + " PRIVMSG #v3 :to you")
+	if m := message(t, d, "to you"); m.GetReplyToId() != ownID || m.ReplyToSender == nil || m.GetReplyToSender() != "" {
+		t.Errorf("reply to the user's room message: %v", m)
+	}
+	bob.Send("@+draft/reply=unseen PRIVMSG #v3 :to something old")
+	if m := message(t, d, "to something old"); m.ReplyToId != nil {
+		t.Errorf("a reply to a message the backend did not see names it: %v", m)
+	}
+
+	d.Send(pb.WrapperMessage_TYPE_CONV_EVENT, &pb.ConversationMessage{UserName: ptr(user), BuddyName: ptr("#v3"),
+		Message: ptr(""), ReactToId: ptr(bobID), Reaction: []string{"👍"}, Id: ptr("e1")})
+	if line := bob.Expect(" TAGMSG "); !strings.Contains(line, "+draft/react=👍") || !strings.HasSuffix(line, "TAGMSG :#v3") {
+		t.Errorf("the user's room reaction reached IRC as %q", line)
+	}
+	ev := waitFor(t, d, pb.WrapperMessage_TYPE_CONV_EVENT, func(c *pb.ConversationMessage) bool { return c.GetReactToId() != "" })
+	if ev.GetNickname() != "client" || ev.GetReactToId() != bobID || ev.GetBuddyName() != "#v3" {
+		t.Errorf("the echo of the user's reaction = %v", ev)
+	}
+	bob.Send("@+draft/reply=" + ownID + ";+draft/react=🎉 TAGMSG #v3")
+	ev = waitFor(t, d, pb.WrapperMessage_TYPE_CONV_EVENT, func(c *pb.ConversationMessage) bool { return c.GetReactToId() != "" })
+	if ev.GetNickname() != "bob" || ev.GetReactToId() != ownID || strings.Join(ev.GetReaction(), ",") != "🎉" {
+		t.Errorf("bob's room reaction = %v", ev)
+	}
+}

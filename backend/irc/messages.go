@@ -37,7 +37,7 @@ func (n *network) onMessage(e girc.Event) {
 			return
 		}
 		msg.Buddy, msg.Nickname = r.name, from
-		msg.ID, _ = e.Tags.Get(tagMsgID)
+		n.roomTags(e, &msg) // ircv3.go
 		n.s.sink.Message(msg)
 		return
 	}
@@ -121,10 +121,12 @@ func (n *network) userMessage(roomName, nick string, m backend.Message) {
 		if n.command(r, m.Body) {
 			return
 		}
-		n.say(r.channel, m.Body)
+		if n.sayInRoom(r, m) { // ircv3.go
+			return // the server's echo, with its msgid, is the echo
+		}
 		// libcommuni echoes the user's room messages with the own nickname (golden
-		// libcommuni.jsonl); IRC servers do not.
-		n.s.sink.Message(backend.Message{User: n.s.user, Buddy: r.name, Nickname: own, Body: m.Body})
+		// libcommuni.jsonl); IRC servers do not (without echo-message).
+		n.s.sink.Message(backend.Message{User: n.s.user, Buddy: r.name, Nickname: own, Body: m.Body, ID: m.ID})
 	case nick != "":
 		n.s.rememberPM(strings.ToLower(nick)+n.suffix, roomName)
 		n.sayTagged(nick, m)

@@ -124,14 +124,28 @@ func (p *Plugin) Message(_ context.Context, _ *backend.Sink, m backend.Message) 
 	}
 }
 
-// Event sends the user's reactions to a contact (ircv3.go); rooms have none yet.
+// Event sends the user's reactions to a contact or in a channel (ircv3.go).
 func (p *Plugin) Event(_ context.Context, _ *backend.Sink, e backend.Event) {
 	ses := p.session(e.User)
 	if ses == nil {
 		return
 	}
-	if isRoom(e.Buddy) || strings.Contains(e.Buddy, "/") {
-		ses.log.Debug().Msg("room reaction dropped: not carried yet")
+	if strings.Contains(e.Buddy, "/") {
+		ses.log.Debug().Msg("reaction in a private room chat dropped: not carried")
+		return
+	}
+	if isRoom(e.Buddy) {
+		name := strings.ToLower(e.Buddy)
+		if n := ses.find(name); n != nil {
+			n.mu.Lock()
+			r := n.rooms[name]
+			n.mu.Unlock()
+			if r != nil {
+				n.roomEvent(r, e)
+				return
+			}
+		}
+		ses.log.Debug().Msg("reaction for a room we are not in")
 		return
 	}
 	n := ses.find(strings.ToLower(e.Buddy))
