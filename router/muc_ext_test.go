@@ -259,3 +259,19 @@ func TestMarkable(t *testing.T) {
 		}
 	}
 }
+
+// TestRoomReactionFallbackText: with service.reaction_fallback = text a reaction in a room
+// whose backend does not carry reactions goes to the room as a line.
+func TestRoomReactionFallbackText(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.ReactionFallback = "text" })
+	tr, h := e.connect(bob, secret, "a")
+	joinLobby(t, e, tr, h, "me")
+	send(t, h, `<message to='`+lobby+`' type='groupchat' id='g1'><reactions xmlns='urn:xmpp:reactions:0' id='x'><reaction>👍</reaction></reactions></message>`)
+	c := e.be.waitFrame(t, pb.WrapperMessage_TYPE_CONV_MESSAGE, nil).(*pb.ConversationMessage)
+	if c.GetMessage() != "reacted 👍" || c.GetBuddyName() != "#lobby" {
+		t.Errorf("fallback line %v", c)
+	}
+	if n := e.be.count(pb.WrapperMessage_TYPE_CONV_EVENT); n != 0 {
+		t.Errorf("%d CONV_EVENT to a backend without reactions", n)
+	}
+}
