@@ -548,6 +548,47 @@ func matrixRoom(t *testing.T, c *xmpp.Client, in *Stanzas, trace *syncBuffer, al
 				strings.Contains(m.Text, "end-to-end encrypted")
 		})
 	})
+	t.Run("History", func(t *testing.T) {
+		// A join brings the room's last 20 messages, oldest first, with XEP-0203 delays
+		// (after the subject: the daemon sends it when the self-presence goes, at the
+		// first message); older ones stay on Matrix, later ones are live.
+		hist, err := bob.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "public_chat", RoomAliasName: "history", Topic: "Old times"})
+		must(err)
+		for i := 1; i <= 25; i++ {
+			_, err := bob.SendText(ctx, hist.RoomID, fmt.Sprintf("h%d", i))
+			must(err)
+		}
+		histJID := `#history\3a` + matrixServer + "@localhost"
+		xmppSend(t, c, `<presence to='`+histJID+`/alice'><x xmlns='http://jabber.org/protocol/muc'/></presence>`)
+		in.Wait(t, "the subject", matrixWait, xmppSubject(histJID, "Old times"))
+		var got []string
+		in.Wait(t, "the history", matrixWait, func(st any) bool {
+			m, ok := st.(xmpp.Chat)
+			if !ok || !strings.HasPrefix(m.Remote, histJID+"/") || m.Type != "groupchat" || m.Text == "" {
+				return false
+			}
+			if m.Stamp.IsZero() {
+				t.Errorf("history message %q without a delay", m.Text)
+			}
+			got = append(got, m.Text)
+			return m.Text == "h25"
+		})
+		var want []string
+		for i := 6; i <= 25; i++ {
+			want = append(want, fmt.Sprintf("h%d", i))
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("history %v, want %v", got, want)
+		}
+		_, err = bob.SendText(ctx, hist.RoomID, "live now")
+		must(err)
+		m := in.Wait(t, "a live message after the history", matrixWait, xmppChat(histJID+"/"+matrixBobName, "groupchat", "live now")).(xmpp.Chat)
+		if !m.Stamp.IsZero() {
+			t.Errorf("the live message has a delay %v", m.Stamp)
+		}
+		xmppSend(t, c, `<presence to='`+histJID+`/alice' type='unavailable'/>`)
+		in.Wait(t, "alice left #history", matrixWait, matrixPresence(histJID+"/alice", "unavailable"))
+	})
 	t.Run("LeaveAndRejoin", func(t *testing.T) {
 		// A leave and a re-join at once: the sync may bring both in one batch, and the
 		// old leave must not end the new join.

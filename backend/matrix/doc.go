@@ -77,7 +77,8 @@
 // name), the power levels (100 and above owner/moderator, 50 admin/moderator, else
 // member/participant: our Participant.affiliation extension), the topic (the subject)
 // and the encryption state. Later member events are joins, renames, leaves, kicks
-// (someone else's leave: status 307) and bans (301), the user's own included. Invitations
+// (someone else's leave: status 307) and bans (301), the user's own included. A join
+// brings the room's last 20 messages as delayed history (backfill.go). Invitations
 // to rooms become XEP-0249 invitations from the inviter (our ConversationMessage.inviteRoom
 // extension). A private message to an occupant goes to the member's direct chat (Matrix
 // has none inside rooms). Only members' nicknames and power levels, the topic, and the names of joined

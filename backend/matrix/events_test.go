@@ -222,3 +222,29 @@ func TestAvatarsBounded(t *testing.T) {
 		t.Fatalf("a fetched avatar: hash %v", h)
 	}
 }
+
+// The event IDs remembered against duplicates between the backfill and the sync are
+// bounded per room; the join's first sync counts its messages before the user's own join
+// as history, and only that sync.
+func TestBackfillBounded(t *testing.T) {
+	rm := &mucRoom{fresh: true}
+	for i := range maxDelivered + 5 {
+		if !rm.deliver(id.EventID(fmt.Sprintf("$%d", i))) {
+			t.Fatalf("event %d taken for delivered", i)
+		}
+	}
+	if len(rm.delivered) != maxDelivered || rm.deliver(id.EventID(fmt.Sprintf("$%d", maxDelivered+4))) {
+		t.Fatalf("%d remembered, want %d, the latest among them", len(rm.delivered), maxDelivered)
+	}
+	me := id.UserID("@me:x")
+	key := string(me)
+	join := &event.Event{Type: event.StateMember, StateKey: &key,
+		Content: event.Content{Parsed: &event.MemberEventContent{Membership: event.MembershipJoin}}}
+	msg := &event.Event{Type: event.EventMessage}
+	if got := rm.historyEnd([]*event.Event{msg, msg, join, msg}, me); got != 3 {
+		t.Fatalf("history ends at %d, want 3 (after the join)", got)
+	}
+	if got := rm.historyEnd([]*event.Event{msg, join, msg}, me); got != 0 {
+		t.Fatalf("a later sync: history ends at %d, want 0", got)
+	}
+}

@@ -69,6 +69,10 @@ type mucRoom struct {
 	topic     string
 	encrypted bool
 	limit     int // the members kept at most (Config.MaxMembers)
+	// delivered are the latest message events sent to the daemon, fresh says the room's
+	// first sync since the join is awaited (backfill.go).
+	delivered []id.EventID
+	fresh     bool
 }
 
 type member struct {
@@ -230,7 +234,8 @@ func (s *session) joinFailed(r backend.Room, flag pb.ParticipantFlag, text strin
 }
 
 // joinRoom joins the room, reads its members, power levels, topic and encryption, and
-// reports them: the other members, the user last (flag ME), then the topic as subject.
+// reports them: the other members, the user last (flag ME), the topic as subject, then
+// the room's last messages as history (backfill.go).
 func (s *session) joinRoom(r backend.Room) {
 	ctx, cancel := context.WithTimeout(s.ctx, s.p.cfg.ConnectTimeout)
 	defer cancel()
@@ -258,7 +263,7 @@ func (s *session) joinRoom(r backend.Room) {
 		return
 	}
 	rm := &mucRoom{id: resp.RoomID, name: r.Room, nick: r.Nickname, members: map[id.UserID]*member{},
-		nicks: map[string]id.UserID{}, levels: map[id.UserID]int{}, limit: s.p.cfg.MaxMembers}
+		nicks: map[string]id.UserID{}, levels: map[id.UserID]int{}, limit: s.p.cfg.MaxMembers, fresh: true}
 	var pl event.PowerLevelsEventContent
 	if err := s.cli.StateEvent(ctx, rm.id, event.StatePowerLevels, "", &pl); err == nil {
 		rm.setLevels(&pl)
@@ -307,7 +312,10 @@ func (s *session) joinRoom(r backend.Room) {
 		s.sink.Participant(p)
 	}
 	s.sink.Participant(self)
+	// The subject before the history: the daemon holds the self-presence until the first
+	// message and then sends it with the subject it has (router/muc_join.go).
 	s.sink.RoomSubject(backend.Message{User: s.user, Buddy: rm.name, Body: topicText})
+	s.deliverHistory(rm, s.fetchHistory(ctx, rm.id))
 	s.log.Info().Str("room", string(rm.id)).Int("members", len(rm.members)).Msg("room joined")
 }
 
@@ -393,6 +401,10 @@ func (rm *mucRoom) nickOf(u id.UserID) string {
 func (s *session) roomEvents(room id.RoomID, events []*event.Event, initial, left bool) {
 	s.rooms.mu.Lock()
 	rm := s.rooms.muc[room]
+	history := 0
+	if rm != nil {
+		history = rm.historyEnd(events, s.cli.UserID)
+	}
 	s.rooms.mu.Unlock()
 	if rm == nil {
 		if left {
@@ -400,7 +412,7 @@ func (s *session) roomEvents(room id.RoomID, events []*event.Event, initial, lef
 		}
 		return
 	}
-	for _, ev := range events {
+	for i, ev := range events {
 		switch ev.Type {
 		case event.StateMember:
 			s.roomMember(rm, ev, left)
@@ -422,8 +434,8 @@ func (s *session) roomEvents(room id.RoomID, events []*event.Event, initial, lef
 				s.sink.RoomSubject(backend.Message{User: s.user, Buddy: rm.name, Nickname: nick, Body: subj})
 			}
 		case event.EventMessage, event.EventEncrypted:
-			if initial {
-				continue
+			if initial || i < history {
+				continue // history: the initial sync's, or the join's (backfill.go)
 			}
 			m, ok := s.convert(ev)
 			if !ok {
@@ -431,7 +443,11 @@ func (s *session) roomEvents(room id.RoomID, events []*event.Event, initial, lef
 			}
 			s.rooms.mu.Lock()
 			m.Nickname = rm.nickOf(ev.Sender)
+			fresh := rm.deliver(ev.ID)
 			s.rooms.mu.Unlock()
+			if !fresh {
+				continue // the backfill delivered it
+			}
 			m.User, m.Buddy = s.user, rm.name
 			s.sink.Message(m)
 		}
