@@ -20,6 +20,7 @@ protoc        protobuf-compiler
 python3       python3
 ngircd        ngircd
 inspircd      inspircd           InspIRCd 3, the IRCv3 server of internal/testsrv
+biboumi       biboumi            the reference gateway of the IRC bench (test/bench/biboumi.go)
 prosody       prosody
 prosodyctl    prosody
 go-sendxmpp   go-sendxmpp

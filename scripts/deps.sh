@@ -14,6 +14,7 @@ cd "$(dirname "$0")/.."
 #   python3 python3-protobuf   a backend that is not Go (pluginserver's TestPythonBackend)
 #   ngircd prosody      real IRC and XMPP servers (internal/testsrv)
 #   inspircd            an IRCv3 server with message tags (internal/testsrv/inspircd.go)
+#   biboumi             the XMPP-IRC gateway the IRC bench compares with (test/bench/biboumi.go)
 #   python3-slixmpp     an independent XEP-0198 client (test/sm_test.go)
 #   python3-aiohttp     slixmpp's xep_0363 uploads with it (test/upload_test.go)
 #   go-sendxmpp         a command-line XMPP peer (test/sendxmpp_test.go)
@@ -21,7 +22,7 @@ cd "$(dirname "$0")/.."
 #   postgresql          initdb and pg_ctl in /usr/lib/postgresql/VERSION/bin, for the store tests
 #   ca-certificates git make   fetching modules, fmt-check and the Makefile itself
 #   gcc libc6-dev       cgo: the race detector, and Dendrite's SQLite driver (mattn/go-sqlite3)
-packages=(protobuf-compiler python3 python3-protobuf ngircd inspircd prosody python3-slixmpp python3-aiohttp go-sendxmpp
+packages=(protobuf-compiler python3 python3-protobuf ngircd inspircd biboumi prosody python3-slixmpp python3-aiohttp go-sendxmpp
 	profanity tmux postgresql ca-certificates git make gcc libc6-dev)
 
 if [ "${1:-}" = --list ]; then

@@ -26,6 +26,7 @@ func (r Report) Markdown(existing string) string {
 			b.WriteString(sections[k] + "\n\n")
 		}
 	}
+	b.WriteString(ircSections(existing)) // written by IRCResults.Markdown (ircreport.go)
 	b.WriteString(method)
 	return b.String()
 }

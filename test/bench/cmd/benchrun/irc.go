@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"time"
+
+	"github.com/gospectrum/spectrum2/test/bench"
+)
+
+// IRC plans (issue 26, the legacy side). The traffic test runs over few users: every line
+// of a channel goes to each of its members, so 5,000 lines/s to the memory test's 500 users
+// per channel would be 2.5 million deliveries a second.
+func fullIRCPlan() bench.IRCPlan {
+	return bench.IRCPlan{
+		Channels: 10, Scales: []int{1000, 5000}, Hold: 10 * time.Second,
+		TrafficUsers: 20, Rates: []int{1000, 5000}, TrafficTime: 10 * time.Second,
+		LoginUsers: 1000, LoginOne: 200, LoginWorkers: 50, StormN: 1000, PoolWorkers: 50,
+	}
+}
+
+func quickIRCPlan() bench.IRCPlan {
+	return bench.IRCPlan{
+		Channels: 10, Scales: []int{300}, Hold: 2 * time.Second,
+		TrafficUsers: 10, Rates: []int{1000}, TrafficTime: 3 * time.Second,
+		LoginUsers: 200, LoginOne: 50, LoginWorkers: 50, StormN: 200, PoolWorkers: 50,
+	}
+}
+
+// measureIRC runs the IRC bench (spectrum2's builtin:irc beside biboumi behind Prosody)
+// and writes its section of the report.
+func measureIRC(ctx context.Context, f flags) error {
+	plan := quickIRCPlan()
+	if f.full {
+		plan = fullIRCPlan()
+	}
+	dir, err := os.MkdirTemp(f.tmp, "spectrum2-bench-irc-")
+	if err != nil {
+		return fmt.Errorf("creating a scratch directory: %w", err)
+	}
+	if f.tmp == "" {
+		defer os.RemoveAll(dir)
+	}
+	certPath, keyPath, cert, err := bench.WriteCert(dir)
+	if err != nil {
+		return err
+	}
+	only := f.only
+	if only == "prosody" {
+		only = "biboumi"
+	}
+	env := bench.IRCEnv{Dir: dir, Bin: mustAbs(f.bin), ServerCPU: f.serverCPU, GenCPU: f.genCPU,
+		Cert: certPath, Key: keyPath, TLS: bench.ClientTLS(cert, []tls.CurveID{tls.X25519}), Only: only}
+	res := bench.RunIRC(ctx, env, plan, os.Stdout)
+	res.Command = commandLine(f)
+	res.Full = f.full
+	fmt.Println(res.Table())
+	if f.out == "" {
+		return nil
+	}
+	old, err := os.ReadFile(f.out)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("reading the previous report: %w", err)
+	}
+	if err := os.WriteFile(f.out, []byte(res.Markdown(string(old))), 0o644); err != nil {
+		return fmt.Errorf("writing the report: %w", err)
+	}
+	fmt.Println("IRC section written to", f.out)
+	return nil
+}
