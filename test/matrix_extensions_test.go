@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	xmpp "github.com/xmppo/go-xmpp"
+	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
@@ -183,6 +184,8 @@ hi</body><reply xmlns='urn:xmpp:reply:0' id='`+string(b1)+`' to='`+matrixBobBudd
 		in.Wait(t, "bob's read receipt of a1 as displayed", matrixWait, with("displayed", "a1"))
 	})
 
+	t.Run("Room", func(t *testing.T) { matrixRoomExtensions(t, c, in, aliceOwn, bob) })
+
 	t.Run("RetractToMatrix", func(t *testing.T) {
 		xmppSend(t, c, `<message to='`+matrixBobBuddy+`' type='chat' id='a6'><retract xmlns='urn:xmpp:message-retract:1' id='a1'/>`+
 			`<body>retracted</body></message>`)
@@ -193,5 +196,87 @@ hi</body><reply xmlns='urn:xmpp:reply:0' id='`+string(b1)+`' to='`+matrixBobBudd
 			m, ok := st.(xmpp.Chat)
 			return ok && strings.HasPrefix(m.Remote, matrixBobBuddy) && strings.HasPrefix(m.Text, "Reaction or retraction not delivered")
 		})
+	})
+}
+
+// matrixRoomExtensions: in a joined Matrix room, the client names messages by the room's
+// stanza-ids (the daemon maps them to the event IDs) and bob's reactions, edits and
+// redactions arrive naming them so: the user's reaction to bob's message and the
+// retraction of her own reach Matrix, bob's reaction to her message (a full set), his
+// edit and his redaction reach her.
+func matrixRoomExtensions(t *testing.T, c *xmpp.Client, in *Stanzas, aliceOwn, bob *mautrix.Client) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*matrixWait)
+	defer cancel()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	const roomJID = `#ext\3a` + matrixServer + "@localhost"
+	occ := func(nick string) string { return roomJID + "/" + nick }
+	rm, err := bob.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "public_chat", RoomAliasName: "ext", Name: "Ext"})
+	must(err)
+	xmppSend(t, c, `<presence to='`+occ("alice")+`'><x xmlns='http://jabber.org/protocol/muc'/></presence>`)
+	in.Wait(t, "alice's self-presence", matrixWait, matrixPresence(occ("alice"), ""))
+	fromAlice := func(what string, match func(*event.Event) bool) *event.Event {
+		t.Helper()
+		return matrixWaitEvent(t, bob, rm.RoomID, what, func(ev *event.Event) bool { return ev.Sender == aliceOwn.UserID && match(ev) })
+	}
+	groupchat := func(from, local, idv string) func(any) bool {
+		return func(st any) bool {
+			m, ok := st.(xmpp.Chat)
+			got, has := xmppChildAttr(m, local, "id")
+			return ok && m.Type == "groupchat" && m.Remote == from && has && got == idv
+		}
+	}
+
+	r1, err := bob.SendText(ctx, rm.RoomID, "hello room")
+	must(err)
+	m := in.Wait(t, "bob's room message", matrixWait, xmppChat(occ(matrixBobName), "groupchat", "hello room")).(xmpp.Chat)
+	s1 := m.StanzaID.ID
+	if s1 == "" {
+		t.Fatalf("bob's room message has no stanza-id: %+v", m)
+	}
+	xmppSend(t, c, `<message to='`+roomJID+`' type='groupchat' id='ra1'><body>hi all</body></message>`)
+	echo := in.Wait(t, "alice's echo", matrixWait, xmppChat(occ("alice"), "groupchat", "hi all")).(xmpp.Chat)
+	sa := echo.StanzaID.ID
+	ra1 := fromAlice("alice's room message", func(ev *event.Event) bool {
+		mc, ok := ev.Content.Parsed.(*event.MessageEventContent)
+		return ok && mc.Body == "hi all"
+	}).ID
+
+	xmppSend(t, c, `<message to='`+roomJID+`' type='groupchat' id='ra2'>`+
+		`<reactions xmlns='urn:xmpp:reactions:0' id='`+s1+`'><reaction>👍</reaction></reactions></message>`)
+	fromAlice("alice's 👍 on bob's room message", func(ev *event.Event) bool {
+		rc, ok := ev.Content.Parsed.(*event.ReactionEventContent)
+		return ok && rc.RelatesTo.GetAnnotationID() == r1.EventID && rc.RelatesTo.GetAnnotationKey() == "👍"
+	})
+
+	_, err = bob.SendReaction(ctx, rm.RoomID, ra1, "❤")
+	must(err)
+	in.Wait(t, "bob's ❤ on alice's room message, by its stanza-id", matrixWait, groupchat(occ(matrixBobName), "reactions", sa))
+
+	_, err = bob.SendMessageEvent(ctx, rm.RoomID, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgText,
+		Body: "* hello, room", NewContent: &event.MessageEventContent{MsgType: event.MsgText, Body: "hello, room"},
+		RelatesTo: (&event.RelatesTo{}).SetReplace(r1.EventID)})
+	must(err)
+	edit := in.Wait(t, "bob's room edit", matrixWait, xmppChat(occ(matrixBobName), "groupchat", "hello, room")).(xmpp.Chat)
+	if got, has := xmppChildAttr(edit, "replace", "id"); !has || (got != s1 && got != string(r1.EventID)) {
+		t.Errorf("bob's edit came as a correction of %q (%v), want his message", got, has)
+	}
+
+	_, err = bob.RedactEvent(ctx, rm.RoomID, r1.EventID)
+	must(err)
+	in.Wait(t, "bob's redaction as a retraction, by the stanza-id", matrixWait, groupchat(occ(matrixBobName), "retract", s1))
+
+	xmppSend(t, c, `<message to='`+roomJID+`' type='groupchat' id='ra3'><retract xmlns='urn:xmpp:message-retract:1' id='`+sa+`'/>`+
+		`<body>retracted</body></message>`)
+	fromAlice("the redaction of alice's room message", func(ev *event.Event) bool {
+		if ev.Type != event.EventRedaction {
+			return false
+		}
+		rc, _ := ev.Content.Parsed.(*event.RedactionEventContent)
+		return ev.Redacts == ra1 || (rc != nil && rc.Redacts == ra1)
 	})
 }

@@ -208,12 +208,11 @@ func (p *Plugin) Displayed(_ context.Context, _ *backend.Sink, user, buddy, msgI
 	if !ok {
 		return
 	}
-	to, ok := userOf(buddy)
-	if !ok || !strings.HasPrefix(msgID, "$") {
-		return // not a contact, or not an event ID
+	if !strings.HasPrefix(msgID, "$") {
+		return // not an event ID
 	}
 	sess.do(func() {
-		room := sess.r.dmRoom(to)
+		room := sess.chatRoom(buddy) // a direct chat, or a joined room (extensions.go)
 		if room == "" {
 			return
 		}

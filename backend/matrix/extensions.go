@@ -232,32 +232,70 @@ func (s *session) withRelations(m backend.Message, c *event.MessageEventContent)
 	return edit
 }
 
-// relationsFromMatrix sets the correction and reply of a contact's message ev in room on
-// m: an edit's original, and the message replied to with its sender and the plain reply
-// fallback (the "> " lines and the blank line after them) as the XEP-0428 range.
+// relationsFromMatrix sets the correction and reply of a contact's message ev in its
+// direct chat room on m: an edit's original, and the message replied to with its sender
+// and the plain reply fallback (the "> " lines and the blank line after them) as the
+// XEP-0428 range.
 func (s *session) relationsFromMatrix(room id.RoomID, ev *event.Event, m *backend.Message) {
+	s.relations(room, ev, m, s.legacyOf, func(u id.UserID) string {
+		if u == s.cli.UserID {
+			return ""
+		}
+		return m.Buddy
+	})
+}
+
+// roomRelations is relationsFromMatrix for a message in a joined room: there every
+// message, the user's own too (its echo), is known to the daemon by its event ID, and a
+// sender by its nickname.
+func (s *session) roomRelations(rm *mucRoom, ev *event.Event, m *backend.Message) {
+	s.relations(rm.id, ev, m, func(e id.EventID) string { return string(e) }, func(u id.UserID) string {
+		if u == s.cli.UserID {
+			return ""
+		}
+		s.rooms.mu.Lock()
+		defer s.rooms.mu.Unlock()
+		return rm.nickOf(u)
+	})
+}
+
+// relations reads the edit or reply of ev onto m; legacy names an event as the daemon
+// knows it, nameOf a sender ("" for the user).
+func (s *session) relations(room id.RoomID, ev *event.Event, m *backend.Message, legacy func(id.EventID) string,
+	nameOf func(id.UserID) string) {
 	c, ok := ev.Content.Parsed.(*event.MessageEventContent)
 	if !ok {
 		return
 	}
 	if orig := c.RelatesTo.GetReplaceID(); orig != "" {
-		m.ReplaceID = s.legacyOf(orig)
+		m.ReplaceID = legacy(orig)
 		return // an edit's new content has no reply of its own
 	}
 	target := c.RelatesTo.GetNonFallbackReplyTo()
 	if target == "" {
 		return
 	}
-	m.ReplyToID = s.legacyOf(target)
-	if _, own := s.sent.xmpp(target); !own {
-		m.ReplyToSender = m.Buddy // the contact's, unless the homeserver says it was the user's
-		ctx, cancel := context.WithTimeout(s.ctx, s.p.cfg.ConnectTimeout)
-		defer cancel()
-		if orig, err := s.cli.GetEvent(ctx, room, target); err == nil && orig.Sender == s.cli.UserID {
-			m.ReplyToSender = ""
-		}
+	m.ReplyToID = legacy(target)
+	if _, own := s.sent.xmpp(target); own {
+		m.ReplyToSender = ""
+	} else if sender := s.senderOf(room, target); sender != "" {
+		m.ReplyToSender = nameOf(sender)
+	} else {
+		m.ReplyToSender = nameOf(ev.Sender) // unknown: most likely the replier's own thread
 	}
 	m.ReplyFallbackEnd = replyFallbackEnd(m.Body)
+}
+
+// senderOf asks the homeserver who sent event e in room, "" if it cannot say.
+func (s *session) senderOf(room id.RoomID, e id.EventID) id.UserID {
+	ctx, cancel := context.WithTimeout(s.ctx, s.p.cfg.ConnectTimeout)
+	defer cancel()
+	orig, err := s.cli.GetEvent(ctx, room, e)
+	if err != nil {
+		s.log.Debug().Err(err).Str("event", string(e)).Msg("replied-to event not read")
+		return ""
+	}
+	return orig.Sender
 }
 
 // replyFallbackEnd is the length in characters of a Matrix reply fallback the body starts
@@ -305,13 +343,7 @@ func (s *session) reactionOrRedaction(room id.RoomID, ev *event.Event) {
 		s.sink.Event(backend.Event{User: s.user, Buddy: buddy, ID: string(ev.ID), ReactTo: s.legacyOf(target),
 			Reactions: s.theirs.keys(target)})
 	case event.EventRedaction:
-		redacts := ev.Redacts
-		if redacts == "" {
-			_ = ev.Content.ParseRaw(event.EventRedaction)
-			if rc, ok := ev.Content.Parsed.(*event.RedactionEventContent); ok {
-				redacts = rc.Redacts
-			}
-		}
+		redacts := redacted(ev)
 		if redacts == "" {
 			return
 		}
@@ -322,6 +354,73 @@ func (s *session) reactionOrRedaction(room id.RoomID, ev *event.Event) {
 		}
 		s.sink.Event(backend.Event{User: s.user, Buddy: buddy, ID: string(ev.ID), Retract: s.legacyOf(redacts)})
 	}
+}
+
+// roomReactionOrRedaction handles an m.reaction or m.room.redaction in a joined room:
+// each member's reactions are gathered per message into the full set XEP-0444 sends (the
+// user's own too: the network's echo, which the daemon reflects), a redaction of a
+// message is its retraction by the redacting member.
+func (s *session) roomReactionOrRedaction(rm *mucRoom, ev *event.Event) {
+	s.rooms.mu.Lock()
+	nick := rm.nickOf(ev.Sender)
+	s.rooms.mu.Unlock()
+	out := backend.Event{User: s.user, Buddy: rm.name, Nickname: nick, ID: string(ev.ID)}
+	switch ev.Type {
+	case event.EventReaction:
+		_ = ev.Content.ParseRaw(event.EventReaction)
+		rc, ok := ev.Content.Parsed.(*event.ReactionEventContent)
+		if !ok {
+			return
+		}
+		target, key := rc.RelatesTo.GetAnnotationID(), rc.RelatesTo.GetAnnotationKey()
+		if target == "" || key == "" {
+			return
+		}
+		set := memberSet(target, ev.Sender)
+		if !s.theirs.add(set, key, ev.ID) {
+			s.log.Debug().Str("event", string(target)).Msg("reaction past the bound not bridged")
+			return
+		}
+		out.ReactTo, out.Reactions = string(target), s.theirs.keys(set)
+	case event.EventRedaction:
+		redacts := redacted(ev)
+		if redacts == "" {
+			return
+		}
+		if set, ok := s.theirs.removeEvent(redacts); ok {
+			target, sender, _ := strings.Cut(string(set), memberSep)
+			s.rooms.mu.Lock()
+			out.Nickname = rm.nickOf(id.UserID(sender)) // whose reaction it was
+			s.rooms.mu.Unlock()
+			out.ReactTo, out.Reactions = target, s.theirs.keys(set)
+		} else {
+			out.Retract = string(redacts)
+		}
+	default:
+		return
+	}
+	s.sink.Event(out)
+}
+
+// memberSep joins a message and a member into the key of that member's reactions to it
+// in a room (a character neither an event ID nor a user ID has).
+const memberSep = "\x00"
+
+func memberSet(target id.EventID, sender id.UserID) id.EventID {
+	return id.EventID(string(target) + memberSep + string(sender))
+}
+
+// redacted is the event a redaction redacts (top-level before room version 11, in the
+// content since).
+func redacted(ev *event.Event) id.EventID {
+	if ev.Redacts != "" {
+		return ev.Redacts
+	}
+	_ = ev.Content.ParseRaw(event.EventRedaction)
+	if rc, ok := ev.Content.Parsed.(*event.RedactionEventContent); ok {
+		return rc.Redacts
+	}
+	return ""
 }
 
 // Event sends the user's reactions (the full set: a reaction event per new key, a
@@ -338,15 +437,11 @@ func (p *Plugin) Event(_ context.Context, _ *backend.Sink, e backend.Event) {
 	sess.do(func() { sess.sendEvent(e, notSent) }, func() { notSent("too many messages are waiting to be sent") })
 }
 
-// sendEvent is Event on the sender goroutine.
+// sendEvent is Event on the sender goroutine, to a joined room or a direct chat.
 func (s *session) sendEvent(e backend.Event, notSent func(string)) {
-	to, ok := userOf(e.Buddy)
-	room := id.RoomID("")
-	if ok {
-		room = s.r.dmRoom(to)
-	}
+	room := s.chatRoom(e.Buddy)
 	if room == "" {
-		notSent("no direct chat with " + e.Buddy)
+		notSent("no direct chat or joined room " + e.Buddy)
 		return
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, s.p.cfg.ConnectTimeout)
@@ -388,7 +483,10 @@ func (s *session) sendEvent(e backend.Event, notSent func(string)) {
 			}
 		}
 	case e.Retract != "":
-		target, ok := s.sent.event(e.Retract) // only the user's own messages
+		target, ok := s.sent.event(e.Retract)
+		if !ok && strings.HasPrefix(e.Retract, "$") && s.senderOf(room, id.EventID(e.Retract)) == s.cli.UserID {
+			target, ok = id.EventID(e.Retract), true // the user's own, by its event ID (rooms)
+		}
 		if !ok {
 			notSent("the message is not known (too old, or not the user's)")
 			return
@@ -397,6 +495,18 @@ func (s *session) sendEvent(e backend.Event, notSent func(string)) {
 			notSent("the homeserver did not take it: " + err.Error())
 		}
 	}
+}
+
+// chatRoom is the Matrix room of a daemon name: a joined room, else the contact's direct
+// chat; "" for neither.
+func (s *session) chatRoom(buddy string) id.RoomID {
+	if rm := s.rooms.byLegacy(buddy); rm != nil {
+		return rm.id
+	}
+	if to, ok := userOf(buddy); ok {
+		return s.r.dmRoom(to)
+	}
+	return ""
 }
 
 var _ backend.Eventer = (*Plugin)(nil)

@@ -449,7 +449,12 @@ func (s *session) roomEvents(room id.RoomID, events []*event.Event, initial, lef
 				continue // the backfill delivered it
 			}
 			m.User, m.Buddy = s.user, rm.name
+			s.roomRelations(rm, ev, &m) // edits and replies (extensions.go)
 			s.sink.Message(m)
+		case event.EventReaction, event.EventRedaction:
+			if !initial {
+				s.roomReactionOrRedaction(rm, ev) // extensions.go
+			}
 		}
 	}
 	if left && !s.rooms.takeLeaving(room) {
