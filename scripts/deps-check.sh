@@ -23,6 +23,8 @@ inspircd      inspircd           InspIRCd 3, the IRCv3 server of internal/testsr
 biboumi       biboumi            the reference gateway of the IRC bench (test/bench/biboumi.go)
 prosody       prosody
 prosodyctl    prosody
+ejabberdctl   ejabberd           the second reference of make bench (test/bench/ejabberd.go)
+erl           ejabberd           ejabberd depends on erlang-base, which provides erl
 go-sendxmpp   go-sendxmpp
 tmux          tmux               runs profanity (package profanity) in test/profanity_test.go
 git           git

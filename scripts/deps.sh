@@ -15,6 +15,7 @@ cd "$(dirname "$0")/.."
 #   ngircd prosody      real IRC and XMPP servers (internal/testsrv)
 #   inspircd            an IRCv3 server with message tags (internal/testsrv/inspircd.go)
 #   biboumi             the XMPP-IRC gateway the IRC bench compares with (test/bench/biboumi.go)
+#   ejabberd            the second reference server of make bench (test/bench/ejabberd.go)
 #   python3-slixmpp     an independent XEP-0198 client (test/sm_test.go)
 #   python3-aiohttp     slixmpp's xep_0363 uploads with it (test/upload_test.go)
 #   go-sendxmpp         a command-line XMPP peer (test/sendxmpp_test.go)
@@ -22,7 +23,7 @@ cd "$(dirname "$0")/.."
 #   postgresql          initdb and pg_ctl in /usr/lib/postgresql/VERSION/bin, for the store tests
 #   ca-certificates git make   fetching modules, fmt-check and the Makefile itself
 #   gcc libc6-dev       cgo: the race detector, and Dendrite's SQLite driver (mattn/go-sqlite3)
-packages=(protobuf-compiler python3 python3-protobuf ngircd inspircd biboumi prosody python3-slixmpp python3-aiohttp go-sendxmpp
+packages=(protobuf-compiler python3 python3-protobuf ngircd inspircd biboumi prosody ejabberd python3-slixmpp python3-aiohttp go-sendxmpp
 	profanity tmux postgresql ca-certificates git make gcc libc6-dev)
 
 if [ "${1:-}" = --list ]; then
@@ -42,7 +43,7 @@ missing_packages() {
 	done
 }
 
-# The packaged daemons (ngircd, prosody, postgresql) must not start on install: the tests start
+# The packaged daemons (ngircd, prosody, ejabberd, postgresql) must not start on install: the tests start
 # their own on loopback ports. invoke-rc.d (sysvinit) and deb-systemd-invoke (systemd) both ask
 # /usr/sbin/policy-rc.d, and 101 means "action forbidden". One that is there already is the
 # administrator's and stays as it is.
