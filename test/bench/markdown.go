@@ -70,6 +70,9 @@ func (r Report) section(kind string) string {
 	fmt.Fprintf(&b, "- date: %s to %s\n", r.Started.Format(time.RFC3339), r.Finished.Format("15:04:05Z"))
 	fmt.Fprintf(&b, "- commit: `%s`\n- machine: %s\n- command: `%s`\n", Commit(), Machine(), r.Command)
 	fmt.Fprintf(&b, "- reference: %s (Debian package), same certificate, TLS 1.3 only, same generator\n", r.ProsodyVersion)
+	if r.EjabberdVersion != "" {
+		fmt.Fprintf(&b, "- second reference: %s (Debian package), configured the same way (see Method)\n", r.EjabberdVersion)
+	}
 	fmt.Fprintf(&b, "- TLS: ECDSA P-256 certificate generated per run, full handshake every login, key exchange %s\n", r.curve())
 	b.WriteString("- pinning: each server (with its backend processes) on core 0 (`taskset -c 0`), the generator on core 1; a fresh server for the login test, for each session count (idle, then closed loop, then open loop on the same sessions) and for each roster size\n")
 	if r.Plan.GenShare > 0 {
@@ -78,12 +81,13 @@ func (r Report) section(kind string) string {
 	b.WriteString("\n")
 	b.WriteString("### Summary\n\n")
 	b.WriteString(r.Table())
-	b.WriteString("\nRatios are spectrum2 / Prosody. \"pending\": spectrum2 could not be measured in this run; " +
-		"\"n/a\": the figure does not apply to Prosody (no legacy roster).\n")
+	b.WriteString("\nRatios are spectrum2 / Prosody and spectrum2 / ejabberd. \"pending\": spectrum2 could not be measured in this run; " +
+		"\"n/a\": the figure does not apply to the reference (no legacy roster) or it was not measured.\n")
+	r.referenceSections(&b)
 	if n := r.notes(); n != "" {
 		b.WriteString("\n" + n)
 	}
-	for _, res := range []*Results{r.Ours, r.Ref} {
+	for _, res := range []*Results{r.Ours, r.Ref, r.Ejabberd} {
 		if res != nil {
 			r.details(&b, res)
 		}
@@ -101,7 +105,7 @@ func (r Report) notes() string {
 				server, what, 100*c.GenLoad(), 100*c.ServerLoad())
 		}
 	}
-	for _, res := range []*Results{r.Ours, r.Ref} {
+	for _, res := range []*Results{r.Ours, r.Ref, r.Ejabberd} {
 		if res == nil {
 			continue
 		}
@@ -128,7 +132,7 @@ func (r Report) notes() string {
 
 // curve names the key exchange the login test negotiated.
 func (r Report) curve() string {
-	for _, res := range []*Results{r.Ours, r.Ref} {
+	for _, res := range []*Results{r.Ours, r.Ref, r.Ejabberd} {
 		if res != nil && res.Login.Curve != 0 {
 			return tls.CurveID(res.Login.Curve).String()
 		}

@@ -16,21 +16,25 @@ type Report struct {
 	Command           string
 	Started, Finished time.Time
 	ProsodyVersion    string
-	Ours, Ref         *Results   // spectrum2 and Prosody; nil when not measured
-	Crypto            CryptoCost // measured on the generator's core before the run
+	EjabberdVersion   string
+	Ours, Ref         *Results     // spectrum2 and Prosody; nil when not measured
+	Ejabberd          *Results     // the second reference; nil when not measured
+	Floor             *FloorResult // the bare TLS 1.3 server; nil when not measured
+	Crypto            CryptoCost   // measured on the generator's core before the run
 }
 
 // row is one line of the comparison table.
 type row struct {
-	what, ours, ref, ratio, target string
+	what, ours, ref, ratio, ej, ejRatio, target string
 }
 
-// Table is the comparison table in Markdown: our figure, Prosody's, the ratio, the target.
+// Table is the comparison table in Markdown: our figure, Prosody's and the ratio, ejabberd's
+// and the ratio, the target.
 func (r Report) Table() string {
 	var b strings.Builder
-	b.WriteString("| measure | spectrum2 | Prosody | ratio | target |\n| --- | ---: | ---: | ---: | --- |\n")
+	b.WriteString("| measure | spectrum2 | Prosody | ratio | ejabberd | ratio | target |\n| --- | ---: | ---: | ---: | ---: | ---: | --- |\n")
 	for _, x := range r.rows() {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", x.what, x.ours, x.ref, x.ratio, x.target)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", x.what, x.ours, x.ref, x.ratio, x.ej, x.ejRatio, x.target)
 	}
 	return b.String()
 }
@@ -40,15 +44,22 @@ func (r Report) rows() []row {
 	add := func(what string, f func(*Results) (float64, bool), format string, cmp func(o, p float64) string) {
 		o, okO := value(r.Ours, f)
 		p, okP := value(r.Ref, f)
-		x := row{what: what, ours: "pending", ref: "n/a", ratio: "", target: ""}
+		e, okE := value(r.Ejabberd, f)
+		x := row{what: what, ours: "pending", ref: "n/a", ej: "n/a"}
 		if okO {
 			x.ours = fmt.Sprintf(format, o)
 		}
 		if okP {
 			x.ref = fmt.Sprintf(format, p)
 		}
+		if okE {
+			x.ej = fmt.Sprintf(format, e)
+		}
 		if okO && okP && p != 0 {
 			x.ratio = fmt.Sprintf("%.2fx", o/p)
+		}
+		if okO && okE && e != 0 {
+			x.ejRatio = fmt.Sprintf("%.2fx", o/e)
 		}
 		if cmp != nil {
 			x.target = cmp(o, p)
@@ -115,6 +126,7 @@ func (r Report) rows() []row {
 		add(fmt.Sprintf("archive, sqlite: last 50 of one conversation with %d archived, p99 (ms)", a.Entries), archiveF(func(x *ArchiveResult) float64 { return millis(x.Query.P99) }), "%.2f",
 			target("p99 < 10 ms", func(o, _ float64) bool { return o < 10 }))
 	}
+	r.referenceRows(add)
 	abuseRows(r.Plan.Abuse, add)
 	uploadRows(r.Plan.Upload, add)
 	return rows

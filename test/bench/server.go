@@ -23,6 +23,9 @@ type Options struct {
 	MAMOff bool
 	// Upload turns the HTTP upload service on (spectrum2 only: [upload] on a loopback port).
 	Upload bool
+	// ShippedBackends keeps the shipped service.users_per_backend (spectrum2 only; the bench
+	// otherwise raises it so that one backend serves every session).
+	ShippedBackends bool
 }
 
 // Server is one XMPP server under test: started fresh, pinned to a core, for every

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 )
 
 // spectrumConfig runs the demo network with the limits a benchmark needs lifted: one backend
@@ -100,6 +101,9 @@ func NewSpectrum(dir, bin string, cpu int, cert, key string) (*Server, error) {
 		if o.Upload {
 			// The shipped limits otherwise: 4 PUTs under way per user, 64 in all.
 			cfg += fmt.Sprintf("\n[upload]\nlisten = \"127.0.0.1:%d\"\npublic_url = \"https://127.0.0.1:%d\"\n", uploadPort, uploadPort)
+		}
+		if o.ShippedBackends {
+			cfg = strings.Replace(cfg, "users_per_backend = 100000\n", "", 1)
 		}
 		path := filepath.Join(dir, "spectrum2.toml")
 		if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {

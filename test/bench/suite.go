@@ -38,6 +38,9 @@ type Plan struct {
 	Abuse        AbusePlan     // abusive clients beside well-behaved ones (spectrum2 only); no Good: none
 	Archive      ArchivePlan   // the message archive (spectrum2 only); no Sessions: none
 	Upload       UploadPlan    // HTTP upload (spectrum2 only); no Rounds: none
+	Mem          MemPlan       // idle memory at the shipped defaults; no N: none
+	Tail         TailPlan      // open-loop tail latency, fresh and after idling; no Sessions: none
+	Floor        FloorPlan     // the bare TLS 1.3 server; no Workers: none
 }
 
 // Users is the number of accounts the plan needs.
@@ -46,7 +49,7 @@ func (p Plan) Users() int {
 	for _, s := range append(p.Scales, p.SMScales...) {
 		n = max(n, s.N)
 	}
-	n = max(n, p.StormN)
+	n = max(n, p.StormN, p.Mem.N, p.Tail.Sessions)
 	return n + p.RosterUsers + 1
 }
 
@@ -77,6 +80,8 @@ type Results struct {
 	Abuse    *AbuseResult
 	Archive  *ArchiveResult
 	Upload   *UploadResult
+	Mem      []MemRun // spectrum2: at the shipped defaults, then with one backend
+	Tail     *TailResult
 }
 
 // Run measures srv according to plan, restarting it before every measurement, and logs
@@ -100,6 +105,7 @@ func Run(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, w io.Writ
 		fmt.Fprintf(w, "   %.1f KB/session, %d drops %s\n", res.PerSession/1000, res.Drops, res.Err)
 		r.SMScales = append(r.SMScales, res)
 	}
+	runReferenceTests(ctx, srv, cfg, plan, w, &r)
 	if srv.EchoBot && plan.StormN > 0 {
 		fmt.Fprintf(w, "== %s: reconnect storm of %d sessions\n", srv.Name, plan.StormN)
 		st := RunStorm(ctx, srv, cfg, plan.StormN, plan.PoolWorkers)

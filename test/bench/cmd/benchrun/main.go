@@ -50,13 +50,17 @@ type flags struct {
 	// floor serves the upload test's bare HTTPS floor at this address (a child process).
 	floor, floorDir, floorCert, floorKey string
 	ircOnly                              bool
+	bareTLS                              string
+	bareCert                             string
+	bareKey                              string
+	refOnly                              bool
 }
 
 func main() {
 	var f flags
 	flag.BoolVar(&f.full, "full", false, "the whole set (under 15 minutes)")
 	flag.BoolVar(&f.quick, "quick", false, "a short set (under 2 minutes)")
-	flag.StringVar(&f.only, "only", "", "measure only this server: spectrum2 or prosody")
+	flag.StringVar(&f.only, "only", "", "measure only this server: spectrum2, prosody or ejabberd")
 	flag.StringVar(&f.bin, "bin", "bin/spectrum2", "the spectrum2 binary")
 	flag.StringVar(&f.out, "out", "docs/benchmarks.md", "report file; empty: print only")
 	flag.IntVar(&f.serverCPU, "server-cpu", 0, "core the servers are pinned to")
@@ -75,7 +79,18 @@ func main() {
 	flag.StringVar(&f.floorDir, "floor-dir", "", "internal: the floor's file directory")
 	flag.StringVar(&f.floorCert, "floor-cert", "", "internal: the floor's certificate")
 	flag.StringVar(&f.floorKey, "floor-key", "", "internal: the floor's key")
+	flag.StringVar(&f.bareTLS, bench.BareTLSFlag, "", "serve as the bare TLS 1.3 server on this address (a child process of the bench)")
+	flag.StringVar(&f.bareCert, "bare-tls-cert", "", "the bare TLS server's certificate")
+	flag.StringVar(&f.bareKey, "bare-tls-key", "", "the bare TLS server's key")
+	flag.BoolVar(&f.refOnly, "reference-only", false, "run only the reference tests: bare TLS floor, memory at the shipped defaults, tail latency (all servers)")
 	flag.Parse()
+	if f.bareTLS != "" {
+		if err := bench.ServeBareTLS(f.bareTLS, f.bareCert, f.bareKey); err != nil {
+			fmt.Fprintln(os.Stderr, "benchrun:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(f); err != nil {
 		fmt.Fprintln(os.Stderr, "benchrun:", err)
 		os.Exit(1)
@@ -147,6 +162,11 @@ func run(f flags) error {
 		f.only = "spectrum2"
 		f.out = ""
 	}
+	if f.refOnly {
+		plan = bench.Plan{Mem: plan.Mem, Tail: plan.Tail, LoginWorkers: 0, PoolWorkers: plan.PoolWorkers,
+			GenShare: plan.GenShare, Floor: plan.Floor}
+		f.out = ""
+	}
 	pg, err := offlinePostgres(&plan)
 	if err != nil {
 		return err
@@ -213,6 +233,9 @@ func quickPlan() bench.Plan {
 		Offline: bench.OfflinePlan{DBs: offlineDBs(), Store: 2000, Deliver: 500, Users: 1000, PerUser: 50},
 		Abuse:   bench.AbusePlan{Good: 100, Abusers: 100, MsgTime: 10 * time.Second, Rate: 200},
 		Archive: bench.ArchivePlan{Sessions: archiveSessions, MsgTime: 5 * time.Second, Entries: 100000, Conversation: 1000, Queries: 200},
+		Mem:     bench.MemPlan{N: 1000, Hold: 5 * time.Second, UsersPerBackend: shippedUsersPerBackend},
+		Tail:    bench.TailPlan{Sessions: tailSessions, Rates: []int{1000, 5000}, Phase: 3 * time.Second, Idle: 10 * time.Second},
+		Floor:   bench.FloorPlan{Workers: 50, Time: 5 * time.Second, Idle: 1000, Hold: 3 * time.Second},
 	}
 }
 
@@ -253,6 +276,9 @@ func fullPlan() bench.Plan {
 		Abuse:   bench.AbusePlan{Good: 100, Abusers: 100, MsgTime: 30 * time.Second, Rate: 200},
 		Archive: bench.ArchivePlan{Sessions: archiveSessions, MsgTime: 10 * time.Second, Entries: 1000000, Conversation: 1000, Queries: 1000},
 		Upload:  bench.UploadPlan{Rounds: 20, Parallel: uploadParallel, Size: uploadSize},
+		Mem:     bench.MemPlan{N: 5000, Hold: 10 * time.Second, UsersPerBackend: shippedUsersPerBackend},
+		Tail:    bench.TailPlan{Sessions: tailSessions, Rates: []int{1000, 5000}, Phase: 5 * time.Second, Idle: 30 * time.Second},
+		Floor:   bench.FloorPlan{Workers: 100, Time: 10 * time.Second, Idle: 5000, Hold: 5 * time.Second},
 	}
 }
 
@@ -290,7 +316,10 @@ func measure(ctx context.Context, f flags, plan bench.Plan) error {
 	}
 	rep := bench.Report{Plan: plan, Full: f.full, Started: time.Now().UTC(), Command: commandLine(f),
 		Crypto: bench.MeasureCryptoCost()}
-	if f.only != "prosody" {
+	if err := measureFloor(ctx, f, plan, dir, certPath, keyPath, cfg, &rep); err != nil {
+		return err
+	}
+	if f.only == "" || f.only == "spectrum2" {
 		rep.Ours = runServer(ctx, "spectrum2", dir, func(d string) (*bench.Server, error) {
 			s, err := bench.NewSpectrum(d, mustAbs(f.bin), f.serverCPU, certPath, keyPath)
 			if _, lerr := exec.LookPath("perf"); err == nil && lerr == nil && f.perf {
@@ -299,13 +328,19 @@ func measure(ctx context.Context, f flags, plan bench.Plan) error {
 			return s, err
 		}, cfg, plan)
 	}
-	if f.only != "spectrum2" {
+	if f.only == "" || f.only == "prosody" {
 		if err := ensureProsody(); err != nil {
 			return err
 		}
 		rep.ProsodyVersion = bench.ProsodyVersion()
 		rep.Ref = runServer(ctx, "prosody", dir, func(d string) (*bench.Server, error) {
 			return bench.NewProsody(d, f.serverCPU, plan.Users(), certPath, keyPath)
+		}, cfg, plan)
+	}
+	if f.only == "" || f.only == "ejabberd" {
+		rep.EjabberdVersion = bench.EjabberdVersion()
+		rep.Ejabberd = runServer(ctx, "ejabberd", dir, func(d string) (*bench.Server, error) {
+			return bench.NewEjabberd(d, f.serverCPU, plan.Users(), certPath, keyPath)
 		}, cfg, plan)
 	}
 	rep.Finished = time.Now().UTC()

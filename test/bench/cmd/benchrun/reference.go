@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/gospectrum/spectrum2/pluginserver"
+	"github.com/gospectrum/spectrum2/test/bench"
+)
+
+// shippedUsersPerBackend is service.users_per_backend as shipped, for the demo's native
+// backend: the memory test at the defaults reads its first backend with that many users.
+const shippedUsersPerBackend = pluginserver.DefaultUsersPerBackend
+
+// tailSessions is the tail test's sessions: 10 messages a second each at 5,000 msg/s, well
+// under spectrum2's shipped limits.stanzas_per_second (50), so no bounce shapes the tail.
+const tailSessions = 500
+
+// measureFloor runs the bare TLS 1.3 server (this binary with --bare-tls-serve) when the plan
+// has it and the run measures every server.
+func measureFloor(ctx context.Context, f flags, plan bench.Plan, dir, certPath, keyPath string, cfg *tls.Config, rep *bench.Report) error {
+	if plan.Floor.Workers == 0 || f.only != "" {
+		return nil
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("finding myself: %w", err)
+	}
+	d := filepath.Join(dir, "bare-tls")
+	if err := os.MkdirAll(d, 0o700); err != nil {
+		return fmt.Errorf("creating %s: %w", d, err)
+	}
+	srv, err := bench.NewBareTLS(d, self, f.serverCPU, certPath, keyPath)
+	if err != nil {
+		return err
+	}
+	fp := plan.Floor
+	fmt.Printf("== bare TLS 1.3: %d workers for %v, then %d idle connections\n", fp.Workers, fp.Time, fp.Idle)
+	r := bench.RunFloor(ctx, srv, cfg, fp.Workers, fp.Time, fp.Idle, plan.PoolWorkers, fp.Hold)
+	fmt.Printf("   %.0f handshakes/s, %d errors %s, server %.0f%% gen %.0f%%, idle %.1f KB RSS %.1f KB PSS per connection %s\n",
+		r.Rate(), r.Errors, r.FirstErr, 100*r.Cost.ServerLoad(), 100*r.Cost.GenLoad(), r.PerConn/1000, r.PSSPerConn/1000, r.Err)
+	rep.Floor = &r
+	return nil
+}
