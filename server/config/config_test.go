@@ -104,7 +104,7 @@ func TestProblems(t *testing.T) {
 		{"cert_password for PEM", jid + "cert_password = \"x\"\n", 3, "service.cert_password", "PKCS#12"},
 		{"same ports", jid + "tls_port = 5222\n", 3, "service.tls_port", "differ"},
 		{"builtin", jid + "backend = \"builtin:\"\n", 3, "service.backend", "builtin:NAME"},
-		{"users_per_backend", jid + "users_per_backend = 0\n", 3, "service.users_per_backend", "too small"},
+		{"users_per_backend", jid + "users_per_backend = -1\n", 3, "service.users_per_backend", "must not be negative"},
 		{"correction_fallback", jid + "correction_fallback = \"diff\"\n", 3, "service.correction_fallback", "one of"},
 		{"host", jid + "server = \"a b\"\n", 3, "service.server", "IP address"},
 		{"section type", jid + "limits = 3\n", 3, "service.limits", "unknown key"},

@@ -58,6 +58,7 @@ func (ps Problems) Error() string {
 func Default() *Config {
 	c := optionDefaults()
 	c.defaultWorkingDir()
+	c.defaultUsersPerBackend()
 	return c
 }
 
@@ -75,6 +76,26 @@ func optionDefaults() *Config {
 func (c *Config) defaultWorkingDir() {
 	if c.Service.WorkingDir == "" {
 		c.Service.WorkingDir = filepath.Join(c.Service.DataDir, "run")
+	}
+}
+
+// The users_per_backend that 0 (the default) stands for: a native backend is one Go process
+// for many users, whose fixed cost 100 users would each pay a large share of; Spectrum 2's
+// 100 stays for backend executables (libpurple's were what it was chosen for).
+const (
+	NativeUsersPerBackend     = 1000
+	ExecutableUsersPerBackend = 100
+)
+
+// defaultUsersPerBackend resolves users_per_backend = 0 by the kind of backend.
+func (c *Config) defaultUsersPerBackend() {
+	if c.Service.UsersPerBackend != 0 {
+		return
+	}
+	if strings.HasPrefix(c.Service.Backend, "builtin:") {
+		c.Service.UsersPerBackend = NativeUsersPerBackend
+	} else {
+		c.Service.UsersPerBackend = ExecutableUsersPerBackend
 	}
 }
 
@@ -128,6 +149,7 @@ func load(name string, data []byte, files bool) (*Config, Problems) {
 	}
 	d.substituteJID()
 	d.cfg.defaultWorkingDir()
+	d.cfg.defaultUsersPerBackend()
 	d.validate()
 	if files {
 		d.checkFiles(time.Now())

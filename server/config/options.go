@@ -108,7 +108,7 @@ var options = []option{
 	{"service", "backend_port", 0, "Port of the backend listener; 0 lets the OS choose.", checkPort(0)},
 	{"service", "portfile", "", "If set, the backend listener's port is written to this file (spec 2.1).", nil},
 	{"service", "working_dir", "", "Working directory of backends; the backend INI file and the admin socket are here. Empty: data_dir/run. $jid is replaced by jid.", nil},
-	{"service", "users_per_backend", 100, "How many users share one backend process (spec 2.4).", checkMin(1)},
+	{"service", "users_per_backend", 0, "How many users share one backend process (spec 2.4). 0 chooses by backend: 1000 for a native backend (builtin:*), one Go process whose fixed cost (some 14 MB RSS, mostly the binary's shared pages) is then a small part of what its users cost (docs/benchmarks.md, memory at the shipped defaults); 100, Spectrum 2's default chosen for libpurple processes, for a backend executable.", checkMin(0)},
 	{"service", "login_delay", time.Duration(0), "Pause between two logins sent to backends, to spare the legacy network (spec 2.4).", nil},
 	{"service", "login_timeout", 60 * time.Second, "How long a login may wait for the backend's CONNECTED before it fails.", checkMinDur(time.Second)},
 	{"service", "backend_ping_interval", 20 * time.Second, "Interval of PINGs to backends; one unanswered PING kills the backend (spec 2.5).", checkMinDur(time.Second)},
