@@ -15,6 +15,8 @@ type MemPlan struct {
 	// UsersPerBackend is spectrum2's shipped service.users_per_backend for the demo's native
 	// backend, to tell how many users the first backend process holds.
 	UsersPerBackend int
+	// Compare are other users_per_backend values spectrum2 is measured with beside these two.
+	Compare []int
 }
 
 // MemRun is the idle memory of N sessions on a fresh server: the growth of the process tree
@@ -71,21 +73,20 @@ func RunMem(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, o Opti
 		r.Err = err.Error()
 		return r
 	}
-	before := map[int]bool{}
-	for _, c := range r.Empty.Children {
-		before[c.PID] = true
-	}
 	if err := p.Open(ctx, srv, cfg, 1, 1); err != nil {
 		r.Err = err.Error()
 		return r
 	}
 	time.Sleep(settle)
 	if srv.EchoBot {
+		// The backend that took the user: a new one, or one the daemon started before any
+		// login (a spare); the one that grew most.
 		if m, err := TreeMemory(srv.PID()); err == nil {
+			var most int64 = -1 << 62
 			for _, c := range m.Children {
-				if !before[c.PID] {
-					r.First = c
-					break
+				was, _ := r.Empty.Find(c.PID)
+				if g := c.RSS - was.RSS; g > most {
+					most, r.First = g, c
 				}
 			}
 		}
@@ -128,6 +129,13 @@ func runReferenceTests(ctx context.Context, srv *Server, cfg *tls.Config, plan P
 			}{
 				{fmt.Sprintf("shipped users_per_backend (%d)", plan.Mem.UsersPerBackend), Options{ShippedBackends: true}, plan.Mem.UsersPerBackend},
 				{"one backend (users_per_backend = 100000)", Options{}, plan.Mem.N},
+			}
+			for _, u := range plan.Mem.Compare {
+				runs = append(runs, struct {
+					label string
+					o     Options
+					upb   int
+				}{fmt.Sprintf("users_per_backend = %d", u), Options{UsersPerBackend: u}, u})
 			}
 		}
 		for _, x := range runs {

@@ -27,7 +27,7 @@ func (r Report) Markdown(existing string) string {
 		}
 	}
 	b.WriteString(ircSections(existing)) // written by IRCResults.Markdown (ircreport.go)
-	b.WriteString(method)
+	b.WriteString(method + referenceMethod)
 	return b.String()
 }
 
@@ -43,7 +43,7 @@ func preamble(existing string) string {
 	if i < len(existing) && strings.HasPrefix(existing, "# ") {
 		return existing[:i]
 	}
-	return "# Benchmarks: spectrum2 and Prosody side by side\n\n" +
+	return "# Benchmarks: spectrum2, Prosody and ejabberd side by side\n\n" +
 		"Written by `test/bench/cmd/benchrun`: `make bench` rewrites the full-run section, " +
 		"`make bench-quick` the quick-run section. Absolute figures move by 10 to 20 % from run to run; " +
 		"compare the ratios of one run. The targets are judged on the full run: the quick run's login test " +
@@ -70,6 +70,7 @@ func (r Report) section(kind string) string {
 	fmt.Fprintf(&b, "- date: %s to %s\n", r.Started.Format(time.RFC3339), r.Finished.Format("15:04:05Z"))
 	fmt.Fprintf(&b, "- commit: `%s`\n- machine: %s\n- command: `%s`\n", Commit(), Machine(), r.Command)
 	fmt.Fprintf(&b, "- reference: %s (Debian package), same certificate, TLS 1.3 only, same generator\n", r.ProsodyVersion)
+	fmt.Fprintf(&b, "- machine load: %s\n", r.loadLine())
 	if r.EjabberdVersion != "" {
 		fmt.Fprintf(&b, "- second reference: %s (Debian package), configured the same way (see Method)\n", r.EjabberdVersion)
 	}

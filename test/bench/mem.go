@@ -12,6 +12,7 @@ import (
 type ProcMem struct {
 	PID      int
 	RSS, PSS int64 // bytes
+	Anon     int64 // anonymous resident memory (heap, stacks); RSS - Anon is file pages, mostly the binary's
 }
 
 // Memory is a process tree's resident memory: RSS summed (pages shared between the processes,
@@ -89,6 +90,8 @@ func procMem(pid int) (ProcMem, error) {
 			pm.RSS = v * 1024
 		case "Pss:":
 			pm.PSS = v * 1024
+		case "Anonymous:":
+			pm.Anon = v * 1024
 		}
 	}
 	return pm, nil

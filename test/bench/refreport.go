@@ -2,6 +2,8 @@ package bench
 
 import (
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -156,12 +158,20 @@ func (r Report) referenceSections(b *strings.Builder) {
 		line("tree RSS / PSS, empty (MB)", func(m MemRun) string { return mb(m.Empty.RSS) + " / " + mb(m.Empty.PSS) })
 		line("tree RSS / PSS, with the sessions (MB)", func(m MemRun) string { return mb(m.Full.RSS) + " / " + mb(m.Full.PSS) })
 		line("main process RSS / PSS, with the sessions (MB)", func(m MemRun) string { return mb(m.Full.Root.RSS) + " / " + mb(m.Full.Root.PSS) })
-		line("processes below the main one", func(m MemRun) string { return fmt.Sprint(m.Backends()) })
+		line("processes below the main one: empty, with the sessions", func(m MemRun) string {
+			return fmt.Sprintf("%d, %d", len(m.Empty.Children), m.Backends())
+		})
 		line("a native backend with 1 user: RSS / PSS (MB)", func(m MemRun) string {
 			if m.First.PID == 0 {
 				return "n/a"
 			}
 			return mb(m.First.RSS) + " / " + mb(m.First.PSS)
+		})
+		line("of which anonymous (heap, stacks) / file pages (the binary, shared with the daemon) (MB)", func(m MemRun) string {
+			if m.First.PID == 0 {
+				return "n/a"
+			}
+			return mb(m.First.Anon) + " / " + mb(m.First.RSS-m.First.Anon)
 		})
 		line("the same backend at the end: users, RSS / PSS (MB)", func(m MemRun) string {
 			if m.FirstFull.PID == 0 {
@@ -210,3 +220,71 @@ func (r Report) referenceSections(b *strings.Builder) {
 }
 
 func timeDiv(n int) time.Duration { return time.Duration(n) }
+
+// LoadAverage is the first three fields of /proc/loadavg, or "".
+func LoadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// loadLine says how busy the machine was: the bench pins the server and the generator to a
+// core each, so anything else running (other people's builds and tests) takes from them.
+func (r Report) loadLine() string {
+	end := LoadAverage()
+	s := fmt.Sprintf("load average (1, 5, 15 min) %s at the start, %s at the end", r.LoadStart, end)
+	if f := strings.Fields(end); len(f) > 0 {
+		if v, err := strconv.ParseFloat(f[0], 64); err == nil && v > 1.5 {
+			s += "; **a loaded machine**: other processes shared the pinned cores, so these figures are not fit to judge targets by"
+		}
+	}
+	return s
+}
+
+const referenceMethod = `- **ejabberd** (Debian's package, issue 26) runs as a child process of the bench: erl
+  directly (no node name, so no Erlang distribution and no epmd), with its own ejabberd.yml,
+  Mnesia directory and log in the scratch directory, pinned like the others and stopped by its
+  PID (SIGTERM, the VM's clean stop). Its configuration matches Prosody's: c2s on loopback with
+  STARTTLS required, TLS 1.3 only (c2s_protocol_options no_sslv2 ... no_tlsv1_2), the bench
+  certificate, internal auth with auth_password_format plain, mod_roster, mod_disco, mod_ping
+  and mod_stream_mgmt, no s2s, no offline storage, no shaper (ejabberd's example configuration
+  limits c2s to 1,000 bytes/s; the bench's has none). Its listener sets TCP_NODELAY itself
+  (inet:getopts on the listening socket reads nodelay true). The accounts are registered
+  through ejabberd_auth:try_register in a first run of the VM that stops when they are stored.
+  Like Prosody's, its users talk in pairs.
+- **bare TLS floor**: the bench program itself with --bare-tls-serve as a pinned child: Go's
+  crypto/tls server with the bench certificate, TLS 1.3 only, no session tickets; for every
+  connection a full handshake and one byte written, then it reads until the client leaves. The
+  generator's loops connect, handshake (the same client configuration as the logins), read the
+  byte and close. Idle memory: growth of RSS and PSS from the empty server to N open
+  connections. Logins are shown as a share of its handshakes per second: the ceiling of any
+  login on that core.
+- **memory at the shipped defaults**: a fresh server per column; RSS and PSS (from
+  /proc/PID/smaps_rollup) summed over the whole process tree before any session and after N
+  sessions held idle, the growth divided by N, so the backend processes the sessions bring
+  count. spectrum2 runs at the shipped users_per_backend and, beside it, with one backend for
+  all (the bench's setting elsewhere); the full run adds Spectrum 2's 100. The first backend
+  is read with its first user (settled 5 s) and again at the end: "what each further user adds".
+- **tail latency**: a fresh server at its defaults with 500 sessions; open loop at 1,000 and
+  then 5,000 messages a second, right after the sessions opened, then again after they sat idle;
+  latency from the intended send time, p99 and p99.9 of the answers, which count only if they
+  come within 5 s after the last send (so a saturated server shows as unanswered messages and
+  multi-second tails). 500 sessions keep spectrum2's users at 10 stanzas a second at 5,000 msg/s,
+  under its shipped limits.stanzas_per_second of 50.
+
+## Setup
+
+- ` + "`bash scripts/deps.sh`" + ` installs Prosody and ejabberd from Debian (their daemons kept from
+  starting by policy-rc.d) with everything else the tests need.
+- ` + "`make bench`" + ` (--full) and ` + "`make bench-quick`" + ` (--quick) build spectrum2 and run everything:
+  the bare TLS floor, spectrum2, Prosody, ejabberd. ` + "`go run ./test/bench/cmd/benchrun --quick --only ejabberd --out ''`" + `
+  measures one server (spectrum2, prosody or ejabberd) and prints the table only;
+  ` + "`--reference-only`" + ` runs only the floor, the memory at the defaults and the tail test.
+- Run it on a quiet machine: the load line above each section says how busy it was.
+`

@@ -17,6 +17,7 @@ type Report struct {
 	Started, Finished time.Time
 	ProsodyVersion    string
 	EjabberdVersion   string
+	LoadStart         string       // /proc/loadavg when the run started
 	Ours, Ref         *Results     // spectrum2 and Prosody; nil when not measured
 	Ejabberd          *Results     // the second reference; nil when not measured
 	Floor             *FloorResult // the bare TLS 1.3 server; nil when not measured

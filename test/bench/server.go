@@ -26,6 +26,8 @@ type Options struct {
 	// ShippedBackends keeps the shipped service.users_per_backend (spectrum2 only; the bench
 	// otherwise raises it so that one backend serves every session).
 	ShippedBackends bool
+	// UsersPerBackend, when not 0, is service.users_per_backend (spectrum2 only).
+	UsersPerBackend int
 }
 
 // Server is one XMPP server under test: started fresh, pinned to a core, for every

@@ -104,6 +104,8 @@ func NewSpectrum(dir, bin string, cpu int, cert, key string) (*Server, error) {
 		}
 		if o.ShippedBackends {
 			cfg = strings.Replace(cfg, "users_per_backend = 100000\n", "", 1)
+		} else if o.UsersPerBackend > 0 {
+			cfg = strings.Replace(cfg, "users_per_backend = 100000\n", fmt.Sprintf("users_per_backend = %d\n", o.UsersPerBackend), 1)
 		}
 		path := filepath.Join(dir, "spectrum2.toml")
 		if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {

@@ -233,7 +233,7 @@ func quickPlan() bench.Plan {
 		Offline: bench.OfflinePlan{DBs: offlineDBs(), Store: 2000, Deliver: 500, Users: 1000, PerUser: 50},
 		Abuse:   bench.AbusePlan{Good: 100, Abusers: 100, MsgTime: 10 * time.Second, Rate: 200},
 		Archive: bench.ArchivePlan{Sessions: archiveSessions, MsgTime: 5 * time.Second, Entries: 100000, Conversation: 1000, Queries: 200},
-		Mem:     bench.MemPlan{N: 1000, Hold: 5 * time.Second, UsersPerBackend: shippedUsersPerBackend},
+		Mem:     bench.MemPlan{N: 2000, Hold: 5 * time.Second, UsersPerBackend: shippedUsersPerBackend},
 		Tail:    bench.TailPlan{Sessions: tailSessions, Rates: []int{1000, 5000}, Phase: 3 * time.Second, Idle: 10 * time.Second},
 		Floor:   bench.FloorPlan{Workers: 50, Time: 5 * time.Second, Idle: 1000, Hold: 3 * time.Second},
 	}
@@ -276,7 +276,7 @@ func fullPlan() bench.Plan {
 		Abuse:   bench.AbusePlan{Good: 100, Abusers: 100, MsgTime: 30 * time.Second, Rate: 200},
 		Archive: bench.ArchivePlan{Sessions: archiveSessions, MsgTime: 10 * time.Second, Entries: 1000000, Conversation: 1000, Queries: 1000},
 		Upload:  bench.UploadPlan{Rounds: 20, Parallel: uploadParallel, Size: uploadSize},
-		Mem:     bench.MemPlan{N: 5000, Hold: 10 * time.Second, UsersPerBackend: shippedUsersPerBackend},
+		Mem:     bench.MemPlan{N: 5000, Hold: 10 * time.Second, UsersPerBackend: shippedUsersPerBackend, Compare: []int{100}},
 		Tail:    bench.TailPlan{Sessions: tailSessions, Rates: []int{1000, 5000}, Phase: 5 * time.Second, Idle: 30 * time.Second},
 		Floor:   bench.FloorPlan{Workers: 100, Time: 10 * time.Second, Idle: 5000, Hold: 5 * time.Second},
 	}
@@ -315,7 +315,7 @@ func measure(ctx context.Context, f flags, plan bench.Plan) error {
 		}
 	}
 	rep := bench.Report{Plan: plan, Full: f.full, Started: time.Now().UTC(), Command: commandLine(f),
-		Crypto: bench.MeasureCryptoCost()}
+		Crypto: bench.MeasureCryptoCost(), LoadStart: bench.LoadAverage()}
 	if err := measureFloor(ctx, f, plan, dir, certPath, keyPath, cfg, &rep); err != nil {
 		return err
 	}

@@ -7,13 +7,13 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/gospectrum/spectrum2/pluginserver"
+	"github.com/gospectrum/spectrum2/server/config"
 	"github.com/gospectrum/spectrum2/test/bench"
 )
 
 // shippedUsersPerBackend is service.users_per_backend as shipped, for the demo's native
 // backend: the memory test at the defaults reads its first backend with that many users.
-const shippedUsersPerBackend = pluginserver.DefaultUsersPerBackend
+const shippedUsersPerBackend = config.NativeUsersPerBackend
 
 // tailSessions is the tail test's sessions: 10 messages a second each at 5,000 msg/s, well
 // under spectrum2's shipped limits.stanzas_per_second (50), so no bounce shapes the tail.
