@@ -177,7 +177,7 @@ func run(f flags) error {
 	if err := measure(ctx, f, plan); err != nil {
 		return err
 	}
-	if f.full && f.only == "" && !f.offlineOnly && !f.abuseOnly && !f.archiveOnly {
+	if f.full && f.only == "" && !f.offlineOnly && !f.abuseOnly && !f.archiveOnly && !f.refOnly {
 		return measureIRC(ctx, f) // issue 26: the legacy side, in --full only (over 3 min)
 	}
 	return nil
