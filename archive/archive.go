@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -53,6 +54,9 @@ type Archive struct {
 	log   zerolog.Logger
 	now   func() time.Time
 	queue chan pending // to the writer (writer.go)
+
+	seqMu     sync.Mutex
+	seq, seqs int64 // the next reserved row id, and the ids left from it (nextID)
 }
 
 var (
@@ -230,9 +234,9 @@ func (a *Archive) archiveIn(u feature.User, room string, msg *xmpp.Element, peer
 	if room != "" {
 		by = room
 	}
-	sid := newID()
+	seq, sid := a.nextID()
 	msg.Append(xmpp.New(xmpp.NSSID, "stanza-id", "by", by, "id", sid))
-	e := store.ArchiveEntry{Room: room, StanzaID: sid, With: bare, WithFull: pj.String(), At: a.now(),
+	e := store.ArchiveEntry{Seq: seq, Room: room, StanzaID: sid, With: bare, WithFull: pj.String(), At: a.now(),
 		OriginID: originID(msg), LegacyID: legacyID}
 	stored := msg.Clone()
 	stored.RemoveChildren(xmpp.NSDelay, "delay") // the result's <forwarded/> carries the time
@@ -306,6 +310,31 @@ func originID(msg *xmpp.Element) string {
 		return o.Attr("id")
 	}
 	return ""
+}
+
+// seqBlock is the row ids reserved at once: one store call per this many messages.
+const seqBlock = 4096
+
+// nextID is the row id and the stanza-id for a new entry: the next of the ids reserved
+// in the store, the stanza-id derived from it (store/archiveids.go), so that the store
+// indexes no stanza-ids. If the store cannot reserve, the entry gets a random stanza-id
+// and the store a row id when it is written.
+func (a *Archive) nextID() (int64, string) {
+	a.seqMu.Lock()
+	defer a.seqMu.Unlock()
+	if a.seqs == 0 {
+		ctx, cancel := a.ctx()
+		first, err := a.cfg.Store.ReserveArchiveSeqs(ctx, seqBlock)
+		cancel()
+		if err != nil {
+			a.log.Error().Err(err).Msg("reserving archive ids failed")
+			return 0, newID()
+		}
+		a.seq, a.seqs = first, seqBlock
+	}
+	seq := a.seq
+	a.seq, a.seqs = a.seq+1, a.seqs-1
+	return seq, a.cfg.Store.ArchiveStanzaID(seq)
 }
 
 // newID is an unguessable stanza-id: 96 random bits, URL-safe.

@@ -19,8 +19,13 @@ import (
 // recentIDs bounds the entries remembered per user.
 const recentIDs = 256
 
-// stanzaIDLen is the length of the stanza-ids newID makes (12 bytes, base64 unpadded).
-const stanzaIDLen = 16
+// The lengths of our stanza-ids: those the store derives from row ids (22), and the
+// random ones of newID (12 bytes, base64 unpadded), given before migration 8 of the
+// store or when it could not reserve ids.
+const (
+	derivedIDLen = 22
+	stanzaIDLen  = 16
+)
 
 var _ feature.MessageIDs = (*Archive)(nil)
 
@@ -83,7 +88,7 @@ func (a *Archive) LegacyID(u feature.User, room, stanzaID string) (string, bool)
 	if e, ok := recent(u, func(e idEntry) bool { return e.room == room && e.stanzaID == stanzaID }); ok {
 		return e.legacyID, true
 	}
-	if len(stanzaID) != stanzaIDLen {
+	if len(stanzaID) != stanzaIDLen && len(stanzaID) != derivedIDLen {
 		return "", false // not one of ours (newID): most references name a client's own id
 	}
 	return a.lookup(u, func(db store.ArchiveStore) (store.ArchiveEntry, error) {

@@ -15,9 +15,9 @@ var ErrUnknownID = errors.New("store: no archive entry with this id")
 // ArchiveEntry is one archived message (XEP-0313) of a user, in the user's own archive
 // (Room empty) or in the user's view of a room (Room is the room's bare JID).
 type ArchiveEntry struct {
-	Seq      int64     // assigned by the store, increasing in arrival order per database
+	Seq      int64     // its row id: from ReserveArchiveSeqs, or 0 to have the store take one
 	Room     string    // the room's bare JID; "" for the user's own archive
-	StanzaID string    // the XEP-0359 stanza-id the server gave it, unique per user
+	StanzaID string    // the XEP-0359 stanza-id the server gave it, unique per user; "" or ArchiveStanzaID(Seq): derived
 	With     string    // the other side's bare JID (in a room: the sender's occupant JID's bare, the room)
 	WithFull string    // the other side's full JID as it was on the message
 	At       time.Time // when it was archived (the <delay/> of a result)
@@ -63,8 +63,15 @@ type ArchivePrefs struct {
 
 // ArchiveStore keeps the users' message archives (XEP-0313) and their preferences.
 type ArchiveStore interface {
-	// AppendArchive stores e for user. The stanza-id must be new for the user.
+	// AppendArchive stores e for user. The stanza-id must be new for the user, and a
+	// non-zero Seq one that ReserveArchiveSeqs gave and no entry has.
 	AppendArchive(ctx context.Context, user string, e ArchiveEntry) error
+	// ReserveArchiveSeqs reserves n row ids for entries about to be written, first to
+	// first+n-1, above those of every entry so far (archiveids.go).
+	ReserveArchiveSeqs(ctx context.Context, n int) (first int64, err error)
+	// ArchiveStanzaID is the stanza-id derived from row id seq, unguessable without the
+	// database's key.
+	ArchiveStanzaID(seq int64) string
 	// AppendArchiveBatch stores several users' entries in one transaction (a group
 	// commit: one disk sync for all of them); all are stored or none.
 	AppendArchiveBatch(ctx context.Context, ws []ArchiveWrite) error
@@ -101,17 +108,12 @@ type ArchiveStore interface {
 var _ ArchiveStore = (*DB)(nil)
 
 const insertArchive = `INSERT INTO archive
-	(username, room, stanza_id, with_bare, with_full, stamp, origin_id, legacy_id, stanza)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	(id, username, room, stanza_id, with_bare, with_full, stamp, origin_id, legacy_id, stanza)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // AppendArchive implements ArchiveStore.
 func (db *DB) AppendArchive(ctx context.Context, user string, e ArchiveEntry) error {
-	_, err := db.write.ExecContext(ctx, db.rebind(insertArchive),
-		user, e.Room, e.StanzaID, e.With, e.WithFull, unixMicro(e.At), e.OriginID, e.LegacyID, e.Stanza)
-	if err != nil {
-		return fmt.Errorf("store: append archive: %w", err)
-	}
-	return nil
+	return db.AppendArchiveBatch(ctx, []ArchiveWrite{{User: user, Entry: e}})
 }
 
 // AppendArchiveBatch implements ArchiveStore. ctx bounds the transaction; the inserts
@@ -125,9 +127,24 @@ func (db *DB) AppendArchiveBatch(ctx context.Context, ws []ArchiveWrite) error {
 			return fmt.Errorf("store: append archive: %w", err)
 		}
 		defer st.Close()
+		// Entries without a reserved row id get theirs in this transaction.
+		var next, unseq int64
+		for _, w := range ws {
+			if w.Entry.Seq == 0 {
+				unseq++
+			}
+		}
+		if unseq > 0 {
+			if next, err = reserveSeqs(ectx, tx, db.rebind, int(unseq)); err != nil {
+				return err
+			}
+		}
 		for _, w := range ws {
 			e := w.Entry
-			if _, err := st.ExecContext(ectx, w.User, e.Room, e.StanzaID, e.With, e.WithFull, unixMicro(e.At), e.OriginID, e.LegacyID, e.Stanza); err != nil {
+			if e.Seq == 0 {
+				e.Seq, next = next, next+1
+			}
+			if _, err := st.ExecContext(ectx, e.Seq, w.User, e.Room, db.sidColumn(e), e.With, e.WithFull, unixMicro(e.At), e.OriginID, e.LegacyID, e.Stanza); err != nil {
 				return fmt.Errorf("store: append archive: %w", err)
 			}
 		}
@@ -137,16 +154,18 @@ func (db *DB) AppendArchiveBatch(ctx context.Context, ws []ArchiveWrite) error {
 
 // ArchiveSeq implements ArchiveStore.
 func (db *DB) ArchiveSeq(ctx context.Context, user, room, stanzaID string) (int64, error) {
-	var seq int64
-	err := db.read.QueryRowContext(ctx, db.rebind(`SELECT id FROM archive WHERE username = ? AND stanza_id = ? AND room = ?`),
-		user, stanzaID, room).Scan(&seq)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return 0, ErrUnknownID
-	case err != nil:
-		return 0, fmt.Errorf("store: archive id: %w", err)
+	e, err := db.ArchiveByStanzaID(ctx, user, room, stanzaID)
+	return e.Seq, err
+}
+
+// bySID is the condition that selects the entry with stanza-id id: its row id when the
+// id is derived, else the stanza_id column (the partial index archive_sid's condition
+// is spelt out, or the planners would not use it).
+func (db *DB) bySID(id string) (string, any) {
+	if seq, ok := db.archiveSeqOf(id); ok {
+		return `id = ?`, seq
 	}
-	return seq, nil
+	return `stanza_id <> '' AND stanza_id = ?`, id
 }
 
 // archiveCols are the columns of an entry without its stanza, as scanEntry reads them.
@@ -154,11 +173,18 @@ const archiveCols = `id, room, stanza_id, with_bare, with_full, stamp, origin_id
 
 // ArchiveByStanzaID implements ArchiveStore.
 func (db *DB) ArchiveByStanzaID(ctx context.Context, user, room, stanzaID string) (ArchiveEntry, error) {
-	return db.archiveEntry(ctx, `SELECT `+archiveCols+` FROM archive WHERE username = ? AND stanza_id = ? AND room = ?`,
-		user, stanzaID, room)
+	if stanzaID == "" {
+		return ArchiveEntry{}, ErrUnknownID
+	}
+	cond, v := db.bySID(stanzaID)
+	return db.archiveEntry(ctx, `SELECT `+archiveCols+` FROM archive WHERE `+cond+` AND username = ? AND room = ?`,
+		v, user, room)
 }
 
-// ArchiveByLegacyID implements ArchiveStore; the index archive_legacy serves it.
+// ArchiveByLegacyID implements ArchiveStore. No index on the legacy ids (a random key
+// costs a page write per entry, migration 8): the user's entries of the room are walked
+// newest first (archive_user), which finds a recent message at once and bounds a miss by
+// the user's quota (mam.max_messages).
 func (db *DB) ArchiveByLegacyID(ctx context.Context, user, room, legacyID string) (ArchiveEntry, error) {
 	if legacyID == "" {
 		return ArchiveEntry{}, ErrUnknownID // entries without one are not named by it
@@ -181,11 +207,12 @@ func (db *DB) archiveEntry(ctx context.Context, q string, args ...any) (ArchiveE
 		return ArchiveEntry{}, fmt.Errorf("store: archive entry: %w", err)
 	}
 	e.At = fromMicro(us)
+	e.StanzaID = db.stanzaIDOf(e.Seq, e.StanzaID)
 	return e, nil
 }
 
 // archiveWhere is the WHERE clause and its arguments for q.
-func archiveWhere(user string, q ArchiveQuery) (string, []any) {
+func (db *DB) archiveWhere(user string, q ArchiveQuery) (string, []any) {
 	var b strings.Builder
 	b.WriteString(`username = ? AND room = ?`)
 	args := []any{user, q.Room}
@@ -212,10 +239,25 @@ func archiveWhere(user string, q ArchiveQuery) (string, []any) {
 		add("id < ?", q.BeforeSeq)
 	}
 	if len(q.StanzaIDs) > 0 {
-		b.WriteString(" AND stanza_id IN (?" + strings.Repeat(", ?", len(q.StanzaIDs)-1) + ")")
+		// Derived ids by row id, the others (stored before migration 8) by the column.
+		var seqs, cols []any
 		for _, id := range q.StanzaIDs {
-			args = append(args, id)
+			if seq, ok := db.archiveSeqOf(id); ok {
+				seqs = append(seqs, seq)
+			} else {
+				cols = append(cols, id)
+			}
 		}
+		var alts []string
+		if len(seqs) > 0 {
+			alts = append(alts, "id IN (?"+strings.Repeat(", ?", len(seqs)-1)+")")
+			args = append(args, seqs...)
+		}
+		if len(cols) > 0 {
+			alts = append(alts, "(stanza_id <> '' AND stanza_id IN (?"+strings.Repeat(", ?", len(cols)-1)+"))")
+			args = append(args, cols...)
+		}
+		b.WriteString(" AND (" + strings.Join(alts, " OR ") + ")")
 	}
 	return b.String(), args
 }
@@ -227,7 +269,7 @@ func (db *DB) QueryArchive(ctx context.Context, user string, q ArchiveQuery) (Ar
 	if q.Max <= 0 {
 		return ArchivePage{Complete: true}, nil
 	}
-	where, args := archiveWhere(user, q)
+	where, args := db.archiveWhere(user, q)
 	order := "ASC"
 	if q.Last {
 		order = "DESC"
@@ -252,6 +294,7 @@ func (db *DB) QueryArchive(ctx context.Context, user string, q ArchiveQuery) (Ar
 			return ArchivePage{}, fmt.Errorf("store: query archive: %w", err)
 		}
 		e.At = fromMicro(us)
+		e.StanzaID = db.stanzaIDOf(e.Seq, e.StanzaID)
 		p.Entries = append(p.Entries, e)
 	}
 	if err := rows.Err(); err != nil {
@@ -271,7 +314,7 @@ func (db *DB) QueryArchive(ctx context.Context, user string, q ArchiveQuery) (Ar
 
 // CountArchive implements ArchiveStore.
 func (db *DB) CountArchive(ctx context.Context, user string, q ArchiveQuery) (int, error) {
-	where, args := archiveWhere(user, q)
+	where, args := db.archiveWhere(user, q)
 	var n int
 	if err := db.read.QueryRowContext(ctx, db.rebind(`SELECT COUNT(*) FROM archive WHERE `+where), args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: count archive: %w", err)
@@ -299,10 +342,15 @@ func (db *DB) TrimArchive(ctx context.Context, user string, keep int) (int, erro
 	return affected(res, "trim archive")
 }
 
-// ExpireArchive implements ArchiveStore.
+// ExpireArchive implements ArchiveStore. There is no index on the time (migration 8):
+// row ids follow the time an entry was archived (reserved in blocks as messages are
+// routed), so the oldest entries are the first rows; the first max rows are read and
+// those before before deleted. An entry stamped out of order (by up to the writer's
+// queue, or another host's clock) waits until those before it go.
 func (db *DB) ExpireArchive(ctx context.Context, before time.Time, max int) (int, error) {
-	res, err := db.write.ExecContext(ctx, db.rebind(`DELETE FROM archive WHERE id IN (SELECT id FROM archive WHERE stamp < ? ORDER BY stamp LIMIT ?)`),
-		unixMicro(before), max)
+	res, err := db.write.ExecContext(ctx, db.rebind(`DELETE FROM archive WHERE id IN (
+		SELECT id FROM (SELECT id, stamp FROM archive ORDER BY id LIMIT ?) AS oldest WHERE stamp < ?)`),
+		max, unixMicro(before))
 	if err != nil {
 		return 0, fmt.Errorf("store: expire archive: %w", err)
 	}

@@ -257,25 +257,104 @@ func TestArchiveIDs(t *testing.T) {
 				t.Errorf("by legacy id %v: %v, want ErrUnknownID", q, err)
 			}
 		}
-		// The schema of the previous release: no index on the legacy ids.
-		if _, err := db.write.ExecContext(ctx, `DROP INDEX archive_legacy`); err != nil {
-			t.Fatal(err)
+		// The schema of migration 6 (issue 21 before migration 8): random stanza-ids under
+		// a unique index, an index on the time, no index on the legacy ids nor the row id
+		// table. On opening the database is upgraded (7 adds the legacy ids' index, 8
+		// drops it with the time's and keeps the old stanza-ids under a partial index);
+		// its entries are still found by both ids, and a new one gets a derived id.
+		for _, q := range []string{`DROP INDEX archive_sid`, `CREATE UNIQUE INDEX archive_sid ON archive (username, stanza_id)`,
+			`CREATE INDEX archive_stamp ON archive (stamp)`, `DROP TABLE archive_ids`} {
+			if _, err := db.write.ExecContext(ctx, q); err != nil {
+				t.Fatal(err)
+			}
 		}
-		if _, err := db.write.ExecContext(ctx, db.rebind("UPDATE schema_version SET version = ?"), SchemaVersion()-1); err != nil {
+		if _, err := db.write.ExecContext(ctx, db.rebind("UPDATE schema_version SET version = ?"), 6); err != nil {
 			t.Fatal(err)
 		}
 		db.Close()
 		db = reopen()
 		var n int
-		q := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'archive_legacy'`
+		q := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN ('archive_legacy', 'archive_stamp')`
 		if c.Driver == Postgres {
-			q = `SELECT COUNT(*) FROM pg_indexes WHERE indexname = 'archive_legacy'`
+			q = `SELECT COUNT(*) FROM pg_indexes WHERE indexname IN ('archive_legacy', 'archive_stamp')`
 		}
-		if err := db.read.QueryRowContext(ctx, q).Scan(&n); err != nil || n != 1 {
-			t.Fatalf("archive_legacy after the upgrade: %d indexes, %v", n, err)
+		if err := db.read.QueryRowContext(ctx, q).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("archive_legacy and archive_stamp after the upgrade: %d indexes, %v", n, err)
 		}
 		if e, err = db.ArchiveByLegacyID(ctx, "alice@gw", "", "l3"); err != nil || e.StanzaID != "sid--3" {
 			t.Errorf("by legacy id after the upgrade: %+v %v", e, err)
+		}
+		if e, err = db.ArchiveByStanzaID(ctx, "alice@gw", "", "sid--2"); err != nil || e.LegacyID != "l2" {
+			t.Errorf("by stanza-id after the upgrade: %+v %v", e, err)
+		}
+		fresh := entry(10, "a@gw", "", t0.Add(2*time.Minute))
+		fresh.StanzaID = ""
+		if err := db.AppendArchive(ctx, "alice@gw", fresh); err != nil {
+			t.Fatal(err)
+		}
+		p, err := db.QueryArchive(ctx, "alice@gw", ArchiveQuery{Max: 1, Last: true})
+		if err != nil || len(p.Entries) != 1 || p.Entries[0].LegacyID != "l10" || len(p.Entries[0].StanzaID) != stanzaIDChars {
+			t.Fatalf("the entry after the upgrade: %+v %v", p, err)
+		}
+		if e, err = db.ArchiveByStanzaID(ctx, "alice@gw", "", p.Entries[0].StanzaID); err != nil || e.LegacyID != "l10" {
+			t.Errorf("the new entry by its derived stanza-id: %+v %v", e, err)
+		}
+	})
+}
+
+// TestArchiveDerivedIDs (issue 21): stanza-ids derived from reserved row ids are found
+// by ArchiveSeq, by the ids filter beside a stored id, for their user and room only; a
+// changed character or another database's id names nothing; reservations go on above
+// every entry after a reopen, and the key stays.
+func TestArchiveDerivedIDs(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, db *DB, _ Config, reopen func() *DB) {
+		t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+		fillArchive(t, db, 2, t0) // stored ids sid--0, sid--1, ...
+		first, err := db.ReserveArchiveSeqs(ctx, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sids []string
+		for i := range 3 {
+			e := entry(20+i, "a@gw", "", t0.Add(time.Hour))
+			e.Seq, e.StanzaID = first+int64(i), db.ArchiveStanzaID(first+int64(i))
+			sids = append(sids, e.StanzaID)
+			if err := db.AppendArchive(ctx, "alice@gw", e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if sids[0] == sids[1] || len(sids[0]) != stanzaIDChars {
+			t.Fatalf("derived ids %v", sids)
+		}
+		if seq, err := db.ArchiveSeq(ctx, "alice@gw", "", sids[1]); err != nil || seq != first+1 {
+			t.Errorf("ArchiveSeq(%s) = %d, %v; want %d", sids[1], seq, err, first+1)
+		}
+		p, err := db.QueryArchive(ctx, "alice@gw", ArchiveQuery{StanzaIDs: []string{sids[2], "sid--1", sids[0]}, Max: 10})
+		if got := fmt.Sprint(bodies(p)); err != nil || got != fmt.Sprint([]string{"sid--1", sids[0], sids[2]}) {
+			t.Errorf("ids filter: %s %v", got, err)
+		}
+		forged := []byte(sids[1])
+		forged[3] ^= 1
+		for _, q := range [][3]string{{"bob@gw", "", sids[1]}, {"alice@gw", "#r@gw", sids[1]}, {"alice@gw", "", string(forged)}} {
+			if _, err := db.ArchiveSeq(ctx, q[0], q[1], q[2]); !errors.Is(err, ErrUnknownID) {
+				t.Errorf("ArchiveSeq %v: %v, want ErrUnknownID", q, err)
+			}
+		}
+		// An entry without a stanza-id gets a row id and the id derived from it.
+		if err := db.AppendArchive(ctx, "alice@gw", ArchiveEntry{With: "a@gw", At: t0, Stanza: []byte("<message/>")}); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		db = reopen()
+		if seq, err := db.ArchiveSeq(ctx, "alice@gw", "", sids[2]); err != nil || seq != first+2 {
+			t.Errorf("after reopening, ArchiveSeq = %d, %v: the key changed?", seq, err)
+		}
+		p, _ = db.QueryArchive(ctx, "alice@gw", ArchiveQuery{Max: 1, Last: true})
+		if len(p.Entries) != 1 || p.Entries[0].Seq != first+3 || p.Entries[0].StanzaID != db.ArchiveStanzaID(first+3) {
+			t.Errorf("the entry without a stanza-id: %+v", p.Entries)
+		}
+		if next, err := db.ReserveArchiveSeqs(ctx, 1); err != nil || next != first+4 {
+			t.Errorf("next reservation %d, %v; want %d", next, err, first+4)
 		}
 	})
 }

@@ -197,6 +197,29 @@ var migrations = []migration{
 		sqlite:   []string{`CREATE INDEX archive_legacy ON archive (username, room, legacy_id)`},
 		postgres: []string{`CREATE INDEX archive_legacy ON archive (username, room, legacy_id)`},
 	},
+	{ // the archive's cost per message (issue 21): stanza-ids derived from the row ids
+		// (archiveids.go), so that the random-keyed indexes on the stanza-ids and the
+		// legacy ids and the one on the time are no longer written per entry; the ids
+		// stored before keep a partial index. Written to run again (a test downgrades).
+		sqlite: []string{
+			`DROP INDEX IF EXISTS archive_stamp`,
+			`DROP INDEX IF EXISTS archive_legacy`,
+			`DROP INDEX IF EXISTS archive_sid`,
+			`CREATE UNIQUE INDEX archive_sid ON archive (username, stanza_id) WHERE stanza_id <> ''`,
+			`CREATE TABLE IF NOT EXISTS archive_ids (next BIGINT NOT NULL, sid_key BLOB NOT NULL)`,
+			`INSERT INTO archive_ids (next, sid_key) SELECT COALESCE(MAX(id), 0) + 1, X'' FROM archive
+				WHERE NOT EXISTS (SELECT 1 FROM archive_ids)`,
+		},
+		postgres: []string{
+			`DROP INDEX IF EXISTS archive_stamp`,
+			`DROP INDEX IF EXISTS archive_legacy`,
+			`DROP INDEX IF EXISTS archive_sid`,
+			`CREATE UNIQUE INDEX archive_sid ON archive (username, stanza_id) WHERE stanza_id <> ''`,
+			`CREATE TABLE IF NOT EXISTS archive_ids (next BIGINT NOT NULL, sid_key BYTEA NOT NULL)`,
+			`INSERT INTO archive_ids (next, sid_key) SELECT COALESCE(MAX(id), 0) + 1, ''::bytea FROM archive
+				WHERE NOT EXISTS (SELECT 1 FROM archive_ids)`,
+		},
+	},
 }
 
 // migrationLock is the PostgreSQL advisory lock that keeps two hosts that start at once

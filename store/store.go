@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/cipher"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -33,6 +34,7 @@ type DB struct {
 	write  *sql.DB // SQLite: the one writer; PostgreSQL: the pool, also for reads
 	read   *sql.DB // SQLite: readers, which WAL lets run beside the writer
 	rebind func(string) string
+	sid    cipher.Block // the archive's stanza-id key (archiveids.go)
 }
 
 // Open opens the database that c names and brings its schema up to date.
@@ -53,6 +55,10 @@ func Open(ctx context.Context, c Config) (*DB, error) {
 		return nil, err
 	}
 	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := db.loadArchiveKey(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
