@@ -104,6 +104,10 @@ func startIRCd(ctx context.Context, dir string, cpu int, withBiboumiPort bool) (
 			return nil, fmt.Errorf("ngircd exited at start: see %s", d.log.Name())
 		default:
 		}
+		if ctx.Err() != nil {
+			d.stop()
+			return nil, ctx.Err()
+		}
 		if time.Now().After(deadline) {
 			d.stop()
 			return nil, fmt.Errorf("ngircd does not answer on %s: %w", d.Addr(), err)

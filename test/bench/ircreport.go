@@ -73,13 +73,18 @@ func (r IRCResults) rows() []ircRow {
 	if r.Plan.LoginOne > 0 {
 		add(fmt.Sprintf("logins/s, %d users, users_per_backend = 1", r.Plan.LoginOne), "%.0f", ircLoginF(1), nil)
 	}
-	if r.Plan.StormN > 0 {
-		add(fmt.Sprintf("re-login storm: all %d users back on IRC (s)", r.Plan.StormN), "%.1f",
-			ircStormF(func(s *IRCStorm) (float64, bool) { return s.AllBack.Seconds(), s.AllBack > 0 }), nil)
-		add("re-login storm: users not back on IRC", "%.0f",
-			ircStormF(func(s *IRCStorm) (float64, bool) { return float64(s.Failed), s.Joined > 0 }), nil)
-		add("re-login storm: XMPP sessions dropped", "%.0f",
-			ircStormF(func(s *IRCStorm) (float64, bool) { return float64(s.XMPPDrops), s.Joined > 0 }), nil)
+	for i, when := range []string{fmt.Sprintf("all %d users on the killed backend", r.Plan.StormN), "default users_per_backend, the busiest backend killed"} {
+		if r.Plan.StormN == 0 {
+			break
+		}
+		add(fmt.Sprintf("re-login storm, %s: users lost by the kill", when), "%.0f",
+			ircStormF(i, func(s *IRCStorm) (float64, bool) { return float64(s.Joined - s.Dipped), s.Joined > 0 }), nil)
+		add(fmt.Sprintf("re-login storm, %s: all back on IRC (s)", when), "%.1f",
+			ircStormF(i, func(s *IRCStorm) (float64, bool) { return s.AllBack.Seconds(), s.AllBack > 0 }), nil)
+		add(fmt.Sprintf("re-login storm, %s: users not back on IRC", when), "%.0f",
+			ircStormF(i, func(s *IRCStorm) (float64, bool) { return float64(s.Failed), s.Joined > 0 }), nil)
+		add(fmt.Sprintf("re-login storm, %s: XMPP sessions dropped", when), "%.0f",
+			ircStormF(i, func(s *IRCStorm) (float64, bool) { return float64(s.XMPPDrops), s.Joined > 0 }), nil)
 	}
 	return rows
 }
@@ -100,7 +105,7 @@ func ircValue(g *IRCGatewayResults, f ircFig) (float64, bool) {
 
 func ircMemF(i int, f func(IRCMemory) float64) ircFig {
 	return func(g *IRCGatewayResults) (float64, bool) {
-		if i >= len(g.Memory) || g.Memory[i].Joined == 0 || g.Memory[i].Err != "" {
+		if i >= len(g.Memory) || g.Memory[i].Joined == 0 {
 			return 0, false
 		}
 		return f(g.Memory[i]), true
@@ -120,7 +125,7 @@ func ircTrafficF(i int, f func(IRCTraffic) float64) ircFig {
 func ircLoginF(one int) ircFig {
 	return func(g *IRCGatewayResults) (float64, bool) {
 		for _, l := range g.Logins {
-			if (l.PerBackend == 1) == (one == 1) && l.Done > 0 && l.Err == "" {
+			if (l.PerBackend == 1) == (one == 1) && l.Done > 0 {
 				return l.Rate(), true
 			}
 		}
@@ -128,12 +133,12 @@ func ircLoginF(one int) ircFig {
 	}
 }
 
-func ircStormF(f func(*IRCStorm) (float64, bool)) ircFig {
+func ircStormF(i int, f func(*IRCStorm) (float64, bool)) ircFig {
 	return func(g *IRCGatewayResults) (float64, bool) {
-		if g.Storm == nil {
+		if i >= len(g.Storms) {
 			return 0, false
 		}
-		return f(g.Storm)
+		return f(&g.Storms[i])
 	}
 }
 
@@ -209,14 +214,26 @@ const ircSetup = `- setup: one ngircd 26 (Debian) per measurement on the generat
 func ircDetails(b *strings.Builder, g *IRCGatewayResults) {
 	fmt.Fprintf(b, "\n### %s in detail\n\n", g.Name)
 	if len(g.Memory) > 0 {
-		b.WriteString("| users | joined | log in and join | RSS / PSS summed | per user RSS / PSS | backends | ngircd RSS, CPU while joining | drops |\n" +
-			"| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+		b.WriteString("| users | joined | failed | log in and join | RSS / PSS summed | per user RSS / PSS | backends | ngircd RSS, CPU while joining | drops |\n" +
+			"| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	}
 	for _, m := range g.Memory {
 		rss, pss := m.PerUser()
-		fmt.Fprintf(b, "| %d | %d | %v | %.0f / %.0f MB | %.1f / %.1f KB | %d | %.0f MB, %v | %d |\n",
-			m.N, m.Joined, m.Open.Round(time.Millisecond), float64(m.RSS)/1e6, float64(m.PSS)/1e6,
+		fmt.Fprintf(b, "| %d | %d | %d | %v | %.0f / %.0f MB | %.1f / %.1f KB | %d | %.0f MB, %v | %d |\n",
+			m.N, m.Joined, m.Failed, m.Open.Round(time.Millisecond), float64(m.RSS)/1e6, float64(m.PSS)/1e6,
 			rss/1000, pss/1000, m.Backends, float64(m.IRCdRSS)/1e6, m.IRCdCPU.Round(time.Millisecond), m.Drops)
+	}
+	for _, m := range g.Memory {
+		if len(m.Parts) == 0 || m.Joined == 0 {
+			continue
+		}
+		fmt.Fprintf(b, "\nWhere the memory of %d users is:", m.Joined)
+		for _, p := range m.Parts {
+			fmt.Fprintf(b, " %s (%d process(es)): RSS %.0f MB of which anonymous %.0f MB, PSS %.0f MB, %.1f KB RSS / %.1f KB anonymous per user;",
+				p.Name, p.Procs, float64(p.RSS)/1e6, float64(p.Anon)/1e6, float64(p.PSS)/1e6,
+				float64(p.RSS)/float64(m.Joined)/1000, float64(p.Anon)/float64(m.Joined)/1000)
+		}
+		b.WriteString("\n")
 	}
 	ircErrs(b, "memory", g.Memory, func(m IRCMemory) string { return m.Err })
 	if len(g.Traffic) > 0 {
@@ -230,8 +247,8 @@ func ircDetails(b *strings.Builder, g *IRCGatewayResults) {
 	}
 	ircErrs(b, "traffic", g.Traffic, func(t IRCTraffic) string { return t.Err })
 	if len(g.Logins) > 0 {
-		b.WriteString("\n| users_per_backend | users | done | logins/s | login to self-presence p50, p99, max | gateway CPU per login |\n" +
-			"| --- | ---: | ---: | ---: | --- | ---: |\n")
+		b.WriteString("\n| users_per_backend | users | done | failed | logins/s | login to self-presence p50, p99, max | gateway CPU per login |\n" +
+			"| --- | ---: | ---: | ---: | ---: | --- | ---: |\n")
 	}
 	for _, l := range g.Logins {
 		upb := "default"
@@ -245,14 +262,19 @@ func ircDetails(b *strings.Builder, g *IRCGatewayResults) {
 		if l.Done > 0 {
 			per = l.GWCPU / time.Duration(l.Done)
 		}
-		fmt.Fprintf(b, "| %s | %d | %d | %.0f | %s, %s, %s | %s |\n", upb, l.N, l.Done, l.Rate(),
+		fmt.Fprintf(b, "| %s | %d | %d | %d | %.0f | %s, %s, %s | %s |\n", upb, l.N, l.Done, l.Failed, l.Rate(),
 			ms(l.Latency.P50), ms(l.Latency.P99), ms(l.Latency.Max), ms(per))
 	}
 	ircErrs(b, "login", g.Logins, func(l IRCLogin) string { return l.Err })
-	if s := g.Storm; s != nil {
-		fmt.Fprintf(b, "\nRe-login storm: %d users on %d backend process (users_per_backend = %d), SIGKILL; lowest IRC count "+
-			"after the kill %d; %d back on IRC after %v, %d in their channels after %v, %d not back, %d XMPP sessions "+
-			"dropped; gateway CPU %v.\n", s.Joined, s.Backends, s.PerBackend, s.Dipped, s.Back, s.AllBack.Round(time.Millisecond),
+	for _, s := range g.Storms {
+		upb := "default"
+		if s.PerBackend > 0 {
+			upb = fmt.Sprint(s.PerBackend)
+		}
+		fmt.Fprintf(b, "\nRe-login storm (%d of %d logins failed before it): %d users on %d backend processes (users_per_backend = %s, a spare included), SIGKILL "+
+			"to the one with the most sockets; lowest IRC count after the kill %d (%d lost); %d back on IRC after %v, "+
+			"%d in their channels after %v, %d not back, %d XMPP sessions dropped; gateway CPU %v.\n",
+			s.LoginFails, s.N, s.Joined, s.Backends, upb, s.Dipped, s.Joined-s.Dipped, s.Back, s.AllBack.Round(time.Millisecond),
 			s.Rejoined, s.AllJoined.Round(time.Millisecond), s.Failed, s.XMPPDrops, s.GWCPU.Round(time.Millisecond))
 		if s.Err != "" {
 			fmt.Fprintf(b, "\nStorm: `%s`\n", oneLine(s.Err))
