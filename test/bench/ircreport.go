@@ -185,6 +185,7 @@ func (r IRCResults) section(kind string) string {
 	b.WriteString("\n### Summary\n\n")
 	b.WriteString(r.Table())
 	b.WriteString("\nRatios are spectrum2 / biboumi. \"n/a\": biboumi has no backend processes (users_per_backend, the storm).\n")
+	b.WriteString(r.whereItGoes())
 	for _, g := range []*IRCGatewayResults{r.Ours, r.Ref} {
 		if g != nil {
 			ircDetails(&b, g)
@@ -288,4 +289,61 @@ func ircErrs[T any](b *strings.Builder, what string, items []T, e func(T) string
 			fmt.Fprintf(b, "\n%s: `%s`\n", what, oneLine(s))
 		}
 	}
+}
+
+// whereItGoes explains the largest memory test of both sides part by part (the memory
+// target's profile), and which side's CPU was saturated in the traffic test.
+func (r IRCResults) whereItGoes() string {
+	var b strings.Builder
+	for _, g := range []*IRCGatewayResults{r.Ours, r.Ref} {
+		if g == nil || len(g.Memory) == 0 {
+			continue
+		}
+		m := g.Memory[len(g.Memory)-1]
+		if m.Joined == 0 || len(m.Parts) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "- %s, memory per user at %d users:", g.Name, m.Joined)
+		for i, p := range m.Parts {
+			sep := ","
+			if i == 0 {
+				sep = ""
+			}
+			fmt.Fprintf(&b, "%s %s %.1f KB RSS (%.1f KB anonymous, %.1f KB PSS)", sep, partName(p),
+				float64(p.RSS)/float64(m.Joined)/1000, float64(p.Anon)/float64(m.Joined)/1000,
+				float64(p.PSS)/float64(m.Joined)/1000)
+		}
+		b.WriteString("\n")
+	}
+	for _, g := range []*IRCGatewayResults{r.Ours, r.Ref} {
+		if g == nil {
+			continue
+		}
+		for _, t := range g.Traffic {
+			if t.Delivered > 0 && t.Delay.P99 > time.Second {
+				fmt.Fprintf(&b, "- %s at %d lines/s fell behind (p99 %s): the gateway side used %.0f %% of a core over the feed "+
+					"and its drain (on a core other engineers' runs share), ngircd %.0f %%; %d of %d messages arrived\n",
+					g.Name, t.Rate, ms(t.Delay.P99), 100*frac(t.GWCPU, t.Elapsed), 100*frac(t.IRCdCPU, t.Elapsed),
+					t.Delivered, t.Expected)
+			}
+		}
+	}
+	if b.Len() == 0 {
+		return ""
+	}
+	return "\nWhere the memory and the time go:\n\n" + b.String()
+}
+
+// partName is a memory part for the text: spectrum2's children are its backend processes.
+func partName(p MemPart) string {
+	if strings.HasPrefix(p.Name, "children of spectrum2") {
+		return fmt.Sprintf("%d backend processes", p.Procs)
+	}
+	if p.Name == "spectrum2" {
+		return "the daemon"
+	}
+	if p.Procs > 1 || strings.HasPrefix(p.Name, "children of") {
+		return fmt.Sprintf("%s (%d)", p.Name, p.Procs)
+	}
+	return p.Name
 }
