@@ -52,6 +52,7 @@ type Dendrite struct {
 	Port       int
 	secret     string
 	proc       process
+	tmp        string // LaunchDendrite's directory, removed by Close
 }
 
 // dendriteConfig is the configuration StartDendrite writes; %[n] are filled by Start.
@@ -295,3 +296,70 @@ func randomHex(t testing.TB, n int) string {
 	}
 	return hex.EncodeToString(b)
 }
+
+// LaunchDendrite is StartDendrite for programs that are not tests (the benchmarks): the
+// caller ends it with Close, and Register's failures are RegisterErr's errors.
+func LaunchDendrite(serverName string) (d *Dendrite, err error) {
+	dir, err := os.MkdirTemp("", "testsrv-dendrite-")
+	if err != nil {
+		return nil, err
+	}
+	lt := &launchT{dir: dir}
+	defer func() {
+		if r := recover(); r != nil {
+			f, ok := r.(launchFailure)
+			if !ok {
+				panic(r)
+			}
+			if d != nil {
+				d.Stop()
+			}
+			os.RemoveAll(dir)
+			d, err = nil, f
+		}
+	}()
+	d = StartDendrite(lt, serverName)
+	d.tmp = dir
+	return d, nil
+}
+
+// Close stops a launched Dendrite and removes its directory.
+func (d *Dendrite) Close() {
+	d.Stop()
+	if d.tmp != "" {
+		os.RemoveAll(d.tmp)
+	}
+}
+
+// RegisterErr is Register for a launched Dendrite: the failure as an error.
+func (d *Dendrite) RegisterErr(name, password string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			f, ok := r.(launchFailure)
+			if !ok {
+				panic(r)
+			}
+			err = f
+		}
+	}()
+	d.Register(name, password)
+	return nil
+}
+
+// launchT stands in for the test of a launched Dendrite: a failure panics with a
+// launchFailure, which LaunchDendrite and RegisterErr turn back into an error. Only what
+// the helpers call is implemented.
+type launchT struct {
+	testing.TB
+	dir string
+}
+
+type launchFailure struct{ msg string }
+
+func (f launchFailure) Error() string { return "dendrite: " + f.msg }
+
+func (*launchT) Helper()                        {}
+func (*launchT) Fatal(args ...any)              { panic(launchFailure{fmt.Sprint(args...)}) }
+func (*launchT) Fatalf(format string, a ...any) { panic(launchFailure{fmt.Sprintf(format, a...)}) }
+func (l *launchT) TempDir() string              { return l.dir }
+func (*launchT) Cleanup(func())                 {} // Close stops it

@@ -304,6 +304,15 @@ const method = `
   each, their XMPP sessions closed) PUT their files at once, and after 5 s all GET them at
   once, while the daemon's RSS is sampled every 10 ms and its kernel peak (VmHWM) is reset
   before each phase: the growth is the peak minus the RSS before the phase.
+- **Matrix** (spectrum2 only, issue 25): builtin:matrix against a Dendrite that benchrun
+  starts on loopback (the tests' build, SQLite; a child of the generator, so on its core).
+  Each user has a direct chat with "echo", a Matrix user the generator drives with mautrix,
+  which answers every message with its text. After 2 warm-up users (the backend process,
+  caches), the daemon's tree (daemon and its one backend process) is measured, RSS from
+  /proc/PID/stat and PSS from smaps_rollup, then N more users log in (the echo contact on
+  the roster) and, 5 s later, the tree again: the growth per user. Then one user sends
+  messages to echo one at a time: the round trip is XMPP to the daemon, /send to Dendrite,
+  echo's /sync and /send, the backend's /sync, XMPP back.
 - **roster** (spectrum2 only): the demo network configured with N contacts per user; after a
   warm-up user, each timed user logs in and the clock runs from the roster get to the last of the
   N + 2 items (contacts, echo, clock) in the result or in pushes; memory is the server's growth

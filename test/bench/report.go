@@ -130,6 +130,7 @@ func (r Report) rows() []row {
 	r.referenceRows(add)
 	abuseRows(r.Plan.Abuse, add)
 	uploadRows(r.Plan.Upload, add)
+	matrixRows(r.Plan.Matrix, add)
 	return rows
 }
 

@@ -28,6 +28,9 @@ type Options struct {
 	ShippedBackends bool
 	// UsersPerBackend, when not 0, is service.users_per_backend (spectrum2 only).
 	UsersPerBackend int
+	// Matrix, a homeserver's base URL, runs builtin:matrix against it instead of the demo
+	// network (spectrum2 only; the homeserver on loopback).
+	Matrix string
 }
 
 // Server is one XMPP server under test: started fresh, pinned to a core, for every

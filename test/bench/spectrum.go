@@ -92,6 +92,10 @@ func NewSpectrum(dir, bin string, cpu int, cert, key string) (*Server, error) {
 		}
 		cfg := fmt.Sprintf(spectrumConfig, port, tlsPort, cert, key,
 			filepath.Join(dir, "data"), filepath.Join(dir, "run"), queue, o.Contacts, metrics)
+		if o.Matrix != "" {
+			cfg = strings.Replace(cfg, `backend = "builtin:demo"`, `backend = "builtin:matrix"`+"\nallowed_servers = [\"127.0.0.1\"]", 1)
+			cfg += fmt.Sprintf("\n[backend_ini.matrix]\nhomeserver = %q\n", o.Matrix)
+		}
 		if o.StorageDriver != "" {
 			cfg += fmt.Sprintf("\n[storage]\ndriver = %q\ndsn = %q\n", o.StorageDriver, o.StorageDSN)
 		}

@@ -41,6 +41,7 @@ type Plan struct {
 	Mem          MemPlan       // idle memory at the shipped defaults; no N: none
 	Tail         TailPlan      // open-loop tail latency, fresh and after idling; no Sessions: none
 	Floor        FloorPlan     // the bare TLS 1.3 server; no Workers: none
+	Matrix       MatrixPlan    // builtin:matrix on a Dendrite (spectrum2 only); no Users: none
 }
 
 // Users is the number of accounts the plan needs.
@@ -82,6 +83,7 @@ type Results struct {
 	Upload   *UploadResult
 	Mem      []MemRun // spectrum2: at the shipped defaults, then with one backend
 	Tail     *TailResult
+	Matrix   *MatrixResult
 }
 
 // Run measures srv according to plan, restarting it before every measurement, and logs
@@ -137,6 +139,13 @@ func Run(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, w io.Writ
 			ur := RunUpload(ctx, srv, cfg, u, plan.PoolWorkers)
 			fmt.Fprintln(w, uploadLine(ur))
 			r.Upload = &ur
+		}
+		if m := plan.Matrix; m.Users > 0 && srv.Name == "spectrum2" {
+			fmt.Fprintf(w, "== %s: builtin:matrix on Dendrite, %d users with a direct chat with echo, %d echo round trips\n",
+				srv.Name, m.Users, m.RoundTrips)
+			mr := RunMatrix(ctx, srv, cfg, m, plan.PoolWorkers)
+			fmt.Fprintln(w, MatrixLine(mr))
+			r.Matrix = &mr
 		}
 		if a := plan.Abuse; a.Good > 0 && srv.Name == "spectrum2" {
 			fmt.Fprintf(w, "== %s: abuse, %d echo sessions at %d msg/s for %v, without and with %d abusers\n",

@@ -47,6 +47,7 @@ type flags struct {
 	archiveOnly bool
 	archiveN    int
 	uploadOnly  bool
+	matrixOnly  bool
 	// floor serves the upload test's bare HTTPS floor at this address (a child process).
 	floor, floorDir, floorCert, floorKey string
 	ircOnly                              bool
@@ -75,6 +76,7 @@ func main() {
 	flag.BoolVar(&f.ircOnly, "irc-only", false, "run only the IRC bench: builtin:irc beside biboumi behind Prosody (with --only spectrum2 or prosody: that side alone)")
 	flag.IntVar(&f.archiveN, "archive-entries", 0, "messages archived for the archive's query test (default: the plan's, 1,000,000 with --full)")
 	flag.BoolVar(&f.uploadOnly, "upload-only", false, "run only the HTTP upload test (spectrum2 beside a bare net/http HTTPS server)")
+	flag.BoolVar(&f.matrixOnly, "matrix-only", false, "run only the Matrix test (builtin:matrix on a Dendrite on loopback)")
 	flag.StringVar(&f.floor, "https-floor", "", "internal: serve the upload test's bare HTTPS floor at this address")
 	flag.StringVar(&f.floorDir, "floor-dir", "", "internal: the floor's file directory")
 	flag.StringVar(&f.floorCert, "floor-cert", "", "internal: the floor's certificate")
@@ -167,6 +169,15 @@ func run(f flags) error {
 			GenShare: plan.GenShare, Floor: plan.Floor}
 		f.out = ""
 	}
+	if f.matrixOnly {
+		m := fullPlan().Matrix
+		if f.quick {
+			m = quickMatrix()
+		}
+		plan = bench.Plan{Matrix: m, PoolWorkers: plan.PoolWorkers}
+		f.only = "spectrum2"
+		f.out = ""
+	}
 	pg, err := offlinePostgres(&plan)
 	if err != nil {
 		return err
@@ -222,6 +233,10 @@ const (
 func quickUpload() bench.UploadPlan {
 	return bench.UploadPlan{Rounds: 5, Parallel: uploadParallel, Size: uploadSize}
 }
+
+// quickMatrix is the Matrix test of --quick --matrix-only; the quick run leaves it out
+// (Dendrite's start and the accounts' set-up take a minute on a loaded machine).
+func quickMatrix() bench.MatrixPlan { return bench.MatrixPlan{Users: 20, RoundTrips: 50} }
 
 func quickPlan() bench.Plan {
 	return bench.Plan{
@@ -279,6 +294,7 @@ func fullPlan() bench.Plan {
 		Mem:     bench.MemPlan{N: 5000, Hold: 10 * time.Second, UsersPerBackend: shippedUsersPerBackend, Compare: []int{100}},
 		Tail:    bench.TailPlan{Sessions: tailSessions, Rates: []int{1000, 5000}, Phase: 5 * time.Second, Idle: 30 * time.Second},
 		Floor:   bench.FloorPlan{Workers: 100, Time: 10 * time.Second, Idle: 5000, Hold: 5 * time.Second},
+		Matrix:  bench.MatrixPlan{Users: 100, RoundTrips: 200},
 	}
 }
 
@@ -347,6 +363,9 @@ func measure(ctx context.Context, f flags, plan bench.Plan) error {
 	fmt.Println(rep.Table())
 	if f.uploadOnly {
 		fmt.Println(bench.UploadDetails(rep.Ours))
+	}
+	if f.matrixOnly && rep.Ours != nil && rep.Ours.Matrix != nil {
+		fmt.Println(bench.MatrixLine(*rep.Ours.Matrix))
 	}
 	if f.out == "" {
 		return nil
