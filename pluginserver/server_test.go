@@ -290,7 +290,10 @@ func TestRawXML(t *testing.T) {
 }
 
 func TestIdleBackendIgnoringExitIsKilled(t *testing.T) {
-	h := start(t, Config{Backend: fakeBin + " --mode=ignoreexit", UsersPerBackend: 1, IdleTimeout: 300 * time.Millisecond, PingInterval: 200 * time.Millisecond})
+	// The idle backend is retired on a ping tick. A second between ticks leaves a loaded
+	// machine room to answer each PING: a backend that misses one is killed as hung, not
+	// retired with EXIT, which is what this test is about.
+	h := start(t, Config{Backend: fakeBin + " --mode=ignoreexit", UsersPerBackend: 1, IdleTimeout: 300 * time.Millisecond, PingInterval: time.Second})
 	h.login(t, "alice@localhost", "x")
 	first := h.pids()[0]
 	h.login(t, "bob@localhost", "x")
