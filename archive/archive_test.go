@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"mellium.im/xmpp/jid"
+
 	"github.com/gospectrum/spectrum2/internal/xmpp"
 	"github.com/gospectrum/spectrum2/store"
 )
@@ -102,5 +104,19 @@ func TestWriterBatchesAndFlushes(t *testing.T) {
 	<-done
 	if n, _ := db.CountUserArchive(context.Background(), "alice@gw"); n != 1050 {
 		t.Errorf("after Run ended: %d entries, want 1050", n)
+	}
+}
+
+// TestPeerJID: the fast path gives what jid.Parse gives, and hands anything it does not
+// know to be in normal form to jid.Parse.
+func TestPeerJID(t *testing.T) {
+	for _, s := range []string{"echo@localhost", "echo@localhost/bot", "Echo@LocalHost/Bot", "#lobby@localhost/Turing",
+		"user1%demo@localhost/phone 2", "localhost", "a.b@c-d.e/x/y", "example.com.", "é@localhost", "@localhost", "a@",
+		"a@b@c", "a@localhost/", "", "x@[::1]"} {
+		bare, full, ok := peerJID(s)
+		j, err := jid.Parse(s)
+		if ok != (err == nil) || ok && (bare != j.Bare().String() || full != j.String()) {
+			t.Errorf("peerJID(%q) = %q, %q, %v; jid.Parse: %v, %v", s, bare, full, ok, j, err)
+		}
 	}
 }
