@@ -42,6 +42,17 @@ func (r ArchiveResult) Cost() float64 {
 	return 1 - r.On.Rate()/r.Off.Rate()
 }
 
+// CPUCost is the archive's cost from the daemon's CPU time per round trip (off over
+// on): the capacity it takes on a core of its own, which the rates show only when the
+// daemon's core is not shared (on a loaded machine the rates swing with the load).
+func (r ArchiveResult) CPUCost() float64 {
+	off, on := r.Off.CPUPerMsg(), r.On.CPUPerMsg()
+	if on == 0 {
+		return 0
+	}
+	return 1 - float64(off)/float64(on)
+}
+
 // RunArchive measures the archive on srv (spectrum2): the closed-loop echo rate with
 // mam.enabled false and true, then fills the SQLite store with plan.Entries messages and
 // times MAM queries of one user for its last 50 messages with echo.

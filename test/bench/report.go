@@ -123,6 +123,10 @@ func (r Report) rows() []row {
 		add(fmt.Sprintf("archive: echo round trips/s, %d sessions, archive on", a.Sessions), archiveF(func(x *ArchiveResult) float64 { return x.On.Rate() }), "%.0f", nil)
 		add("archive: share of round-trip capacity the archive costs (%)", archiveF(func(x *ArchiveResult) float64 { return 100 * x.Cost() }), "%.0f",
 			target("<= 25 %", func(o, _ float64) bool { return o <= 25 }))
+		add("archive: daemon CPU per round trip, archive off (µs)", archiveF(func(x *ArchiveResult) float64 { return micros(x.Off.CPUPerMsg()) }), "%.1f", nil)
+		add("archive: daemon CPU per round trip, archive on (µs)", archiveF(func(x *ArchiveResult) float64 { return micros(x.On.CPUPerMsg()) }), "%.1f", nil)
+		add("archive: share of the daemon's CPU per round trip the archive costs (%)", archiveF(func(x *ArchiveResult) float64 { return 100 * x.CPUCost() }), "%.0f",
+			target("<= 25 %", func(o, _ float64) bool { return o <= 25 }))
 		add(fmt.Sprintf("archive, sqlite: last 50 of one conversation with %d archived, p50 (ms)", a.Entries), archiveF(func(x *ArchiveResult) float64 { return millis(x.Query.P50) }), "%.2f", nil)
 		add(fmt.Sprintf("archive, sqlite: last 50 of one conversation with %d archived, p99 (ms)", a.Entries), archiveF(func(x *ArchiveResult) float64 { return millis(x.Query.P99) }), "%.2f",
 			target("p99 < 10 ms", func(o, _ float64) bool { return o < 10 }))
@@ -144,6 +148,8 @@ func archiveF(f func(*ArchiveResult) float64) func(*Results) (float64, bool) {
 }
 
 func millis(d time.Duration) float64 { return float64(d) / 1e6 }
+
+func micros(d time.Duration) float64 { return float64(d) / 1e3 }
 
 func offlineF(i int, f func(OfflineResult) float64) func(*Results) (float64, bool) {
 	return func(r *Results) (float64, bool) {

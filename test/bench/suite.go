@@ -129,8 +129,9 @@ func Run(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, w io.Writ
 			fmt.Fprintf(w, "== %s: message archive, %d echo sessions %v off and on, queries with %d archived\n",
 				srv.Name, a.Sessions, a.MsgTime, a.Entries)
 			ar := RunArchive(ctx, srv, cfg, a, plan.PoolWorkers)
-			fmt.Fprintf(w, "   round trips %.0f msg/s off, %.0f msg/s on (%.0f%% cost), %.0f msg/s fill, last 50 of one conversation: %s (%d results) %s\n",
-				ar.Off.Rate(), ar.On.Rate(), 100*ar.Cost(), ar.FillRate, ar.Query, ar.Results, ar.Err)
+			fmt.Fprintf(w, "   round trips %.0f msg/s off, %.0f msg/s on (%.0f%% cost); daemon CPU per round trip %.1f µs off, %.1f µs on (%.0f%% cost); %.0f msg/s fill, last 50 of one conversation: %s (%d results) %s\n",
+				ar.Off.Rate(), ar.On.Rate(), 100*ar.Cost(), micros(ar.Off.CPUPerMsg()), micros(ar.On.CPUPerMsg()), 100*ar.CPUCost(),
+				ar.FillRate, ar.Query, ar.Results, ar.Err)
 			r.Archive = &ar
 		}
 		if u := plan.Upload; u.Rounds > 0 && srv.Name == "spectrum2" {
