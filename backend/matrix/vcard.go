@@ -46,8 +46,14 @@ func (s *session) vcard(r backend.VCardRequest) {
 		return
 	}
 	card.FullName, card.Nickname = prof.DisplayName, prof.DisplayName
-	if !prof.AvatarURL.IsEmpty() {
-		photo, err := s.fetchMedia(ctx, prof.AvatarURL)
+	avatar := prof.AvatarURL
+	s.r.mu.Lock()
+	// The profile may be newer than the member event the contact's photo hash came from:
+	// the next roster update sends the hash of this photo.
+	s.r.setAvatar(u, avatar.CUString())
+	s.r.mu.Unlock()
+	if !avatar.IsEmpty() {
+		photo, err := s.fetchMedia(ctx, avatar)
 		if err != nil {
 			s.log.Debug().Err(err).Str("of", string(u)).Msg("avatar not fetched")
 		} else {
