@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	xmpp "github.com/xmppo/go-xmpp"
+
+	"github.com/gospectrum/spectrum2/internal/testsrv"
 )
 
 // TestXMPPExtensions (issues 24 and 25's sibling): through the real binary with
@@ -132,4 +134,63 @@ func TestXMPPExtensions(t *testing.T) {
 		xmppSend(t, bob, `<message to='`+xmppAliceJID+`' type='chat' id='b7'><displayed xmlns='urn:xmpp:chat-markers:0' id='a3'/></message>`)
 		in.Wait(t, "bob's displayed marker of a3", xmppWait, with(xmppBobBuddy, "displayed", "a3"))
 	})
+}
+
+// TestXMPPRoomExtensions: in a room on Prosody with mod_muc_mam, through the real binary,
+// the client names messages by the gateway's stanza-ids and bob by Prosody's: the
+// client's reaction to bob's message and the retraction of its own reach bob naming
+// Prosody's stanza-ids, bob's reaction to the client's message and his correction arrive
+// naming the gateway's.
+func TestXMPPRoomExtensions(t *testing.T) {
+	alicePW, bobPW := "alice-"+xmppSecret(), "bob-"+xmppSecret()
+	p := &Prosody{Prosody: testsrv.StartProsody(t, testsrv.ProsodyOptions{Domain: remoteDomain, MUC: remoteMUC,
+		MUCArchive: true, Users: []string{"alice", alicePW, "bob", bobPW}}), t: t}
+	s := startXMPPGateway(t, p, alicePW, bobPW)
+	bob := p.MustDial("bob", bobPW, "phone")
+	inb := Listen(bob)
+	c := s.MustDial(xmppAliceUser, alicePW, "laptop")
+	in := Listen(c)
+	xmppSend(t, bob, `<presence to='`+xmppRoomP+`/resp'><x xmlns='http://jabber.org/protocol/muc'/></presence>`)
+	inb.Wait(t, "resp joined", xmppWait, xmppPresence(xmppRoomP+"/resp", ""))
+	xmppSend(t, c, `<presence to='`+xmppRoomR+`/client'><x xmlns='http://jabber.org/protocol/muc'/></presence>`)
+	in.Wait(t, "client's self-presence", xmppWait, xmppPresence(xmppRoomR+"/client", ""))
+	inb.Wait(t, "client seen by resp", xmppWait, xmppPresence(xmppRoomP+"/client", ""))
+	with := func(from, local, idv string) func(any) bool {
+		return func(st any) bool {
+			m, ok := st.(xmpp.Chat)
+			got, has := xmppChildAttr(m, local, "id")
+			return ok && m.Type == "groupchat" && m.Remote == from && has && got == idv
+		}
+	}
+
+	xmppSend(t, bob, `<message to='`+xmppRoomP+`' type='groupchat' id='b1'><body>hello room</body></message>`)
+	pb1 := inb.Wait(t, "b1's reflection to bob", xmppWait, xmppChat(xmppRoomP+"/resp", "groupchat", "hello room")).(xmpp.Chat).StanzaID.ID
+	gb1 := in.Wait(t, "b1 through the gateway", xmppWait, xmppChat(xmppRoomR+"/resp", "groupchat", "hello room")).(xmpp.Chat).StanzaID.ID
+	xmppSend(t, c, `<message to='`+xmppRoomR+`' type='groupchat' id='a1'><body>hi all</body></message>`)
+	pa1 := inb.Wait(t, "a1 on Prosody", xmppWait, xmppChat(xmppRoomP+"/client", "groupchat", "hi all")).(xmpp.Chat).StanzaID.ID
+	ga1 := in.Wait(t, "a1's reflection", xmppWait, xmppChat(xmppRoomR+"/client", "groupchat", "hi all")).(xmpp.Chat).StanzaID.ID
+	if pb1 == "" || gb1 == "" || pa1 == "" || ga1 == "" {
+		t.Fatalf("stanza-ids missing: Prosody's %q %q, the gateway's %q %q", pb1, pa1, gb1, ga1)
+	}
+
+	xmppSend(t, c, `<message to='`+xmppRoomR+`' type='groupchat' id='a2'>`+
+		`<reactions xmlns='urn:xmpp:reactions:0' id='`+gb1+`'><reaction>👍</reaction></reactions></message>`)
+	inb.Wait(t, "the client's reaction to b1, by Prosody's stanza-id", xmppWait, with(xmppRoomP+"/client", "reactions", pb1))
+
+	xmppSend(t, bob, `<message to='`+xmppRoomP+`' type='groupchat' id='b2'>`+
+		`<reactions xmlns='urn:xmpp:reactions:0' id='`+pa1+`'><reaction>🎉</reaction></reactions></message>`)
+	in.Wait(t, "bob's reaction to a1, by the gateway's stanza-id", xmppWait, with(xmppRoomR+"/resp", "reactions", ga1))
+
+	xmppSend(t, bob, `<message to='`+xmppRoomP+`' type='groupchat' id='b3'><body>hello, room</body>`+
+		`<replace xmlns='urn:xmpp:message-correct:0' id='b1'/></message>`)
+	m := in.Wait(t, "bob's correction", xmppWait, xmppChat(xmppRoomR+"/resp", "groupchat", "hello, room")).(xmpp.Chat)
+	// A room correction names the message's id as the client got it: the legacy id, which
+	// is Prosody's stanza-id of b1 (bob's own id b1 mapped by the backend).
+	if got, _ := xmppChildAttr(m, "replace", "id"); got != pb1 {
+		t.Errorf("bob's correction names %q; b1 is %q on Prosody, %q on the gateway", got, pb1, gb1)
+	}
+
+	xmppSend(t, c, `<message to='`+xmppRoomR+`' type='groupchat' id='a3'><retract xmlns='urn:xmpp:message-retract:1' id='`+ga1+`'/>`+
+		`<body>retracted</body></message>`)
+	inb.Wait(t, "the client's retraction of a1, by Prosody's stanza-id", xmppWait, with(xmppRoomP+"/client", "retract", pa1))
 }

@@ -53,6 +53,7 @@
 // JIDs, rosters and presence for every backend alike; what the typed protocol cannot
 // carry (blocking) is not bridged. The message extensions of issue 24 (corrections,
 // replies, reactions, retractions, displayed markers) pass through unchanged in one-to-one
-// chats, with the remote messages' own ids as legacy ids (extensions.go). Received messages that ask for a receipt are acknowledged once handed to the
+// chats, with the remote messages' own ids as legacy ids (extensions.go), and in rooms,
+// with the rooms' stanza-ids (muc_extensions.go). Received messages that ask for a receipt are acknowledged once handed to the
 // daemon, because the daemon does not forward its clients' receipts (spec 3.9).
 package xmpp

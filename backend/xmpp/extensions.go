@@ -135,12 +135,9 @@ func (p *Plugin) Event(_ context.Context, _ *backend.Sink, e backend.Event) {
 	if c == nil {
 		return
 	}
+	// In a room (groupchat) the ids are the room's stanza-ids the daemon gave, as the XEPs
+	// name room messages.
 	msg := sess.outgoing(backend.Message{Buddy: e.Buddy})
-	if msg.Type() == "groupchat" {
-		// Room references name the room's stanza-ids, which the daemon does not give yet.
-		sess.log.Debug().Str("room", e.Buddy).Msg("room reaction or retraction not bridged")
-		return
-	}
 	msg.SetAttr("id", c.nextID())
 	switch {
 	case e.ReactTo != "":
@@ -170,10 +167,7 @@ func (p *Plugin) Displayed(_ context.Context, _ *backend.Sink, user, buddy, id s
 	if c == nil || id == "" {
 		return
 	}
-	msg := sess.outgoing(backend.Message{Buddy: buddy})
-	if msg.Type() == "groupchat" {
-		return // room markers name stanza-ids the daemon does not give yet
-	}
+	msg := sess.outgoing(backend.Message{Buddy: buddy}) // a room's marker names its stanza-id
 	c.send(msg.SetAttr("id", c.nextID()).Append(stanza.New(stanza.NSMarkers, "displayed", "id", id),
 		stanza.New(stanza.NSHints, "store")))
 }

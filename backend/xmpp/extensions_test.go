@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gospectrum/spectrum2/backend/backendtest"
+	"github.com/gospectrum/spectrum2/internal/testsrv"
 	stanza "github.com/gospectrum/spectrum2/internal/xmpp"
 	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
 )
@@ -200,5 +201,116 @@ func TestLegacyID(t *testing.T) {
 		if got := legacyID(c.el, alice); got != c.want {
 			t.Errorf("legacyID(%s) = %q, want %q", c.el, got, c.want)
 		}
+	}
+}
+
+// TestRoomExtensions: in a room on Prosody with mod_muc_mam (stanza-ids by the room), the
+// legacy id of a room message is the room's stanza-id; a member's correction by its own
+// id arrives naming that stanza-id, and the user's correction of its own message goes
+// out naming its own id; reactions, replies and retractions name stanza-ids both ways,
+// and the room's reflection of the user's reaction comes back from the user's nick.
+func TestRoomExtensions(t *testing.T) {
+	p := &prosody{testsrv.StartProsody(t, testsrv.ProsodyOptions{Domain: domain, MUC: muc, MUCArchive: true,
+		Users: []string{"alice", pass, "bob", "bob-secret"}})}
+	d := startBackend(t, p)
+	login(t, d)
+	resp := connectPeer(t, p, "bob", "bob-secret", "xr")
+	joinDirect(resp, testRoom, "resp")
+	joinGateway(t, d, testRoom, "client")
+	resp.expect("client joined", func(e *stanza.Element) bool { return e.Local == "presence" && e.From() == testRoom+"/client" })
+	roomMsg := func(what string, ok func(*pb.ConversationMessage) bool) *pb.ConversationMessage {
+		t.Helper()
+		return waitFor(t, d, pb.WrapperMessage_TYPE_CONV_MESSAGE, func(m *pb.ConversationMessage) bool {
+			return m.GetBuddyName() == testRoom && ok(m)
+		})
+	}
+	roomEvent := func(ok func(*pb.ConversationMessage) bool) *pb.ConversationMessage {
+		t.Helper()
+		return waitFor(t, d, pb.WrapperMessage_TYPE_CONV_EVENT, func(m *pb.ConversationMessage) bool {
+			return m.GetBuddyName() == testRoom && ok(m)
+		})
+	}
+	groupchat := func(what string, ok func(*stanza.Element) bool) *stanza.Element {
+		t.Helper()
+		return resp.expect(what, func(e *stanza.Element) bool {
+			return e.Local == "message" && e.Type() == "groupchat" && e.From() == testRoom+"/client" && ok(e)
+		})
+	}
+	sid := func(e *stanza.Element) string { return roomLegacyID(e, testRoom) }
+
+	resp.send(el("message", "to", testRoom, "type", "groupchat", "id", "b1").Append(text(stanza.NSClient, "body", "hi room")))
+	b1 := roomMsg("b1", func(m *pb.ConversationMessage) bool { return m.GetMessage() == "hi room" })
+	s1 := b1.GetId()
+	if s1 == "" || s1 == "b1" || b1.GetNickname() != "resp" {
+		t.Fatalf("bob's room message came with id %q (want the room's stanza-id) from %q", s1, b1.GetNickname())
+	}
+	resp.send(el("message", "to", testRoom, "type", "groupchat", "id", "b2").Append(text(stanza.NSClient, "body", "hi, room"),
+		stanza.New(nsCorrect, "replace", "id", "b1")))
+	if m := roomMsg("b2", func(m *pb.ConversationMessage) bool { return m.GetMessage() == "hi, room" }); m.GetReplaceId() != s1 {
+		t.Errorf("bob's correction names %q, want b1's stanza-id %q", m.GetReplaceId(), s1)
+	}
+
+	d.Send(pb.WrapperMessage_TYPE_CONV_MESSAGE, &pb.ConversationMessage{UserName: ptr(user), BuddyName: ptr(testRoom),
+		Message: ptr("hello all"), Id: ptr("u1")})
+	u1 := groupchat("u1", func(e *stanza.Element) bool { return e.ChildText(stanza.NSClient, "body") == "hello all" })
+	su := sid(u1)
+	if echo := roomMsg("u1's reflection", func(m *pb.ConversationMessage) bool { return m.GetMessage() == "hello all" }); echo.GetId() != su || su == "u1" {
+		t.Errorf("the reflection's legacy id %q, bob's stanza-id %q", echo.GetId(), su)
+	}
+	d.Send(pb.WrapperMessage_TYPE_CONV_MESSAGE, &pb.ConversationMessage{UserName: ptr(user), BuddyName: ptr(testRoom),
+		Message: ptr("hello, all"), Id: ptr("u2"), ReplaceId: ptr(su)})
+	if m := groupchat("u2", func(e *stanza.Element) bool { return e.ChildText(stanza.NSClient, "body") == "hello, all" }); child(m, nsCorrect, "replace").Attr("id") != "u1" {
+		t.Errorf("the user's correction reached the room as %s, want it to name u1", m)
+	}
+	d.Send(pb.WrapperMessage_TYPE_CONV_MESSAGE, &pb.ConversationMessage{UserName: ptr(user), BuddyName: ptr(testRoom),
+		Message: ptr("right"), Id: ptr("u3"), ReplyToId: ptr(s1), ReplyToSender: ptr("resp")})
+	if m := groupchat("u3", func(e *stanza.Element) bool { return e.ChildText(stanza.NSClient, "body") == "right" }); child(m, nsReply, "reply").Attr("id") != s1 ||
+		child(m, nsReply, "reply").Attr("to") != testRoom+"/resp" {
+		t.Errorf("the user's reply reached the room as %s", m)
+	}
+
+	d.Send(pb.WrapperMessage_TYPE_CONV_EVENT, &pb.ConversationMessage{UserName: ptr(user), BuddyName: ptr(testRoom),
+		Message: ptr(""), ReactToId: ptr(s1), Reaction: []string{"👍"}})
+	groupchat("the user's reaction", func(e *stanza.Element) bool { return child(e, nsReactions, "reactions").Attr("id") == s1 })
+	if e := roomEvent(func(m *pb.ConversationMessage) bool { return m.GetReactToId() == s1 }); e.GetNickname() != "client" {
+		t.Errorf("the reflection of the user's reaction came from %q", e.GetNickname())
+	}
+
+	resp.send(el("message", "to", testRoom, "type", "groupchat", "id", "b3").Append(
+		stanza.New(nsReactions, "reactions", "id", su).Append(text(nsReactions, "reaction", "🎉"))))
+	if e := roomEvent(func(m *pb.ConversationMessage) bool { return m.GetReactToId() == su }); e.GetNickname() != "resp" || !slices.Equal(e.Reaction, []string{"🎉"}) {
+		t.Errorf("bob's reaction came as %v", e)
+	}
+	resp.send(el("message", "to", testRoom, "type", "groupchat", "id", "b4").Append(text(stanza.NSClient, "body", "indeed"),
+		stanza.New(nsReply, "reply", "id", su, "to", testRoom+"/client")))
+	if m := roomMsg("b4", func(m *pb.ConversationMessage) bool { return m.GetMessage() == "indeed" }); m.GetReplyToId() != su ||
+		m.ReplyToSender == nil || m.GetReplyToSender() != "" {
+		t.Errorf("bob's reply to the user came as %v", m)
+	}
+	resp.send(el("message", "to", testRoom, "type", "groupchat", "id", "b5").Append(stanza.New(nsRetract, "retract", "id", s1),
+		text(stanza.NSClient, "body", retractFallback)))
+	if e := roomEvent(func(m *pb.ConversationMessage) bool { return m.GetRetractId() == s1 }); e.GetNickname() != "resp" {
+		t.Errorf("bob's retraction came as %v", e)
+	}
+}
+
+// The room ids remembered are bounded, both ways.
+func TestRoomIDsBounded(t *testing.T) {
+	m := newRoomIDs(maxRoomIDs)
+	for i := range maxRoomIDs + 3 {
+		m.put(testRoom, "own"+strconv.Itoa(i), "sid"+strconv.Itoa(i))
+	}
+	if len(m.order) != maxRoomIDs || len(m.legacy) != maxRoomIDs || len(m.own) != maxRoomIDs {
+		t.Fatalf("%d/%d/%d remembered, want the bound %d", len(m.order), len(m.legacy), len(m.own), maxRoomIDs)
+	}
+	if m.legacyOf(testRoom, "own0") != "own0" || m.ownOf(testRoom, "sid0") != "sid0" {
+		t.Error("the oldest outlived the bound")
+	}
+	if m.legacyOf(testRoom, "own5") != "sid5" || m.ownOf(testRoom, "sid5") != "own5" || m.ownOf("other@"+muc, "sid5") != "sid5" {
+		t.Error("a remembered id is not mapped, or is mapped in another room")
+	}
+	m.put(testRoom, "same", "same") // no stanza-id of its own: nothing to remember
+	if len(m.order) != maxRoomIDs || m.legacyOf(testRoom, "same") != "same" {
+		t.Error("an id equal to its stanza-id was recorded")
 	}
 }

@@ -190,7 +190,14 @@ func (p *Plugin) Message(_ context.Context, _ *backend.Sink, m backend.Message) 
 	}
 	msg.SetAttr("id", id)
 	msg.Append(stanza.New(stanza.NSClient, "body").AppendText(m.Body))
-	writeExtensions(msg, m, sess.ownJID())
+	if r := sess.room(m.Buddy); r != nil && msg.Type() == "groupchat" {
+		sess.writeRoomExtensions(msg, r, m)
+		if m.ID != "" {
+			msg.Append(stanza.New(stanza.NSSID, "origin-id", "id", m.ID)) // kept in the room's reflection
+		}
+	} else {
+		writeExtensions(msg, m, sess.ownJID())
+	}
 	if x := parseXHTML(m.XHTML); x != nil {
 		msg.Append(stanza.New(stanza.NSXHTMLIM, "html").Append(x))
 	}

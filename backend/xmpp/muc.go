@@ -99,6 +99,9 @@ func (s *session) roomMessage(r *room, el *stanza.Element) {
 		s.chatMessage(s.conn(), el, false)
 		return
 	}
+	if s.roomEvent(r, el, res) {
+		return // reactions, a retraction or a marker: its fallback body is no message
+	}
 	body := el.ChildText(stanza.NSClient, "body")
 	if subj := el.Child(stanza.NSClient, "subject"); subj != nil && body == "" {
 		s.sink.RoomSubject(backend.Message{User: s.user, Buddy: r.name, Nickname: res, Body: subj.Text()})
@@ -107,8 +110,11 @@ func (s *session) roomMessage(r *room, el *stanza.Element) {
 	if body == "" {
 		return
 	}
-	s.sink.Message(backend.Message{User: s.user, Buddy: r.name, Nickname: res, Body: body,
-		XHTML: xhtmlOf(el), Timestamp: delayStamp(el), Attachments: oobOf(el)})
+	m := backend.Message{User: s.user, Buddy: r.name, Nickname: res, Body: body,
+		XHTML: xhtmlOf(el), Timestamp: delayStamp(el), Attachments: oobOf(el), ID: roomLegacyID(el, r.name)}
+	s.roomIDs.put(r.name, ownID(el), m.ID)
+	s.roomExtensions(r, el, &m)
+	s.sink.Message(m)
 }
 
 // roomPresence turns an occupant's presence into PARTICIPANT_CHANGED (spec 3.12). An

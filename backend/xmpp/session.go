@@ -35,6 +35,8 @@ type session struct {
 	asked     map[string]bool     // contacts whose subscription request waits for the user
 	status    backend.Status      // the user's own presence
 	photoHash *string             // SHA-1 of the user's avatar; nil: unknown
+
+	roomIDs *roomIDs // room messages' own ids beside the room's stanza-ids (muc_extensions.go)
 }
 
 func newSession(p *Plugin, s *backend.Sink, user string, acct account) *session {
@@ -43,6 +45,7 @@ func newSession(p *Plugin, s *backend.Sink, user string, acct account) *session 
 		p: p, sink: s, user: user, acct: acct, ctx: ctx, cancel: cancel,
 		log:    p.log.With().Str("user", user).Str("account", acct.local+"@"+acct.domain).Logger(),
 		roster: map[string]*contact{}, rooms: map[string]*room{}, asked: map[string]bool{},
+		roomIDs: newRoomIDs(maxRoomIDs),
 	}
 }
 

@@ -38,10 +38,13 @@ type Prosody struct {
 
 // ProsodyOptions configure StartProsody.
 type ProsodyOptions struct {
-	IP        string // a loopback address to listen on; "" is 127.0.0.1
-	Domain    string // the VirtualHost; "" is example.test
-	MUC       string // the domain of a MUC component; "" for none
-	DirectTLS bool   // also listen with direct TLS (XEP-0368), on TLSPort
+	IP     string // a loopback address to listen on; "" is 127.0.0.1
+	Domain string // the VirtualHost; "" is example.test
+	MUC    string // the domain of a MUC component; "" for none
+	// MUCArchive loads mod_muc_mam on the MUC component: rooms give their messages
+	// XEP-0359 stanza-ids, which groupchat reactions, replies and retractions name.
+	MUCArchive bool
+	DirectTLS  bool // also listen with direct TLS (XEP-0368), on TLSPort
 	// CertPEM and KeyPEM are the certificate to serve, which need not be for Domain (tests
 	// of name verification serve a wrong one); nil: a self-signed one for Domain and MUC.
 	CertPEM, KeyPEM []byte
@@ -135,6 +138,9 @@ func (p *Prosody) config(o ProsodyOptions) string {
 		level, filepath.Join(p.dir, "prosody.log"), o.IP, p.Port, direct, certs, crt, key, o.Domain)
 	if o.MUC != "" {
 		cfg += fmt.Sprintf(prosodyMUC, o.MUC)
+		if o.MUCArchive {
+			cfg += "  modules_enabled = { \"muc_mam\" }\n"
+		}
 	}
 	return cfg
 }
