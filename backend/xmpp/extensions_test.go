@@ -292,6 +292,19 @@ func TestRoomExtensions(t *testing.T) {
 	if e := roomEvent(func(m *pb.ConversationMessage) bool { return m.GetRetractId() == s1 }); e.GetNickname() != "resp" {
 		t.Errorf("bob's retraction came as %v", e)
 	}
+
+	// A private chat with an occupant maps them as a one-to-one chat, named "room/nick".
+	resp.send(el("message", "to", testRoom+"/client", "type", "chat", "id", "p1").Append(
+		stanza.New(nsReactions, "reactions", "id", "pm1").Append(text(nsReactions, "reaction", "👋")),
+		stanza.New(nsMUCUser, "x")))
+	waitFor(t, d, pb.WrapperMessage_TYPE_CONV_EVENT, func(m *pb.ConversationMessage) bool {
+		return m.GetBuddyName() == testRoom+"/resp" && m.GetReactToId() == "pm1"
+	})
+	d.Send(pb.WrapperMessage_TYPE_CONV_EVENT, &pb.ConversationMessage{UserName: ptr(user), BuddyName: ptr(testRoom + "/resp"),
+		Message: ptr(""), ReactToId: ptr("p1"), Reaction: []string{"👌"}})
+	resp.expect("the user's reaction in the private chat", func(e *stanza.Element) bool {
+		return e.Type() == "chat" && e.From() == testRoom+"/client" && child(e, nsReactions, "reactions").Attr("id") == "p1"
+	})
 }
 
 // The room ids remembered are bounded, both ways.

@@ -77,12 +77,10 @@ func (s *session) chatMessage(c *conn, el *stanza.Element, copied bool) {
 	}
 	if ev, ok := eventOf(el); ok {
 		// Reactions, a retraction or a displayed marker: its fallback body is no message.
-		if m.PM {
-			// The daemon maps these in one-to-one chats only so far.
-			s.log.Debug().Str("from", el.From()).Msg("reaction, retraction or marker in a room PM not bridged")
-			return
-		}
 		ev.User, ev.Buddy, ev.ID = s.user, m.Buddy, m.ID
+		if m.PM {
+			ev.Buddy = m.Buddy + "/" + m.Nickname // the daemon's name of an occupant's private chat
+		}
 		s.sink.Event(ev)
 		return
 	}
