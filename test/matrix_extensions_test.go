@@ -266,6 +266,9 @@ func matrixRoomExtensions(t *testing.T, c *xmpp.Client, in *Stanzas, aliceOwn, b
 		t.Errorf("bob's edit came as a correction of %q (%v), want his message", got, has)
 	}
 
+	must(bob.SendReceipt(ctx, rm.RoomID, ra1, event.ReceiptTypeRead, nil))
+	in.Wait(t, "bob's read receipt of alice's room message as displayed", matrixWait, groupchat(occ(matrixBobName), "displayed", sa))
+
 	_, err = bob.RedactEvent(ctx, rm.RoomID, r1.EventID)
 	must(err)
 	in.Wait(t, "bob's redaction as a retraction, by the stanza-id", matrixWait, groupchat(occ(matrixBobName), "retract", s1))

@@ -111,6 +111,7 @@ func (r *receipts) read(room id.RoomID, ev id.EventID) []pendingAck {
 func (s *session) ephemeral(room id.RoomID, ev *event.Event) {
 	contact := s.r.contactOf(room)
 	if contact == "" {
+		s.roomReceipt(room, ev) // a joined room's (extensions.go)
 		return
 	}
 	switch ev.Type {

@@ -42,17 +42,18 @@
 // and the user typing or writing in a direct chat sends the read receipt for the
 // contact's latest message.
 //
-// In direct chats and joined rooms the extensions of issue 24 map both ways (extensions.go): XEP-0308
-// corrections are edits (m.replace), XEP-0461 replies m.in_reply_to (the user's XEP-0428
-// quote is left out, as Matrix clients show the message replied to; a contact's Matrix
-// reply fallback is kept as the XEP-0428 range), XEP-0444 reactions annotations (one
-// event per key; the full set a client sends is compared with the reaction events the
-// gateway sent for the user, and the removed ones are redacted; a contact's reactions are
-// gathered into its full set), XEP-0424 retractions redactions, and a contact's read
-// receipt on the user's message a XEP-0333 displayed marker (direct chats). A contact's
-// message is named by its event ID; the user's by the XMPP id the daemon gave it, whose
-// event the backend remembers (the last 1024 per user; reactions of the last 512
-// messages per side), and in rooms, where the daemon keeps the echo's id, by its event ID.
+// In direct chats and joined rooms the extensions of issue 24 map both ways
+// (extensions.go): XEP-0308 corrections are edits (m.replace), XEP-0461 replies
+// m.in_reply_to (the user's XEP-0428 quote is left out, as Matrix clients show the
+// message replied to; a Matrix reply fallback is kept as the XEP-0428 range), XEP-0444
+// reactions annotations (one event per key; the full set a client sends is compared with
+// the reaction events the gateway sent for the user, and the removed ones are redacted;
+// the others' reactions are gathered into each one's full set), XEP-0424 retractions
+// redactions, and a contact's read receipt on the user's message (a member's in a room) a
+// XEP-0333 displayed marker. A contact's message is named by its event ID; the user's by
+// the XMPP id the daemon gave it, whose event the backend remembers (the last 1024 per
+// user; reactions of the last 512 messages per side), and in rooms, where the daemon
+// keeps the echo's id, by its event ID.
 //
 // # The sync loop
 //

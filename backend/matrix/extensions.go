@@ -497,6 +497,36 @@ func (s *session) sendEvent(e backend.Event, notSent func(string)) {
 	}
 }
 
+// roomReceipt turns the members' read receipts in a joined room into XEP-0333 displayed
+// markers from their nicks, naming the events as the daemon knows room messages.
+func (s *session) roomReceipt(room id.RoomID, ev *event.Event) {
+	if ev.Type != event.EphemeralEventReceipt {
+		return
+	}
+	s.rooms.mu.Lock()
+	rm := s.rooms.muc[room]
+	s.rooms.mu.Unlock()
+	if rm == nil {
+		return
+	}
+	_ = ev.Content.ParseRaw(event.EphemeralEventReceipt)
+	rc, ok := ev.Content.Parsed.(*event.ReceiptEventContent)
+	if !ok {
+		return
+	}
+	for evID, byType := range *rc {
+		for u := range byType[event.ReceiptTypeRead] {
+			if u == s.cli.UserID {
+				continue // the user's own, from this gateway or another client
+			}
+			s.rooms.mu.Lock()
+			nick := rm.nickOf(u)
+			s.rooms.mu.Unlock()
+			s.sink.Event(backend.Event{User: s.user, Buddy: rm.name, Nickname: nick, Displayed: string(evID)})
+		}
+	}
+}
+
 // chatRoom is the Matrix room of a daemon name: a joined room, else the contact's direct
 // chat; "" for neither.
 func (s *session) chatRoom(buddy string) id.RoomID {
