@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -61,8 +62,11 @@ type ircGateway interface {
 }
 
 // spectrumIRCConfig is spectrum2 with builtin:irc at its shipped defaults except for the
-// per-IP limits (every session comes from 127.0.0.1) and, where a test says so,
-// users_per_backend.
+// per-source limits (every session comes from 127.0.0.1: connections, login rate, and the
+// failed-login lock-out and back-off, which a few IRC connections lost under load would
+// otherwise turn into thousands of refused logins) and, where a test says so,
+// users_per_backend. The log level is info, so that the reasons of failed IRC logins are
+// in server.log (BENCH_IRC_LOG overrides it).
 const spectrumIRCConfig = `# written by test/bench (IRC)
 [service]
 jid = "localhost"
@@ -78,9 +82,12 @@ working_dir = %q
 [limits]
 max_conns_per_ip = 0
 logins_per_minute_per_ip = 0
+login_failures = 1000000
+login_backoff = "1ms"
+login_backoff_max = "1ms"
 
 [logging]
-level = "warn"
+level = "%s"
 format = "json"
 
 [backend_ini.service]
@@ -122,7 +129,8 @@ func newSpectrumIRC(dir, bin string, cpu int, cert, key string) (*spectrumIRC, e
 		}
 		data := filepath.Join(dir, "data")
 		_ = os.RemoveAll(data) // a fresh store for every start
-		cfg := fmt.Sprintf(spectrumIRCConfig, port, tlsPort, cert, key, data, filepath.Join(dir, "run"), upb, g.ircAddr)
+		level := cmp.Or(os.Getenv("BENCH_IRC_LOG"), "info")
+		cfg := fmt.Sprintf(spectrumIRCConfig, port, tlsPort, cert, key, data, filepath.Join(dir, "run"), upb, level, g.ircAddr)
 		path := filepath.Join(dir, "spectrum2.toml")
 		if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 			return nil, fmt.Errorf("writing the spectrum2 config: %w", err)
