@@ -17,6 +17,8 @@ type MemPlan struct {
 	UsersPerBackend int
 	// Compare are other users_per_backend values spectrum2 is measured with beside these two.
 	Compare []int
+	// OursOnly leaves the references out (the quick run: their idle test is in the scales).
+	OursOnly bool
 }
 
 // MemRun is the idle memory of N sessions on a fresh server: the growth of the process tree
@@ -47,12 +49,13 @@ func (m MemRun) PerUserRSS() float64 {
 	return float64(m.FirstFull.RSS-m.First.RSS) / float64(m.FirstUsers-1)
 }
 
-// PerUserPSS: see PerUserRSS.
-func (m MemRun) PerUserPSS() float64 {
+// PerUserAnon is what each user after the first adds to the backend's anonymous memory (its
+// own heap and stacks: PSS moves with how many processes share the binary's pages).
+func (m MemRun) PerUserAnon() float64 {
 	if m.FirstUsers < 2 || m.FirstFull.PID == 0 {
 		return 0
 	}
-	return float64(m.FirstFull.PSS-m.First.PSS) / float64(m.FirstUsers-1)
+	return float64(m.FirstFull.Anon-m.First.Anon) / float64(m.FirstUsers-1)
 }
 
 // RunMem opens plan.N idle sessions on a fresh server started with o: one session first, so
@@ -115,7 +118,7 @@ func RunMem(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, o Opti
 // runReferenceTests runs the memory test at the defaults and the tail-latency test when the
 // plan has them: spectrum2 at its shipped users_per_backend and with one backend for all.
 func runReferenceTests(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, w io.Writer, r *Results) {
-	if plan.Mem.N > 0 {
+	if plan.Mem.N > 0 && (srv.EchoBot || !plan.Mem.OursOnly) {
 		runs := []struct {
 			label string
 			o     Options

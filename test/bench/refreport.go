@@ -179,11 +179,11 @@ func (r Report) referenceSections(b *strings.Builder) {
 			}
 			return fmt.Sprintf("%d, %s / %s", m.FirstUsers, mb(m.FirstFull.RSS), mb(m.FirstFull.PSS))
 		})
-		line("what each further user adds to that backend: RSS / PSS (KB)", func(m MemRun) string {
+		line("what each further user adds to that backend: RSS / anonymous (KB)", func(m MemRun) string {
 			if m.FirstUsers < 2 || m.FirstFull.PID == 0 {
 				return "n/a"
 			}
-			return kb(m.PerUserRSS()) + " / " + kb(m.PerUserPSS())
+			return kb(m.PerUserRSS()) + " / " + kb(m.PerUserAnon())
 		})
 		line("drops", func(m MemRun) string { return fmt.Sprint(m.Drops) })
 	}

@@ -248,9 +248,10 @@ func quickPlan() bench.Plan {
 		Offline: bench.OfflinePlan{DBs: offlineDBs(), Store: 2000, Deliver: 500, Users: 1000, PerUser: 50},
 		Abuse:   bench.AbusePlan{Good: 100, Abusers: 100, MsgTime: 10 * time.Second, Rate: 200},
 		Archive: bench.ArchivePlan{Sessions: archiveSessions, MsgTime: 5 * time.Second, Entries: 100000, Conversation: 1000, Queries: 200},
-		Mem:     bench.MemPlan{N: 2000, Hold: 5 * time.Second, UsersPerBackend: shippedUsersPerBackend},
-		Tail:    bench.TailPlan{Sessions: tailSessions, Rates: []int{1000, 5000}, Phase: 3 * time.Second, Idle: 10 * time.Second},
-		Floor:   bench.FloorPlan{Workers: 50, Time: 5 * time.Second, Idle: 1000, Hold: 3 * time.Second},
+		// No tail test (full run only) and the memory at the defaults for spectrum2 alone: the
+		// quick run has 3 minutes.
+		Mem:   bench.MemPlan{N: 2000, Hold: 3 * time.Second, UsersPerBackend: shippedUsersPerBackend, OursOnly: true},
+		Floor: bench.FloorPlan{Workers: 50, Time: 3 * time.Second, Idle: 1000, Hold: 2 * time.Second},
 	}
 }
 
@@ -355,9 +356,13 @@ func measure(ctx context.Context, f flags, plan bench.Plan) error {
 	}
 	if f.only == "" || f.only == "ejabberd" {
 		rep.EjabberdVersion = bench.EjabberdVersion()
+		ejPlan := plan
+		if !f.full {
+			ejPlan.SMScales = nil // the quick run's 3 minutes
+		}
 		rep.Ejabberd = runServer(ctx, "ejabberd", dir, func(d string) (*bench.Server, error) {
 			return bench.NewEjabberd(d, f.serverCPU, plan.Users(), certPath, keyPath)
-		}, cfg, plan)
+		}, cfg, ejPlan)
 	}
 	rep.Finished = time.Now().UTC()
 	fmt.Println(rep.Table())
