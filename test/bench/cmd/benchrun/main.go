@@ -293,7 +293,7 @@ func fullPlan() bench.Plan {
 		Archive: bench.ArchivePlan{Sessions: archiveSessions, MsgTime: 10 * time.Second, Entries: 1000000, Conversation: 1000, Queries: 1000},
 		Upload:  bench.UploadPlan{Rounds: 20, Parallel: uploadParallel, Size: uploadSize},
 		Mem:     bench.MemPlan{N: 5000, Hold: 10 * time.Second, UsersPerBackend: shippedUsersPerBackend, Compare: []int{100}},
-		Tail:    bench.TailPlan{Sessions: tailSessions, Rates: []int{1000, 5000}, Phase: 5 * time.Second, Idle: 30 * time.Second},
+		Tail:    bench.TailPlan{Sessions: tailSessions, Rates: []int{1000, 5000}, Phase: 4 * time.Second, Idle: 15 * time.Second},
 		Floor:   bench.FloorPlan{Workers: 100, Time: 10 * time.Second, Idle: 5000, Hold: 5 * time.Second},
 		Matrix:  bench.MatrixPlan{Users: 100, RoundTrips: 200},
 	}
@@ -356,10 +356,7 @@ func measure(ctx context.Context, f flags, plan bench.Plan) error {
 	}
 	if f.only == "" || f.only == "ejabberd" {
 		rep.EjabberdVersion = bench.EjabberdVersion()
-		ejPlan := plan
-		if !f.full {
-			ejPlan.SMScales = nil // the quick run's 3 minutes
-		}
+		ejPlan := ejabberdPlan(plan)
 		rep.Ejabberd = runServer(ctx, "ejabberd", dir, func(d string) (*bench.Server, error) {
 			return bench.NewEjabberd(d, f.serverCPU, plan.Users(), certPath, keyPath)
 		}, cfg, ejPlan)
