@@ -13,6 +13,7 @@ cd "$(dirname "$0")/.."
 #   protobuf-compiler   protoc: make proto, the Python backend test
 #   python3 python3-protobuf   a backend that is not Go (pluginserver's TestPythonBackend)
 #   ngircd prosody      real IRC and XMPP servers (internal/testsrv)
+#   lua-dbi-sqlite3     Prosody's SQL storage on SQLite, for make bench's mod_mam beside our archive (test/bench/prosody.go)
 #   inspircd            an IRCv3 server with message tags (internal/testsrv/inspircd.go)
 #   biboumi             the XMPP-IRC gateway the IRC bench compares with (test/bench/biboumi.go)
 #   ejabberd            the second reference server of make bench (test/bench/ejabberd.go)
@@ -23,7 +24,7 @@ cd "$(dirname "$0")/.."
 #   postgresql          initdb and pg_ctl in /usr/lib/postgresql/VERSION/bin, for the store tests
 #   ca-certificates git make   fetching modules, fmt-check and the Makefile itself
 #   gcc libc6-dev       cgo: the race detector, and Dendrite's SQLite driver (mattn/go-sqlite3)
-packages=(protobuf-compiler python3 python3-protobuf ngircd inspircd biboumi prosody ejabberd python3-slixmpp python3-aiohttp go-sendxmpp
+packages=(protobuf-compiler python3 python3-protobuf ngircd inspircd biboumi prosody lua-dbi-sqlite3 ejabberd python3-slixmpp python3-aiohttp go-sendxmpp
 	profanity tmux postgresql ca-certificates git make gcc libc6-dev)
 
 if [ "${1:-}" = --list ]; then

@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/gospectrum/spectrum2/store"
@@ -72,13 +74,19 @@ func RunArchive(ctx context.Context, srv *Server, cfg *tls.Config, plan ArchiveP
 		_ = os.Remove(dsn + suffix)
 	}
 	user := fmt.Sprintf("%s@%s", srv.Account(0).User, srv.Domain)
-	el, err := fillArchive(ctx, dsn, user, srv.Peer(0), plan)
+	fill := fillArchive
+	if srv.Name == "prosody" {
+		fill = func(ctx context.Context, dsn, user, peer string, plan ArchivePlan) (time.Duration, error) {
+			return fillProsodyArchive(ctx, dsn, user, peer, plan)
+		}
+	}
+	el, err := fill(ctx, dsn, user, srv.Peer(0), plan)
 	if err != nil {
 		r.Err = "filling the archive: " + err.Error()
 		return r
 	}
 	r.Entries, r.FillRate = plan.Entries, float64(plan.Entries)/el.Seconds()
-	if err := srv.Start(ctx, Options{StorageDriver: store.SQLite, StorageDSN: dsn}); err != nil {
+	if err := srv.Start(ctx, Options{StorageDriver: store.SQLite, StorageDSN: dsn, ProsodyMAM: true}); err != nil {
 		r.Err = err.Error()
 		return r
 	}
@@ -96,7 +104,7 @@ func archiveRoundTrips(ctx context.Context, srv *Server, cfg *tls.Config, plan A
 	for _, suffix := range []string{"", "-wal", "-shm"} {
 		_ = os.Remove(dsn + suffix)
 	}
-	if err := srv.Start(ctx, Options{StorageDriver: store.SQLite, StorageDSN: dsn, MAMOff: off}); err != nil {
+	if err := srv.Start(ctx, Options{StorageDriver: store.SQLite, StorageDSN: dsn, MAMOff: off, ProsodyMAM: !off}); err != nil {
 		return MsgResult{}, err
 	}
 	defer srv.Stop()
@@ -134,6 +142,64 @@ func fillArchive(ctx context.Context, dsn, user, peer string, plan ArchivePlan) 
 				return 0, err
 			}
 			batch = batch[:0]
+		}
+	}
+	return time.Since(t0), nil
+}
+
+// prosodySchema is mod_storage_sql's schema (Prosody 0.12, as it creates it on SQLite),
+// which it creates itself only once the store is first used.
+var prosodySchema = []string{
+	`CREATE TABLE IF NOT EXISTS "prosody" ("host" TEXT NOT NULL, "user" TEXT NOT NULL, "store" TEXT NOT NULL, "key" TEXT NOT NULL, "type" TEXT NOT NULL, "value" TEXT NOT NULL)`,
+	`CREATE INDEX IF NOT EXISTS "prosody_index" ON "prosody" ("host", "user", "store", "key")`,
+	`CREATE TABLE IF NOT EXISTS "prosodyarchive" ("sort_id" INTEGER PRIMARY KEY AUTOINCREMENT, "host" TEXT NOT NULL, "user" TEXT NOT NULL, "store" TEXT NOT NULL, "key" TEXT NOT NULL, "when" INTEGER NOT NULL, "with" TEXT NOT NULL, "type" TEXT NOT NULL, "value" TEXT NOT NULL)`,
+	`CREATE UNIQUE INDEX IF NOT EXISTS "prosodyarchive_index" ON "prosodyarchive" ("host", "user", "store", "key")`,
+	`CREATE INDEX IF NOT EXISTS "prosodyarchive_with_when" ON "prosodyarchive" ("host", "user", "store", "with", "when")`,
+	`CREATE INDEX IF NOT EXISTS "prosodyarchive_when" ON "prosodyarchive" ("host", "user", "store", "when")`,
+	`CREATE INDEX IF NOT EXISTS "prosodyarchive_sort" ON "prosodyarchive" ("host", "user", "store", "sort_id")`,
+}
+
+// fillProsodyArchive writes plan.Entries messages into mod_mam's table (prosodyarchive
+// of mod_storage_sql) as fillArchive does for spectrum2: the same conversations, the
+// same stanzas, in transactions of fillBatch rows.
+func fillProsodyArchive(ctx context.Context, dsn, user, peer string, plan ArchivePlan) (time.Duration, error) {
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	for _, q := range prosodySchema {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			return 0, fmt.Errorf("prosodyarchive: %w", err)
+		}
+	}
+	t0 := time.Now()
+	for start := 0; start < plan.Entries; start += fillBatch {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return 0, err
+		}
+		st, err := tx.PrepareContext(ctx, `INSERT INTO prosodyarchive (host, user, store, key, "when", "with", type, value) VALUES (?, ?, 'archive', ?, ?, ?, 'xml', ?)`)
+		if err != nil {
+			_ = tx.Rollback()
+			return 0, fmt.Errorf("prosodyarchive: %w", err)
+		}
+		for i := start; i < min(start+fillBatch, plan.Entries); i++ {
+			u, with := user, peer
+			if i >= plan.Conversation {
+				conv := (i - plan.Conversation) / 100
+				u, with = fmt.Sprintf("filler%d@localhost", conv/10), fmt.Sprintf("contact%d@localhost", conv%10)
+			}
+			e := archiveEntry(i, u, with)
+			node, host, _ := strings.Cut(u, "@")
+			if _, err := st.ExecContext(ctx, host, node, e.StanzaID, e.At.Unix(), with, string(e.Stanza)); err != nil {
+				_ = tx.Rollback()
+				return 0, err
+			}
+		}
+		st.Close()
+		if err := tx.Commit(); err != nil {
+			return 0, err
 		}
 	}
 	return time.Since(t0), nil

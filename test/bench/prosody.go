@@ -35,6 +35,17 @@ ssl = { certificate = %[5]q; key = %[6]q; protocol = "tlsv1_3"; }
 VirtualHost "localhost"
 `
 
+// prosodyMAM replaces the storage line for the archive test: mod_mam (Prosody's XEP-0313)
+// keeps every message in its archive store, which lives in SQL storage on an SQLite file
+// (lua-dbi-sqlite3), as spectrum2's archive does; the rest stays internal. Archiving by
+// default and without expiry, as spectrum2's archive test runs.
+const prosodyMAM = `default_storage = "internal"
+storage = { archive = "sql"; }
+sql = { driver = "SQLite3"; database = %q; }
+default_archive_policy = true
+archive_expires_after = "never"
+max_archive_query_results = 250`
+
 // NewProsody prepares a Prosody reference server in dir (which must exist) with users
 // user0..user(users-1), every one with ProsodyPassword, and the certificate in cert/key.
 func NewProsody(dir string, cpu, users int, cert, key string) (*Server, error) {
@@ -63,7 +74,17 @@ func NewProsody(dir string, cpu, users int, cert, key string) (*Server, error) {
 			return Account{Domain: "localhost", User: fmt.Sprintf("user%d", i), Password: ProsodyPassword}
 		},
 	}
-	s.configure = func(Options) ([]string, error) { return []string{bin, "--config", cfgPath, "-F"}, nil }
+	s.configure = func(o Options) ([]string, error) {
+		c := cfg
+		if o.ProsodyMAM {
+			c = strings.Replace(cfg, `storage = "internal"`, fmt.Sprintf(prosodyMAM, o.StorageDSN), 1)
+			c = strings.Replace(c, `"smacks"; }`, `"smacks"; "mam"; }`, 1)
+		}
+		if err := os.WriteFile(cfgPath, []byte(c), 0o600); err != nil {
+			return nil, fmt.Errorf("writing the Prosody config: %w", err)
+		}
+		return []string{bin, "--config", cfgPath, "-F"}, nil
+	}
 	return s, nil
 }
 

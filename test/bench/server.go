@@ -21,6 +21,10 @@ type Options struct {
 	StorageDriver, StorageDSN string
 	// MAMOff turns the message archive off (spectrum2 only: [mam] enabled = false).
 	MAMOff bool
+	// ProsodyMAM turns Prosody's mod_mam on, its archive in SQL storage on the SQLite file
+	// StorageDSN (Debian's lua-dbi-sqlite3), for the archive test (Prosody only; its other
+	// runs have no archive).
+	ProsodyMAM bool
 	// Upload turns the HTTP upload service on (spectrum2 only: [upload] on a loopback port).
 	Upload bool
 	// ShippedBackends keeps the shipped service.users_per_backend (spectrum2 only; the bench

@@ -50,7 +50,7 @@ func (p Plan) Users() int {
 	for _, s := range append(p.Scales, p.SMScales...) {
 		n = max(n, s.N)
 	}
-	n = max(n, p.StormN, p.Mem.N, p.Tail.Sessions)
+	n = max(n, p.StormN, p.Mem.N, p.Tail.Sessions, p.Archive.Sessions)
 	return n + p.RosterUsers + 1
 }
 
@@ -116,6 +116,16 @@ func Run(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, w io.Writ
 			st.Lost, st.Duplicated, st.Err)
 		r.Storm = &st
 	}
+	// The archive test: spectrum2's archive, beside Prosody's mod_mam (both on SQLite).
+	if a := plan.Archive; a.Sessions > 0 && (srv.Name == "spectrum2" || srv.Name == "prosody") {
+		fmt.Fprintf(w, "== %s: message archive, %d echo sessions %v off and on, queries with %d archived\n",
+			srv.Name, a.Sessions, a.MsgTime, a.Entries)
+		ar := RunArchive(ctx, srv, cfg, a, plan.PoolWorkers)
+		fmt.Fprintf(w, "   round trips %.0f msg/s off, %.0f msg/s on (%.0f%% cost); daemon CPU per round trip %.1f µs off, %.1f µs on (%.0f%% cost); %.0f msg/s fill, last 50 of one conversation: %s (%d results) %s\n",
+			ar.Off.Rate(), ar.On.Rate(), 100*ar.Cost(), micros(ar.Off.CPUPerMsg()), micros(ar.On.CPUPerMsg()), 100*ar.CPUCost(),
+			ar.FillRate, ar.Query, ar.Results, ar.Err)
+		r.Archive = &ar
+	}
 	if srv.EchoBot {
 		for _, db := range plan.Offline.DBs {
 			fmt.Fprintf(w, "== %s: offline messages on %s\n", srv.Name, db.Driver)
@@ -124,15 +134,6 @@ func Run(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, w io.Writ
 				or.StoreRate, or.Delivered, or.Deliver.Round(time.Millisecond), float64(or.RSSEmpty)/1e6,
 				float64(or.RSSFull)/1e6, or.Users, or.PerUser, or.Err)
 			r.Offline = append(r.Offline, or)
-		}
-		if a := plan.Archive; a.Sessions > 0 && srv.Name == "spectrum2" {
-			fmt.Fprintf(w, "== %s: message archive, %d echo sessions %v off and on, queries with %d archived\n",
-				srv.Name, a.Sessions, a.MsgTime, a.Entries)
-			ar := RunArchive(ctx, srv, cfg, a, plan.PoolWorkers)
-			fmt.Fprintf(w, "   round trips %.0f msg/s off, %.0f msg/s on (%.0f%% cost); daemon CPU per round trip %.1f µs off, %.1f µs on (%.0f%% cost); %.0f msg/s fill, last 50 of one conversation: %s (%d results) %s\n",
-				ar.Off.Rate(), ar.On.Rate(), 100*ar.Cost(), micros(ar.Off.CPUPerMsg()), micros(ar.On.CPUPerMsg()), 100*ar.CPUCost(),
-				ar.FillRate, ar.Query, ar.Results, ar.Err)
-			r.Archive = &ar
 		}
 		if u := plan.Upload; u.Rounds > 0 && srv.Name == "spectrum2" {
 			fmt.Fprintf(w, "== %s: HTTP upload, %d PUT + GET rounds of %.0f MB beside the bare net/http floor, then %d at once\n",

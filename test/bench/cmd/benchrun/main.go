@@ -73,7 +73,7 @@ func main() {
 	flag.BoolVar(&f.perf, "perf", true, "record perf profiles of spectrum2 during the login and message tests (when perf is installed)")
 	flag.BoolVar(&f.offlineOnly, "offline-only", false, "run only the offline-message test (spectrum2 on SQLite and PostgreSQL)")
 	flag.BoolVar(&f.abuseOnly, "abuse-only", false, "run only the abuse test (spectrum2)")
-	flag.BoolVar(&f.archiveOnly, "archive-only", false, "run only the message-archive test (spectrum2 on SQLite)")
+	flag.BoolVar(&f.archiveOnly, "archive-only", false, "run only the message-archive test (spectrum2 on SQLite beside Prosody's mod_mam on SQLite; with --only spectrum2 or prosody: that side alone)")
 	flag.StringVar(&f.ircScales, "irc-scales", "", "user counts of the IRC memory test, comma-separated (default: the plan's, 1000 with --full)")
 	flag.BoolVar(&f.ircOnly, "irc-only", false, "run only the IRC bench: builtin:irc beside biboumi behind Prosody (with --only spectrum2 or prosody: that side alone)")
 	flag.IntVar(&f.archiveN, "archive-entries", 0, "messages archived for the archive's query test (default: the plan's, 1,000,000 with --full)")
@@ -154,7 +154,6 @@ func run(f flags) error {
 	}
 	if f.archiveOnly {
 		plan = bench.Plan{Archive: plan.Archive, PoolWorkers: plan.PoolWorkers}
-		f.only = "spectrum2"
 		f.out = ""
 	}
 	if f.uploadOnly {
