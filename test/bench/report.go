@@ -85,7 +85,7 @@ func (r Report) rows() []row {
 		target(">= 4x Prosody", func(o, p float64) bool { return o >= 4*p }))
 	add("login latency p99 (ms)", loginP99, "%.1f", nil)
 	for i, sc := range r.Plan.Scales {
-		add(fmt.Sprintf("idle RSS per session at %d (KB)", sc.N), scaleF(i, perSession), "%.1f",
+		add(fmt.Sprintf("idle RSS per session at %d, spectrum2 with one backend for all, warm-up excluded (KB)", sc.N), scaleF(i, perSession), "%.1f",
 			target("<= 0.5x Prosody", func(o, p float64) bool { return o <= p/2 }))
 		add(fmt.Sprintf("drops over %v at %d", sc.Hold, sc.N), scaleF(i, drops), "%.0f",
 			target("none", func(o, p float64) bool { return o == 0 }))
@@ -96,7 +96,7 @@ func (r Report) rows() []row {
 			target("<= 0.5x Prosody", func(o, p float64) bool { return o <= p/2 }))
 	}
 	for i, sc := range r.Plan.SMScales {
-		add(fmt.Sprintf("idle RSS per session with stream management at %d (KB)", sc.N), smScaleF(i, perSession), "%.1f",
+		add(fmt.Sprintf("idle RSS per session with stream management at %d, spectrum2 with one backend for all (KB)", sc.N), smScaleF(i, perSession), "%.1f",
 			target("per-session budget holds (<= 0.5x Prosody, with SM)", func(o, p float64) bool { return o <= p/2 }))
 	}
 	if n := r.Plan.StormN; n > 0 {
