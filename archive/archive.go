@@ -234,7 +234,7 @@ func (a *Archive) archiveIn(u feature.User, room string, msg *xmpp.Element, peer
 	if room != "" {
 		by = room
 	}
-	seq, sid := a.nextID()
+	seq, sid := a.nextID(a.floor(u, user))
 	msg.Append(xmpp.New(xmpp.NSSID, "stanza-id", "by", by, "id", sid))
 	e := store.ArchiveEntry{Seq: seq, Room: room, StanzaID: sid, With: bare, WithFull: full, At: a.now(),
 		OriginID: originID(msg), LegacyID: legacyID}
@@ -350,14 +350,39 @@ func originID(msg *xmpp.Element) string {
 // seqBlock is the row ids reserved at once: one store call per this many messages.
 const seqBlock = 4096
 
-// nextID is the row id and the stanza-id for a new entry: the next of the ids reserved
-// in the store, the stanza-id derived from it (store/archiveids.go), so that the store
-// indexes no stanza-ids. If the store cannot reserve, the entry gets a random stanza-id
-// and the store a row id when it is written.
-func (a *Archive) nextID() (int64, string) {
+// floorKey keeps the highest row id a user's entries have (an *int64), read once per
+// legacy session and raised with every entry.
+type floorKey struct{}
+
+// floor is the user's floor: a new entry's row id must be above it, so that the user's
+// entries stay in order. It matters in a cluster, where each host reserves its own
+// blocks: a user who moved from this host to another and back has entries above the rest
+// of this host's block. A store failure gives 0 (and is read again).
+func (a *Archive) floor(u feature.User, user string) *int64 {
+	if f, ok := u.Value(floorKey{}).(*int64); ok {
+		return f
+	}
+	ctx, cancel := a.ctx()
+	defer cancel()
+	f, err := a.cfg.Store.LastArchiveSeq(ctx, user)
+	if err != nil {
+		a.log.Error().Err(err).Str("jid", user).Msg("reading the archive's last id failed")
+		return &f
+	}
+	u.SetValue(floorKey{}, &f)
+	return &f
+}
+
+// nextID is the row id and the stanza-id for a new entry above *floor (which it raises):
+// the next of the ids reserved in the store, the stanza-id derived from it
+// (store/archiveids.go), so that the store indexes no stanza-ids. The rest of a block
+// below the floor is given up for a new one, which is above every id reserved so far. If
+// the store cannot reserve, the entry gets a random stanza-id and the store a row id
+// when it is written.
+func (a *Archive) nextID(floor *int64) (int64, string) {
 	a.seqMu.Lock()
 	defer a.seqMu.Unlock()
-	if a.seqs == 0 {
+	if a.seqs == 0 || a.seq <= *floor {
 		ctx, cancel := a.ctx()
 		first, err := a.cfg.Store.ReserveArchiveSeqs(ctx, seqBlock)
 		cancel()
@@ -369,6 +394,7 @@ func (a *Archive) nextID() (int64, string) {
 	}
 	seq := a.seq
 	a.seq, a.seqs = a.seq+1, a.seqs-1
+	*floor = seq
 	return seq, a.cfg.Store.ArchiveStanzaID(seq)
 }
 

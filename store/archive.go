@@ -91,6 +91,8 @@ type ArchiveStore interface {
 	CountArchive(ctx context.Context, user string, q ArchiveQuery) (int, error)
 	// CountUserArchive is the number of entries user holds, rooms included.
 	CountUserArchive(ctx context.Context, user string) (int, error)
+	// LastArchiveSeq is the highest Seq among user's entries (rooms included), 0 for none.
+	LastArchiveSeq(ctx context.Context, user string) (int64, error)
 	// TrimArchive deletes user's oldest entries (rooms included) so that keep remain,
 	// and says how many it deleted.
 	TrimArchive(ctx context.Context, user string, keep int) (int, error)
@@ -318,6 +320,15 @@ func (db *DB) CountArchive(ctx context.Context, user string, q ArchiveQuery) (in
 	var n int
 	if err := db.read.QueryRowContext(ctx, db.rebind(`SELECT COUNT(*) FROM archive WHERE `+where), args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: count archive: %w", err)
+	}
+	return n, nil
+}
+
+// LastArchiveSeq implements ArchiveStore.
+func (db *DB) LastArchiveSeq(ctx context.Context, user string) (int64, error) {
+	var n int64
+	if err := db.read.QueryRowContext(ctx, db.rebind(`SELECT COALESCE(MAX(id), 0) FROM archive WHERE username = ?`), user).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: last archive id: %w", err)
 	}
 	return n, nil
 }

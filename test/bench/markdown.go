@@ -329,6 +329,14 @@ const method = `
   delayed-ACK stalls on loopback), c2s on loopback only, no s2s and no offline storage. spectrum2
   runs with users_per_backend raised so that one demo backend serves every session and with
   the per-IP connection and login limits off, since every session comes from 127.0.0.1.
+- The archive test (XEP-0313) runs on spectrum2 with its archive on SQLite, and on Prosody with
+  mod_mam in its SQL storage on SQLite (Debian's lua-dbi-sqlite3; mod_storage_sql of Prosody
+  0.12 commits every message in a transaction of its own, in SQLite's default rollback journal
+  with synchronous FULL), archiving by default and keeping forever. Its round trips go to echo
+  on spectrum2 (two entries each: the user's message and echo's answer) and to the partner
+  session on Prosody, which answers (each of the two messages in both users' archives: four
+  entries per round trip). Its query test fills the same
+  messages into each server's table directly and times the last 50 of one conversation.
 - Where a target is missed, the perf profiles of spectrum2 (sampled at 499 Hz during the
   login and closed-loop tests) show where its CPU goes; memory has no profile yet (spectrum2
   has no pprof endpoint), but the idle table splits the daemon from its backend processes.
