@@ -73,6 +73,9 @@ func measureIRC(ctx context.Context, f flags) error {
 		Cert: certPath, Key: keyPath, TLS: bench.ClientTLS(cert, []tls.CurveID{tls.X25519}), Only: only}
 	res := bench.RunIRC(ctx, env, plan, os.Stdout)
 	res.Command = commandLine(f)
+	if f.ircOnly {
+		res.Command = "benchrun " + strings.Join(os.Args[1:], " ")
+	}
 	res.Full = f.full
 	fmt.Println(res.Table())
 	if f.out == "" {
