@@ -96,6 +96,24 @@ func StartServer(t testing.TB, extra string) *Server {
 // StartServerWith is StartServer with another service.backend (e.g. "builtin:irc").
 func StartServerWith(t testing.TB, backend, extra string) *Server {
 	t.Helper()
+	// freePort's port is free when it returns, not when the daemon binds it: another test's
+	// outgoing connection may take it in between (go test runs packages side by side). A
+	// daemon that found its client port taken is started again on other ports.
+	for attempt := 1; ; attempt++ {
+		s := startServerOnce(t, backend, extra)
+		if err := s.ready(); err == nil {
+			return s
+		} else if attempt == 5 || !strings.Contains(s.log.String(), "address already in use") {
+			t.Fatal(err)
+		} else {
+			t.Logf("start %d: %v; again on other ports", attempt, err)
+		}
+	}
+}
+
+// startServerOnce writes the configuration and starts the daemon on two fresh ports.
+func startServerOnce(t testing.TB, backend, extra string) *Server {
+	t.Helper()
 	s := &Server{t: t, Dir: t.TempDir(), Port: freePort(t), log: &syncBuffer{}, done: make(chan struct{})}
 	// A port closed by freePort may be handed out again at once: take another one.
 	for s.TLSPort = freePort(t); s.TLSPort == s.Port; s.TLSPort = freePort(t) {
@@ -126,7 +144,6 @@ format = "json"
 	}
 	go func() { _ = s.cmd.Wait(); close(s.done) }()
 	t.Cleanup(s.Stop)
-	s.waitReady()
 	return s
 }
 
@@ -159,21 +176,30 @@ func sectionStart(extra string) int {
 }
 
 func (s *Server) waitReady() {
+	s.t.Helper()
+	if err := s.ready(); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// ready waits until the daemon accepts clients; an error when it exited first or took
+// longer than 60 s.
+func (s *Server) ready() error {
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
 		case <-s.done:
-			s.t.Fatalf("spectrum2 exited during start-up:\n%s", s.log.String())
+			return fmt.Errorf("spectrum2 exited during start-up:\n%s", s.log.String())
 		default:
 		}
 		c, err := net.DialTimeout("tcp", s.Addr(), time.Second)
 		if err == nil {
 			c.Close()
-			return
+			return nil
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	s.t.Fatalf("spectrum2 did not open %s within 60 s:\n%s", s.Addr(), s.log.String())
+	return fmt.Errorf("spectrum2 did not open %s within 60 s:\n%s", s.Addr(), s.log.String())
 }
 
 // Addr is the STARTTLS address.
