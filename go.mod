@@ -55,3 +55,5 @@ require (
 )
 
 tool google.golang.org/protobuf/cmd/protoc-gen-go
+
+replace github.com/lrstanley/girc => ./third_party/girc

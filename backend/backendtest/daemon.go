@@ -94,8 +94,16 @@ func (d *Daemon) Next() (protocol.Frame, proto.Message) {
 	return f, m
 }
 
-func (d *Daemon) next() (protocol.Frame, proto.Message, error) {
-	d.conn.SetReadDeadline(time.Now().Add(Timeout))
+func (d *Daemon) next() (protocol.Frame, proto.Message, error) { return d.nextWithin(Timeout) }
+
+// NextWithin reads the next frame like Next, but returns an error (and fails nothing) when
+// none comes within wait: for draining what a backend still sends.
+func (d *Daemon) NextWithin(wait time.Duration) (protocol.Frame, proto.Message, error) {
+	return d.nextWithin(wait)
+}
+
+func (d *Daemon) nextWithin(wait time.Duration) (protocol.Frame, proto.Message, error) {
+	d.conn.SetReadDeadline(time.Now().Add(wait))
 	f, err := d.r.ReadFrame()
 	if err != nil {
 		return f, nil, fmt.Errorf("reading from backend: %w", err)

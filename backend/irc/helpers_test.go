@@ -25,7 +25,7 @@ const user = "alice@localhost"
 func ptr[T any](v T) *T { return &v }
 
 // startBackend runs the IRC backend with service keys kv (key, value, ...).
-func startBackend(t *testing.T, kv ...string) *backendtest.Daemon {
+func startBackend(t testing.TB, kv ...string) *backendtest.Daemon {
 	t.Helper()
 	cfg := &ini.File{}
 	for i := 0; i+1 < len(kv); i += 2 {

@@ -119,11 +119,14 @@ func tagged(cmd string, params []string, kv ...string) *girc.Event {
 
 // queue queues an event; a full queue drops it (the network is not keeping up).
 func (n *network) queue(e *girc.Event) {
-	select {
-	case n.out <- e:
-	default:
+	n.outMu.Lock()
+	defer n.outMu.Unlock()
+	if len(n.out) >= outQueue {
 		n.s.log.Warn().Str("command", e.Command).Msg("IRC send queue full, dropping")
+		return
 	}
+	n.out = append(n.out, e)
+	n.startWriter()
 }
 
 // toIRCID is the msgid to name towards IRC for an id the daemon gave: the server's msgid

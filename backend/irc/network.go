@@ -24,7 +24,14 @@ type network struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	client *girc.Client
-	out    chan *girc.Event
+
+	// The send queue: a slice rather than a channel of outQueue, which would cost 8 KB
+	// per connection up front; its writer goroutine runs only while it has something to
+	// send (issue 26: memory per IRC user).
+	outMu   sync.Mutex
+	out     []*girc.Event
+	up      bool // the socket is up (INITIALIZED), and not yet DISCONNECTED
+	writing bool // a writer goroutine is draining out
 
 	mu       sync.Mutex
 	nick     string           // our current nickname
@@ -45,7 +52,6 @@ func newNetwork(s *session, addr serverAddr, suffix, nick string) *network {
 	ctx, cancel := context.WithCancel(s.ctx)
 	n := &network{
 		s: s, addr: addr, suffix: suffix, ctx: ctx, cancel: cancel, nick: nick,
-		out:   make(chan *girc.Event, outQueue),
 		rooms: map[string]*room{}, whois: map[string]*whoisReply{}, tagState: newTagState(),
 	}
 	n.client = girc.New(n.config(nick))
@@ -61,7 +67,10 @@ func (n *network) config(nick string) girc.Config {
 	c := girc.Config{
 		Server: n.addr.Host, Port: n.addr.Port, Nick: nick, User: ident(nick), Name: nick,
 		SSL: n.addr.TLS, DisableAutoWHOOnJoin: true, DisableAutoMODEOnJoin: true,
-		DisableSTS: true, Version: "Spectrum 2 IRC gateway",
+		// Our own room state (rooms.go) is what we report; girc's copy of every member
+		// would cost each connection some 1.7 KB per member (issue 26).
+		TrackSelfOnly: true,
+		DisableSTS:    true, Version: "Spectrum 2 IRC gateway",
 		HandleNickCollide: n.nickCollide,
 		// girc asks for message-tags and server-time itself; echo-message tells the msgid
 		// of the user's own messages (ircv3.go).
@@ -154,32 +163,49 @@ func (n *network) run(context.Context) {
 }
 
 // initialized runs once the socket is up: from now on Close works, and the writer may
-// feed girc. Both end with the connection.
+// feed girc. Both end with the connection; the session's end closes it without a
+// goroutine waiting for it.
 func (n *network) initialized(c *girc.Client, _ girc.Event) {
-	done := make(chan struct{})
-	c.Handlers.AddBg(girc.DISCONNECTED, func(*girc.Client, girc.Event) { close(done) })
-	n.s.sink.Go(func(context.Context) {
-		select {
-		case <-n.ctx.Done():
-			c.Close()
-		case <-done:
-		}
+	stop := context.AfterFunc(n.ctx, c.Close)
+	c.Handlers.AddBg(girc.DISCONNECTED, func(*girc.Client, girc.Event) {
+		stop()
+		n.outMu.Lock()
+		n.up, n.out = false, nil
+		n.outMu.Unlock()
 	})
-	n.s.sink.Go(func(context.Context) { n.writer(c, done) })
+	n.outMu.Lock()
+	n.up = true
+	n.startWriter()
+	n.outMu.Unlock()
+}
+
+// startWriter starts the writer if there is something to send and none runs; under outMu.
+// The connection's run goroutine is still counted by the sink while up is true.
+func (n *network) startWriter() {
+	if n.up && !n.writing && len(n.out) > 0 {
+		n.writing = true
+		n.s.sink.Go(func(context.Context) { n.writer(n.client) })
+	}
 }
 
 // writer sends queued events through girc, whose flood protection may sleep; so it runs
-// here rather than on the daemon's reader goroutine.
-func (n *network) writer(c *girc.Client, done chan struct{}) {
+// here rather than on the daemon's reader goroutine. It ends when the queue is empty.
+func (n *network) writer(c *girc.Client) {
 	for {
-		select {
-		case ev := <-n.out:
-			c.Send(ev)
-		case <-done:
-			return
-		case <-n.ctx.Done():
+		n.outMu.Lock()
+		if !n.up || len(n.out) == 0 || n.ctx.Err() != nil {
+			n.writing = false
+			n.outMu.Unlock()
 			return
 		}
+		ev := n.out[0]
+		n.out[0] = nil
+		n.out = n.out[1:]
+		if len(n.out) == 0 {
+			n.out = nil // let the backing array go
+		}
+		n.outMu.Unlock()
+		c.Send(ev)
 	}
 }
 

@@ -1,0 +1,3 @@
+module github.com/lrstanley/girc
+
+go 1.18
