@@ -133,6 +133,11 @@ func TestProfanityOMEMO(t *testing.T) {
 	const alice = "alice%demo@localhost"
 	p := startProfanity(t)
 	p.connect(s, alice, s.Password())
+	// Profanity decides between publishing with publish-options or without from the
+	// server's disco#info, which it asks for after the login: a user typing /omemo gen at
+	// once would race it (the bundle then goes without options, and Profanity repairs the
+	// node's access model on its next publish).
+	p.waitLog("Received disco#info response from: localhost", 1, 60*time.Second)
 	p.keys("/omemo gen")
 	id := p.waitPane(`Your Device ID is (\d+)`, 120*time.Second)[1]
 	p.waitLog("[OMEMO] bundle published successfully", 1, 60*time.Second)
