@@ -150,3 +150,19 @@ func TestIDsInOrderAcrossHosts(t *testing.T) {
 		t.Errorf("row ids on hosts A, B, A: %v, want increasing", seqs)
 	}
 }
+
+// TestGatherBounded: a batch stops at maxBatch entries however many are queued; the rest
+// wait in the queue for the next transaction.
+func TestGatherBounded(t *testing.T) {
+	a := &Archive{queue: make(chan pending, maxBatch+10)}
+	for range maxBatch + 10 {
+		a.queue <- pending{}
+	}
+	batch := []pending{<-a.queue}
+	if stop := a.gather(context.Background(), false, &batch); stop {
+		t.Fatal("gather reported a cancelled context")
+	}
+	if len(batch) != maxBatch || len(a.queue) != 10 {
+		t.Errorf("batch %d (want %d), %d left queued (want 10)", len(batch), maxBatch, len(a.queue))
+	}
+}

@@ -3,6 +3,9 @@ package irc
 import (
 	"strconv"
 	"testing"
+
+	"github.com/lrstanley/girc"
+	"github.com/rs/zerolog"
 )
 
 // TestBounded: past its bound the oldest key goes; updating a key keeps its place.
@@ -45,5 +48,17 @@ func TestPendingEchoBound(t *testing.T) {
 	}
 	if len(n.tagState.pending) != maxPendingEcho || n.tagState.pending[0].id != "1" {
 		t.Errorf("pending: %d, first %q", len(n.tagState.pending), n.tagState.pending[0].id)
+	}
+}
+
+// TestSendQueueBound: past outQueue events waiting for the socket, a new one is dropped
+// (and logged); the queue keeps the oldest, in order.
+func TestSendQueueBound(t *testing.T) {
+	n := &network{s: &session{log: zerolog.Nop()}} // not up: nothing drains the queue
+	for i := range outQueue + 1 {
+		n.queue(&girc.Event{Command: "PRIVMSG", Params: []string{"#c", strconv.Itoa(i)}})
+	}
+	if len(n.out) != outQueue || n.out[0].Params[1] != "0" || n.out[outQueue-1].Params[1] != strconv.Itoa(outQueue-1) {
+		t.Errorf("queue: %d events", len(n.out))
 	}
 }
