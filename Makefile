@@ -28,6 +28,7 @@ deps-check:
 
 test: deps deps-check fmt-check vet
 	$(GO) test -race -timeout 20m $(PKGS)
+	cd third_party/girc && $(GO) test -race -timeout 5m ./...
 
 # The tracked files in a git checkout; every .go file in a tree without .git (a tarball).
 # gofmt never reads stdin here: with no file it would wait for one.

@@ -147,7 +147,7 @@ func (c *ircConn) decode() <-chan decodedEvent {
 	go func() {
 		defer close(ch)
 
-		line, err := c.io.ReadString(delim)
+		line, err := readLine(c.io.Reader)
 		if err != nil {
 			ch <- decodedEvent{err: err}
 			return
@@ -163,6 +163,36 @@ func (c *ircConn) decode() <-chan decodedEvent {
 	}()
 
 	return ch
+}
+
+// spectrum2: maxLine bounds a line from the server: IRCv3 message
+// tags may take 8,191 bytes and the rest of a line 512 with its CR LF. ReadString
+// grew without bound on a server that never sent a newline.
+const maxLine = 8191 + 512
+
+// errLineTooLong ends the connection to a server that sent a line past maxLine.
+var errLineTooLong = errors.New("girc: the server sent a line longer than 8703 bytes")
+
+// readLine reads one line of at most maxLine bytes, its delimiter included.
+func readLine(r *bufio.Reader) (string, error) {
+	var line []byte
+	for {
+		chunk, err := r.ReadSlice(delim)
+		if len(line)+len(chunk) > maxLine {
+			return "", errLineTooLong
+		}
+		if err == nil && line == nil {
+			return string(chunk), nil
+		}
+		line = append(line, chunk...)
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		return string(line), nil
+	}
 }
 
 func (c *ircConn) encode(event *Event) error {
