@@ -6,73 +6,104 @@ package girc
 
 import (
 	"strings"
+	"sync"
 	"time"
 )
+
+// builtinHandler is one of girc's own handlers, in the tables shared by every client.
+type builtinHandler struct {
+	Handler
+	bg bool
+}
+
+// builtinEntry is a row of builtinTable's source.
+type builtinEntry struct {
+	cmd string
+	fn  HandlerFunc
+	bg  bool
+}
+
+// builtinsAlways and builtinsTracking are girc's own handlers (upstream registered them
+// in maps built anew for every client: some 20 KB each; spectrum2).
+var (
+	builtinsAlways = []builtinEntry{
+		{RPL_WELCOME, handleConnect, true},
+		{PING, handlePING, false},
+		{PONG, handlePONG, false},
+		{ERR_NICKNAMEINUSE, nickCollisionHandler, false},
+		{ERR_NICKCOLLISION, nickCollisionHandler, false},
+		{ERR_UNAVAILRESOURCE, nickCollisionHandler, false},
+	}
+	builtinsTracking = []builtinEntry{
+		{JOIN, handleJOIN, false},
+		{PART, handlePART, false},
+		{KICK, handleKICK, false},
+		{QUIT, handleQUIT, false},
+		{NICK, handleNICK, false},
+		{RPL_NAMREPLY, handleNAMES, false},
+		{MODE, handleMODE, false},
+		{RPL_CHANNELMODEIS, handleMODE, false},
+		{RPL_WHOREPLY, handleWHO, false},
+		{RPL_WHOSPCRPL, handleWHO, false},
+		{TOPIC, handleTOPIC, false},
+		{RPL_TOPIC, handleTOPIC, false},
+		{RPL_MYINFO, handleMYINFO, false},
+		{RPL_ISUPPORT, handleISUPPORT, false},
+		{RPL_MOTDSTART, handleMOTD, false},
+		{RPL_MOTD, handleMOTD, false},
+		{PRIVMSG, updateLastActive, false},
+		{NOTICE, updateLastActive, false},
+		{TOPIC, updateLastActive, false},
+		{KICK, updateLastActive, false},
+		{CAP, handleCAP, false},
+		{CAP_CHGHOST, handleCHGHOST, false},
+		{CAP_AWAY, handleAWAY, false},
+		{CAP_ACCOUNT, handleACCOUNT, false},
+		{ALL_EVENTS, handleTags, false},
+		{AUTHENTICATE, handleSASL, false},
+		{RPL_SASLSUCCESS, handleSASL, false},
+		{RPL_NICKLOCKED, handleSASLError, false},
+		{ERR_SASLFAIL, handleSASLError, false},
+		{ERR_SASLTOOLONG, handleSASLError, false},
+		{ERR_SASLABORTED, handleSASLError, false},
+		{RPL_SASLMECHS, handleSASLError, false},
+	}
+)
+
+// builtinTable returns the built-in handlers by command: with tracking, or without. The
+// two tables are built once and never changed.
+func builtinTable(tracking bool) map[string][]builtinHandler {
+	if tracking {
+		return builtinsWithTracking()
+	}
+	return builtinsWithoutTracking()
+}
+
+var (
+	builtinsWithTracking    = sync.OnceValue(func() map[string][]builtinHandler { return makeBuiltins(true) })
+	builtinsWithoutTracking = sync.OnceValue(func() map[string][]builtinHandler { return makeBuiltins(false) })
+)
+
+func makeBuiltins(tracking bool) map[string][]builtinHandler {
+	t := map[string][]builtinHandler{}
+	add := func(rows []builtinEntry) {
+		for _, r := range rows {
+			t[r.cmd] = append(t[r.cmd], builtinHandler{r.fn, r.bg})
+		}
+	}
+	add(builtinsAlways)
+	if tracking {
+		add(builtinsTracking)
+	}
+	return t
+}
 
 // registerBuiltin sets up built-in handlers, based on client
 // configuration.
 func (c *Client) registerBuiltins() {
 	c.debug.Print("registering built-in handlers")
 	c.Handlers.mu.Lock()
-
-	// Built-in things that should always be supported.
-	c.Handlers.register(true, true, RPL_WELCOME, HandlerFunc(handleConnect))
-	c.Handlers.register(true, false, PING, HandlerFunc(handlePING))
-	c.Handlers.register(true, false, PONG, HandlerFunc(handlePONG))
-
-	if !c.Config.disableTracking {
-		// Joins/parts/anything that may add/remove/rename users.
-		c.Handlers.register(true, false, JOIN, HandlerFunc(handleJOIN))
-		c.Handlers.register(true, false, PART, HandlerFunc(handlePART))
-		c.Handlers.register(true, false, KICK, HandlerFunc(handleKICK))
-		c.Handlers.register(true, false, QUIT, HandlerFunc(handleQUIT))
-		c.Handlers.register(true, false, NICK, HandlerFunc(handleNICK))
-		c.Handlers.register(true, false, RPL_NAMREPLY, HandlerFunc(handleNAMES))
-
-		// Modes.
-		c.Handlers.register(true, false, MODE, HandlerFunc(handleMODE))
-		c.Handlers.register(true, false, RPL_CHANNELMODEIS, HandlerFunc(handleMODE))
-
-		// WHO/WHOX responses.
-		c.Handlers.register(true, false, RPL_WHOREPLY, HandlerFunc(handleWHO))
-		c.Handlers.register(true, false, RPL_WHOSPCRPL, HandlerFunc(handleWHO))
-
-		// Other misc. useful stuff.
-		c.Handlers.register(true, false, TOPIC, HandlerFunc(handleTOPIC))
-		c.Handlers.register(true, false, RPL_TOPIC, HandlerFunc(handleTOPIC))
-		c.Handlers.register(true, false, RPL_MYINFO, HandlerFunc(handleMYINFO))
-		c.Handlers.register(true, false, RPL_ISUPPORT, HandlerFunc(handleISUPPORT))
-		c.Handlers.register(true, false, RPL_MOTDSTART, HandlerFunc(handleMOTD))
-		c.Handlers.register(true, false, RPL_MOTD, HandlerFunc(handleMOTD))
-
-		// Keep users lastactive times up to date.
-		c.Handlers.register(true, false, PRIVMSG, HandlerFunc(updateLastActive))
-		c.Handlers.register(true, false, NOTICE, HandlerFunc(updateLastActive))
-		c.Handlers.register(true, false, TOPIC, HandlerFunc(updateLastActive))
-		c.Handlers.register(true, false, KICK, HandlerFunc(updateLastActive))
-
-		// CAP IRCv3-specific tracking and functionality.
-		c.Handlers.register(true, false, CAP, HandlerFunc(handleCAP))
-		c.Handlers.register(true, false, CAP_CHGHOST, HandlerFunc(handleCHGHOST))
-		c.Handlers.register(true, false, CAP_AWAY, HandlerFunc(handleAWAY))
-		c.Handlers.register(true, false, CAP_ACCOUNT, HandlerFunc(handleACCOUNT))
-		c.Handlers.register(true, false, ALL_EVENTS, HandlerFunc(handleTags))
-
-		// SASL IRCv3 support.
-		c.Handlers.register(true, false, AUTHENTICATE, HandlerFunc(handleSASL))
-		c.Handlers.register(true, false, RPL_SASLSUCCESS, HandlerFunc(handleSASL))
-		c.Handlers.register(true, false, RPL_NICKLOCKED, HandlerFunc(handleSASLError))
-		c.Handlers.register(true, false, ERR_SASLFAIL, HandlerFunc(handleSASLError))
-		c.Handlers.register(true, false, ERR_SASLTOOLONG, HandlerFunc(handleSASLError))
-		c.Handlers.register(true, false, ERR_SASLABORTED, HandlerFunc(handleSASLError))
-		c.Handlers.register(true, false, RPL_SASLMECHS, HandlerFunc(handleSASLError))
-	}
-
-	// Nickname collisions.
-	c.Handlers.register(true, false, ERR_NICKNAMEINUSE, HandlerFunc(nickCollisionHandler))
-	c.Handlers.register(true, false, ERR_NICKCOLLISION, HandlerFunc(nickCollisionHandler))
-	c.Handlers.register(true, false, ERR_UNAVAILRESOURCE, HandlerFunc(nickCollisionHandler))
-
+	c.Handlers.builtin = builtinTable(!c.Config.disableTracking)
 	c.Handlers.mu.Unlock()
 }
 

@@ -28,10 +28,11 @@ type Client struct {
 	// entries in this are not edited while the client is connected, to prevent
 	// data races. This is NOT concurrent safe to update.
 	Config Config
-	// rx is a buffer of events waiting to be processed.
-	rx chan *Event
-	// tx is a buffer of events waiting to be sent.
-	tx chan *Event
+	// pending are events raised by handlers (an ERROR that ends the connection), run by
+	// the read loop after the current line (spectrum2: upstream's rx channel, whose
+	// execLoop goroutine and sendLoop's tx channel are gone: see readEvents and write).
+	pendingMu sync.Mutex
+	pending   []*Event
 	// state represents the throw-away state for the irc session.
 	state *state
 	// initTime represents the creation time of the client.
@@ -56,6 +57,11 @@ type Client struct {
 	conn *ircConn
 	// debug is used if a writer is supplied for Client.Config.Debugger.
 	debug *log.Logger
+	// debugOn: debug writes somewhere (spectrum2: nothing is formatted otherwise).
+	debugOn bool
+	// registerGrace is how long after connecting no PING is sent (30 s; spectrum2: a field
+	// so that the package's tests can shorten it).
+	registerGrace time.Duration
 }
 
 // Config contains configuration options for an IRC client
@@ -270,10 +276,10 @@ var ErrNotConnected = errors.New("client is not connected to server")
 func New(config Config) *Client {
 	c := &Client{
 		Config:   config,
-		rx:       make(chan *Event, 25),
-		tx:       make(chan *Event, 25),
 		CTCP:     newCTCP(),
 		initTime: time.Now(),
+
+		registerGrace: 30 * time.Second,
 	}
 
 	c.Cmd = &Commands{c: c}
@@ -289,6 +295,7 @@ func New(config Config) *Client {
 	}
 
 	envDebug, _ := strconv.ParseBool(os.Getenv("GIRC_DEBUG"))
+	c.debugOn = envDebug || c.Config.Debug != nil
 	if c.Config.Debug == nil {
 		if envDebug {
 			c.debug = log.New(os.Stderr, "debug:", log.Ltime|log.Lshortfile)
@@ -311,7 +318,7 @@ func New(config Config) *Client {
 	}
 
 	// Setup the caller.
-	c.Handlers = newCaller(c.debug)
+	c.Handlers = newCaller(c.debug, c.debugOn)
 
 	// Give ourselves a new state.
 	c.state = &state{}
@@ -326,17 +333,21 @@ func New(config Config) *Client {
 	return c
 }
 
-// receive is a wrapper for sending to the Client.rx channel. It will timeout if
-// the event can't be sent within 30s.
+// receive queues an event raised by a handler; the read loop runs its handlers after the
+// current line's (spectrum2: upstream sent it to the rx channel of execLoop).
 func (c *Client) receive(e *Event) {
-	t := time.NewTimer(30 * time.Second)
-	defer t.Stop()
+	c.pendingMu.Lock()
+	c.pending = append(c.pending, e)
+	c.pendingMu.Unlock()
+}
 
-	select {
-	case c.rx <- e:
-	case <-t.C:
-		c.debugLogEvent(e, true)
-	}
+// takePending returns the events raised by handlers and clears them.
+func (c *Client) takePending() []*Event {
+	c.pendingMu.Lock()
+	defer c.pendingMu.Unlock()
+	p := c.pending
+	c.pending = nil
+	return p
 }
 
 // String returns a brief description of the current client state.
@@ -389,6 +400,11 @@ func (c *Client) Close() {
 		c.debug.Print("requesting client to stop")
 		c.stop()
 	}
+	// spectrum2: the read loop runs on Connect's goroutine and waits in a read, not on
+	// the context: wake it up.
+	if c.conn != nil {
+		_ = c.conn.sock.SetReadDeadline(time.Now())
+	}
 	c.mu.RUnlock()
 }
 
@@ -422,49 +438,6 @@ func (e *EventError) Error() string {
 	}
 
 	return e.Event.Last()
-}
-
-func (c *Client) execLoop(ctx context.Context) error {
-	c.debug.Print("starting execLoop")
-	defer c.debug.Print("closing execLoop")
-
-	var event *Event
-
-	for {
-		select {
-		case <-ctx.Done():
-			// We've been told to exit, however we shouldn't bail on the
-			// current events in the queue that should be processed, as one
-			// may want to handle an ERROR, QUIT, etc.
-			c.debug.Printf("received signal to close, flushing %d events and executing", len(c.rx))
-			for {
-				select {
-				case event = <-c.rx:
-					c.RunHandlers(event)
-				default:
-					goto done
-				}
-			}
-
-		done:
-			return nil
-		case event = <-c.rx:
-			c.RunHandlers(event)
-
-			if event != nil && event.Command == ERROR {
-				// Handles incoming ERROR responses. These are only ever sent
-				// by the server (with the exception that this library may use
-				// them as a lower level way of signalling to disconnect due
-				// to some other client-chosen error), and should always be
-				// followed up by the server disconnecting the client. If for
-				// some reason the server doesn't disconnect the client, or
-				// if this library is the source of the error, this should
-				// signal back up to the main connect loop, to disconnect.
-
-				return &EventError{Event: event}
-			}
-		}
-	}
 }
 
 // DisableTracking disables all channel/user-level/CAP tracking, and clears
@@ -848,6 +821,9 @@ func (c *Client) panicIfNotTracking() {
 func (c *Client) debugLogEvent(e *Event, dropped bool) {
 	var prefix string
 
+	if !c.debugOn && c.Config.Out == nil {
+		return // spectrum2: nothing to format for
+	}
 	if dropped {
 		prefix = "dropping event (disconnected or timeout):"
 	} else {

@@ -13,8 +13,6 @@ import (
 	"strconv"
 	"sync"
 	"time"
-
-	"github.com/lrstanley/girc/internal/ctxgroup"
 )
 
 // Messages are delimited with CR and LF line endings, we're using the last
@@ -26,7 +24,7 @@ var endline = []byte("\r\n")
 // ircConn represents an IRC network protocol connection, it consists of an
 // Encoder and Decoder to manage i/o.
 type ircConn struct {
-	io   *bufio.ReadWriter
+	in   *bufio.Reader
 	sock net.Conn
 
 	mu sync.RWMutex
@@ -47,6 +45,38 @@ type ircConn struct {
 	// lastPong is the last successful time that we pinged the server and
 	// received a successful pong back.
 	lastPong time.Time
+
+	// spectrum2: the connection's liveness. lastRead is when the read loop last got a line
+	// from the server or finished handling one; busy is set while it runs handlers. Any line
+	// shows the server is there, so the ping check waits for silence while we wait to
+	// read, not for a PONG that may queue behind thousands of lines on a busy gateway.
+	lastRead time.Time
+	busy     bool
+	// wmu serialises writes to the socket (spectrum2: upstream's sendLoop goroutine).
+	wmu sync.Mutex
+	// err is the first failure of a write or the ping check, which ends the connection.
+	err error
+	// pingTimer runs the ping check (spectrum2: upstream's pingLoop goroutine).
+	pingTimer *time.Timer
+	pingSent  bool
+	started   time.Time
+}
+
+// fail records the first failure and wakes the read loop, which ends the connection.
+func (c *ircConn) fail(err error) {
+	c.mu.Lock()
+	if c.err == nil {
+		c.err = err
+	}
+	c.mu.Unlock()
+	_ = c.sock.SetReadDeadline(time.Now())
+}
+
+// failure is the failure recorded by fail, if any.
+func (c *ircConn) failure() error {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.err
 }
 
 // Dialer is an interface implementation of net.Dialer. Use this if you would
@@ -136,35 +166,6 @@ type ParseEventError struct {
 
 func (e ParseEventError) Error() string { return "unable to parse event: " + e.Line }
 
-type decodedEvent struct {
-	event *Event
-	err   error
-}
-
-func (c *ircConn) decode() <-chan decodedEvent {
-	ch := make(chan decodedEvent, 1)
-
-	go func() {
-		defer close(ch)
-
-		line, err := readLine(c.io.Reader)
-		if err != nil {
-			ch <- decodedEvent{err: err}
-			return
-		}
-
-		event := ParseEvent(line)
-		if event == nil {
-			ch <- decodedEvent{err: ErrParseEvent{Line: line}}
-			return
-		}
-
-		ch <- decodedEvent{event: event}
-	}()
-
-	return ch
-}
-
 // spectrum2: maxLine bounds a line from the server: IRCv3 message
 // tags may take 8,191 bytes and the rest of a line 512 with its CR LF. ReadString
 // grew without bound on a server that never sent a newline.
@@ -195,19 +196,13 @@ func readLine(r *bufio.Reader) (string, error) {
 	}
 }
 
-func (c *ircConn) encode(event *Event) error {
-	if _, err := c.io.Write(event.Bytes()); err != nil {
-		return err
-	}
-	if _, err := c.io.Write(endline); err != nil {
-		return err
-	}
-
-	return c.io.Flush()
-}
+// readBuffer is the size of a connection's read buffer (spectrum2: upstream used a
+// bufio.ReadWriter of 4 KB each way; writes now go to the socket whole, see write, and a
+// line longer than the buffer is read in parts by readLine).
+const readBuffer = 2048
 
 func (c *ircConn) newReadWriter() {
-	c.io = bufio.NewReadWriter(bufio.NewReader(c.sock), bufio.NewWriter(c.sock))
+	c.in = bufio.NewReaderSize(c.sock, readBuffer)
 }
 
 func tlsHandshake(conn net.Conn, conf *tls.Config, server string, validate bool) net.Conn {
@@ -332,17 +327,20 @@ startConn:
 	} else {
 		c.conn = newMockConn(mock)
 	}
-	c.mu.Unlock()
-
 	var ctx context.Context
 	ctx, c.stop = context.WithCancel(context.Background())
+	c.mu.Unlock()
 
-	group := ctxgroup.New(ctx)
-
-	group.Go(c.execLoop)
-	group.Go(c.readLoop)
-	group.Go(c.sendLoop)
-	group.Go(c.pingLoop)
+	// spectrum2: one goroutine per connection, this one, reads and runs the handlers
+	// (readEvents); writes go straight to the socket (write) and the ping check is a timer
+	// (pingCheck). Upstream ran four goroutines per connection, and one more per line read.
+	c.conn.mu.Lock()
+	c.conn.started = time.Now()
+	c.conn.lastPing, c.conn.lastPong, c.conn.lastRead = c.conn.started, c.conn.started, c.conn.started
+	if c.Config.PingDelay > 0 {
+		c.conn.pingTimer = time.AfterFunc(c.Config.PingDelay, func() { c.pingCheck(ctx) })
+	}
+	c.conn.mu.Unlock()
 
 	// Passwords first.
 
@@ -375,8 +373,13 @@ startConn:
 	// Send a virtual event allowing hooks for successful socket connection.
 	c.RunHandlers(&Event{Command: INITIALIZED, Params: []string{addr}})
 
-	// Wait for the first error.
-	err := group.Wait()
+	// Read until the first error.
+	err := c.readEvents(ctx)
+	c.conn.mu.RLock()
+	if c.conn.pingTimer != nil {
+		c.conn.pingTimer.Stop()
+	}
+	c.conn.mu.RUnlock()
 	if err != nil {
 		c.debug.Printf("received error, beginning cleanup: %v", err)
 	} else {
@@ -422,38 +425,66 @@ startConn:
 	return err
 }
 
-// readLoop sets a timeout of 300 seconds, and then attempts to read from the
-// IRC server. If there is an error, it calls Reconnect.
-func (c *Client) readLoop(ctx context.Context) error {
+// readEvents reads lines from the server with a timeout of 300 seconds each, and runs
+// their handlers, until the connection fails or Close is called (nil then).
+// spectrum2: upstream's readLoop, which read each line in a goroutine of its own and passed
+// the events to execLoop's goroutine through a channel, dropping them after 30 s.
+func (c *Client) readEvents(ctx context.Context) error {
 	c.debug.Print("starting readLoop")
 	defer c.debug.Print("closing readLoop")
 
-	var de decodedEvent
-
 	for {
-		select {
-		case <-ctx.Done():
+		for _, e := range c.takePending() {
+			c.RunHandlers(e)
+			if e.Command == ERROR {
+				return &EventError{Event: e}
+			}
+		}
+		_ = c.conn.sock.SetReadDeadline(time.Now().Add(300 * time.Second))
+		if err := c.conn.failure(); err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
 			return nil
-		default:
-			_ = c.conn.sock.SetReadDeadline(time.Now().Add(300 * time.Second))
+		}
 
-			select {
-			case <-ctx.Done():
+		line, err := readLine(c.conn.in)
+		if err != nil {
+			if ferr := c.conn.failure(); ferr != nil {
+				return ferr
+			}
+			if ctx.Err() != nil {
 				return nil
-			case de = <-c.conn.decode():
 			}
+			return err
+		}
 
-			if de.err != nil {
-				return de.err
-			}
+		c.conn.mu.Lock()
+		c.conn.lastRead, c.conn.busy = time.Now(), true
+		c.conn.mu.Unlock()
 
-			// Check if it's an echo-message.
-			if !c.Config.disableTracking {
-				de.event.Echo = (de.event.Command == PRIVMSG || de.event.Command == NOTICE) &&
-					de.event.Source != nil && de.event.Source.ID() == c.GetID()
-			}
+		event := ParseEvent(line)
+		if event == nil {
+			return ErrParseEvent{Line: line}
+		}
 
-			c.receive(de.event)
+		// Check if it's an echo-message.
+		if !c.Config.disableTracking {
+			event.Echo = (event.Command == PRIVMSG || event.Command == NOTICE) &&
+				event.Source != nil && event.Source.ID() == c.GetID()
+		}
+
+		c.RunHandlers(event)
+
+		c.conn.mu.Lock()
+		c.conn.lastRead, c.conn.busy = time.Now(), false
+		c.conn.mu.Unlock()
+
+		if event.Command == ERROR {
+			// Handles incoming ERROR responses. These are only ever sent
+			// by the server, and should always be followed up by the server
+			// disconnecting the client; if it does not, we do.
+			return &EventError{Event: event}
 		}
 	}
 }
@@ -497,6 +528,8 @@ func (c *Client) Send(event *Event) {
 // write is the lower level function to write an event. It does not have a
 // write-delay when sending events. write will timeout after 30s if the event
 // can't be sent.
+// spectrum2: it writes to the socket itself, under the connection's write lock, rather
+// than through sendLoop's goroutine; a failed write ends the connection as before.
 func (c *Client) write(event *Event) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
@@ -507,13 +540,46 @@ func (c *Client) write(event *Event) {
 		return
 	}
 
-	t := time.NewTimer(30 * time.Second)
-	defer t.Stop()
+	// Check if tags exist on the event. If they do, and message-tags
+	// isn't a supported capability, remove them from the event.
+	if event.Tags != nil {
+		c.state.RLock()
+		_, in := c.state.enabledCap["message-tags"]
+		c.state.RUnlock()
 
-	select {
-	case c.tx <- event:
-	case <-t.C:
+		if !in {
+			event.Tags = Tags{}
+		}
+	}
+
+	conn := c.conn
+	conn.wmu.Lock()
+	if conn.failure() != nil {
+		conn.wmu.Unlock()
 		c.debugLogEvent(event, true)
+		return
+	}
+
+	c.debugLogEvent(event, false)
+
+	conn.mu.Lock()
+	conn.lastWrite = time.Now()
+	if event.Command != PING && event.Command != PONG && event.Command != WHO {
+		conn.lastActive = conn.lastWrite
+	}
+	conn.mu.Unlock()
+
+	_ = conn.sock.SetWriteDeadline(time.Now().Add(30 * time.Second))
+	line := append(event.Bytes(), endline...)
+	_, err := conn.sock.Write(line)
+	conn.wmu.Unlock()
+
+	if err != nil {
+		conn.fail(err)
+		return
+	}
+	if event.Command == QUIT {
+		c.Close()
 	}
 }
 
@@ -531,68 +597,6 @@ func (c *ircConn) rate(chars int) time.Duration {
 	}
 
 	return 0
-}
-
-func (c *Client) sendLoop(ctx context.Context) error {
-	c.debug.Print("starting sendLoop")
-	defer c.debug.Print("closing sendLoop")
-
-	var err error
-
-	for {
-		select {
-		case event := <-c.tx:
-			// Check if tags exist on the event. If they do, and message-tags
-			// isn't a supported capability, remove them from the event.
-			if event.Tags != nil {
-				c.state.RLock()
-				var in bool
-				for i := 0; i < len(c.state.enabledCap); i++ {
-					if _, ok := c.state.enabledCap["message-tags"]; ok {
-						in = true
-						break
-					}
-				}
-				c.state.RUnlock()
-
-				if !in {
-					event.Tags = Tags{}
-				}
-			}
-
-			c.debugLogEvent(event, false)
-
-			c.conn.mu.Lock()
-			c.conn.lastWrite = time.Now()
-
-			if event.Command != PING && event.Command != PONG && event.Command != WHO {
-				c.conn.lastActive = c.conn.lastWrite
-			}
-			c.conn.mu.Unlock()
-
-			// Write the raw line.
-			_, err = c.conn.io.Write(event.Bytes())
-			if err == nil {
-				// And the \r\n.
-				_, err = c.conn.io.Write(endline)
-				if err == nil {
-					// Lastly, flush everything to the socket.
-					err = c.conn.io.Flush()
-				}
-			}
-
-			if event.Command == QUIT {
-				c.Close()
-				return nil
-			}
-
-			if err != nil {
-				return err
-			}
-		case <-ctx.Done():
-			return nil
-		}
-	}
 }
 
 // ErrTimedOut is aliased to TimedOutError.
@@ -615,63 +619,47 @@ type TimedOutError struct {
 
 func (TimedOutError) Error() string { return "timed out waiting for a requested PING response" }
 
-func (c *Client) pingLoop(ctx context.Context) error {
-	// Don't run the pingLoop if they want to disable it.
-	if c.Config.PingDelay <= 0 {
-		return nil
+// pingCheck runs every PingDelay while connected: it sends a PING, and ends the
+// connection when the server has sent nothing for PingDelay+PingTimeout while we were
+// waiting to read (spectrum2: upstream's pingLoop goroutine waited for a PONG, which on
+// a loaded gateway queued behind the lines not yet read, so a busy connection timed out).
+func (c *Client) pingCheck(ctx context.Context) {
+	if ctx.Err() != nil {
+		return
+	}
+	c.mu.RLock()
+	conn := c.conn
+	c.mu.RUnlock()
+	if conn == nil {
+		return
 	}
 
-	c.debug.Print("starting pingLoop")
-	defer c.debug.Print("closing pingLoop")
-
-	c.conn.mu.Lock()
-	c.conn.lastPing = time.Now()
-	c.conn.lastPong = time.Now()
-	c.conn.mu.Unlock()
-
-	tick := time.NewTicker(c.Config.PingDelay)
-	defer tick.Stop()
-
-	started := time.Now()
-	past := false
-	pingSent := false
-
-	for {
-		select {
-		case <-tick.C:
-			// Delay during connect to wait for the client to register, otherwise
-			// some ircd's will not respond (e.g. during SASL negotiation).
-			if !past {
-				if time.Since(started) < 30*time.Second {
-					continue
-				}
-
-				past = true
-			}
-
-			c.conn.mu.RLock()
-			if pingSent && time.Since(c.conn.lastPong) > c.Config.PingDelay+c.Config.PingTimeout {
-				// PingTimeout exceeded, connection has probably dropped.
-				err := ErrTimedOut{
-					TimeSinceSuccess: time.Since(c.conn.lastPong),
-					LastPong:         c.conn.lastPong,
-					LastPing:         c.conn.lastPing,
-					Delay:            c.Config.PingDelay,
-				}
-
-				c.conn.mu.RUnlock()
-				return err
-			}
-			c.conn.mu.RUnlock()
-
-			c.conn.mu.Lock()
-			c.conn.lastPing = time.Now()
-			c.conn.mu.Unlock()
-
-			c.Cmd.Ping(strconv.FormatInt(time.Now().UnixNano(), 10))
-			pingSent = true
-		case <-ctx.Done():
-			return nil
-		}
+	// Delay during connect to wait for the client to register, otherwise
+	// some ircd's will not respond (e.g. during SASL negotiation).
+	conn.mu.RLock()
+	defer conn.pingTimer.Reset(c.Config.PingDelay)
+	registering := time.Since(conn.started) < c.registerGrace
+	silent := conn.pingSent && !conn.busy && time.Since(conn.lastRead) > c.Config.PingDelay+c.Config.PingTimeout
+	err := TimedOutError{
+		TimeSinceSuccess: time.Since(conn.lastPong),
+		LastPong:         conn.lastPong,
+		LastPing:         conn.lastPing,
+		Delay:            c.Config.PingDelay,
 	}
+	conn.mu.RUnlock()
+	if registering {
+		return
+	}
+	if silent {
+		// PingTimeout exceeded, connection has probably dropped.
+		conn.fail(err)
+		return
+	}
+
+	conn.mu.Lock()
+	conn.lastPing = time.Now()
+	conn.pingSent = true
+	conn.mu.Unlock()
+
+	c.Cmd.Ping(strconv.FormatInt(time.Now().UnixNano(), 10))
 }

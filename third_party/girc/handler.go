@@ -16,17 +16,23 @@ import (
 )
 
 // RunHandlers manually runs handlers for a given event.
+//
+// spectrum2: each handler list gets its own copy of the event only when it has a
+// handler, and the raw line is formatted for the debug log only when there is one: a
+// gateway with thousands of connections runs this for every line of each.
 func (c *Client) RunHandlers(event *Event) {
 	if event == nil {
 		return
 	}
 
 	// Log the event.
-	prefix := "< "
-	if event.Echo {
-		prefix += "[echo-message] "
+	if c.debugOn {
+		prefix := "< "
+		if event.Echo {
+			prefix += "[echo-message] "
+		}
+		c.debug.Print(prefix + StripRaw(event.String()))
 	}
-	c.debug.Print(prefix + StripRaw(event.String()))
 	if c.Config.Out != nil {
 		if pretty, ok := event.Pretty(); ok {
 			fmt.Fprintln(c.Config.Out, StripRaw(pretty))
@@ -35,18 +41,18 @@ func (c *Client) RunHandlers(event *Event) {
 
 	// Background handlers first. If the event is an echo-message, then only
 	// send the echo version to ALL_EVENTS.
-	c.Handlers.exec(ALL_EVENTS, true, c, event.Copy())
+	c.Handlers.exec(ALL_EVENTS, true, c, event)
 	if !event.Echo {
-		c.Handlers.exec(event.Command, true, c, event.Copy())
+		c.Handlers.exec(event.Command, true, c, event)
 	}
 
-	c.Handlers.exec(ALL_EVENTS, false, c, event.Copy())
+	c.Handlers.exec(ALL_EVENTS, false, c, event)
 	if !event.Echo {
-		c.Handlers.exec(event.Command, false, c, event.Copy())
+		c.Handlers.exec(event.Command, false, c, event)
 	}
 
-	// Check if it's a CTCP.
-	if ctcp := DecodeCTCP(event.Copy()); ctcp != nil {
+	// Check if it's a CTCP (DecodeCTCP only reads the event).
+	if ctcp := DecodeCTCP(event); ctcp != nil {
 		// Execute it.
 		c.CTCP.call(c, ctcp)
 	}
@@ -78,18 +84,21 @@ type Caller struct {
 
 	// external is a map of user facing handlers.
 	external map[string]map[string]Handler
-	// internal is a map of internally used handlers for the client.
-	internal map[string]map[string]Handler
-	// debug is the clients logger used for debugging.
-	debug *log.Logger
+	// builtin is the client's internally used handlers by command, one of the shared
+	// tables of builtinTable (spectrum2: upstream built these maps for every client).
+	builtin map[string][]builtinHandler
+	// debug is the clients logger used for debugging; debugOn tells whether it writes
+	// anywhere (spectrum2: so that nothing is formatted for a discarded log).
+	debug   *log.Logger
+	debugOn bool
 }
 
 // newCaller creates and initializes a new handler.
-func newCaller(debugOut *log.Logger) *Caller {
+func newCaller(debugOut *log.Logger, debugOn bool) *Caller {
 	c := &Caller{
 		external: map[string]map[string]Handler{},
-		internal: map[string]map[string]Handler{},
 		debug:    debugOut,
+		debugOn:  debugOn,
 	}
 
 	return c
@@ -130,8 +139,8 @@ func (c *Caller) String() string {
 	var total int
 
 	c.mu.RLock()
-	for cmd := range c.internal {
-		total += len(c.internal[cmd])
+	for cmd := range c.builtin {
+		total += len(c.builtin[cmd])
 	}
 	c.mu.RUnlock()
 
@@ -172,19 +181,21 @@ type execStack struct {
 //
 // Please note that there is no specific order/priority for which the handlers
 // are executed.
-func (c *Caller) exec(command string, bg bool, client *Client, event *Event) {
-	// Build a stack of handlers which can be executed concurrently.
-	var stack []execStack
+//
+// spectrum2: the foreground handlers run one after the other on the calling goroutine
+// (upstream started a goroutine for each and waited for them all, for every line), and the
+// built-in handlers come from a table shared by all clients (builtinTable) instead of
+// maps built for each. ev is copied once for the handlers, only when there are any.
+func (c *Caller) exec(command string, bg bool, client *Client, ev *Event) {
+	// Build a stack of handlers; small enough to stay on the stack in the usual case.
+	var buf [8]execStack
+	stack := buf[:0]
 
 	c.mu.RLock()
 	// Get internal handlers first.
-	if _, ok := c.internal[command]; ok {
-		for cuid := range c.internal[command] {
-			if (strings.HasSuffix(cuid, ":bg") && !bg) || (!strings.HasSuffix(cuid, ":bg") && bg) {
-				continue
-			}
-
-			stack = append(stack, execStack{c.internal[command][cuid], cuid})
+	for _, h := range c.builtin[command] {
+		if h.bg == bg {
+			stack = append(stack, execStack{h.Handler, command + ":builtin"})
 		}
 	}
 
@@ -200,42 +211,40 @@ func (c *Caller) exec(command string, bg bool, client *Client, event *Event) {
 	}
 	c.mu.RUnlock()
 
-	// Run all handlers concurrently across the same event. This should
-	// still help prevent mis-ordered events, while speeding up the
-	// execution speed.
-	var wg sync.WaitGroup
-	wg.Add(len(stack))
+	if len(stack) == 0 {
+		return
+	}
+	event := ev.Copy()
+
 	for i := 0; i < len(stack); i++ {
-		go func(index int) {
-			defer wg.Done()
-			c.debug.Printf("[%d/%d] exec %s => %s", index+1, len(stack), stack[index].cuid, command)
-			start := time.Now()
+		if c.debugOn {
+			c.debug.Printf("[%d/%d] exec %s => %s", i+1, len(stack), stack[i].cuid, command)
+		}
 
-			if bg {
-				go func() {
-					if client.Config.RecoverFunc != nil {
-						defer recoverHandlerPanic(client, event, stack[index].cuid, 3)
-					}
+		if bg {
+			h := stack[i]
+			go func() {
+				if client.Config.RecoverFunc != nil {
+					defer recoverHandlerPanic(client, event, h.cuid, 3)
+				}
 
-					stack[index].Execute(client, *event)
-					c.debug.Printf("[%d/%d] done %s == %s", index+1, len(stack), stack[index].cuid, time.Since(start))
-				}()
+				h.Execute(client, *event)
+			}()
 
-				return
-			}
+			continue
+		}
 
-			if client.Config.RecoverFunc != nil {
-				defer recoverHandlerPanic(client, event, stack[index].cuid, 3)
-			}
+		c.run(client, stack[i], event)
+	}
+}
 
-			stack[index].Execute(client, *event)
-			c.debug.Printf("[%d/%d] done %s == %s", index+1, len(stack), stack[index].cuid, time.Since(start))
-		}(i)
+// run runs one foreground handler, recovering its panic when the client asks for it.
+func (c *Caller) run(client *Client, h execStack, event *Event) {
+	if client.Config.RecoverFunc != nil {
+		defer recoverHandlerPanic(client, event, h.cuid, 3)
 	}
 
-	// Wait for all of the handlers to complete. Not doing this may cause
-	// new events from becoming ahead of older handlers.
-	wg.Wait()
+	h.Execute(client, *event)
 }
 
 // ClearAll clears all external handlers currently setup within the client.
@@ -252,7 +261,7 @@ func (c *Caller) ClearAll() {
 // client.
 func (c *Caller) clearInternal() {
 	c.mu.Lock()
-	c.internal = map[string]map[string]Handler{}
+	c.builtin = nil
 	c.mu.Unlock()
 
 	c.debug.Print("cleared all internal handlers")
@@ -316,8 +325,9 @@ func (c *Caller) sregister(internal, bg bool, cmd string, handler Handler) (cuid
 	return cuid
 }
 
-// register will register a handler in the internal tracker. Unsafe (you
-// must lock c.mu yourself!)
+// register will register a handler in the external tracker. Unsafe (you
+// must lock c.mu yourself!) spectrum2: the built-in handlers are no longer registered
+// here (builtinTable), so internal must be false.
 func (c *Caller) register(internal, bg bool, cmd string, handler Handler) (cuid string) {
 	var uid string
 
@@ -330,22 +340,18 @@ func (c *Caller) register(internal, bg bool, cmd string, handler Handler) (cuid 
 	}
 
 	if internal {
-		if _, ok := c.internal[cmd]; !ok {
-			c.internal[cmd] = map[string]Handler{}
-		}
-
-		c.internal[cmd][uid] = handler
-	} else {
-		if _, ok := c.external[cmd]; !ok {
-			c.external[cmd] = map[string]Handler{}
-		}
-
-		c.external[cmd][uid] = handler
+		panic("girc: internal handlers come from builtinTable")
+	}
+	if _, ok := c.external[cmd]; !ok {
+		c.external[cmd] = map[string]Handler{}
 	}
 
-	_, file, line, _ := runtime.Caller(3)
+	c.external[cmd][uid] = handler
 
-	c.debug.Printf("reg %q => %s [int:%t bg:%t] %s:%d", uid, cmd, internal, bg, file, line)
+	if c.debugOn {
+		_, file, line, _ := runtime.Caller(3)
+		c.debug.Printf("reg %q => %s [int:%t bg:%t] %s:%d", uid, cmd, internal, bg, file, line)
+	}
 
 	return cuid
 }
