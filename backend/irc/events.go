@@ -68,6 +68,7 @@ func (n *network) handleReply(e girc.Event) {
 // onWelcome: registered. CONNECTED (in per-room mode again, as libcommuni does: golden
 // libcommuni-gateway.jsonl), identify, away, and the channels asked for meanwhile.
 func (n *network) onWelcome(e girc.Event) {
+	n.registered()
 	n.mu.Lock()
 	n.welcomed = true
 	if len(e.Params) > 0 {
@@ -86,7 +87,7 @@ func (n *network) onWelcome(e girc.Event) {
 	for _, r := range rooms {
 		n.sendJoin(r)
 	}
-	n.s.sink.Go(n.pollAway)
+	n.pollAway()
 }
 
 // identify sends irc_identify when a password was given and neither SASL nor PASS took

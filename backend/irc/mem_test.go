@@ -27,6 +27,13 @@ func BenchmarkConnectionMemory(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("IRC_MEM_USERS")); err == nil && v > 0 {
 		users = v
 	}
+	if os.Getenv("IRC_MEM_PROFILE") != "" {
+		// Every allocation sampled: the default rate (one in 512 KB) says little about a
+		// few MB.
+		old := runtime.MemProfileRate
+		runtime.MemProfileRate = 1
+		defer func() { runtime.MemProfileRate = old }()
+	}
 	s := startIRCd(b, ircdOptions{})
 	d := startBackend(b, "irc_server", "127.0.0.1:"+strconv.Itoa(s.Port))
 	var before runtime.MemStats

@@ -40,6 +40,8 @@ type network struct {
 	whois    map[string]*whoisReply
 	failure  *failure // why the network refused us, if it said so
 	tagState tagState // ids and reactions of the IRCv3 tags (ircv3.go)
+
+	ungate sync.Once // frees the registration slot (gate.go) at RPL_WELCOME or the end
 }
 
 // failure is a login refusal reported by the network (wrong password etc.).
@@ -140,8 +142,15 @@ func (n *network) dialer() dialer {
 // run connects and serves the connection until it ends, then reports the end.
 func (n *network) run(context.Context) {
 	log := n.s.log.With().Str("irc", n.addr.String()).Logger()
+	if !n.s.p.gates.acquire(n.ctx, n.addr.String()) {
+		n.cancel()
+		n.s.dropNetwork(n)
+		log.Info().Msg("logged out")
+		return
+	}
 	log.Info().Msg("connecting")
 	err := n.client.DialerConnect(n.dialer())
+	n.registered()
 	n.cancel()
 	n.s.dropNetwork(n)
 	if n.s.ctx.Err() != nil {
@@ -160,6 +169,12 @@ func (n *network) run(context.Context) {
 	// Reported at once, as libcommuni does: the router spaces out its re-logins (2, 5 and
 	// 10 s) so that an IRC server restarting has time to come back.
 	n.reportLost(reason)
+}
+
+// registered frees the connection's registration slot, once: at RPL_WELCOME or when the
+// connection ends before it.
+func (n *network) registered() {
+	n.ungate.Do(func() { n.s.p.gates.release(n.addr.String()) })
 }
 
 // initialized runs once the socket is up: from now on Close works, and the writer may

@@ -3,6 +3,7 @@ package irc
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/lrstanley/girc"
@@ -127,21 +128,44 @@ func (n *network) onWho(e girc.Event) {
 	}
 }
 
-// pollAway sends WHO for every joined channel each irc_away_timeout, staggered by the
-// channel's index as libcommuni does (session.cpp:84, 522-543).
-func (n *network) pollAway(context.Context) {
-	t := time.NewTicker(n.s.p.opts.awayTimeout)
-	defer t.Stop()
-	for {
-		select {
-		case <-n.ctx.Done():
+// awayCheckMaxMembers is the largest channel whose away flags are polled. Each WHO
+// answers a line per member, and every connection of the gateway in a channel polls it:
+// 500 users in each of 10 channels cost the backends and the server 2.5 million lines a
+// minute (issue 26). HexChat stops at the same size (its away_size_max, default 300);
+// WeeChat at 25 (irc.server.away_check_max_nicks).
+const awayCheckMaxMembers = 300
+
+// pollAway sends WHO for every joined channel of at most awayCheckMaxMembers members
+// each irc_away_timeout, staggered by the channel's index as libcommuni does
+// (session.cpp:84, 522-543). It runs on a timer rather than a goroutine of its own
+// (issue 26: memory per IRC user); the timer ends with the connection.
+func (n *network) pollAway() {
+	period := n.s.p.opts.awayTimeout
+	var t atomic.Pointer[time.Timer]
+	t.Store(time.AfterFunc(period, func() {
+		if n.ctx.Err() != nil {
 			return
-		case <-t.C:
 		}
-		for _, ch := range n.joinedChannels() {
+		for _, ch := range n.channelsToPoll() {
 			n.send(girc.WHO, ch)
 		}
+		t.Load().Reset(period)
+	}))
+	context.AfterFunc(n.ctx, func() { t.Load().Stop() })
+}
+
+// channelsToPoll lists the IRC names of the joined channels of at most
+// awayCheckMaxMembers members.
+func (n *network) channelsToPoll() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var out []string
+	for _, r := range n.rooms {
+		if r.joined && len(r.members) <= awayCheckMaxMembers {
+			out = append(out, r.channel)
+		}
 	}
+	return out
 }
 
 // joinedChannels lists the IRC names of the joined channels.

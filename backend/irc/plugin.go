@@ -21,6 +21,7 @@ type Plugin struct {
 
 	users *backend.Registry[*session] // by user bare JID
 	next  atomic.Uint64               // round-robin index into opts.servers
+	gates gates                       // connections registering, per server (gate.go)
 }
 
 // New builds the IRC backend from the service.irc_* keys of cfg, logging to stderr; it is
