@@ -555,6 +555,10 @@ func (u *ircUsers) open(ctx context.Context, r *ircRun, cfg *tls.Config, plan IR
 				}
 				u.rec.Add(time.Since(t0))
 				out[i] = s
+				// Read at once, as a client does: unread, the presences of every later
+				// join pile up until the server closes the stream (policy-violation,
+				// too much data waiting), which ended half the sessions of 5,000.
+				u.pool.serve(s)
 			}
 		})
 	}
@@ -562,7 +566,6 @@ func (u *ircUsers) open(ctx context.Context, r *ircRun, cfg *tls.Config, plan IR
 	for _, s := range out {
 		if s != nil {
 			u.pool.Sessions = append(u.pool.Sessions, s)
-			u.pool.serve(s)
 		}
 	}
 	return firstErr

@@ -54,6 +54,9 @@ func measureIRC(ctx context.Context, f flags) error {
 			plan.Scales = append(plan.Scales, n)
 		}
 	}
+	if f.ircMemoryOnly {
+		plan.Rates, plan.LoginUsers, plan.LoginOne, plan.StormN = nil, 0, 0, 0
+	}
 	dir, err := os.MkdirTemp(f.tmp, "spectrum2-bench-irc-")
 	if err != nil {
 		return fmt.Errorf("creating a scratch directory: %w", err)
