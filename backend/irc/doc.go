@@ -11,9 +11,11 @@
 //     private contacts are "nick@irc.example.net".
 //
 // Each IRC connection keeps its own view of its channels (participants with op/voice, away
-// flags polled with WHO every irc_away_timeout seconds) and reports changes as
-// PARTICIPANT_CHANGED. Everything written to IRC goes through one queue per connection, so
-// girc's flood protection never blocks the daemon's reader goroutine.
+// flags polled with WHO every irc_away_timeout seconds in channels of at most 300 members)
+// and reports changes as PARTICIPANT_CHANGED. Everything written to IRC goes through one
+// queue per connection, so girc's flood protection never blocks the daemon's reader
+// goroutine. A connection costs one goroutine (girc's, reading and running the handlers)
+// and a writer while something is queued; at most 4 per server register at once (gate.go).
 //
 // A single-network connection that fails before RPL_WELCOME reports DISCONNECTED at once;
 // the daemon's re-login back-off (2 s, 5 s, 10 s) is what outlasts an IRC server restart.
