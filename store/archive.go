@@ -185,7 +185,7 @@ func (db *DB) ArchiveByStanzaID(ctx context.Context, user, room, stanzaID string
 
 // ArchiveByLegacyID implements ArchiveStore. No index on the legacy ids (a random key
 // costs a page write per entry, migration 8): the user's entries of the room are walked
-// newest first (archive_user), which finds a recent message at once and bounds a miss by
+// newest first (archive_box), which finds a recent message at once and bounds a miss by
 // the user's quota (mam.max_messages).
 func (db *DB) ArchiveByLegacyID(ctx context.Context, user, room, legacyID string) (ArchiveEntry, error) {
 	if legacyID == "" {
@@ -265,8 +265,8 @@ func (db *DB) archiveWhere(user string, q ArchiveQuery) (string, []any) {
 }
 
 // QueryArchive implements ArchiveStore. It reads one row past the page to tell whether
-// the page is the last one. The indexes (username, room, id) and (username, room,
-// with_bare, id) serve both directions without sorting.
+// the page is the last one. The index archive_box (username, room, id, with_bare) serves
+// both directions without sorting, with_bare tested on its entries (migration 9).
 func (db *DB) QueryArchive(ctx context.Context, user string, q ArchiveQuery) (ArchivePage, error) {
 	if q.Max <= 0 {
 		return ArchivePage{Complete: true}, nil
