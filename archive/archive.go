@@ -364,12 +364,16 @@ func (a *Archive) floor(u feature.User, user string) *int64 {
 	}
 	ctx, cancel := a.ctx()
 	defer cancel()
-	f, err := a.cfg.Store.LastArchiveSeq(ctx, user)
+	// The count for the quota comes with it: one read at a session's first message, not two.
+	c, f, err := a.cfg.Store.ArchiveTotals(ctx, user)
 	if err != nil {
 		a.log.Error().Err(err).Str("jid", user).Msg("reading the archive's last id failed")
 		return &f
 	}
 	u.SetValue(floorKey{}, &f)
+	if u.Value(countKey{}) == nil {
+		u.SetValue(countKey{}, &c)
+	}
 	return &f
 }
 

@@ -93,6 +93,8 @@ type ArchiveStore interface {
 	CountUserArchive(ctx context.Context, user string) (int, error)
 	// LastArchiveSeq is the highest Seq among user's entries (rooms included), 0 for none.
 	LastArchiveSeq(ctx context.Context, user string) (int64, error)
+	// ArchiveTotals is CountUserArchive and LastArchiveSeq in one read.
+	ArchiveTotals(ctx context.Context, user string) (count int, last int64, err error)
 	// TrimArchive deletes user's oldest entries (rooms included) so that keep remain,
 	// and says how many it deleted.
 	TrimArchive(ctx context.Context, user string, keep int) (int, error)
@@ -331,6 +333,18 @@ func (db *DB) LastArchiveSeq(ctx context.Context, user string) (int64, error) {
 		return 0, fmt.Errorf("store: last archive id: %w", err)
 	}
 	return n, nil
+}
+
+// ArchiveTotals implements ArchiveStore: one walk of the user's entries in archive_box.
+func (db *DB) ArchiveTotals(ctx context.Context, user string) (int, int64, error) {
+	var (
+		n    int
+		last int64
+	)
+	if err := db.read.QueryRowContext(ctx, db.rebind(`SELECT COUNT(*), COALESCE(MAX(id), 0) FROM archive WHERE username = ?`), user).Scan(&n, &last); err != nil {
+		return 0, 0, fmt.Errorf("store: archive totals: %w", err)
+	}
+	return n, last, nil
 }
 
 // CountUserArchive implements ArchiveStore.

@@ -113,6 +113,13 @@ func TestArchiveBatch(t *testing.T) {
 		if a != 2 || b != 1 {
 			t.Errorf("after the batch: alice %d, bob %d", a, b)
 		}
+		last, _ := db.LastArchiveSeq(ctx, "alice@gw")
+		if n, l, err := db.ArchiveTotals(ctx, "alice@gw"); n != 2 || l != last || l == 0 || err != nil {
+			t.Errorf("alice's totals: %d entries, last %d (LastArchiveSeq %d), %v", n, l, last, err)
+		}
+		if n, l, err := db.ArchiveTotals(ctx, "carol@gw"); n != 0 || l != 0 || err != nil {
+			t.Errorf("carol's totals: %d entries, last %d, %v", n, l, err)
+		}
 		dup := []ArchiveWrite{{"alice@gw", entry(4, "a@gw", "", now)}, {"alice@gw", entry(1, "a@gw", "", now)}}
 		if err := db.AppendArchiveBatch(ctx, dup); err == nil {
 			t.Error("a batch with a repeated stanza-id was stored")
