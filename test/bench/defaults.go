@@ -155,8 +155,9 @@ func runReferenceTests(ctx context.Context, srv *Server, cfg *tls.Config, plan P
 			srv.Name, plan.Tail.Sessions, plan.Tail.Phase, plan.Tail.Rates, plan.Tail.Idle)
 		t := RunTail(ctx, srv, cfg, plan)
 		for _, ph := range t.Phases {
-			fmt.Fprintf(w, "   %d msg/s %s: p99 %s p99.9 %s, %d of %d answered\n", ph.Rate, ph.When(),
-				ms(ph.Rtt.Latency.P99), ms(ph.Rtt.Latency.P999), ph.Rtt.Received, ph.Rtt.Sent)
+			fmt.Fprintf(w, "   %d msg/s %s: p99 %s p99.9 %s, %d of %d answered, server CPU %.0f%% (%.1f µs per round trip)\n", ph.Rate, ph.When(),
+				ms(ph.Rtt.Latency.P99), ms(ph.Rtt.Latency.P999), ph.Rtt.Received, ph.Rtt.Sent,
+				100*ph.Rtt.Cost.ServerLoad(), micros(perMsg(ph.Rtt.Cost.ServerCPU, ph.Rtt.Received)))
 		}
 		if t.Err != "" {
 			fmt.Fprintf(w, "   %s\n", t.Err)

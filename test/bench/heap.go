@@ -88,23 +88,23 @@ func fetch(ctx context.Context, url, file string) error {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return fmt.Errorf("heap profile request: %w", err)
+		return fmt.Errorf("profile request: %w", err)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("fetching the heap profile: %w", err)
+		return fmt.Errorf("fetching %s: %w", url, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("fetching the heap profile: %s", resp.Status)
+		return fmt.Errorf("fetching %s: %s", url, resp.Status)
 	}
 	f, err := os.Create(file)
 	if err != nil {
-		return fmt.Errorf("creating the heap profile: %w", err)
+		return fmt.Errorf("creating the profile: %w", err)
 	}
 	defer f.Close()
 	if _, err := io.Copy(f, resp.Body); err != nil {
-		return fmt.Errorf("saving the heap profile: %w", err)
+		return fmt.Errorf("saving the profile: %w", err)
 	}
 	return nil
 }

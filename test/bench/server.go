@@ -58,6 +58,9 @@ type Server struct {
 	ProfileDir string
 	// HeapURL, when set, is where the server serves its Go heap profile (net/http/pprof).
 	HeapURL string
+	// Env is added to the server's environment (benchrun --server-env, e.g.
+	// GODEBUG=gctrace=1 into its log).
+	Env []string
 	// configure writes the server's configuration and returns its command line.
 	configure func(o Options) ([]string, error)
 
@@ -82,6 +85,9 @@ func (s *Server) Start(ctx context.Context, o Options) error {
 	args := append([]string{"-c", strconv.Itoa(s.CPU)}, argv...)
 	s.cmd = exec.Command("taskset", args...)
 	s.cmd.Dir = s.Dir
+	if len(s.Env) > 0 {
+		s.cmd.Env = append(os.Environ(), s.Env...)
+	}
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := s.cmd.Start(); err != nil {

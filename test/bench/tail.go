@@ -4,6 +4,9 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -15,6 +18,12 @@ type TailPlan struct {
 	Rates    []int
 	Phase    time.Duration
 	Idle     time.Duration
+	// MAMOff runs spectrum2 with its message archive off ([mam] enabled = false), the
+	// archive's share of the tail by A/B (benchrun --tail-only --tail-ab).
+	MAMOff bool
+	// TraceDir, when set, gets a Go runtime trace of the daemon for each phase
+	// (/debug/pprof/trace, spectrum2 only): where a slow round trip spent its time.
+	TraceDir string
 }
 
 // TailPhase is one open-loop run of the tail test.
@@ -48,7 +57,7 @@ const tailPhaseID = 1000
 func RunTail(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan) TailResult {
 	tp := plan.Tail
 	r := TailResult{Sessions: tp.Sessions}
-	if err := srv.Start(ctx, Options{}); err != nil {
+	if err := srv.Start(ctx, Options{MAMOff: tp.MAMOff}); err != nil {
 		r.Err = err.Error()
 		return r
 	}
@@ -65,7 +74,9 @@ func RunTail(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan) TailR
 	run := func(after time.Duration) {
 		for _, rate := range tp.Rates {
 			id++
+			stopTrace := traceDaemon(ctx, srv, tp, rate, after)
 			res, err := RunOpen(p, srv.PID(), id, srv.EchoBot, rate, tp.Phase)
+			stopTrace()
 			ph := TailPhase{Rate: rate, AfterIdle: after, Rtt: res}
 			if err != nil {
 				ph.Err = err.Error()
@@ -91,4 +102,38 @@ func (t *TailResult) Phase(rate int, afterIdle bool) (TailPhase, bool) {
 		}
 	}
 	return TailPhase{}, false
+}
+
+// traceDaemon starts fetching a runtime trace of the daemon for the phase at rate (when
+// tp.TraceDir is set and the server serves pprof) and returns what waits for it.
+func traceDaemon(ctx context.Context, srv *Server, tp TailPlan, rate int, after time.Duration) func() {
+	if tp.TraceDir == "" || srv.HeapURL == "" {
+		return func() {}
+	}
+	when := "fresh"
+	if after > 0 {
+		when = "idle"
+	}
+	arm := "mam-on"
+	if tp.MAMOff {
+		arm = "mam-off"
+	}
+	file := filepath.Join(tp.TraceDir, fmt.Sprintf("%s-%s-%d-%s.trace", srv.Name, arm, rate, when))
+	url := fmt.Sprintf("%strace?seconds=%d", strings.TrimSuffix(srv.HeapURL, "heap"), int(tp.Phase/time.Second))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := fetch(ctx, url, file); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: runtime trace: %v\n", err)
+		}
+	}()
+	return func() { <-done }
+}
+
+// perMsg is d shared among n messages (0 for none).
+func perMsg(d time.Duration, n int) time.Duration {
+	if n == 0 {
+		return 0
+	}
+	return d / time.Duration(n)
 }

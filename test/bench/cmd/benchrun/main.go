@@ -57,6 +57,8 @@ type flags struct {
 	bareCert                             string
 	bareKey                              string
 	refOnly                              bool
+	tailOnly, tailAB                     bool
+	tailTrace, serverEnv                 string
 }
 
 func main() {
@@ -89,6 +91,10 @@ func main() {
 	flag.StringVar(&f.bareCert, "bare-tls-cert", "", "the bare TLS server's certificate")
 	flag.StringVar(&f.bareKey, "bare-tls-key", "", "the bare TLS server's key")
 	flag.BoolVar(&f.refOnly, "reference-only", false, "run only the reference tests: bare TLS floor, memory at the shipped defaults, tail latency (all servers)")
+	flag.BoolVar(&f.tailOnly, "tail-only", false, "run only the tail-latency test (with --only: that server alone)")
+	flag.BoolVar(&f.tailAB, "tail-ab", false, "with --tail-only: run spectrum2's tail test again right after with the archive off ([mam] enabled = false), an A/B in the same minute")
+	flag.StringVar(&f.tailTrace, "tail-trace", "", "with --tail-only: write a Go runtime trace of spectrum2 for each phase into this directory")
+	flag.StringVar(&f.serverEnv, "server-env", "", "environment added to spectrum2's, comma-separated KEY=VALUE (e.g. GODEBUG=gctrace=1, into server.log under --tmp)")
 	flag.Parse()
 	if f.bareTLS != "" {
 		if err := bench.ServeBareTLS(f.bareTLS, f.bareCert, f.bareKey); err != nil {
@@ -170,6 +176,11 @@ func run(f flags) error {
 	if f.refOnly {
 		plan = bench.Plan{Mem: plan.Mem, Tail: plan.Tail, LoginWorkers: 0, PoolWorkers: plan.PoolWorkers,
 			GenShare: plan.GenShare, Floor: plan.Floor}
+		f.out = ""
+	}
+	if f.tailOnly {
+		plan = bench.Plan{Tail: fullPlan().Tail, PoolWorkers: plan.PoolWorkers, GenShare: plan.GenShare}
+		plan.Tail.TraceDir = f.tailTrace
 		f.out = ""
 	}
 	if f.matrixOnly {
@@ -340,13 +351,23 @@ func measure(ctx context.Context, f flags, plan bench.Plan) error {
 		return err
 	}
 	if f.only == "" || f.only == "spectrum2" {
-		rep.Ours = runServer(ctx, "spectrum2", dir, func(d string) (*bench.Server, error) {
+		mk := func(d string) (*bench.Server, error) {
 			s, err := bench.NewSpectrum(d, mustAbs(f.bin), f.serverCPU, certPath, keyPath)
 			if _, lerr := exec.LookPath("perf"); err == nil && lerr == nil && f.perf {
 				s.ProfileDir = d
 			}
+			if err == nil && f.serverEnv != "" {
+				s.Env = strings.Split(f.serverEnv, ",")
+			}
 			return s, err
-		}, cfg, plan)
+		}
+		rep.Ours = runServer(ctx, "spectrum2", dir, mk, cfg, plan)
+		if f.tailOnly && f.tailAB {
+			off := plan
+			off.Tail.MAMOff = true
+			fmt.Println("== spectrum2 again, the archive off ([mam] enabled = false)")
+			runServer(ctx, "spectrum2-mam-off", dir, mk, cfg, off)
+		}
 	}
 	if f.only == "" || f.only == "prosody" {
 		if err := ensureProsody(); err != nil {
