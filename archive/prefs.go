@@ -32,9 +32,18 @@ func (a *Archive) prefs(u feature.User) *store.ArchivePrefs {
 	if p, ok := u.Value(prefsKey{}).(*store.ArchivePrefs); ok {
 		return p
 	}
-	ctx, cancel := a.ctx()
-	defer cancel()
-	p, found, err := a.cfg.Store.ArchivePrefs(ctx, u.JID().String())
+	var (
+		p     store.ArchivePrefs
+		found bool
+		err   error
+	)
+	if w := warmed(u); w != nil && w.prefsErr == nil {
+		p, found = w.prefs, w.prefsFound // warm.go
+	} else {
+		ctx, cancel := a.ctx()
+		defer cancel()
+		p, found, err = a.cfg.Store.ArchivePrefs(ctx, u.JID().String())
+	}
 	if err != nil {
 		a.log.Error().Err(err).Str("jid", u.JID().String()).Msg("reading archive preferences failed")
 		return &store.ArchivePrefs{Default: a.cfg.Default}

@@ -12,6 +12,12 @@ import (
 // SQLite), a group commit costs one sync for all that queued meanwhile. A hook only
 // queues; queries first wait for what is queued (flush), so that a client finds what it
 // was just sent.
+//
+// The writer does not take entries one by one as they queue: woken for each (twice per
+// echo round trip), it ran ahead of the goroutines that route messages, which Go's
+// scheduler puts behind a goroutine just woken by a channel send (issue 26). It sleeps
+// for the gather window and then takes what queued, unless a flush or a queue of a full
+// batch wakes it earlier (kick).
 
 // Defaults of the writer.
 const (
@@ -43,9 +49,13 @@ type pending struct {
 func (a *Archive) enqueue(w store.ArchiveWrite) {
 	select {
 	case a.queue <- pending{w: w}:
+		if len(a.queue) >= maxBatch {
+			a.wake()
+		}
 		return
 	default:
 	}
+	a.wake()
 	t := time.NewTimer(a.cfg.Timeout)
 	defer t.Stop()
 	select {
@@ -71,13 +81,23 @@ func (a *Archive) flush() {
 	case <-t.C:
 		return
 	}
+	a.wake()
 	select {
 	case <-done:
 	case <-t.C:
 	}
 }
 
-// writeLoop writes the queue until ctx ends, then what is left.
+// wake ends the writer's gather window early (a flush waits, or a batch is full).
+func (a *Archive) wake() {
+	select {
+	case a.kick <- struct{}{}:
+	default: // woken already
+	}
+}
+
+// writeLoop writes the queue until ctx ends, then what is left. Between batches it also
+// reserves row ids ahead for nextID (archive.go), so that no hook waits for a write.
 func (a *Archive) writeLoop(ctx context.Context) {
 	batch := make([]pending, 0, maxBatch)
 	for {
@@ -85,6 +105,9 @@ func (a *Archive) writeLoop(ctx context.Context) {
 		case <-ctx.Done():
 			a.drain(batch)
 			return
+		case <-a.refill:
+			a.reserveAhead()
+			continue
 		case p := <-a.queue:
 			batch = append(batch[:0], p)
 		}
@@ -106,20 +129,36 @@ func (a *Archive) gather(ctx context.Context, barrier bool, batch *[]pending) bo
 	}
 	t := time.NewTimer(gatherWindow)
 	defer t.Stop()
+	for !a.take(batch) {
+		select {
+		case <-a.kick:
+		case <-t.C:
+			a.take(batch)
+			return false
+		case <-ctx.Done():
+			return true
+		case <-a.refill:
+			a.reserveAhead()
+		}
+	}
+	return false
+}
+
+// take adds what is queued to batch without waiting; it reports whether the batch is
+// full or ends with a barrier.
+func (a *Archive) take(batch *[]pending) bool {
 	for len(*batch) < maxBatch {
 		select {
 		case p := <-a.queue:
 			*batch = append(*batch, p)
 			if p.done != nil {
-				return false
+				return true
 			}
-		case <-t.C:
+		default:
 			return false
-		case <-ctx.Done():
-			return true
 		}
 	}
-	return false
+	return true
 }
 
 // drain writes what is queued at shutdown.
