@@ -65,8 +65,11 @@ type Archive struct {
 	kick chan struct{}
 	// refill asks the writer to reserve the spare block (capacity 1: one request at most).
 	refill chan struct{}
-	// warmSlots bounds the Login hooks' reads under way (warm.go).
-	warmSlots chan struct{}
+	// warmQ holds the logins whose reads are ahead (warm.go), warmers the goroutines
+	// reading them, at most warmReads.
+	warmQ   chan *warm
+	warmMu  sync.Mutex
+	warmers int
 }
 
 var (
@@ -106,7 +109,7 @@ func New(cfg Config) *Archive {
 		cfg.Queue = DefaultQueue
 	}
 	return &Archive{cfg: cfg, log: cfg.Log.With().Str("component", "archive").Logger(), now: time.Now,
-		queue: make(chan pending, cfg.Queue), kick: make(chan struct{}, 1), refill: make(chan struct{}, 1), warmSlots: make(chan struct{}, warmReads)}
+		queue: make(chan pending, cfg.Queue), kick: make(chan struct{}, 1), refill: make(chan struct{}, 1), warmQ: make(chan *warm, warmQueue)}
 }
 
 // Name implements feature.Feature.

@@ -2,6 +2,7 @@ package archive
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -93,8 +94,8 @@ func TestReserveAhead(t *testing.T) {
 }
 
 // TestWarmLogin: the Login hook reads the user's preferences, floor and count ahead,
-// and the first archived message uses them without reading on the actor; past
-// warmReads reads under way a login is not read ahead.
+// and the first archived message uses them without reading on the actor; with
+// warmQueue logins waiting, a login is not read ahead.
 func TestWarmLogin(t *testing.T) {
 	s := openCounting(t)
 	a := New(Config{Store: s})
@@ -115,13 +116,42 @@ func TestWarmLogin(t *testing.T) {
 		t.Errorf("count %d after the first message, want 1", n)
 	}
 
-	for range warmReads {
-		a.warmSlots <- struct{}{}
+	a.warmMu.Lock() // the readers cannot leave meanwhile
+	for range warmQueue {
+		a.warmQ <- &warm{done: make(chan struct{})}
 	}
 	v := &benchUser{j: jid.MustParse("bob@gw"), values: map[any]any{}}
 	a.Login(v, "bob@gw/phone")
-	if v.values[warmKey{}] != nil || s.prefs.Load() != 1 {
-		t.Errorf("a login past %d reads under way was read ahead", warmReads)
+	if v.values[warmKey{}] != nil {
+		t.Errorf("a login past %d queued was read ahead", warmQueue)
+	}
+	for len(a.warmQ) > 0 {
+		<-a.warmQ
+	}
+	a.warmMu.Unlock()
+}
+
+// TestWarmMany: a burst of logins is read ahead by at most warmReads goroutines, and
+// every one completes.
+func TestWarmMany(t *testing.T) {
+	s := openCounting(t)
+	a := New(Config{Store: s})
+	var ws []*warm
+	for i := range 200 {
+		u := &benchUser{j: jid.MustParse(fmt.Sprintf("user%d@gw", i)), values: map[any]any{}}
+		a.Login(u, "")
+		a.warmMu.Lock()
+		if a.warmers > warmReads {
+			t.Errorf("%d readers, want at most %d", a.warmers, warmReads)
+		}
+		a.warmMu.Unlock()
+		ws = append(ws, u.values[warmKey{}].(*warm))
+	}
+	for _, w := range ws {
+		<-w.done
+	}
+	if n := s.counts.Load(); n != 200 {
+		t.Errorf("%d counts read ahead, want 200", n)
 	}
 }
 

@@ -14,14 +14,18 @@ import (
 // first message takes them over (warmed), waiting for the reads if they are still under
 // way, as it would for its own.
 
-// warmReads bounds the Login hooks' reads under way at once: SQLite's reader pool is 4
-// connections (store), and in a login storm the hooks would otherwise queue for them
-// behind the queries. A login past the bound is not read ahead: its first message reads
-// for itself, as before.
-const warmReads = 4
+// warmReads bounds the goroutines that read ahead: SQLite's reader pool is 4 connections
+// (store). warmQueue bounds the logins waiting for them: a login storm queues 50 at once
+// and more; a login past the bound is not read ahead, and its first message reads for
+// itself, as before.
+const (
+	warmReads = 2
+	warmQueue = 1024
+)
 
 // warm is what a Login hook read for the user; done is closed once it is complete.
 type warm struct {
+	user       string
 	done       chan struct{}
 	prefs      store.ArchivePrefs
 	prefsFound bool
@@ -37,28 +41,57 @@ type warmKey struct{}
 var _ feature.Login = (*Archive)(nil)
 
 // Login implements feature.Login: once per session, the store reads of the user's first
-// archived message start on a goroutine of their own, unless warmReads are under way.
+// archived message are queued for the goroutines that read ahead, unless warmQueue wait.
 func (a *Archive) Login(u feature.User, _ string) {
 	if u.Value(warmKey{}) != nil || u.Value(floorKey{}) != nil {
 		return // read ahead already, or the user has archived since the session began
 	}
+	w := &warm{user: u.JID().String(), done: make(chan struct{})}
 	select {
-	case a.warmSlots <- struct{}{}:
+	case a.warmQ <- w:
 	default:
 		return
 	}
-	w := &warm{done: make(chan struct{})}
 	u.SetValue(warmKey{}, w)
-	user := u.JID().String()
-	go func() {
-		defer func() { <-a.warmSlots }()
-		defer close(w.done)
-		ctx, cancel := a.ctx()
-		defer cancel()
-		w.prefs, w.prefsFound, w.prefsErr = a.cfg.Store.ArchivePrefs(ctx, user)
-		w.floor, w.floorErr = a.cfg.Store.LastArchiveSeq(ctx, user)
-		w.count, w.countErr = a.cfg.Store.CountUserArchive(ctx, user)
-	}()
+	a.warmMu.Lock()
+	start := a.warmers < warmReads
+	if start {
+		a.warmers++
+	}
+	a.warmMu.Unlock()
+	if start {
+		go a.warmLoop()
+	}
+}
+
+// warmLoop reads ahead for the queued logins until none is left. A login that queues
+// while the last reader leaves starts another (Login looks at warmers after queueing).
+func (a *Archive) warmLoop() {
+	for {
+		select {
+		case w := <-a.warmQ:
+			a.readAhead(w)
+			continue
+		default:
+		}
+		a.warmMu.Lock()
+		if len(a.warmQ) == 0 {
+			a.warmers--
+			a.warmMu.Unlock()
+			return
+		}
+		a.warmMu.Unlock()
+	}
+}
+
+// readAhead does w's reads and completes it.
+func (a *Archive) readAhead(w *warm) {
+	defer close(w.done)
+	ctx, cancel := a.ctx()
+	defer cancel()
+	w.prefs, w.prefsFound, w.prefsErr = a.cfg.Store.ArchivePrefs(ctx, w.user)
+	w.floor, w.floorErr = a.cfg.Store.LastArchiveSeq(ctx, w.user)
+	w.count, w.countErr = a.cfg.Store.CountUserArchive(ctx, w.user)
 }
 
 // warmed is what the Login hook read for u, once it is complete (nil if it read
