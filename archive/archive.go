@@ -308,13 +308,6 @@ type countKey struct{}
 func (a *Archive) enforceQuota(u feature.User, user string) {
 	n, _ := u.Value(countKey{}).(*int)
 	if n == nil {
-		if w := warmed(u); w != nil && w.countErr == nil {
-			c := w.count // read at login (warm.go); this entry is counted below
-			n = &c
-			u.SetValue(countKey{}, n)
-		}
-	}
-	if n == nil {
 		ctx, cancel := a.ctx()
 		c, err := a.cfg.Store.CountUserArchive(ctx, user)
 		cancel()
@@ -385,9 +378,12 @@ func (a *Archive) floor(u feature.User, user string) *int64 {
 	if f, ok := u.Value(floorKey{}).(*int64); ok {
 		return f
 	}
-	if w := warmed(u); w != nil && w.floorErr == nil {
-		f := w.floor // warm.go
+	if w := warmed(u); w != nil && w.totalsErr == nil {
+		f, c := w.floor, w.count // read at login (warm.go)
 		u.SetValue(floorKey{}, &f)
+		if u.Value(countKey{}) == nil {
+			u.SetValue(countKey{}, &c)
+		}
 		return &f
 	}
 	ctx, cancel := a.ctx()

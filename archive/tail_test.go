@@ -18,8 +18,8 @@ import (
 // countingStore counts the store calls that issue 26 took off the routing path.
 type countingStore struct {
 	store.ArchiveStore
-	reserves, prefs, floors, counts atomic.Int32
-	failReserve                     atomic.Bool
+	reserves, prefs, totals, floors, counts atomic.Int32
+	failReserve                             atomic.Bool
 }
 
 func (s *countingStore) ReserveArchiveSeqs(ctx context.Context, n int) (int64, error) {
@@ -33,6 +33,11 @@ func (s *countingStore) ReserveArchiveSeqs(ctx context.Context, n int) (int64, e
 func (s *countingStore) ArchivePrefs(ctx context.Context, user string) (store.ArchivePrefs, bool, error) {
 	s.prefs.Add(1)
 	return s.ArchiveStore.ArchivePrefs(ctx, user)
+}
+
+func (s *countingStore) ArchiveTotals(ctx context.Context, user string) (int, int64, error) {
+	s.totals.Add(1)
+	return s.ArchiveStore.ArchiveTotals(ctx, user)
 }
 
 func (s *countingStore) LastArchiveSeq(ctx context.Context, user string) (int64, error) {
@@ -103,14 +108,14 @@ func TestWarmLogin(t *testing.T) {
 	a.Login(u, "alice@gw/phone")
 	a.Login(u, "alice@gw/laptop") // once per session
 	<-u.values[warmKey{}].(*warm).done
-	if p, f, c := s.prefs.Load(), s.floors.Load(), s.counts.Load(); p != 1 || f != 1 || c != 1 {
-		t.Fatalf("reads ahead: prefs %d floor %d count %d, want 1 each", p, f, c)
+	if p, n, f, c := s.prefs.Load(), s.totals.Load(), s.floors.Load(), s.counts.Load(); p != 1 || n != 1 || f+c != 0 {
+		t.Fatalf("reads ahead: prefs %d totals %d last %d count %d, want 1, 1, 0, 0", p, n, f, c)
 	}
 	msg := xmpp.New(xmpp.NSClient, "message", "type", "chat", "from", "bob@gw/r", "to", "alice@gw").Append(
 		xmpp.New(xmpp.NSClient, "body").AppendText("hi"))
 	a.Inbound(u, msg, feature.Legacy)
-	if p, f, c := s.prefs.Load(), s.floors.Load(), s.counts.Load(); p != 1 || f != 1 || c != 1 {
-		t.Errorf("after the first message: prefs %d floor %d count %d reads, want none more", p, f, c)
+	if p, n, f, c := s.prefs.Load(), s.totals.Load(), s.floors.Load(), s.counts.Load(); p != 1 || n != 1 || f+c != 0 {
+		t.Errorf("after the first message: prefs %d totals %d last %d count %d reads, want none more", p, n, f, c)
 	}
 	if n := *u.values[countKey{}].(*int); n != 1 {
 		t.Errorf("count %d after the first message, want 1", n)
@@ -150,8 +155,8 @@ func TestWarmMany(t *testing.T) {
 	for _, w := range ws {
 		<-w.done
 	}
-	if n := s.counts.Load(); n != 200 {
-		t.Errorf("%d counts read ahead, want 200", n)
+	if n := s.totals.Load(); n != 200 {
+		t.Errorf("%d totals read ahead, want 200", n)
 	}
 }
 
