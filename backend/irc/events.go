@@ -139,10 +139,10 @@ func (n *network) onJoin(e girc.Event) {
 		n.mu.Unlock()
 		return
 	}
-	m := &member{nick: e.Source.Name}
-	r.members[strings.ToLower(m.nick)] = m
+	m := member{nick: e.Source.Name}
+	r.members.put(m)
 	n.mu.Unlock()
-	n.participant(r, m, pb.StatusType_STATUS_ONLINE, "", "", 0)
+	n.participant(r, &m, pb.StatusType_STATUS_ONLINE, "", "", 0)
 }
 
 // onPart reports someone leaving: "PART <channels> [:reason]".
@@ -176,9 +176,10 @@ func (n *network) removeMember(channel, nick, reason string, flag pb.Participant
 	me := n.isMe(nick)
 	n.mu.Lock()
 	r := n.roomOf(channel)
-	var m *member
+	var m member
+	found := false
 	if r != nil && r.joined {
-		m = r.members[strings.ToLower(nick)]
+		m, found = r.members.get(strings.ToLower(nick))
 		delete(r.members, strings.ToLower(nick))
 		if me {
 			delete(n.rooms, r.name)
@@ -188,13 +189,13 @@ func (n *network) removeMember(channel, nick, reason string, flag pb.Participant
 	if r == nil || !r.joined {
 		return
 	}
-	if m == nil {
-		m = &member{nick: nick}
+	if !found {
+		m = member{nick: nick}
 	}
 	if me && flag == 0 {
 		return // our own PART: the daemon asked for it
 	}
-	n.participant(r, m, pb.StatusType_STATUS_NONE, reason, "", flag)
+	n.participant(r, &m, pb.StatusType_STATUS_NONE, reason, "", flag)
 }
 
 // onQuit reports a quit in every channel the nick was in.
@@ -205,19 +206,19 @@ func (n *network) onQuit(e girc.Event) {
 	key := strings.ToLower(e.Source.Name)
 	type gone struct {
 		r *room
-		m *member
+		m member
 	}
 	var list []gone
 	n.mu.Lock()
 	for _, r := range n.rooms {
-		if m := r.members[key]; m != nil && r.joined {
+		if m, ok := r.members.get(key); ok && r.joined {
 			delete(r.members, key)
 			list = append(list, gone{r, m})
 		}
 	}
 	n.mu.Unlock()
-	for _, g := range list {
-		n.participant(g.r, g.m, pb.StatusType_STATUS_NONE, e.Last(), "", 0)
+	for i := range list {
+		n.participant(list[i].r, &list[i].m, pb.StatusType_STATUS_NONE, e.Last(), "", 0)
 	}
 }
 

@@ -31,14 +31,14 @@ func (n *network) onNick(e girc.Event) {
 		n.nick = nick
 	}
 	for _, r := range n.rooms {
-		m := r.members[oldKey]
-		if m == nil || !r.joined {
+		m, ok := r.members.get(oldKey)
+		if !ok || !r.joined {
 			continue
 		}
-		list = append(list, renamed{r, *m})
+		list = append(list, renamed{r, m})
 		delete(r.members, oldKey)
 		m.nick = nick
-		r.members[strings.ToLower(nick)] = m
+		r.members.put(m)
 		if me {
 			r.nick = nick
 		}
@@ -60,7 +60,7 @@ func (n *network) onMode(e girc.Event) {
 	}
 	args := e.Params[2:]
 	adding := true
-	var changed []*member
+	var changed []member
 	n.mu.Lock()
 	r := n.roomOf(e.Params[0])
 	for _, c := range e.Params[1] {
@@ -68,8 +68,9 @@ func (n *network) onMode(e girc.Event) {
 		case c == '+' || c == '-':
 			adding = c == '+'
 		case strings.ContainsRune("qaohv", c) && len(args) > 0:
-			if m := n.modeMember(r, args[0]); m != nil && c != 'v' {
+			if m, ok := n.modeMember(r, args[0]); ok && c != 'v' {
 				m.flags = flagIf(adding)
+				r.members.put(m)
 				changed = append(changed, m)
 			}
 			args = args[1:]
@@ -80,17 +81,17 @@ func (n *network) onMode(e girc.Event) {
 		}
 	}
 	n.mu.Unlock()
-	for _, m := range changed {
-		n.participant(r, m, m.status(), "", "", 0)
+	for i := range changed {
+		n.participant(r, &changed[i], changed[i].status(), "", "", 0)
 	}
 }
 
 // modeMember finds nick in r; the caller holds n.mu.
-func (n *network) modeMember(r *room, nick string) *member {
+func (n *network) modeMember(r *room, nick string) (member, bool) {
 	if r == nil || !r.joined {
-		return nil
+		return member{}, false
 	}
-	return r.members[strings.ToLower(nick)]
+	return r.members.get(strings.ToLower(nick))
 }
 
 func flagIf(moderator bool) pb.ParticipantFlag {
@@ -110,21 +111,19 @@ func (n *network) onWho(e girc.Event) {
 	away := strings.HasPrefix(e.Params[6], "G")
 	n.mu.Lock()
 	r := n.roomOf(e.Params[1])
-	var m *member
+	var m member
+	found := false
 	if r != nil && r.joined {
-		m = r.members[strings.ToLower(e.Params[5])]
+		m, found = r.members.get(strings.ToLower(e.Params[5]))
 	}
-	changed := m != nil && m.away != away
+	changed := found && m.away != away
 	if changed {
 		m.away = away
-	}
-	var copyM member
-	if m != nil {
-		copyM = *m
+		r.members.put(m)
 	}
 	n.mu.Unlock()
 	if changed {
-		n.participant(r, &copyM, copyM.status(), "", "", 0)
+		n.participant(r, &m, m.status(), "", "", 0)
 	}
 }
 

@@ -16,8 +16,8 @@ type room struct {
 	key     string
 	nick    string // the user's nickname as the daemon knows it
 	joined  bool   // RPL_ENDOFNAMES seen: participants were reported
-	members map[string]*member
-	names   map[string]*member // RPL_NAMREPLY being collected
+	members memberSet
+	names   memberSet // RPL_NAMREPLY being collected
 	topic   string
 	setter  string
 }
@@ -27,6 +27,43 @@ type member struct {
 	nick  string
 	flags pb.ParticipantFlag
 	away  bool
+}
+
+// memberSet is a channel's participants by lowercased nick. Every connection of the
+// gateway in a channel holds one, so it is kept small (issue 26: memory per IRC user):
+// values rather than pointers, the nick only where it differs from its key, and copies
+// of the names rather than substrings that would keep the server's whole lines alive.
+type memberSet map[string]memberState
+
+// memberState is a member as stored in a memberSet.
+type memberState struct {
+	nick  string // "" when it is the key
+	flags pb.ParticipantFlag
+	away  bool
+}
+
+// get returns the member under key (a lowercased nick).
+func (s memberSet) get(key string) (member, bool) {
+	v, ok := s[key]
+	if !ok {
+		return member{}, false
+	}
+	if v.nick == "" {
+		v.nick = key
+	}
+	return member{nick: v.nick, flags: v.flags, away: v.away}, true
+}
+
+// put stores m under its lowercased nick.
+func (s memberSet) put(m member) {
+	key := strings.ToLower(m.nick)
+	v := memberState{flags: m.flags, away: m.away}
+	if key == m.nick {
+		key = strings.Clone(key)
+	} else {
+		v.nick = strings.Clone(m.nick)
+	}
+	s[key] = v
 }
 
 func (m *member) status() pb.StatusType {
@@ -133,12 +170,12 @@ func (n *network) onNames(e girc.Event) {
 		return
 	}
 	if r.names == nil {
-		r.names = map[string]*member{}
+		r.names = memberSet{}
 	}
 	for _, word := range strings.Fields(e.Last()) {
 		prefix, nick := splitPrefix(word)
 		if nick != "" {
-			r.names[strings.ToLower(nick)] = &member{nick: nick, flags: prefixFlags(prefix)}
+			r.names.put(member{nick: nick, flags: prefixFlags(prefix)})
 		}
 	}
 }
@@ -158,34 +195,37 @@ func (n *network) onEndOfNames(e girc.Event) {
 	}
 	r.joined, r.members, r.names = true, r.names, nil
 	if r.members == nil {
-		r.members = map[string]*member{}
+		r.members = memberSet{}
 	}
 	own := n.nick
 	renamed := !strings.EqualFold(r.nick, own)
 	r.nick = own
-	others := make([]*member, 0, len(r.members))
-	var self *member
-	for k, m := range r.members {
-		if k == strings.ToLower(own) {
-			self = m
-			continue
+	ownKey := strings.ToLower(own)
+	others := make([]member, 0, len(r.members))
+	self, ok := r.members.get(ownKey)
+	if !ok {
+		self = member{nick: own}
+	}
+	for k := range r.members {
+		if k != ownKey {
+			m, _ := r.members.get(k)
+			others = append(others, m)
 		}
-		others = append(others, m)
 	}
 	topic, setter := r.topic, r.setter
+	poll := len(r.members) <= awayCheckMaxMembers
 	n.mu.Unlock()
-	if self == nil {
-		self = &member{nick: own}
-	}
 	if renamed {
 		n.s.sink.RoomNicknameChanged(n.s.user, r.name, own)
 	}
-	for _, m := range others {
-		n.participant(r, m, m.status(), "", "", 0)
+	for i := range others {
+		n.participant(r, &others[i], others[i].status(), "", "", 0)
 	}
-	n.participant(r, self, pb.StatusType_STATUS_ONLINE, "", "", pb.ParticipantFlag_PARTICIPANT_FLAG_ME)
+	n.participant(r, &self, pb.StatusType_STATUS_ONLINE, "", "", pb.ParticipantFlag_PARTICIPANT_FLAG_ME)
 	if topic != "" {
 		n.s.sink.RoomSubject(backend.Message{User: n.s.user, Buddy: r.name, Nickname: setter, Body: topic})
 	}
-	n.send(girc.WHO, r.channel)
+	if poll {
+		n.send(girc.WHO, r.channel) // away flags, as the poll (people.go) has them
+	}
 }
