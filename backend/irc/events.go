@@ -9,8 +9,12 @@ import (
 )
 
 // handle is the one girc handler of a connection: girc runs it for every event in order.
-func (n *network) handle(_ *girc.Client, e girc.Event) {
+func (n *network) handle(c *girc.Client, e girc.Event) {
 	switch e.Command {
+	case girc.INITIALIZED:
+		n.initialized(c)
+	case girc.DISCONNECTED:
+		n.disconnected()
 	case girc.RPL_WELCOME:
 		n.onWelcome(e)
 	case girc.RPL_NAMREPLY:

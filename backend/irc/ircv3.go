@@ -122,7 +122,7 @@ func (n *network) queue(e *girc.Event) {
 	n.outMu.Lock()
 	defer n.outMu.Unlock()
 	if len(n.out) >= outQueue {
-		n.s.log.Warn().Str("command", e.Command).Msg("IRC send queue full, dropping")
+		n.s.logger().Warn().Str("command", e.Command).Msg("IRC send queue full, dropping")
 		return
 	}
 	n.out = append(n.out, e)
@@ -403,7 +403,7 @@ func removeReaction(set []string, r string) []string {
 // reaction_fallback applies (see above).
 func (n *network) event(target string, e backend.Event) {
 	if e.ReactTo == "" {
-		n.s.log.Debug().Msg("CONV_EVENT without a reaction dropped (retractions are not announced)")
+		n.s.logger().Debug().Msg("CONV_EVENT without a reaction dropped (retractions are not announced)")
 		return
 	}
 	if !n.tags() {

@@ -54,7 +54,7 @@ func TestPendingEchoBound(t *testing.T) {
 // TestSendQueueBound: past outQueue events waiting for the socket, a new one is dropped
 // (and logged); the queue keeps the oldest, in order.
 func TestSendQueueBound(t *testing.T) {
-	n := &network{s: &session{log: zerolog.Nop()}} // not up: nothing drains the queue
+	n := &network{s: &session{p: &Plugin{log: zerolog.Nop()}}} // not up: nothing drains the queue
 	for i := range outQueue + 1 {
 		n.queue(&girc.Event{Command: "PRIVMSG", Params: []string{"#c", strconv.Itoa(i)}})
 	}

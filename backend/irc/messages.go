@@ -94,7 +94,7 @@ func (s *session) message(m backend.Message) {
 	}
 	n := s.find(strings.ToLower(lookup))
 	if n == nil {
-		s.log.Debug().Msg("message for a network we are not connected to")
+		s.logger().Debug().Msg("message for a network we are not connected to")
 		return
 	}
 	n.userMessage(strings.ToLower(roomName), nick, m)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lrstanley/girc"
+	"github.com/rs/zerolog"
 
 	"github.com/gospectrum/spectrum2/backend/allow"
 	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
@@ -41,7 +42,8 @@ type network struct {
 	failure  *failure // why the network refused us, if it said so
 	tagState tagState // ids and reactions of the IRCv3 tags (ircv3.go)
 
-	ungate sync.Once // frees the registration slot (gate.go) at RPL_WELCOME or the end
+	ungate    sync.Once   // frees the registration slot (gate.go) at RPL_WELCOME or the end
+	stopClose func() bool // undoes initialized's close at the session's end; girc's goroutine only
 }
 
 // failure is a login refusal reported by the network (wrong password etc.).
@@ -57,8 +59,9 @@ func newNetwork(s *session, addr serverAddr, suffix, nick string) *network {
 		rooms: map[string]*room{}, whois: map[string]*whoisReply{}, tagState: newTagState(),
 	}
 	n.client = girc.New(n.config(nick))
+	// One handler for everything, INITIALIZED and DISCONNECTED too (events.go): each
+	// registration costs a client some 400 bytes of maps.
 	n.client.Handlers.Add(girc.ALL_EVENTS, n.handle)
-	n.client.Handlers.Add(girc.INITIALIZED, n.initialized)
 	return n
 }
 
@@ -139,33 +142,39 @@ func (n *network) dialer() dialer {
 	return dialer{n.ctx, n.s.p.opts.allowed.Dialer(nd, n.addr.Host)}
 }
 
+// logger is the connection's logger, made when something is logged: one kept for the
+// connection's life would cost it a KB (issue 26: memory per IRC user).
+func (n *network) logger() *zerolog.Logger {
+	l := n.s.logger().With().Str("irc", n.addr.String()).Logger()
+	return &l
+}
+
 // run connects and serves the connection until it ends, then reports the end.
 func (n *network) run(context.Context) {
-	log := n.s.log.With().Str("irc", n.addr.String()).Logger()
 	if !n.s.p.gates.acquire(n.ctx, n.addr.String()) {
 		n.cancel()
 		n.s.dropNetwork(n)
-		log.Info().Msg("logged out")
+		n.logger().Info().Msg("logged out")
 		return
 	}
-	log.Info().Msg("connecting")
+	n.logger().Info().Msg("connecting")
 	err := n.client.DialerConnect(n.dialer())
 	n.registered()
 	n.cancel()
 	n.s.dropNetwork(n)
 	if n.s.ctx.Err() != nil {
-		log.Info().Msg("logged out")
+		n.logger().Info().Msg("logged out")
 		return
 	}
 	reason := "Connection closed"
 	switch {
 	case allow.IsRefused(err):
-		log.Warn().Err(err).Msg("IRC server refused by allowed_servers")
+		n.logger().Warn().Err(err).Msg("IRC server refused by allowed_servers")
 		reason = "IRC server not allowed"
 	case err != nil:
 		reason = err.Error()
 	}
-	log.Info().Str("reason", reason).Msg("IRC connection lost")
+	n.logger().Info().Str("reason", reason).Msg("IRC connection lost")
 	// Reported at once, as libcommuni does: the router spaces out its re-logins (2, 5 and
 	// 10 s) so that an IRC server restarting has time to come back.
 	n.reportLost(reason)
@@ -180,17 +189,22 @@ func (n *network) registered() {
 // initialized runs once the socket is up: from now on Close works, and the writer may
 // feed girc. Both end with the connection; the session's end closes it without a
 // goroutine waiting for it.
-func (n *network) initialized(c *girc.Client, _ girc.Event) {
-	stop := context.AfterFunc(n.ctx, c.Close)
-	c.Handlers.AddBg(girc.DISCONNECTED, func(*girc.Client, girc.Event) {
-		stop()
-		n.outMu.Lock()
-		n.up, n.out = false, nil
-		n.outMu.Unlock()
-	})
+func (n *network) initialized(c *girc.Client) {
+	n.stopClose = context.AfterFunc(n.ctx, c.Close)
 	n.outMu.Lock()
 	n.up = true
 	n.startWriter()
+	n.outMu.Unlock()
+}
+
+// disconnected runs when the socket is gone (after initialized, on Connect's goroutine):
+// the queue is dropped and the writer stops.
+func (n *network) disconnected() {
+	if n.stopClose != nil {
+		n.stopClose()
+	}
+	n.outMu.Lock()
+	n.up, n.out = false, nil
 	n.outMu.Unlock()
 }
 
@@ -266,6 +280,6 @@ func (n *network) refuse(code pb.ConnectionError, text string) {
 		n.failure = &failure{code: code, text: text}
 	}
 	n.mu.Unlock()
-	n.s.log.Info().Str("reason", text).Msg("IRC network refused login")
+	n.s.logger().Info().Str("reason", text).Msg("IRC network refused login")
 	n.cancel()
 }

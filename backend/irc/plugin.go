@@ -132,7 +132,7 @@ func (p *Plugin) Event(_ context.Context, _ *backend.Sink, e backend.Event) {
 		return
 	}
 	if strings.Contains(e.Buddy, "/") {
-		ses.log.Debug().Msg("reaction in a private room chat dropped: not carried")
+		ses.logger().Debug().Msg("reaction in a private room chat dropped: not carried")
 		return
 	}
 	if isRoom(e.Buddy) {
@@ -146,12 +146,12 @@ func (p *Plugin) Event(_ context.Context, _ *backend.Sink, e backend.Event) {
 				return
 			}
 		}
-		ses.log.Debug().Msg("reaction for a room we are not in")
+		ses.logger().Debug().Msg("reaction for a room we are not in")
 		return
 	}
 	n := ses.find(strings.ToLower(e.Buddy))
 	if n == nil {
-		ses.log.Debug().Msg("reaction for a network we are not connected to")
+		ses.logger().Debug().Msg("reaction for a network we are not connected to")
 		return
 	}
 	nick, _ := ses.splitName(e.Buddy)

@@ -16,7 +16,6 @@ import (
 type session struct {
 	p        *Plugin
 	sink     *backend.Sink
-	log      zerolog.Logger
 	user     string
 	legacy   string
 	password string
@@ -33,10 +32,16 @@ func newSession(ctx context.Context, p *Plugin, s *backend.Sink, l backend.Login
 	ctx, cancel := context.WithCancel(ctx)
 	return &session{
 		p: p, sink: s, user: l.User, legacy: l.LegacyName, password: l.Password,
-		log: p.log.With().Str("user", l.User).Logger(),
 		ctx: ctx, cancel: cancel,
 		nets: map[string]*network{}, pmRooms: map[string]string{},
 	}
+}
+
+// logger is the session's logger, made when something is logged: one kept per session
+// costs each a KB (issue 26: memory per IRC user), and the backend logs little.
+func (s *session) logger() *zerolog.Logger {
+	l := s.p.log.With().Str("user", s.user).Logger()
+	return &l
 }
 
 // close ends every connection of the session.
@@ -106,7 +111,7 @@ func (s *session) joinRoom(r backend.Room) {
 		if !s.p.opts.allowed.Names(addr.Host) {
 			// Not Spectrum 2's behaviour (it connects anywhere): without this, anyone who
 			// can reach the gateway makes it connect to any host and port.
-			s.log.Warn().Str("irc", addr.String()).Msg("IRC server not in allowed_servers")
+			s.logger().Warn().Str("irc", addr.String()).Msg("IRC server not in allowed_servers")
 			s.refuseRoom(r, pb.ParticipantFlag_PARTICIPANT_FLAG_NOT_AUTHORIZED, "IRC server not allowed")
 			return
 		}

@@ -316,6 +316,13 @@ func runIRCGateway(ctx context.Context, env IRCEnv, plan IRCPlan, g ircGateway, 
 		rss, pss := m.PerUser()
 		fmt.Fprintf(w, "   %d joined (%d failed) in %v: %.1f KB RSS, %.1f KB PSS per user, %d backends, ngircd %.0f MB %s\n",
 			m.Joined, m.Failed, m.Open.Round(time.Millisecond), rss/1000, pss/1000, m.Backends, float64(m.IRCdRSS)/1e6, m.Err)
+		for _, p := range m.Parts {
+			fmt.Fprintf(w, "   %s (%d): %.1f KB RSS, %.1f KB anonymous, %.1f KB PSS per user\n", p.Name, p.Procs,
+				float64(p.RSS)/1000/float64(max(m.Joined, 1)), float64(p.Anon)/1000/float64(max(m.Joined, 1)), float64(p.PSS)/1000/float64(max(m.Joined, 1)))
+		}
+		if m.Drops > 0 {
+			fmt.Fprintf(w, "   %d XMPP sessions dropped\n", m.Drops)
+		}
 		r.Memory = append(r.Memory, m)
 	}
 	if len(plan.Rates) > 0 && ctx.Err() == nil {

@@ -164,8 +164,15 @@ func handleJOIN(c *Client, e Event) {
 
 	channelName := e.Params[0]
 
-	// spectrum2: with TrackSelfOnly, another user's join is neither tracked nor WHOed.
-	if c.Config.TrackSelfOnly && e.Source.ID() != c.GetID() {
+	// spectrum2: with TrackSelfOnly no channel and no user is tracked (another user's join
+	// is not WHOed either); our own join still tells our ident and host.
+	if c.Config.TrackSelfOnly {
+		if e.Source.ID() == c.GetID() {
+			c.state.Lock()
+			c.state.ident = e.Source.Ident
+			c.state.host = e.Source.Host
+			c.state.Unlock()
+		}
 		return
 	}
 

@@ -173,11 +173,11 @@ type Config struct {
 	// message has been received in reply to an outstanding PING.
 	PingTimeout time.Duration
 
-	// TrackSelfOnly (spectrum2) tracks the client's own user and channels but not the
-	// other members of its channels: no user entry per member (NAMES, JOIN) and no WHO
-	// for each user who joins. Channel.UserList and the other users' state stay empty.
-	// A gateway with many connections in one channel otherwise holds every member once
-	// per connection.
+	// TrackSelfOnly (spectrum2) tracks the client's own nick, ident, host and
+	// capabilities, but no channel and no user: no entry per member (NAMES, JOIN) and no
+	// WHO for each user who joins; LookupChannel and LookupUser find nothing. A gateway
+	// with many connections in one channel otherwise holds every member once per
+	// connection, and keeps its own room state anyway.
 	TrackSelfOnly bool
 	// disableTracking disables all channel and user-level tracking. Useful
 	// for highly embedded scripts with single purposes. This has an exported

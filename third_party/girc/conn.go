@@ -199,7 +199,7 @@ func readLine(r *bufio.Reader) (string, error) {
 // readBuffer is the size of a connection's read buffer (spectrum2: upstream used a
 // bufio.ReadWriter of 4 KB each way; writes now go to the socket whole, see write, and a
 // line longer than the buffer is read in parts by readLine).
-const readBuffer = 2048
+const readBuffer = 1024
 
 func (c *ircConn) newReadWriter() {
 	c.in = bufio.NewReaderSize(c.sock, readBuffer)
