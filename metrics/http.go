@@ -60,13 +60,25 @@ func (m *Metrics) Handler(o HandlerOptions) http.Handler {
 		mux.Handle("GET "+PathMetrics, promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
 	}
 	if o.Pprof {
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		addPprof(mux)
 	}
 	return mux
+}
+
+// PprofHandler serves Go's profiler alone under /debug/pprof/: for a native backend
+// process, which has no metrics listener (server: SPECTRUM2_BACKEND_PPROF).
+func PprofHandler() http.Handler {
+	mux := http.NewServeMux()
+	addPprof(mux)
+	return mux
+}
+
+func addPprof(mux *http.ServeMux) {
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 }
 
 // Listen opens addr: "unix:/path" is a Unix socket (created mode 0600, a stale socket

@@ -2,9 +2,13 @@ package server
 
 import (
 	"context"
+	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -12,6 +16,7 @@ import (
 	"github.com/gospectrum/spectrum2/backend/native"
 	"github.com/gospectrum/spectrum2/internal/ini"
 	"github.com/gospectrum/spectrum2/internal/logging"
+	"github.com/gospectrum/spectrum2/metrics"
 )
 
 // backendUsage is `spectrum2 backend`'s page. Its flags are not ours: they are the command
@@ -50,7 +55,39 @@ func cmdBackend(ctx context.Context, args []string) error {
 		startGCTuner(ctx, pct)
 	}
 	go trimMemory(ctx)
+	if addr := os.Getenv(backendPprofEnv); addr != "" {
+		if err := serveBackendPprof(ctx, addr, log); err != nil {
+			log.Warn().Err(err).Str(backendPprofEnv, addr).Msg("not serving the profiler")
+		}
+	}
 	return backend.Connect(ctx, a, newPlugin(a.Config), backend.WithLogger(log))
+}
+
+// backendPprofEnv, set to a loopback address, makes a native backend serve Go's profiler
+// there (/debug/pprof/, runtime traces included) as [metrics] pprof does for the daemon:
+// the second hop of a round trip, for the tail-latency bench (issue 26). Unset, the
+// default, nothing listens. Only the first backend gets the address; the others say so.
+const backendPprofEnv = "SPECTRUM2_BACKEND_PPROF"
+
+// serveBackendPprof listens on addr, which must be a loopback address, and serves the
+// profiler until ctx ends.
+func serveBackendPprof(ctx context.Context, addr string, log zerolog.Logger) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("profiler address: %w", err)
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("profiler address %s: not a loopback address", addr)
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("profiler: %w", err)
+	}
+	srv := &http.Server{Handler: metrics.PprofHandler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { <-ctx.Done(); srv.Close() }()
+	go func() { _ = srv.Serve(l) }()
+	log.Info().Stringer("addr", l.Addr()).Msg("serving the profiler")
+	return nil
 }
 
 // backendLogger follows the [logging] level and format the daemon wrote into the backend's

@@ -58,6 +58,9 @@ type Server struct {
 	ProfileDir string
 	// HeapURL, when set, is where the server serves its Go heap profile (net/http/pprof).
 	HeapURL string
+	// BackendPprof, when set, is a loopback address the native backend serves Go's
+	// profiler on (SPECTRUM2_BACKEND_PPROF; spectrum2 only, for the tail test's traces).
+	BackendPprof string
 	// Env is added to the server's environment (benchrun --server-env, e.g.
 	// GODEBUG=gctrace=1 into its log).
 	Env []string
@@ -85,8 +88,11 @@ func (s *Server) Start(ctx context.Context, o Options) error {
 	args := append([]string{"-c", strconv.Itoa(s.CPU)}, argv...)
 	s.cmd = exec.Command("taskset", args...)
 	s.cmd.Dir = s.Dir
-	if len(s.Env) > 0 {
+	if len(s.Env) > 0 || s.BackendPprof != "" {
 		s.cmd.Env = append(os.Environ(), s.Env...)
+		if s.BackendPprof != "" {
+			s.cmd.Env = append(s.cmd.Env, "SPECTRUM2_BACKEND_PPROF="+s.BackendPprof)
+		}
 	}
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

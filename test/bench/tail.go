@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -57,6 +58,15 @@ const tailPhaseID = 1000
 func RunTail(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan) TailResult {
 	tp := plan.Tail
 	r := TailResult{Sessions: tp.Sessions}
+	if tp.TraceDir != "" && srv.EchoBot {
+		port, err := freePort()
+		if err != nil {
+			r.Err = err.Error()
+			return r
+		}
+		srv.BackendPprof = fmt.Sprintf("127.0.0.1:%d", port)
+		defer func() { srv.BackendPprof = "" }()
+	}
 	if err := srv.Start(ctx, Options{MAMOff: tp.MAMOff}); err != nil {
 		r.Err = err.Error()
 		return r
@@ -118,16 +128,21 @@ func traceDaemon(ctx context.Context, srv *Server, tp TailPlan, rate int, after 
 	if tp.MAMOff {
 		arm = "mam-off"
 	}
-	file := filepath.Join(tp.TraceDir, fmt.Sprintf("%s-%s-%d-%s.trace", srv.Name, arm, rate, when))
-	url := fmt.Sprintf("%strace?seconds=%d", strings.TrimSuffix(srv.HeapURL, "heap"), int(tp.Phase/time.Second))
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := fetch(ctx, url, file); err != nil {
-			fmt.Fprintf(os.Stderr, "bench: runtime trace: %v\n", err)
-		}
-	}()
-	return func() { <-done }
+	name := fmt.Sprintf("%s-%s-%d-%s", srv.Name, arm, rate, when)
+	secs := int(tp.Phase / time.Second)
+	urls := map[string]string{name + ".trace": fmt.Sprintf("%strace?seconds=%d", strings.TrimSuffix(srv.HeapURL, "heap"), secs)}
+	if srv.BackendPprof != "" {
+		urls[name+"-backend.trace"] = fmt.Sprintf("http://%s/debug/pprof/trace?seconds=%d", srv.BackendPprof, secs)
+	}
+	var wg sync.WaitGroup
+	for file, url := range urls {
+		wg.Go(func() {
+			if err := fetch(ctx, url, filepath.Join(tp.TraceDir, file)); err != nil {
+				fmt.Fprintf(os.Stderr, "bench: runtime trace: %v\n", err)
+			}
+		})
+	}
+	return wg.Wait
 }
 
 // perMsg is d shared among n messages (0 for none).
