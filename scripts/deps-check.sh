@@ -41,6 +41,7 @@ expressions='
 binary        -                  spectrum2, built by test/harness_test.go TestMain
 fakeBin       -                  built by pluginserver/main_test.go from testdata/fakebackend
 test/sendxmpp_test.go:bin          -           the result of exec.LookPath("go-sendxmpp")
+third_party/girc/conn_ping_test.go:bin  ngircd  the result of exec.LookPath("ngircd")
 internal/testsrv/postgres.go:path  postgresql  initdb, pg_ctl, postgres in /usr/lib/postgresql/VERSION/bin
 internal/testsrv/dendrite.go:bin   -           dendrite, built by scripts/deps.sh with go install from the Go module proxy
 '
