@@ -83,8 +83,7 @@ func abusePhase(ctx context.Context, srv *Server, cfg *tls.Config, plan AbusePla
 	if err := p.Open(ctx, srv, cfg, plan.Good, workers); err != nil {
 		return ph, err
 	}
-	time.Sleep(settle)
-	base, err := TreeUsage(srv.PID())
+	base, err := settledUsage(ctx, srv)
 	if err != nil {
 		return ph, err
 	}

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,14 +59,20 @@ func (r ArchiveResult) CPUCost() float64 {
 // RunArchive measures the archive on srv (spectrum2): the closed-loop echo rate with
 // mam.enabled false and true, then fills the SQLite store with plan.Entries messages and
 // times MAM queries of one user for its last 50 messages with echo.
-func RunArchive(ctx context.Context, srv *Server, cfg *tls.Config, plan ArchivePlan, workers int) ArchiveResult {
+func RunArchive(ctx context.Context, srv *Server, cfg *tls.Config, plan ArchivePlan, workers int, w io.Writer) ArchiveResult {
 	var r ArchiveResult
 	var err error
-	if r.Off, err = archiveRoundTrips(ctx, srv, cfg, plan, workers, true); err != nil {
+	done := Phase(w, srv.Name+" archive off")
+	r.Off, err = archiveRoundTrips(ctx, srv, cfg, plan, workers, true)
+	done()
+	if err != nil {
 		r.Err = "archive off: " + err.Error()
 		return r
 	}
-	if r.On, err = archiveRoundTrips(ctx, srv, cfg, plan, workers, false); err != nil {
+	done = Phase(w, srv.Name+" archive on")
+	r.On, err = archiveRoundTrips(ctx, srv, cfg, plan, workers, false)
+	done()
+	if err != nil {
 		r.Err = "archive on: " + err.Error()
 		return r
 	}
@@ -80,7 +87,9 @@ func RunArchive(ctx context.Context, srv *Server, cfg *tls.Config, plan ArchiveP
 			return fillProsodyArchive(ctx, dsn, user, peer, plan)
 		}
 	}
+	done = Phase(w, fmt.Sprintf("%s archive fill %d", srv.Name, plan.Entries))
 	el, err := fill(ctx, dsn, user, srv.Peer(0), plan)
+	done()
 	if err != nil {
 		r.Err = "filling the archive: " + err.Error()
 		return r
@@ -91,7 +100,9 @@ func RunArchive(ctx context.Context, srv *Server, cfg *tls.Config, plan ArchiveP
 		return r
 	}
 	defer srv.Stop()
+	done = Phase(w, srv.Name+" archive queries")
 	r.Query, r.Results, err = timeQueries(ctx, srv, cfg, plan)
+	done()
 	if err != nil {
 		r.Err = "queries: " + err.Error()
 	}

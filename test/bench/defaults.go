@@ -70,7 +70,10 @@ func RunMem(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, o Opti
 	defer srv.Stop()
 	p := &Pool{GenShare: plan.GenShare}
 	defer p.Close()
-	time.Sleep(2 * time.Second)
+	if _, err := settledUsage(ctx, srv); err != nil {
+		r.Err = err.Error()
+		return r
+	}
 	var err error
 	if r.Empty, err = TreeMemory(srv.PID()); err != nil {
 		r.Err = err.Error()
@@ -80,7 +83,10 @@ func RunMem(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, o Opti
 		r.Err = err.Error()
 		return r
 	}
-	time.Sleep(settle)
+	if _, err := settledUsage(ctx, srv); err != nil {
+		r.Err = err.Error()
+		return r
+	}
 	if srv.EchoBot {
 		// The backend that took the user: a new one, or one the daemon started before any
 		// login (a spare); the one that grew most.
@@ -143,7 +149,9 @@ func runReferenceTests(ctx context.Context, srv *Server, cfg *tls.Config, plan P
 		}
 		for _, x := range runs {
 			fmt.Fprintf(w, "== %s: memory of %d idle sessions, %s\n", srv.Name, plan.Mem.N, x.label)
+			done := Phase(w, fmt.Sprintf("%s memory at %s", srv.Name, x.label))
 			m := RunMem(ctx, srv, cfg, plan, x.o, x.upb, x.label)
+			done()
 			fmt.Fprintf(w, "   RSS %.1f KB/session, PSS %.1f KB/session, %d processes below the root, first backend %.1f MB RSS with 1 user, %.1f MB with %d %s\n",
 				m.RSSPerSess/1000, m.PSSPerSess/1000, m.Backends(), float64(m.First.RSS)/1e6,
 				float64(m.FirstFull.RSS)/1e6, m.FirstUsers, m.Err)
@@ -153,7 +161,9 @@ func runReferenceTests(ctx context.Context, srv *Server, cfg *tls.Config, plan P
 	if plan.Tail.Sessions > 0 {
 		fmt.Fprintf(w, "== %s: tail latency, %d sessions, %v rates %v, fresh and after %v idle\n",
 			srv.Name, plan.Tail.Sessions, plan.Tail.Phase, plan.Tail.Rates, plan.Tail.Idle)
+		done := Phase(w, srv.Name+" tail latency")
 		t := RunTail(ctx, srv, cfg, plan)
+		done()
 		for _, ph := range t.Phases {
 			fmt.Fprintf(w, "   %d msg/s %s: p99 %s p99.9 %s, %d of %d answered, server CPU %.0f%% (%.1f µs per round trip)\n", ph.Rate, ph.When(),
 				ms(ph.Rtt.Latency.P99), ms(ph.Rtt.Latency.P999), ph.Rtt.Received, ph.Rtt.Sent,

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -38,6 +39,29 @@ func HeapProfile(ctx context.Context, srv *Server, name string, lines int) strin
 		keep = append(keep, l)
 	}
 	return memStats(ctx, srv) + strings.Join(keep, "\n")
+}
+
+// liveHeap forces a garbage collection in the daemon (the heap profile's gc=1) and returns its
+// heap in use right after it (runtime.MemStats.HeapAlloc: live objects); 0 when the server
+// serves no heap profile.
+func liveHeap(ctx context.Context, srv *Server) (int64, error) {
+	if srv.HeapURL == "" {
+		return 0, nil
+	}
+	text, err := get(ctx, srv.HeapURL+"?gc=1&debug=1")
+	if err != nil {
+		return 0, err
+	}
+	for _, l := range strings.Split(text, "\n") {
+		if v, ok := strings.CutPrefix(l, "# HeapAlloc = "); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("the heap profile's HeapAlloc %q: %w", v, err)
+			}
+			return n, nil
+		}
+	}
+	return 0, fmt.Errorf("no HeapAlloc in %s's heap profile", srv.Name)
 }
 
 // memStats is the runtime's own account of the daemon's memory (heap in use and idle, goroutine

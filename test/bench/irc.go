@@ -281,24 +281,28 @@ func RunIRC(ctx context.Context, env IRCEnv, plan IRCPlan, w io.Writer) IRCResul
 		r := &IRCGatewayResults{Name: "spectrum2", Version: Commit()}
 		dir := filepath.Join(env.Dir, "irc-spectrum2")
 		_ = os.MkdirAll(dir, 0o700)
+		done := Phase(w, "IRC spectrum2")
 		g, err := newSpectrumIRC(dir, env.Bin, env.ServerCPU, env.Cert, env.Key)
 		if err != nil {
 			r.Memory = []IRCMemory{{Err: err.Error()}}
 		} else {
 			runIRCGateway(ctx, env, plan, g, r, w)
 		}
+		done()
 		res.Ours = r
 	}
 	if env.Only != "spectrum2" {
 		r := &IRCGatewayResults{Name: "biboumi", Version: BiboumiVersion() + " + " + ProsodyVersion()}
 		dir := filepath.Join(env.Dir, "irc-biboumi")
 		_ = os.MkdirAll(dir, 0o700)
+		done := Phase(w, "IRC biboumi")
 		g, err := newBiboumiGateway(dir, env.ServerCPU, plan.Users(), env.Cert, env.Key)
 		if err != nil {
 			r.Memory = []IRCMemory{{Err: err.Error()}}
 		} else {
 			runIRCGateway(ctx, env, plan, g, r, w)
 		}
+		done()
 		res.Ref = r
 	}
 	res.Finished = time.Now().UTC()
@@ -312,7 +316,9 @@ func runIRCGateway(ctx context.Context, env IRCEnv, plan IRCPlan, g ircGateway, 
 			return
 		}
 		fmt.Fprintf(w, "== IRC %s: memory, %d users in %d channels\n", g.name(), n, plan.Channels)
+		done := Phase(w, fmt.Sprintf("IRC %s memory %d", g.name(), n))
 		m := runIRCMemory(ctx, env, plan, g, n)
+		done()
 		rss, pss := m.PerUser()
 		fmt.Fprintf(w, "   %d joined (%d failed) in %v: %.1f KB RSS, %.1f KB PSS per user, %d backends, ngircd %.0f MB %s\n",
 			m.Joined, m.Failed, m.Open.Round(time.Millisecond), rss/1000, pss/1000, m.Backends, float64(m.IRCdRSS)/1e6, m.Err)
@@ -327,7 +333,10 @@ func runIRCGateway(ctx context.Context, env IRCEnv, plan IRCPlan, g ircGateway, 
 	}
 	if len(plan.Rates) > 0 && ctx.Err() == nil {
 		fmt.Fprintf(w, "== IRC %s: channel traffic to %d users, rates %v lines/s\n", g.name(), plan.TrafficUsers, plan.Rates)
-		for _, t := range runIRCTraffic(ctx, env, plan, g) {
+		done := Phase(w, fmt.Sprintf("IRC %s traffic", g.name()))
+		traffic := runIRCTraffic(ctx, env, plan, g)
+		done()
+		for _, t := range traffic {
 			fmt.Fprintf(w, "   %d lines/s: %d/%d delivered, delay %s, %.1f us CPU/msg, gateway %.0f%% ngircd %.0f%% %s\n",
 				t.Rate, t.Delivered, t.Expected, t.Delay, float64(t.CPUPerMsg())/1e3,
 				100*frac(t.GWCPU, t.Elapsed), 100*frac(t.IRCdCPU, t.Elapsed), t.Err)
@@ -343,7 +352,9 @@ func runIRCGateway(ctx context.Context, env IRCEnv, plan IRCPlan, g ircGateway, 
 			continue
 		}
 		fmt.Fprintf(w, "== IRC %s: %d logins through to the channel, users_per_backend %d\n", g.name(), l.N, l.PerBackend)
+		done := Phase(w, fmt.Sprintf("IRC %s logins %d users_per_backend %d", g.name(), l.N, l.PerBackend))
 		l = runIRCLogin(ctx, env, plan, g, l)
+		done()
 		fmt.Fprintf(w, "   %.0f logins/s (%d of %d, %d failed), %s %s\n", l.Rate(), l.Done, l.N, l.Failed, l.Latency, l.Err)
 		r.Logins = append(r.Logins, l)
 	}
@@ -352,7 +363,9 @@ func runIRCGateway(ctx context.Context, env IRCEnv, plan IRCPlan, g ircGateway, 
 			break
 		}
 		fmt.Fprintf(w, "== IRC %s: re-login storm, %d users, users_per_backend %d, the busiest backend killed\n", g.name(), plan.StormN, upb)
+		done := Phase(w, fmt.Sprintf("IRC %s storm users_per_backend %d", g.name(), upb))
 		st := runIRCStorm(ctx, env, plan, g, upb)
+		done()
 		fmt.Fprintf(w, "   %d lost, %d back on IRC in %v (lowest %d), %d failed, channels %d/%d in %v, %d XMPP sessions dropped %s\n",
 			st.Joined-st.Dipped, st.Back, st.AllBack.Round(time.Millisecond), st.Dipped, st.Failed, st.Rejoined, st.N,
 			st.AllJoined.Round(time.Millisecond), st.XMPPDrops, st.Err)

@@ -270,7 +270,7 @@ const referenceMethod = `- **ejabberd** (Debian's package, issue 26) runs as a c
   sessions held idle, the growth divided by N, so the backend processes the sessions bring
   count. spectrum2 runs at the shipped users_per_backend and, beside it, with one backend for
   all (the bench's setting elsewhere); the full run adds Spectrum 2's 100. The first backend
-  is read with its first user (settled 5 s) and again at the end: "what each further user adds".
+  is read with its first user (once the tree's RSS stopped moving) and again at the end: "what each further user adds".
 - **tail latency**: a fresh server at its defaults with 500 sessions; open loop at 1,000 and
   then 5,000 messages a second, right after the sessions opened, then again after they sat idle;
   latency from the intended send time, p99 and p99.9 of the answers, which count only if they

@@ -109,7 +109,7 @@ func (r Report) rows() []row {
 	for i, size := range r.Plan.RosterSizes {
 		add(fmt.Sprintf("roster of %d: get to complete (ms)", size), rosterF(i, rosterTime), "%.1f",
 			rosterTarget(size))
-		add(fmt.Sprintf("roster of %d: memory per user (KB)", size), rosterF(i, rosterMem), "%.1f", nil)
+		add(fmt.Sprintf("roster of %d: daemon heap per user, live after a collection (KB)", size), rosterHeapF(i), "%.1f", nil)
 	}
 	o := r.Plan.Offline
 	for i, db := range o.DBs {
@@ -252,7 +252,16 @@ func rosterF(i int, f func(RosterResult) float64) func(*Results) (float64, bool)
 }
 
 func rosterTime(r RosterResult) float64 { return float64(r.Time.P50) / 1e6 }
-func rosterMem(r RosterResult) float64  { return r.PerUser / 1000 }
+
+// rosterHeapF is the roster test's heap per user, when the server served its heap.
+func rosterHeapF(i int) func(*Results) (float64, bool) {
+	return func(r *Results) (float64, bool) {
+		if i >= len(r.Rosters) || r.Rosters[i].Err != "" || r.Rosters[i].HeapPerUser == 0 {
+			return 0, false
+		}
+		return r.Rosters[i].HeapPerUser / 1000, true
+	}
+}
 
 // Machine describes where the run happened.
 func Machine() string {

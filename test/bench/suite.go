@@ -91,11 +91,15 @@ type Results struct {
 func Run(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, w io.Writer) Results {
 	r := Results{Server: srv.Name}
 	if plan.LoginWorkers > 0 {
+		done := Phase(w, srv.Name+" login")
 		r.Login, r.LoginErr = runLogin(ctx, srv, cfg, plan, w)
+		done()
 	}
 	for i, sc := range plan.Scales {
 		fmt.Fprintf(w, "== %s: %d sessions, idle %v, messages %v\n", srv.Name, sc.N, sc.Hold, plan.MsgTime)
+		done := Phase(w, fmt.Sprintf("%s scale %d", srv.Name, sc.N))
 		res := runScale(ctx, srv, cfg, plan, sc, 2*i+1, false)
+		done()
 		fmt.Fprintf(w, "   %.1f KB/session, %d drops, closed %.0f msg/s %s, open %d/s %s %s\n",
 			res.PerSession/1000, res.Drops, res.Closed.Rate(), res.Closed.Latency, plan.OpenRate,
 			res.Rtt.Latency, res.Err)
@@ -103,14 +107,18 @@ func Run(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, w io.Writ
 	}
 	for _, sc := range plan.SMScales {
 		fmt.Fprintf(w, "== %s: %d sessions with stream management, idle %v\n", srv.Name, sc.N, sc.Hold)
+		done := Phase(w, fmt.Sprintf("%s scale %d with stream management", srv.Name, sc.N))
 		res := runScale(ctx, srv, cfg, plan, sc, 0, true)
+		done()
 		fmt.Fprintf(w, "   %.1f KB/session, %d drops %s\n", res.PerSession/1000, res.Drops, res.Err)
 		r.SMScales = append(r.SMScales, res)
 	}
 	runReferenceTests(ctx, srv, cfg, plan, w, &r)
 	if srv.EchoBot && plan.StormN > 0 {
 		fmt.Fprintf(w, "== %s: reconnect storm of %d sessions\n", srv.Name, plan.StormN)
+		done := Phase(w, srv.Name+" reconnect storm")
 		st := RunStorm(ctx, srv, cfg, plan.StormN, plan.PoolWorkers)
+		done()
 		fmt.Fprintf(w, "   %d resumed in %v (%d failed %s), %d answers before the drop, %d lost, %d duplicated %s\n",
 			st.Resumed, st.AllResumed.Round(time.Millisecond), st.ResumeErrs, st.FirstErr, st.BeforeDrop,
 			st.Lost, st.Duplicated, st.Err)
@@ -120,7 +128,9 @@ func Run(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, w io.Writ
 	if a := plan.Archive; a.Sessions > 0 && (srv.Name == "spectrum2" || srv.Name == "prosody") {
 		fmt.Fprintf(w, "== %s: message archive, %d echo sessions %v off and on, queries with %d archived\n",
 			srv.Name, a.Sessions, a.MsgTime, a.Entries)
-		ar := RunArchive(ctx, srv, cfg, a, plan.PoolWorkers)
+		done := Phase(w, srv.Name+" archive")
+		ar := RunArchive(ctx, srv, cfg, a, plan.PoolWorkers, w)
+		done()
 		fmt.Fprintf(w, "   round trips %.0f msg/s off, %.0f msg/s on (%.0f%% cost); daemon CPU per round trip %.1f µs off, %.1f µs on (%.0f%% cost); %.0f msg/s fill, last 50 of one conversation: %s (%d results) %s\n",
 			ar.Off.Rate(), ar.On.Rate(), 100*ar.Cost(), micros(ar.Off.CPUPerMsg()), micros(ar.On.CPUPerMsg()), 100*ar.CPUCost(),
 			ar.FillRate, ar.Query, ar.Results, ar.Err)
@@ -129,7 +139,9 @@ func Run(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, w io.Writ
 	if srv.EchoBot {
 		for _, db := range plan.Offline.DBs {
 			fmt.Fprintf(w, "== %s: offline messages on %s\n", srv.Name, db.Driver)
+			done := Phase(w, srv.Name+" offline "+db.Driver)
 			or := RunOffline(ctx, srv, cfg, plan.Offline, db)
+			done()
 			fmt.Fprintf(w, "   %.0f msg/s into the store, %d delivered at login in %v, RSS %.1f MB empty, %.1f MB with %d x %d stored %s\n",
 				or.StoreRate, or.Delivered, or.Deliver.Round(time.Millisecond), float64(or.RSSEmpty)/1e6,
 				float64(or.RSSFull)/1e6, or.Users, or.PerUser, or.Err)
@@ -138,28 +150,37 @@ func Run(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, w io.Writ
 		if u := plan.Upload; u.Rounds > 0 && srv.Name == "spectrum2" {
 			fmt.Fprintf(w, "== %s: HTTP upload, %d PUT + GET rounds of %.0f MB beside the bare net/http floor, then %d at once\n",
 				srv.Name, u.Rounds, float64(u.Size)/1e6, u.Parallel)
+			done := Phase(w, srv.Name+" upload")
 			ur := RunUpload(ctx, srv, cfg, u, plan.PoolWorkers)
+			done()
 			fmt.Fprintln(w, uploadLine(ur))
 			r.Upload = &ur
 		}
 		if m := plan.Matrix; m.Users > 0 && srv.Name == "spectrum2" {
 			fmt.Fprintf(w, "== %s: builtin:matrix on Dendrite, %d users with a direct chat with echo, %d echo round trips\n",
 				srv.Name, m.Users, m.RoundTrips)
+			done := Phase(w, srv.Name+" matrix")
 			mr := RunMatrix(ctx, srv, cfg, m, plan.PoolWorkers)
+			done()
 			fmt.Fprintln(w, MatrixLine(mr))
 			r.Matrix = &mr
 		}
 		if a := plan.Abuse; a.Good > 0 && srv.Name == "spectrum2" {
 			fmt.Fprintf(w, "== %s: abuse, %d echo sessions at %d msg/s for %v, without and with %d abusers\n",
 				srv.Name, a.Good, a.Rate, a.MsgTime, a.Abusers)
+			done := Phase(w, srv.Name+" abuse")
 			ab := RunAbuse(ctx, srv, cfg, a, plan.PoolWorkers)
+			done()
 			fmt.Fprintln(w, abuseLine(ab))
 			r.Abuse = &ab
 		}
 		for _, size := range plan.RosterSizes {
 			fmt.Fprintf(w, "== %s: roster of %d contacts\n", srv.Name, size)
+			done := Phase(w, fmt.Sprintf("%s roster %d", srv.Name, size))
 			rr := RunRoster(ctx, srv, cfg, size, plan.RosterUsers)
-			fmt.Fprintf(w, "   %s, %.0f KB/user %s\n", rr.Time, rr.PerUser/1000, rr.Err)
+			done()
+			fmt.Fprintf(w, "   %s, daemon heap %.1f KB/user, tree RSS %.1f KB/user %s\n", rr.Time,
+				rr.HeapPerUser/1000, rr.PerUser/1000, rr.Err)
 			r.Rosters = append(r.Rosters, rr)
 		}
 	}
@@ -202,13 +223,16 @@ func runScale(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, sc S
 		res.Err = err.Error()
 		return res
 	}
-	time.Sleep(settle)
+	base, err := settledUsage(ctx, srv)
+	if err != nil {
+		res.Err = err.Error()
+		return res
+	}
 	m, err := StartMeter(srv.PID())
 	if err != nil {
 		res.Err = err.Error()
 		return res
 	}
-	base, _ := TreeUsage(srv.PID())
 	err = p.Open(ctx, srv, cfg, sc.N, plan.PoolWorkers)
 	res.Opened = len(p.Sessions)
 	if res.Open, _ = m.Read(); err != nil {

@@ -74,7 +74,9 @@ func measureIRC(ctx context.Context, f flags) error {
 	}
 	env := bench.IRCEnv{Dir: dir, Bin: mustAbs(f.bin), ServerCPU: f.serverCPU, GenCPU: f.genCPU,
 		Cert: certPath, Key: keyPath, TLS: bench.ClientTLS(cert, []tls.CurveID{tls.X25519}), Only: only}
+	done := bench.Phase(os.Stdout, "IRC (all)")
 	res := bench.RunIRC(ctx, env, plan, os.Stdout)
+	done()
 	res.Command = commandLine(f)
 	if f.ircOnly {
 		res.Command = "benchrun " + strings.Join(os.Args[1:], " ")
