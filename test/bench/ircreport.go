@@ -84,9 +84,13 @@ func (r IRCResults) rows() []ircRow {
 	if r.Plan.LoginOne > 0 {
 		add(fmt.Sprintf("logins/s, %d users, users_per_backend = 1", r.Plan.LoginOne), "%.0f", ircLoginF(1), nil)
 	}
-	for i, when := range []string{fmt.Sprintf("all %d users on the killed backend", r.Plan.StormN), "default users_per_backend, the busiest backend killed"} {
+	for i, upb := range r.Plan.stormBackends() {
 		if r.Plan.StormN == 0 {
 			break
+		}
+		when := fmt.Sprintf("all %d users on the killed backend", r.Plan.StormN)
+		if upb == 0 {
+			when = "default users_per_backend, the busiest backend killed"
 		}
 		add(fmt.Sprintf("re-login storm, %s: users lost by the kill", when), "%.0f",
 			ircStormF(i, func(s *IRCStorm) (float64, bool) { return float64(s.Joined - s.Dipped), s.Joined > 0 }), nil)
@@ -220,7 +224,7 @@ const ircSetup = `- setup: one ngircd 26 (Debian) per measurement on the generat
 	"carries its intended send time; a peer that falls behind writes the overdue lines at once with their times); " +
 	"the delay is from the intended time to the arrival at the XMPP client; CPU per message is the gateway side's " +
 	"CPU (/proc/PID/stat, over the feed and its drain) over the messages delivered\n" +
-	"- storm (spectrum2 only): the users on one backend process (`users_per_backend` = the users), SIGKILL to it, " +
+	"- storm (spectrum2 only): the users at the shipped `users_per_backend` (1,000: all of them on one backend process, a spare beside it), SIGKILL to the one with the most sockets, " +
 	"then LUSERS and NAMES on ngircd every 100 ms until every user is registered and in its channel again\n"
 
 func ircDetails(b *strings.Builder, g *IRCGatewayResults) {

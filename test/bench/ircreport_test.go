@@ -9,7 +9,7 @@ import (
 
 func ircSample(full bool, rss int64) IRCResults {
 	return IRCResults{Full: full, Started: time.Now(), Finished: time.Now(),
-		Plan: IRCPlan{Channels: 10, Scales: []int{100}, Rates: []int{1000}, StormN: 100},
+		Plan: IRCPlan{Channels: 10, Scales: []int{100}, Rates: []int{1000}, StormN: 100, StormOneBackend: true},
 		Ours: &IRCGatewayResults{Name: "spectrum2", Memory: []IRCMemory{{N: 100, Joined: 100, RSS: rss, PSS: rss / 2}},
 			Traffic: []IRCTraffic{{Rate: 1000, Delivered: 10, Expected: 10, Delay: Summary{P99: time.Millisecond}}}},
 		Ref: &IRCGatewayResults{Name: "biboumi", Memory: []IRCMemory{{N: 100, Joined: 100, RSS: 1e7, PSS: 1e7}},
@@ -62,5 +62,16 @@ func TestPSSOfSelf(t *testing.T) {
 	}
 	if st := statusKB(os.Getpid(), "VmRSS:", "RssAnon:"); st[0] <= 0 || st[1] <= 0 || st[1] > st[0] {
 		t.Fatalf("VmRSS, RssAnon = %v", st)
+	}
+}
+
+// At the defaults the storm runs once; the extra one with all users on one backend only
+// when the plan asks for it.
+func TestStormBackends(t *testing.T) {
+	if got := (IRCPlan{StormN: 1000}).stormBackends(); len(got) != 1 || got[0] != 0 {
+		t.Fatalf("default plan: %v, want [0]", got)
+	}
+	if got := (IRCPlan{StormN: 1000, StormOneBackend: true}).stormBackends(); len(got) != 2 || got[0] != 1000 || got[1] != 0 {
+		t.Fatalf("with StormOneBackend: %v, want [1000 0]", got)
 	}
 }

@@ -98,17 +98,17 @@ func Run(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, w io.Writ
 	for i, sc := range plan.Scales {
 		fmt.Fprintf(w, "== %s: %d sessions, idle %v, messages %v\n", srv.Name, sc.N, sc.Hold, plan.MsgTime)
 		done := Phase(w, fmt.Sprintf("%s scale %d", srv.Name, sc.N))
-		res := runScale(ctx, srv, cfg, plan, sc, 2*i+1, false)
+		res := runScale(ctx, srv, cfg, plan, sc, 2*i+1, false, w)
 		done()
-		fmt.Fprintf(w, "   %.1f KB/session, %d drops, closed %.0f msg/s %s, open %d/s %s %s\n",
-			res.PerSession/1000, res.Drops, res.Closed.Rate(), res.Closed.Latency, plan.OpenRate,
+		fmt.Fprintf(w, "   %.1f KB/session, %d drops, closed %.0f msg/s %s (%d unanswered after it), open %d/s %s %s\n",
+			res.PerSession/1000, res.Drops, res.Closed.Rate(), res.Closed.Latency, res.Closed.Backlog, plan.OpenRate,
 			res.Rtt.Latency, res.Err)
 		r.Scales = append(r.Scales, res)
 	}
 	for _, sc := range plan.SMScales {
 		fmt.Fprintf(w, "== %s: %d sessions with stream management, idle %v\n", srv.Name, sc.N, sc.Hold)
 		done := Phase(w, fmt.Sprintf("%s scale %d with stream management", srv.Name, sc.N))
-		res := runScale(ctx, srv, cfg, plan, sc, 0, true)
+		res := runScale(ctx, srv, cfg, plan, sc, 0, true, w)
 		done()
 		fmt.Fprintf(w, "   %.1f KB/session, %d drops %s\n", res.PerSession/1000, res.Drops, res.Err)
 		r.SMScales = append(r.SMScales, res)
@@ -207,15 +207,22 @@ func runLogin(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, w io
 // runScale opens a pool of sc.N sessions on a fresh server, measures its memory after the
 // hold, then, unless the sessions enabled stream management (sm: the idle test only), runs
 // the closed-loop and the open-loop message tests over it.
-func runScale(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, sc Scale, phase int, sm bool) ScaleResult {
+func runScale(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, sc Scale, phase int, sm bool, w io.Writer) ScaleResult {
 	res := ScaleResult{N: sc.N, Hold: sc.Hold, SM: sm}
+	name := fmt.Sprintf("%s scale %d: ", srv.Name, sc.N)
+	done := Phase(w, name+"start")
 	if err := srv.Start(ctx, Options{}); err != nil {
 		res.Err = err.Error()
 		return res
 	}
-	defer srv.Stop()
+	done()
 	p := &Pool{SM: sm, GenShare: plan.GenShare}
-	defer p.Close()
+	defer func() {
+		done := Phase(w, name+"close and stop")
+		p.Close()
+		srv.Stop()
+		done()
+	}()
 	// A few sessions first, so that fixed costs (a backend process, caches) stay out of the
 	// per-session figure.
 	warm := max(2, min(100, sc.N/10)) &^ 1
@@ -233,14 +240,18 @@ func runScale(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, sc S
 		res.Err = err.Error()
 		return res
 	}
+	done = Phase(w, name+"open")
 	err = p.Open(ctx, srv, cfg, sc.N, plan.PoolWorkers)
+	done()
 	res.Opened = len(p.Sessions)
 	if res.Open, _ = m.Read(); err != nil {
 		res.Err = err.Error()
 		return res
 	}
+	// The hold, then as long as the RSS still moves (the daemon trims its heap once a tick
+	// is quiet after the logins), so that the reading finds the state the first one did.
 	time.Sleep(sc.Hold)
-	u, err := TreeUsage(srv.PID())
+	u, err := settledUsage(ctx, srv)
 	if err != nil {
 		res.Err = err.Error()
 		return res
@@ -251,12 +262,20 @@ func runScale(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, sc S
 	if sm {
 		return res
 	}
+	done = Phase(w, name+"heap profile")
 	res.Heap = HeapProfile(ctx, srv, fmt.Sprint(sc.N), 20)
-	if res.Closed, err = RunClosed(p, srv, phase, plan.MsgTime); err != nil {
+	done()
+	done = Phase(w, name+"closed loop")
+	res.Closed, err = RunClosed(p, srv, phase, plan.MsgTime)
+	done()
+	if err != nil {
 		res.Err = err.Error()
 		return res
 	}
-	if res.Rtt, err = RunOpen(p, srv.PID(), phase+1, srv.EchoBot, plan.OpenRate, plan.MsgTime); err != nil {
+	done = Phase(w, name+"open loop")
+	res.Rtt, err = RunOpen(p, srv.PID(), phase+1, srv.EchoBot, plan.OpenRate, plan.MsgTime)
+	done()
+	if err != nil {
 		res.Err = err.Error()
 	}
 	res.Drops = p.Drops()
