@@ -21,7 +21,10 @@ const ejabberdLibs = "/usr/lib/x86_64-linux-gnu"
 // SCRAM hashing that spectrum2 does not pay either), stream management on, no s2s, no offline
 // store, no shaper (ejabberd's example configuration limits c2s to 1,000 bytes/s; without a
 // shaper option there is none). ejabberd's listener sets TCP_NODELAY itself (the bench checked
-// inet:getopts on its listening socket: nodelay true).
+// inet:getopts on its listening socket: nodelay true). The listen backlog is raised from
+// ejabberd_listener's 5: the login test's workers connect at once, and with 5 the dropped
+// SYNs made logins wait 1 to 13 s for retransmits (the quick run's login test of 3 s took
+// 14 s, and logins of its scale test timed out).
 const ejabberdConfig = `# written by test/bench
 hosts: ["localhost"]
 loglevel: warning
@@ -39,6 +42,7 @@ listen:
     module: ejabberd_c2s
     starttls_required: true
     max_stanza_size: 262144
+    backlog: 1024
 access_rules:
   c2s:
     allow: all

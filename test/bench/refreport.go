@@ -255,7 +255,10 @@ const referenceMethod = `- **ejabberd** (Debian's package, issue 26) runs as a c
   certificate, internal auth with auth_password_format plain, mod_roster, mod_disco, mod_ping
   and mod_stream_mgmt, no s2s, no offline storage, no shaper (ejabberd's example configuration
   limits c2s to 1,000 bytes/s; the bench's has none). Its listener sets TCP_NODELAY itself
-  (inet:getopts on the listening socket reads nodelay true). The accounts are registered
+  (inet:getopts on the listening socket reads nodelay true). Its listen backlog is raised to
+  1024 (ejabberd_listener's default is 5: with 50 or 100 workers connecting at once, SYNs
+  were dropped and logins waited 1 to 13 s for retransmits; Go's listener takes the kernel's
+  somaxconn, 4096 here, Prosody's tcp_backlog is 128). The accounts are registered
   through ejabberd_auth:try_register in a first run of the VM that stops when they are stored.
   Like Prosody's, its users talk in pairs.
 - **bare TLS floor**: the bench program itself with --bare-tls-serve as a pinned child: Go's
