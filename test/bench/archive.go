@@ -124,7 +124,7 @@ func archiveRoundTrips(ctx context.Context, srv *Server, cfg *tls.Config, plan A
 	if err := p.Open(ctx, srv, cfg, plan.Sessions, workers); err != nil {
 		return MsgResult{}, err
 	}
-	return RunClosed(p, srv, 90, plan.MsgTime)
+	return RunClosed(p, srv, 90, plan.MsgTime, false)
 }
 
 // fillBatch is the entries of one transaction of the fill, as the daemon's writer batches

@@ -104,20 +104,25 @@ func procMem(pid int) (ProcMem, error) {
 // daemon's 2 s memory-trim tick), or the wait fails after rssSettleMax.
 const (
 	rssPoll       = 250 * time.Millisecond
-	rssQuiet      = 2500 * time.Millisecond
+	rssQuiet      = 2250 * time.Millisecond
 	rssStill      = 256 << 10
 	rssStillShare = 0.005
 	rssSettleMax  = 30 * time.Second
 )
 
 // quietMemory reads srv's memory in a state that a second reading can be compared with: it
-// forces a collection in the daemon (the heap profile's gc=1) and reads its live heap, then
-// waits until the tree's RSS stops moving and reads it. Without the collection the first
-// reading of the roster test held the garbage of the warm-up login, which a collection
-// during the timed logins freed and the daemon's trim returned to the OS: the roster of
-// 1,000 came out at -143 KB per user (make bench of 2026-12-02). RSS still keeps up to the
-// trim's threshold (4 MB) of free heap, so with few users the heap is the exact figure.
+// waits until the tree's RSS stops moving (the daemon has done what the last login gave it
+// to do), forces collections in the daemon (liveHeap) and reads its live heap, then waits
+// for the RSS again (the trim after the collection) and reads it. Without the collection
+// the first reading of the roster test held the garbage of the warm-up login, which a
+// collection during the timed logins freed and the daemon's trim returned to the OS: the
+// roster of 1,000 came out at -143 KB per user (make bench of 2026-12-02). RSS still keeps
+// up to the trim's threshold (4 MB) of free heap, so with few users the heap is the exact
+// figure.
 func quietMemory(ctx context.Context, srv *Server) (Usage, int64, error) {
+	if _, err := settledUsage(ctx, srv); err != nil {
+		return Usage{}, 0, err
+	}
 	heap, err := liveHeap(ctx, srv)
 	if err != nil {
 		return Usage{}, 0, err

@@ -263,14 +263,14 @@ func quickMatrix() bench.MatrixPlan { return bench.MatrixPlan{Users: 20, RoundTr
 func quickPlan() bench.Plan {
 	return bench.Plan{
 		LoginWorkers: 50, LoginUsers: 500, LoginTime: 3 * time.Second, PoolWorkers: 50,
-		Scales:  []bench.Scale{{N: 1000, Hold: 2 * time.Second}},
+		Scales:  []bench.Scale{{N: 1000, Hold: time.Second}},
 		MsgTime: 2 * time.Second, OpenRate: 1000,
 		RosterSizes: []int{1000}, RosterUsers: 3,
 		StormN: 200, GenShare: genShare,
 		Offline: bench.OfflinePlan{DBs: []bench.OfflineDB{{Driver: store.SQLite}}, Store: 1000, Deliver: 200, Users: 1000, PerUser: 10},
-		Abuse:   bench.AbusePlan{Good: 50, Abusers: 50, MsgTime: 3 * time.Second, Rate: 100},
+		Abuse:   bench.AbusePlan{Good: 50, Abusers: 30, MsgTime: 2 * time.Second, Rate: 100},
 		Archive: bench.ArchivePlan{Sessions: archiveSessions, MsgTime: 2 * time.Second, Entries: 100000, Conversation: 1000, Queries: 100},
-		Mem:     bench.MemPlan{N: 2000, Hold: 2 * time.Second, UsersPerBackend: shippedUsersPerBackend, OursOnly: true},
+		Mem:     bench.MemPlan{N: 2000, Hold: time.Second, UsersPerBackend: shippedUsersPerBackend, OursOnly: true},
 		Floor:   bench.FloorPlan{Workers: 50, Time: 2 * time.Second, Idle: 500, Hold: time.Second},
 	}
 }
@@ -322,7 +322,7 @@ func fullPlan() bench.Plan {
 		Mem:     bench.MemPlan{N: 5000, Hold: 5 * time.Second, UsersPerBackend: shippedUsersPerBackend, Compare: []int{100}},
 		Tail:    bench.TailPlan{Sessions: tailSessions, Rates: []int{1000, 5000}, Phase: 4 * time.Second, Idle: 15 * time.Second},
 		Floor:   bench.FloorPlan{Workers: 100, Time: 5 * time.Second, Idle: 5000, Hold: 5 * time.Second},
-		Matrix:  bench.MatrixPlan{Users: 50, RoundTrips: 200},
+		Matrix:  bench.MatrixPlan{Users: 100, RoundTrips: 200},
 	}
 }
 
