@@ -125,7 +125,7 @@ func Run(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, w io.Writ
 		r.Storm = &st
 	}
 	// The archive test: spectrum2's archive, beside Prosody's mod_mam (both on SQLite).
-	if a := plan.Archive; a.Sessions > 0 && (srv.Name == "spectrum2" || srv.Name == "prosody") {
+	if a := plan.Archive; a.Sessions > 0 && (srv.Name == "spectrum2" || (srv.Name == "prosody" && !a.OursOnly)) {
 		fmt.Fprintf(w, "== %s: message archive, %d echo sessions %v off and on, queries with %d archived\n",
 			srv.Name, a.Sessions, a.MsgTime, a.Entries)
 		done := Phase(w, srv.Name+" archive")
