@@ -71,6 +71,7 @@ func (c *conn) readLoop(st readState) {
 			c.setReadDeadline(st.deadline)
 			st.fresh = true
 			handedOff = true
+			c.rd.Release() // nothing is buffered: the XML reader's buffers wait in no session
 			go c.idleWait(st)
 			return
 		case err != nil && isTimeout(err) && !c.isClosing():

@@ -5,7 +5,7 @@ package xmpp
 // not consume the first non-space byte, so reading can go on with Next: c2s calls it after
 // WaitInput to tell a keepalive from the start of a stanza.
 func (r *Reader) SkipBufferedSpace() bool {
-	for r.src.br.Buffered() > 0 {
+	for r.src.buffered() > 0 {
 		b, err := r.src.br.Peek(1)
 		if err != nil || !isSpace(b[0]) {
 			return true

@@ -70,8 +70,9 @@ type nsBinding struct{ prefix, uri string }
 // budgetReader is the byte source of the tokenizer: it counts bytes and fails once the
 // budget of the element being read is spent, before the tokenizer can buffer more.
 type budgetReader struct {
-	br    *bufio.Reader
-	n     int64 // bytes handed to the tokenizer
+	br    *bufio.Reader // nil while released (Reader.Release); buf makes it again
+	under io.Reader     // what br reads
+	n     int64         // bytes handed to the tokenizer
 	limit int64
 	ioErr error // the last error of the underlying reader
 }
@@ -80,7 +81,7 @@ func (b *budgetReader) ReadByte() (byte, error) {
 	if b.n >= b.limit {
 		return 0, errTooBig
 	}
-	c, err := b.br.ReadByte()
+	c, err := b.buf().ReadByte()
 	if err != nil {
 		b.ioErr = err
 		return 0, err
@@ -97,7 +98,7 @@ func (b *budgetReader) Read(p []byte) (int, error) {
 	if rest := b.limit - b.n; int64(len(p)) > rest {
 		p = p[:rest]
 	}
-	n, err := b.br.Read(p)
+	n, err := b.buf().Read(p)
 	b.n += int64(n)
 	if err != nil {
 		b.ioErr = err
@@ -105,12 +106,51 @@ func (b *budgetReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// buf is the buffer over the underlying reader, made again after a release.
+func (b *budgetReader) buf() *bufio.Reader {
+	if b.br == nil {
+		b.br = bufio.NewReaderSize(b.under, readBufferSize)
+	}
+	return b.br
+}
+
+// buffered is the number of bytes in the buffer (none while released).
+func (b *budgetReader) buffered() int {
+	if b.br == nil {
+		return 0
+	}
+	return b.br.Buffered()
+}
+
 // NewReader returns a Reader on r, reading through a small buffer.
 func NewReader(r io.Reader, limits Limits) *Reader {
 	rd := &Reader{limits: limits.withDefaults()}
+	rd.src.under = r
 	rd.src.br = bufio.NewReaderSize(r, readBufferSize)
 	rd.Restart()
 	return rd
+}
+
+// Release drops the Reader's buffer and tokenizer when no input is buffered, so that an
+// idle stream holds neither (some 1 KB of the 20 KB of an idle session: issue 26); the next
+// read makes them again. It reports whether it released them. It must be called between
+// two top-level elements (or before the stream header): there the tokenizer holds nothing
+// the next element needs, the namespaces in force being the Reader's own, which Next relies
+// on already when it replaces the tokenizer after a large element.
+func (r *Reader) Release() bool {
+	if r.src.buffered() > 0 {
+		return false
+	}
+	r.src.br, r.dec = nil, nil
+	return true
+}
+
+// decoder is the tokenizer, made again after a release.
+func (r *Reader) decoder() *xml.Decoder {
+	if r.dec == nil {
+		r.dec = newDecoder(&r.src)
+	}
+	return r.dec
 }
 
 // SetLimits replaces the limits from the next element on: c2s reads with a small stanza
@@ -120,7 +160,8 @@ func (r *Reader) SetLimits(limits Limits) { r.limits = limits.withDefaults() }
 // Reset makes the Reader read a new stream from r (after STARTTLS: r is the TLS connection).
 // Bytes buffered from the old reader are dropped.
 func (r *Reader) Reset(src io.Reader) {
-	r.src.br.Reset(src)
+	r.src.under = src
+	r.src.buf().Reset(src)
 	r.Restart()
 }
 
@@ -144,18 +185,18 @@ func newDecoder(src *budgetReader) *xml.Decoder {
 // reader fails. c2s uses it to notice input (or a closed connection) while it waits for a
 // decision without consuming what arrives.
 func (r *Reader) WaitInput() error {
-	_, err := r.src.br.Peek(1)
+	_, err := r.src.buf().Peek(1)
 	return err
 }
 
 // Buffered is the number of bytes read from the source and not yet parsed.
-func (r *Reader) Buffered() int { return r.src.br.Buffered() }
+func (r *Reader) Buffered() int { return r.src.buffered() }
 
 // DiscardBufferedSpace drops buffered whitespace and reports whether nothing else is
 // buffered. After <starttls/>, buffered non-space bytes were sent before the TLS layer and
 // must be rejected (STARTTLS command injection).
 func (r *Reader) DiscardBufferedSpace() bool {
-	for r.src.br.Buffered() > 0 {
+	for r.src.buffered() > 0 {
 		c, _ := r.src.br.ReadByte()
 		if !isSpace(c) {
 			return false
@@ -172,7 +213,7 @@ func (r *Reader) StreamHeader() (StreamHeader, error) {
 	defer func() { r.src.limit = math.MaxInt64 }()
 	first := true
 	for {
-		tok, err := r.dec.RawToken()
+		tok, err := r.decoder().RawToken()
 		if err != nil {
 			return StreamHeader{}, r.mapErr(err)
 		}
@@ -251,14 +292,15 @@ func (r *Reader) Next() (*Element, error) {
 // to the tokenizer, which would otherwise buffer them until the next '<'.
 func (r *Reader) skipSpace() error {
 	for {
-		c, err := r.src.br.ReadByte()
+		br := r.src.buf()
+		c, err := br.ReadByte()
 		if err != nil {
 			return err
 		}
 		if isSpace(c) {
 			continue
 		}
-		_ = r.src.br.UnreadByte()
+		_ = br.UnreadByte()
 		if c != '<' {
 			return &StreamError{CondNotWellFormed, "character data at stream level"}
 		}
@@ -277,7 +319,7 @@ func (r *Reader) element() (*Element, error) {
 	var names []xml.Name
 	var marks []int
 	for {
-		tok, err := r.dec.RawToken()
+		tok, err := r.decoder().RawToken()
 		if err != nil {
 			return nil, r.mapErr(err)
 		}

@@ -202,3 +202,73 @@ func assertCond(t *testing.T, err error, cond string) {
 		t.Fatalf("condition = %s (%s), want %s", se.Condition, se.Text, cond)
 	}
 }
+
+// TestRelease: a Reader released between elements (its buffer and tokenizer dropped) reads
+// the rest of the stream as if it had not been: namespaces from the stream header and from
+// a prefix the stream declared still resolve, keepalives are skipped, and the end of the
+// stream is still recognised. With input buffered it releases nothing.
+func TestRelease(t *testing.T) {
+	pr, pw := io.Pipe()
+	r := NewReader(pr, Limits{})
+	go func() {
+		_, _ = io.WriteString(pw, `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>`)
+		_, _ = io.WriteString(pw, `<message to='a@b'><body>one</body></message>`)
+		_, _ = io.WriteString(pw, "\n \n")
+		_, _ = io.WriteString(pw, `<stream:features/>`)
+		_, _ = io.WriteString(pw, `<iq type='get' id='1'><ping xmlns='urn:xmpp:ping'/></iq></stream:stream>`)
+		_ = pw.Close()
+	}()
+	if !r.Release() {
+		t.Fatal("a Reader with nothing buffered did not release")
+	}
+	if _, err := r.StreamHeader(); err != nil {
+		t.Fatal(err)
+	}
+	want := []struct{ space, local, text string }{
+		{NSClient, "message", "one"},
+		{NSStream, "features", ""},
+		{NSClient, "iq", ""},
+	}
+	for _, w := range want {
+		if r.Buffered() == 0 && !r.Release() {
+			t.Fatal("Release refused with nothing buffered")
+		}
+		if r.src.br != nil || r.dec != nil {
+			t.Fatal("Release kept the buffer or the tokenizer")
+		}
+		el, err := r.Next()
+		if err != nil {
+			t.Fatalf("after a release: %v", err)
+		}
+		if el.Space != w.space || el.Local != w.local {
+			t.Fatalf("got {%s}%s, want {%s}%s", el.Space, el.Local, w.space, w.local)
+		}
+		if b := el.Child(NSClient, "body"); w.text != "" && (b == nil || b.Text() != w.text) {
+			t.Fatalf("%s: body %v, want %q", w.local, b, w.text)
+		}
+	}
+	if r.Buffered() == 0 {
+		r.Release()
+	}
+	if _, err := r.Next(); !errors.Is(err, ErrStreamClosed) {
+		t.Fatalf("end of stream after a release: %v, want ErrStreamClosed", err)
+	}
+
+	// Buffered input stays: nothing is released.
+	r = NewReader(strings.NewReader(header+`<a/><b/>`), Limits{})
+	if _, err := r.StreamHeader(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Next(); err != nil {
+		t.Fatal(err)
+	}
+	if r.Buffered() == 0 {
+		t.Fatal("the test needs <b/> buffered")
+	}
+	if r.Release() || r.src.br == nil {
+		t.Fatal("Release dropped buffered input")
+	}
+	if el, err := r.Next(); err != nil || el.Local != "b" {
+		t.Fatalf("after a refused release: %v %v", el, err)
+	}
+}
