@@ -229,6 +229,6 @@ func (h userHandle) SendAll(el *xmpp.Element) {
 	}
 }
 
-func (h userHandle) Value(key any) any { return h.u.featVals[key] }
+func (h userHandle) Value(key any) any { return h.u.featValue(key) }
 
-func (h userHandle) SetValue(key, v any) { setLazy(&h.u.featVals, key, v) }
+func (h userHandle) SetValue(key, v any) { h.u.setFeatValue(key, v) }

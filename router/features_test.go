@@ -210,3 +210,28 @@ func TestOfflineLoginBytes(t *testing.T) {
 		t.Errorf("the next login's first message %.10q, want %s", next.ChildText(xmpp.NSClient, "body"), want)
 	}
 }
+
+// TestFeatValues: a feature's per-user state is found under its key, a second SetValue with
+// the same key replaces it rather than adding an entry (the slice holds one per key), and
+// keys of different types do not meet.
+func TestFeatValues(t *testing.T) {
+	type keyA struct{}
+	type keyB struct{}
+	u := &user{}
+	if v := u.featValue(keyA{}); v != nil {
+		t.Fatalf("empty user: %v", v)
+	}
+	for i := range 10 {
+		u.setFeatValue(keyA{}, i)
+		u.setFeatValue(keyB{}, -i)
+	}
+	if len(u.featVals) != 2 {
+		t.Fatalf("%d entries for two keys", len(u.featVals))
+	}
+	if a, b := u.featValue(keyA{}), u.featValue(keyB{}); a != 9 || b != -9 {
+		t.Fatalf("got %v and %v, want 9 and -9", a, b)
+	}
+	if v := u.featValue(struct{}{}); v != nil {
+		t.Fatalf("an unknown key found %v", v)
+	}
+}

@@ -51,10 +51,10 @@ func (u *user) subdomainIQ(rs *resource, iq *xmpp.Element, t target) {
 type transfersKey struct{}
 
 func (u *user) transfers() map[int32]bool {
-	m, _ := u.featVals[transfersKey{}].(map[int32]bool)
+	m, _ := u.featValue(transfersKey{}).(map[int32]bool)
 	if m == nil {
 		m = make(map[int32]bool)
-		setLazy(&u.featVals, any(transfersKey{}), any(m))
+		u.setFeatValue(transfersKey{}, m)
 	}
 	return m
 }

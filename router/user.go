@@ -51,7 +51,7 @@ type user struct {
 	lingerGen   int
 	lingerHeld  bool // a feature stored messages for the next login: the linger holds the session
 
-	featVals map[any]any // per-user state of the features (feature.User.SetValue)
+	featVals []featVal // per-user state of the features (feature.User.SetValue)
 
 	mbDropped atomic.Int64 // frames postFrame refused (limits.go); any goroutine
 	mbLost    atomic.Int64 // of them, messages (limits.go: overflow tells the next login)
@@ -132,6 +132,32 @@ func copyFor(i int, el *xmpp.Element) *xmpp.Element {
 // itoa formats a counter.
 func itoa[T ~int | ~int32 | ~uint64](n T) string {
 	return strconv.FormatInt(int64(n), 10)
+}
+
+// featVal is one feature's per-user state under its key. A user has a few, at most one per
+// kind of key the features define (a handful), so a slice searched in order costs less than
+// a map: 32 bytes each against some 330 for the map of an idle user (issue 26).
+type featVal struct{ key, v any }
+
+// featValue is the state stored under key, or nil.
+func (u *user) featValue(key any) any {
+	for _, f := range u.featVals {
+		if f.key == key {
+			return f.v
+		}
+	}
+	return nil
+}
+
+// setFeatValue stores v under key, replacing what was there.
+func (u *user) setFeatValue(key, v any) {
+	for i := range u.featVals {
+		if u.featVals[i].key == key {
+			u.featVals[i].v = v
+			return
+		}
+	}
+	u.featVals = append(u.featVals, featVal{key, v})
 }
 
 // setLazy sets (*m)[k] = v, making the map on first use: most users never need most of
