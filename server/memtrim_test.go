@@ -76,22 +76,26 @@ func TestTrimMemoryCollectsGarbage(t *testing.T) {
 func TestWorthTrimming(t *testing.T) {
 	const mb = 1 << 20
 	for _, c := range []struct {
-		free, objects, live uint64
-		want                bool
+		alloc, free, objects, live uint64
+		want                       bool
 	}{
-		{0, 0, 0, false},
-		{minTrim, 0, 0, false},                // at the bound: not past it
-		{minTrim + 1, 0, 0, true},             // free pages alone
-		{0, 3 * mb, 1 * mb, true},             // garbage alone: an idle backend
-		{0, 3 * mb, 0, true},                  // never collected: all of it may be garbage
-		{0, 1 * mb, 2 * mb, false},            // less in objects than found live: none
-		{4 * mb, 104 * mb, 100 * mb, false},   // 8 MB of a 100 MB heap: under an eighth
-		{4 * mb, 110 * mb, 100 * mb, true},    // 14 MB of it
-		{minTrim / 2, minTrim / 2, 0, false},  // the two together at the bound
-		{minTrim / 2, minTrim/2 + 1, 0, true}, // and past it
+		{0, 0, 0, 0, false},
+		{0, minTrim, 0, 0, false},                // at the bound: not past it
+		{0, minTrim + 1, 0, 0, true},             // free pages alone
+		{0, 0, 3 * mb, 1 * mb, true},             // garbage alone: an idle backend
+		{0, 0, 3 * mb, 0, true},                  // never collected: all of it may be garbage
+		{0, 0, 1 * mb, 2 * mb, false},            // less in objects than found live: none
+		{0, 4 * mb, 104 * mb, 100 * mb, false},   // 8 MB of a 100 MB heap: under an eighth
+		{0, 4 * mb, 110 * mb, 100 * mb, true},    // 14 MB of it
+		{0, minTrim / 2, minTrim / 2, 0, false},  // the two together at the bound
+		{0, minTrim / 2, minTrim/2 + 1, 0, true}, // and past it
+		{quietAlloc, 0, 64 * mb, 0, false},       // a busy tick
+		{quietAlloc - 1, 0, 64 * mb, 0, true},    // a quiet one
+		{mb / 2, 0, 3 * mb, mb, false},           // a small heap's busy tick: 2 MB is under 8 ticks of it
+		{mb / 8, 0, 3 * mb, mb, true},            // the same heap nearly idle
 	} {
-		if got := worthTrimming(c.free, c.objects, c.live); got != c.want {
-			t.Errorf("worthTrimming(%d, %d, %d) = %v, want %v", c.free, c.objects, c.live, got, c.want)
+		if got := worthTrimming(c.alloc, c.free, c.objects, c.live); got != c.want {
+			t.Errorf("worthTrimming(%d, %d, %d, %d) = %v, want %v", c.alloc, c.free, c.objects, c.live, got, c.want)
 		}
 	}
 }
