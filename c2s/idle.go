@@ -28,6 +28,12 @@ const recordBufSize = 4 << 10
 // per Read, so that crypto/tls never holds a record it has not processed: after it returns,
 // the input not yet decrypted is in recordConn (Buffered) or still in the socket. The
 // buffer goes back to the pool as soon as it is drained, so an idle connection holds none.
+//
+// A Read hands the header and as much of the body as is buffered together: crypto/tls
+// reads a record's header into a buffer of 5 + 512 bytes (576 with Go's rounding), and
+// when the body comes in a second Read it grows that buffer to 1,152 bytes for a 300-byte
+// ClientHello, and keeps it for the life of the connection (issue 26: 576 bytes of every
+// idle session).
 type recordConn struct {
 	net.Conn
 	pool *sync.Pool // of *[]byte with recordBufSize bytes
@@ -59,23 +65,28 @@ func (c *recordConn) Read(p []byte) (int, error) {
 		// A read that returned bytes and an error: the error comes again on the next read.
 		c.buf, c.r, c.w = bp, 0, n
 	}
-	in := (*c.buf)[c.r:c.w]
-	var n int
-	if c.nhdr < recordHeaderLen {
-		n = copy(p, in[:min(len(in), recordHeaderLen-c.nhdr)])
-		copy(c.hdr[c.nhdr:], in[:n])
-		c.nhdr += n
-		if c.nhdr == recordHeaderLen {
-			c.body = int(binary.BigEndian.Uint16(c.hdr[3:]))
+	n := 0
+	for n < len(p) && c.r < c.w {
+		in := (*c.buf)[c.r:c.w]
+		var k int
+		if c.nhdr < recordHeaderLen {
+			k = copy(p[n:], in[:min(len(in), recordHeaderLen-c.nhdr)])
+			copy(c.hdr[c.nhdr:], in[:k])
+			c.nhdr += k
+			if c.nhdr == recordHeaderLen {
+				c.body = int(binary.BigEndian.Uint16(c.hdr[3:]))
+			}
+		} else {
+			k = copy(p[n:], in[:min(len(in), c.body)])
+			c.body -= k
 		}
-	} else {
-		n = copy(p, in[:min(len(in), c.body)])
-		c.body -= n
+		n += k
+		c.r += k
+		if c.nhdr == recordHeaderLen && c.body == 0 {
+			c.nhdr = 0 // the record is complete: the next byte starts a header, in the next Read
+			break
+		}
 	}
-	if c.nhdr == recordHeaderLen && c.body == 0 {
-		c.nhdr = 0 // the record is complete: the next byte starts a header
-	}
-	c.r += n
 	if c.r == c.w {
 		c.pool.Put(c.buf)
 		c.buf, c.r, c.w = nil, 0, 0

@@ -65,6 +65,28 @@ func TestRecordConnBoundaries(t *testing.T) {
 	}
 }
 
+// TestRecordConnWholeRecord: a record whose header and body are buffered together is handed
+// on in one Read (crypto/tls then keeps its 576-byte input buffer instead of growing it for
+// the body), and the next record waits for the next Read.
+func TestRecordConnWholeRecord(t *testing.T) {
+	rec := func(n int) []byte {
+		b := []byte{22, 3, 1, 0, 0}
+		binary.BigEndian.PutUint16(b[3:], uint16(n))
+		return append(b, make([]byte, n)...)
+	}
+	client, server := net.Pipe()
+	defer client.Close()
+	go func() { _, _ = client.Write(append(rec(300), rec(40)...)) }()
+	rc := newRecordConn(server, newRecordBufPool())
+	p := make([]byte, 576)
+	for i, want := range []int{305, 45} {
+		n, err := rc.Read(p)
+		if err != nil || n != want {
+			t.Fatalf("Read %d: %d bytes, %v; want the whole record, %d", i, n, err, want)
+		}
+	}
+}
+
 // TestIdleHandoff: a quiet session's reader moves to a fresh goroutine waiting on the socket
 // (idleWait); stanzas sent afterwards, several in one TLS record and one larger than the
 // XML reader's buffer, are all read, and the silent client still gets its ping.
