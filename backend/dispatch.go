@@ -3,6 +3,7 @@ package backend
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/rs/zerolog"
 	"google.golang.org/protobuf/proto"
@@ -25,10 +26,11 @@ type session struct {
 func (c *session) handle(f protocol.Frame) error {
 	switch f.Type {
 	case pb.WrapperMessage_TYPE_PING:
-		if err := c.sink.w.WriteFrame(protocol.Frame{Type: pb.WrapperMessage_TYPE_PONG}); err != nil {
-			return err
-		}
-		return c.sink.send(pb.WrapperMessage_TYPE_STATS, c.stats.message())
+		// The daemon sends a PING after a message when none is outstanding (its fence,
+		// pluginserver): at a low rate one per message, so the PONG and its STATS go in one
+		// write, and the memory figures are read at most once per statsEvery.
+		return c.sink.w.WriteFrames(protocol.Frame{Type: pb.WrapperMessage_TYPE_PONG},
+			protocol.MustEncode(pb.WrapperMessage_TYPE_STATS, c.stats.message(time.Now())))
 	case pb.WrapperMessage_TYPE_EXIT:
 		return errExit
 	case pb.WrapperMessage_TYPE_RAW_XML:

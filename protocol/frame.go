@@ -166,17 +166,24 @@ func NewWriter(w io.Writer) *Writer {
 
 // WriteFrame queues f and returns once it has been written (possibly together with
 // frames queued by other goroutines), or with the first write error.
-func (w *Writer) WriteFrame(f Frame) error {
+func (w *Writer) WriteFrame(f Frame) error { return w.WriteFrames(f) }
+
+// WriteFrames is WriteFrame for frames that are ready together, in order: one write
+// rather than one each, so that their reader on the other end wakes once (a backend's
+// PONG and the STATS that follows it, issue 26).
+func (w *Writer) WriteFrames(fs ...Frame) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.err != nil {
 		return w.err
 	}
-	start := len(w.pending)
-	w.pending = append(w.pending, 0, 0, 0, 0)
-	w.pending = AppendWrapper(w.pending, f)
-	binary.BigEndian.PutUint32(w.pending[start:], uint32(len(w.pending)-start-4))
-	w.queued += int64(len(w.pending) - start)
+	for _, f := range fs {
+		start := len(w.pending)
+		w.pending = append(w.pending, 0, 0, 0, 0)
+		w.pending = AppendWrapper(w.pending, f)
+		binary.BigEndian.PutUint32(w.pending[start:], uint32(len(w.pending)-start-4))
+		w.queued += int64(len(w.pending) - start)
+	}
 	end := w.queued
 	for w.writing && w.written < end && w.err == nil {
 		w.cond.Wait() // the goroutine writing now takes our bytes in its next round
