@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -55,6 +56,9 @@ type conn struct {
 	pingID      string
 	pingCount   int
 	peerEnded   bool // the client sent </stream:stream>: nothing is left to wait for
+	// parked is the idle poller's id for the connection while its reader is parked there
+	// (idlepoll_linux.go), 0 otherwise; any goroutine reads it to wake the reader.
+	parked atomic.Uint64
 
 	wmu        sync.Mutex // serialises writes; guards the fields below
 	ended      bool       // our </stream:stream> was written (or cannot be)
@@ -159,6 +163,13 @@ func (c *conn) setReadDeadline(t time.Time) {
 	_ = c.nc.SetReadDeadline(t)
 }
 
+// readsEnding reports whether endReads has bounded the wait for the client's end.
+func (c *conn) readsEnding() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.closeBy.IsZero()
+}
+
 func (c *conn) isClosing() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -191,6 +202,7 @@ func (c *conn) writeLocked(b []byte) error {
 		// A failed write leaves TLS unusable: nothing more can be written.
 		c.ended = true
 		_ = c.tcp.Close()
+		c.srv.idle.wakeConn(c) // a parked reader would not see the closed socket
 		return err
 	}
 	return nil
@@ -318,6 +330,7 @@ func (c *conn) endReads() {
 	c.closeBy = time.Now().Add(closeGrace)
 	_ = c.nc.SetReadDeadline(c.closeBy)
 	c.mu.Unlock()
+	c.srv.idle.wakeConn(c) // a parked reader waits for the old deadline otherwise
 	select {
 	case <-c.trailerDone:
 	default:

@@ -100,7 +100,9 @@ func TestIdleHandoff(t *testing.T) {
 	r.login("alice", "secret")
 	full := r.bind("idle")
 	recv(t, a.binds, "Bind")
-	waitFor(t, "a reader in idleWait", func() bool { return strings.Contains(allStacks(), "c2s.(*conn).idleWait") })
+	waitFor(t, "a reader parked or in idleWait", func() bool {
+		return s.idle.parkedCount() == 1 || strings.Contains(allStacks(), "c2s.(*conn).idleWait")
+	})
 
 	body := strings.Repeat("x", 3000)
 	r.send(`<presence/><message to='bob@example.org' id='m1'><body>` + body + `</body></message><message to='bob@example.org' id='m2'><body>2</body></message>`)

@@ -40,6 +40,9 @@ type Server struct {
 	smIDs    map[string]*Session // XEP-0198 resumption id -> resumable session
 	stopping bool
 	wg       sync.WaitGroup // connection goroutines
+	// idle parks the readers of quiet sessions without a goroutine (idlepoll_linux.go); nil
+	// before Run, or where it is not available: each keeps a waiting goroutine then.
+	idle *idlePoller
 }
 
 // New loads (or generates) the certificate and opens every listener at once, so that the
@@ -158,6 +161,11 @@ func (s *Server) ReloadCertificate() error {
 // Run accepts connections until ctx ends; then it stops accepting, sends system-shutdown
 // to every stream and waits for all of them to end.
 func (s *Server) Run(ctx context.Context) error {
+	if p, err := newIdlePoller(); err != nil {
+		s.log.Warn().Err(err).Msg("quiet sessions keep a goroutine each")
+	} else {
+		s.idle = p
+	}
 	var accepts sync.WaitGroup
 	for i, l := range s.listeners {
 		accepts.Add(1)
@@ -180,6 +188,7 @@ func (s *Server) Run(ctx context.Context) error {
 		c.closeStream("system-shutdown", "the server is shutting down")
 	}
 	s.wg.Wait()
+	s.idle.stop()
 	s.endHibernated()
 	return nil
 }

@@ -72,7 +72,9 @@ func (c *conn) readLoop(st readState) {
 			st.fresh = true
 			handedOff = true
 			c.rd.Release() // nothing is buffered: the XML reader's buffers wait in no session
-			go c.idleWait(st)
+			if !c.srv.idle.park(c, st, st.deadline) {
+				go c.idleWait(st)
+			}
 			return
 		case err != nil && isTimeout(err) && !c.isClosing():
 			if st.pinged {
