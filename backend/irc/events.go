@@ -184,7 +184,7 @@ func (n *network) removeMember(channel, nick, reason string, flag pb.Participant
 	found := false
 	if r != nil && r.joined {
 		m, found = r.members.get(strings.ToLower(nick))
-		delete(r.members, strings.ToLower(nick))
+		r.members.del(strings.ToLower(nick))
 		if me {
 			delete(n.rooms, r.name)
 		}
@@ -216,7 +216,7 @@ func (n *network) onQuit(e girc.Event) {
 	n.mu.Lock()
 	for _, r := range n.rooms {
 		if m, ok := r.members.get(key); ok && r.joined {
-			delete(r.members, key)
+			r.members.del(key)
 			list = append(list, gone{r, m})
 		}
 	}

@@ -36,7 +36,7 @@ func (n *network) onNick(e girc.Event) {
 			continue
 		}
 		list = append(list, renamed{r, m})
-		delete(r.members, oldKey)
+		r.members.del(oldKey)
 		m.nick = nick
 		r.members.put(m)
 		if me {
@@ -160,7 +160,7 @@ func (n *network) channelsToPoll() []string {
 	defer n.mu.Unlock()
 	var out []string
 	for _, r := range n.rooms {
-		if r.joined && len(r.members) <= awayCheckMaxMembers {
+		if r.joined && r.members.len() <= awayCheckMaxMembers {
 			out = append(out, r.channel)
 		}
 	}

@@ -30,41 +30,72 @@ type member struct {
 }
 
 // memberSet is a channel's participants by lowercased nick. Every connection of the
-// gateway in a channel holds one, so it is kept small (issue 26: memory per IRC user):
-// values rather than pointers, the nick only where it differs from its key, and copies
-// of the names rather than substrings that would keep the server's whole lines alive.
-type memberSet map[string]memberState
-
-// memberState is a member as stored in a memberSet.
-type memberState struct {
-	nick  string // "" when it is the key
-	flags pb.ParticipantFlag
-	away  bool
+// gateway in a channel holds one, so it is kept small (issue 26: memory per IRC user): a
+// byte of state per member, the nick apart only where its case differs from its key, and
+// copies of the names rather than substrings that would keep the server's lines alive.
+// The zero value is empty; put makes the maps.
+type memberSet struct {
+	bits  map[string]memberBits // by lowercased nick
+	cased map[string]string     // the nick, where it is not its lowercased key
 }
 
+// memberBits is what a memberSet keeps of a member besides its name.
+type memberBits uint8
+
+const (
+	bitModerator memberBits = 1 << iota
+	bitAway
+)
+
 // get returns the member under key (a lowercased nick).
-func (s memberSet) get(key string) (member, bool) {
-	v, ok := s[key]
+func (s *memberSet) get(key string) (member, bool) {
+	b, ok := s.bits[key]
 	if !ok {
 		return member{}, false
 	}
-	if v.nick == "" {
-		v.nick = key
+	m := member{nick: key, away: b&bitAway != 0}
+	if nick, ok := s.cased[key]; ok {
+		m.nick = nick
 	}
-	return member{nick: v.nick, flags: v.flags, away: v.away}, true
+	if b&bitModerator != 0 {
+		m.flags = pb.ParticipantFlag_PARTICIPANT_FLAG_MODERATOR
+	}
+	return m, true
 }
 
 // put stores m under its lowercased nick.
-func (s memberSet) put(m member) {
+func (s *memberSet) put(m member) {
+	if s.bits == nil {
+		s.bits = map[string]memberBits{}
+	}
+	var b memberBits
+	if m.flags&pb.ParticipantFlag_PARTICIPANT_FLAG_MODERATOR != 0 {
+		b |= bitModerator
+	}
+	if m.away {
+		b |= bitAway
+	}
 	key := strings.ToLower(m.nick)
-	v := memberState{flags: m.flags, away: m.away}
 	if key == m.nick {
 		key = strings.Clone(key)
+		delete(s.cased, key)
 	} else {
-		v.nick = strings.Clone(m.nick)
+		if s.cased == nil {
+			s.cased = map[string]string{}
+		}
+		s.cased[key] = strings.Clone(m.nick)
 	}
-	s[key] = v
+	s.bits[key] = b
 }
+
+// del forgets the member under key.
+func (s *memberSet) del(key string) {
+	delete(s.bits, key)
+	delete(s.cased, key)
+}
+
+// len is the number of members.
+func (s *memberSet) len() int { return len(s.bits) }
 
 func (m *member) status() pb.StatusType {
 	if m.away {
@@ -169,9 +200,6 @@ func (n *network) onNames(e girc.Event) {
 	if r == nil {
 		return
 	}
-	if r.names == nil {
-		r.names = memberSet{}
-	}
 	for _, word := range strings.Fields(e.Last()) {
 		prefix, nick := splitPrefix(word)
 		if nick != "" {
@@ -193,27 +221,24 @@ func (n *network) onEndOfNames(e girc.Event) {
 		n.mu.Unlock()
 		return
 	}
-	r.joined, r.members, r.names = true, r.names, nil
-	if r.members == nil {
-		r.members = memberSet{}
-	}
+	r.joined, r.members, r.names = true, r.names, memberSet{}
 	own := n.nick
 	renamed := !strings.EqualFold(r.nick, own)
 	r.nick = own
 	ownKey := strings.ToLower(own)
-	others := make([]member, 0, len(r.members))
+	others := make([]member, 0, r.members.len())
 	self, ok := r.members.get(ownKey)
 	if !ok {
 		self = member{nick: own}
 	}
-	for k := range r.members {
+	for k := range r.members.bits {
 		if k != ownKey {
 			m, _ := r.members.get(k)
 			others = append(others, m)
 		}
 	}
 	topic, setter := r.topic, r.setter
-	poll := len(r.members) <= awayCheckMaxMembers
+	poll := r.members.len() <= awayCheckMaxMembers
 	n.mu.Unlock()
 	if renamed {
 		n.s.sink.RoomNicknameChanged(n.s.user, r.name, own)
