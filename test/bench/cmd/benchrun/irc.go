@@ -58,6 +58,9 @@ func measureIRC(ctx context.Context, f flags) error {
 			plan.Scales = append(plan.Scales, n)
 		}
 	}
+	if f.ircHold > 0 {
+		plan.Hold = f.ircHold
+	}
 	if f.ircMemoryOnly {
 		plan.Rates, plan.LoginUsers, plan.LoginOne, plan.StormN = nil, 0, 0, 0
 	}

@@ -53,6 +53,7 @@ type flags struct {
 	ircOnly                              bool
 	ircScales                            string
 	ircMemoryOnly                        bool
+	ircHold                              time.Duration
 	bareTLS                              string
 	bareCert                             string
 	bareKey                              string
@@ -78,6 +79,7 @@ func main() {
 	flag.BoolVar(&f.abuseOnly, "abuse-only", false, "run only the abuse test (spectrum2)")
 	flag.BoolVar(&f.archiveOnly, "archive-only", false, "run only the message-archive test (spectrum2 on SQLite beside Prosody's mod_mam on SQLite; with --only spectrum2 or prosody: that side alone)")
 	flag.StringVar(&f.ircScales, "irc-scales", "", "user counts of the IRC memory test, comma-separated (default: the plan's, 1000 with --full)")
+	flag.DurationVar(&f.ircHold, "irc-hold", 0, "idle time of the IRC memory test before its reading (default: the plan's, 10s with --full)")
 	flag.BoolVar(&f.ircMemoryOnly, "irc-memory-only", false, "with --irc-only: the memory test alone (no traffic, login or storm tests)")
 	flag.BoolVar(&f.ircOnly, "irc-only", false, "run only the IRC bench: builtin:irc beside biboumi behind Prosody (with --only spectrum2 or prosody: that side alone)")
 	flag.IntVar(&f.archiveN, "archive-entries", 0, "messages archived for the archive's query test (default: the plan's, 1,000,000 with --full)")
