@@ -66,7 +66,13 @@ func TestMetrics(t *testing.T) {
 	if code, _ := get(t, base+"/readyz"); code != http.StatusOK {
 		t.Errorf("/readyz: %d", code)
 	}
+	// The out counters are raised after the client's queue took the echo, which the
+	// client may read first: on a loaded host that goroutine can wait a while for a core.
 	m := scrape(t, base+"/metrics")
+	for deadline := time.Now().Add(opsWait); m["spectrum2_messages_to_xmpp_total"] < 1 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+		m = scrape(t, base+"/metrics")
+	}
 	for name, want := range map[string]float64{
 		"spectrum2_sessions":                         1,
 		"spectrum2_users":                            1,
