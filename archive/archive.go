@@ -302,9 +302,9 @@ func peerJID(s string) (bare, full string, ok bool) {
 // costs one count per login and a trim per MaxMessages/20 messages.
 type countKey struct{}
 
-// enforceQuota deletes the user's oldest entries once the user holds more than
+// enforceQuota has the user's oldest entries deleted once the user holds more than
 // MaxMessages, down to 95 % of it, so that a trim is not needed on every message. The
-// count includes what is queued, so the trim waits for the writer first.
+// count includes what is queued; the writer trims after writing it.
 func (a *Archive) enforceQuota(u feature.User, user string) {
 	n, _ := u.Value(countKey{}).(*int)
 	if n == nil {
@@ -323,17 +323,43 @@ func (a *Archive) enforceQuota(u feature.User, user string) {
 		return
 	}
 	keep := a.cfg.MaxMessages - a.cfg.MaxMessages/20
-	a.flush()
+	// The writer trims, after the entries queued before (enqueueTrim): made here, the trim
+	// waited for the queue (a flush) and a write on the user's actor. The count is what
+	// the trim leaves; a sweep or a purge since the login can only have made it high, and
+	// a trim that finds fewer than keep deletes nothing.
+	*n = keep
+	a.enqueueTrim(user, keep)
+}
+
+// enqueueTrim hands the writer a trim of user's archive down to its keep newest entries,
+// after the entries queued before it. A full queue is waited on as enqueue does; past the
+// store timeout the trim is made here.
+func (a *Archive) enqueueTrim(user string, keep int) {
+	p := pending{w: store.ArchiveWrite{User: user}, keep: keep}
+	select {
+	case a.queue <- p:
+		return
+	default:
+	}
+	a.wake()
+	t := time.NewTimer(a.cfg.Timeout)
+	defer t.Stop()
+	select {
+	case a.queue <- p:
+		return
+	case <-t.C:
+	}
+	a.trim(user, keep)
+}
+
+// trim deletes user's oldest entries so that keep remain.
+func (a *Archive) trim(user string, keep int) {
 	ctx, cancel := a.ctx()
 	defer cancel()
 	deleted, err := a.cfg.Store.TrimArchive(ctx, user, keep)
 	if err != nil {
 		a.log.Error().Err(err).Str("jid", user).Msg("trimming the archive failed")
 		return
-	}
-	// Recount: a sweep or a purge may have changed it since the login.
-	if c, err := a.cfg.Store.CountUserArchive(ctx, user); err == nil {
-		*n = c
 	}
 	a.log.Debug().Str("jid", user).Int("deleted", deleted).Int("max_messages", a.cfg.MaxMessages).Msg("archive trimmed to its quota")
 }

@@ -34,10 +34,12 @@ const (
 	gatherWindow = 200 * time.Millisecond
 )
 
-// pending is one queued write, or a barrier (done set) that flush waits on.
+// pending is one queued write, a barrier (done set) that flush waits on, or a trim of
+// w.User's archive to its keep newest entries (keep > 0, enforceQuota).
 type pending struct {
 	w    store.ArchiveWrite
 	done chan struct{}
+	keep int
 }
 
 // enqueue hands w to the writer. When the queue is full the hook waits for room (for
@@ -181,26 +183,38 @@ func (a *Archive) drain(batch []pending) {
 	}
 }
 
-// write stores one batch and releases its barriers. A failed batch is logged: its
-// messages were delivered with their stanza-ids, which the archive then does not know.
+// write stores one batch, makes its trims after the entries before them, and releases
+// its barriers. A failed batch is logged: its messages were delivered with their
+// stanza-ids, which the archive then does not know.
 func (a *Archive) write(ctx context.Context, batch []pending) {
 	ws := make([]store.ArchiveWrite, 0, len(batch))
 	for _, p := range batch {
-		if p.done == nil {
+		switch {
+		case p.keep > 0:
+			a.append(ctx, ws)
+			ws = ws[:0]
+			a.trim(p.w.User, p.keep)
+		case p.done == nil:
 			ws = append(ws, p.w)
 		}
 	}
-	if len(ws) > 0 {
-		cctx, cancel := context.WithTimeout(ctx, a.cfg.Timeout)
-		err := a.cfg.Store.AppendArchiveBatch(cctx, ws)
-		cancel()
-		if err != nil {
-			a.log.Error().Err(err).Int("messages", len(ws)).Msg("archiving messages failed")
-		}
-	}
+	a.append(ctx, ws)
 	for _, p := range batch {
 		if p.done != nil {
 			close(p.done)
 		}
+	}
+}
+
+// append stores ws in one transaction (none for no entries).
+func (a *Archive) append(ctx context.Context, ws []store.ArchiveWrite) {
+	if len(ws) == 0 {
+		return
+	}
+	cctx, cancel := context.WithTimeout(ctx, a.cfg.Timeout)
+	err := a.cfg.Store.AppendArchiveBatch(cctx, ws)
+	cancel()
+	if err != nil {
+		a.log.Error().Err(err).Int("messages", len(ws)).Msg("archiving messages failed")
 	}
 }
