@@ -83,7 +83,8 @@ func (r Report) section(kind string) string {
 	b.WriteString("### Summary\n\n")
 	b.WriteString(r.Table())
 	b.WriteString("\nRatios are spectrum2 / Prosody and spectrum2 / ejabberd. \"pending\": spectrum2 could not be measured in this run; " +
-		"\"n/a\": the figure does not apply to the reference (no legacy roster) or it was not measured.\n")
+		"\"n/a\": the figure does not apply to the reference (no legacy roster) or it was not measured " +
+		"(the references run the session counts up to 5,000; ejabberd has no idle test with stream management).\n")
 	r.referenceSections(&b)
 	if n := r.notes(); n != "" {
 		b.WriteString("\n" + n)
@@ -284,7 +285,10 @@ const method = `
 - **messages**: spectrum2: every session sends to the demo network's echo contact (client ->
   spectrum2 -> backend -> spectrum2 -> client). Prosody: sessions are paired and each answers its
   partner (client -> Prosody -> client -> Prosody -> client), so both round trips cross the
-  server twice. Closed loop: one message in flight per session, for capacity. Open loop: a fixed
+  server twice. Closed loop: one message in flight per session, for capacity, counted over
+  its window from when the first round is answered (every session sends at once, and the burst
+  takes a while to come through) and followed by a drain until every message in flight is
+  answered, so that the open loop after it does not queue behind them. Open loop: a fixed
   rate, round robin over the sessions, each message stamped with its scheduled send time and its
   latency measured from there, so a stalled server cannot hide queueing (no coordinated
   omission).
