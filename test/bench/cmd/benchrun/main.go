@@ -64,8 +64,8 @@ type flags struct {
 
 func main() {
 	var f flags
-	flag.BoolVar(&f.full, "full", false, "the whole set (under 15 minutes)")
-	flag.BoolVar(&f.quick, "quick", false, "a short set (under 2 minutes)")
+	flag.BoolVar(&f.full, "full", false, "the whole set (issue 26: under 20 minutes)")
+	flag.BoolVar(&f.quick, "quick", false, "a short set (issue 26: under 3 minutes)")
 	flag.StringVar(&f.only, "only", "", "measure only this server: spectrum2, prosody or ejabberd")
 	flag.StringVar(&f.bin, "bin", "bin/spectrum2", "the spectrum2 binary")
 	flag.StringVar(&f.out, "out", "docs/benchmarks.md", "report file; empty: print only")
