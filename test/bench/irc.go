@@ -267,13 +267,15 @@ type IRCGatewayResults struct {
 
 // IRCResults are the IRC bench's figures.
 type IRCResults struct {
-	Plan     IRCPlan
-	Started  time.Time
-	Finished time.Time
-	Command  string
-	Full     bool
-	Ours     *IRCGatewayResults
-	Ref      *IRCGatewayResults
+	Plan      IRCPlan
+	Started   time.Time
+	Finished  time.Time
+	LoadStart string // /proc/loadavg when the IRC bench started
+	LoadEnd   string // and when it ended
+	Command   string
+	Full      bool
+	Ours      *IRCGatewayResults
+	Ref       *IRCGatewayResults
 }
 
 // IRCEnv is where the IRC bench runs.
@@ -289,7 +291,7 @@ type IRCEnv struct {
 
 // RunIRC measures both gateways according to plan and logs progress to w.
 func RunIRC(ctx context.Context, env IRCEnv, plan IRCPlan, w io.Writer) IRCResults {
-	res := IRCResults{Plan: plan, Started: time.Now().UTC()}
+	res := IRCResults{Plan: plan, Started: time.Now().UTC(), LoadStart: LoadAverage()}
 	if env.Only != "biboumi" {
 		r := &IRCGatewayResults{Name: "spectrum2", Version: Commit()}
 		dir := filepath.Join(env.Dir, "irc-spectrum2")
@@ -318,7 +320,7 @@ func RunIRC(ctx context.Context, env IRCEnv, plan IRCPlan, w io.Writer) IRCResul
 		done()
 		res.Ref = r
 	}
-	res.Finished = time.Now().UTC()
+	res.Finished, res.LoadEnd = time.Now().UTC(), LoadAverage()
 	return res
 }
 

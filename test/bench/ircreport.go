@@ -191,8 +191,8 @@ func (r IRCResults) section(kind string) string {
 		"irc-quick": "IRC users, quick (`benchrun --quick --irc-only`)"}[kind]
 	fmt.Fprintf(&b, "<!-- bench:%s -->\n## %s\n\n", kind, title)
 	fmt.Fprintf(&b, "- date: %s to %s\n", r.Started.Format(time.RFC3339), r.Finished.Format("15:04:05Z"))
-	fmt.Fprintf(&b, "- commit: `%s`\n- machine: %s, **shared with other engineers' test runs (a loaded machine)**: "+
-		"absolute figures are low and noisy, the ratios of one run are what to compare\n- command: `%s`\n", Commit(), Machine(), r.Command)
+	fmt.Fprintf(&b, "- commit: `%s`\n- machine: %s\n- machine load: %s\n- command: `%s`\n", Commit(), Machine(),
+		loadVerdict(r.LoadStart, r.LoadEnd), r.Command)
 	if r.Ref != nil {
 		fmt.Fprintf(&b, "- reference: %s, biboumi as an XMPP component of that Prosody (same certificate, TLS 1.3)\n", r.Ref.Version)
 	}

@@ -238,10 +238,12 @@ func LoadAverage() string {
 // core each, so anything else running (other people's builds and tests) takes from them.
 // The bench's own two busy cores make a load of up to 2 by the end, so the end's one-minute
 // figure tells another load only above 2.5; the start's (before the bench's own) above 1.5.
-func (r Report) loadLine() string {
-	end := LoadAverage()
-	s := fmt.Sprintf("load average (1, 5, 15 min) %s at the start, %s at the end", r.LoadStart, end)
-	if loaded(r.LoadStart, 1.5) || loaded(end, 2.5) {
+func (r Report) loadLine() string { return loadVerdict(r.LoadStart, LoadAverage()) }
+
+// loadVerdict is loadLine's text for the load average at the start and at the end.
+func loadVerdict(start, end string) string {
+	s := fmt.Sprintf("load average (1, 5, 15 min) %s at the start, %s at the end", start, end)
+	if loaded(start, 1.5) || loaded(end, 2.5) {
 		s += "; **a loaded machine**: other processes shared the pinned cores, so these figures are not fit to judge targets by"
 	}
 	return s
