@@ -305,9 +305,9 @@ func offlinePostgres(plan *bench.Plan) (*testsrv.Postgres, error) {
 // and the IRC part. The measuring windows are as long as the figures need to be stable: a
 // closed loop at thousands of round trips a second settles in a few seconds (5 s is 10,000
 // to 40,000 round trips here), an open loop at 1,000 msg/s for 5 s has 5,000 samples (50
-// beyond its p99); the logins keep their 20 s: Prosody's rate falls as its logins pile up
-// (448/s over 10 s against 259 to 267/s over 20 s in quiet runs), so a 10 s window
-// measured its start, not its sustained rate, and flattered it; the holds of 1,000 and 5,000 idle
+// beyond its p99); the logins keep the 20 s of the earlier reports (a 10 s window read
+// Prosody at 448/s and 20 s at 428/s on the same machine: the window did not move it); the
+// holds of 1,000 and 5,000 idle
 // sessions are 5 s (the 19,000 keep issue 11's 60 s without a drop), the tail test's idle
 // period 10 s (past the daemon's 2 s reader hand-off and trim tick; it was 15 s). Until
 // 2026-12-03 the windows were twice as long and the run took 33 minutes.
