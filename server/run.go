@@ -83,6 +83,12 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger) error {
 		return err
 	}
 	defer lock.release()
+	// SIGHUP is caught from here on, before any listener opens: a SIGHUP that came once
+	// clients could connect but before reloadOnHUP ran killed the daemon (its default
+	// action; TestSIGHUPRevokesAdmin failed so once on a fresh clone).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	tuneGC(ctx, cfg.Limits.GCPercent, log)
 	go trimMemory(ctx)
 	iniPath, err := cfg.WriteBackendINI(cfg.Service.WorkingDir)
@@ -164,7 +170,7 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger) error {
 	}
 	newBanner(cfg, cs.Addrs(), len(cc.Addrs), cs.Certificate(), metricsAddr).
 		log(log, logging.Console(cfg.Logging.Format, os.Stderr)) // cmdRun logs to os.Stderr
-	go reloadOnHUP(ctx, rl, m)
+	go reloadOnHUP(ctx, hup, rl, m)
 	// Start order: backends first, so that the first login finds the warm backend; the
 	// operations listeners last to stop, so that probes see the whole shutdown. The
 	// router's Farewell stops before c2s (spec 2.10): it refuses new logins, logs every
@@ -211,12 +217,9 @@ func runInOrder(ctx context.Context, log zerolog.Logger, comps []component) erro
 	return first
 }
 
-// reloadOnHUP reloads the configuration on every SIGHUP until ctx ends; then it marks
+// reloadOnHUP reloads the configuration on every SIGHUP (hup, registered by Run) until ctx ends; then it marks
 // the daemon not ready (/readyz) for the time the shutdown takes.
-func reloadOnHUP(ctx context.Context, rl *reloader, m *metrics.Metrics) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+func reloadOnHUP(ctx context.Context, hup <-chan os.Signal, rl *reloader, m *metrics.Metrics) {
 	for {
 		select {
 		case <-ctx.Done():
