@@ -96,7 +96,7 @@ func startNgircd(t *testing.T) string {
 	t.Helper()
 	bin, err := exec.LookPath("ngircd")
 	if err != nil {
-		t.Skip("ngircd is not installed")
+		t.Fatalf("ngircd is not installed (make test installs it: scripts/deps.sh): %v", err)
 	}
 	dir := t.TempDir()
 	if err := os.Chmod(dir, 0o755); err != nil { // ngircd reads it as "nobody"
