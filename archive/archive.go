@@ -335,21 +335,9 @@ func (a *Archive) enforceQuota(u feature.User, user string) {
 // after the entries queued before it. A full queue is waited on as enqueue does; past the
 // store timeout the trim is made here.
 func (a *Archive) enqueueTrim(user string, keep int) {
-	p := pending{w: store.ArchiveWrite{User: user}, keep: keep}
-	select {
-	case a.queue <- p:
-		return
-	default:
+	if !a.put(pending{w: store.ArchiveWrite{User: user}, keep: keep}) {
+		a.trim(user, keep)
 	}
-	a.wake()
-	t := time.NewTimer(a.cfg.Timeout)
-	defer t.Stop()
-	select {
-	case a.queue <- p:
-		return
-	case <-t.C:
-	}
-	a.trim(user, keep)
 }
 
 // trim deletes user's oldest entries so that keep remain.
