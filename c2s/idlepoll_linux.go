@@ -16,7 +16,10 @@ import (
 // as soon as anything could need its reader: its socket is readable (input, end, error),
 // its read deadline passes, or endReads shortened that deadline (our end of the stream was
 // written) or a failed write closed the socket. A wake that comes early costs only that
-// goroutine's wait. Entries are bounded by the connections (limits.max_connections).
+// goroutine's wait. Entries are one per bound session, so they are bounded by the
+// connections: limits.max_connections, whose refused connections never bind
+// (TestIdlePollerAtMaxConnections); with max_connections 0 by the open files, each entry
+// holding a socket.
 type idlePoller struct {
 	epfd   int
 	wakeR  int // read end of a pipe in the epoll set: a byte there stops run

@@ -65,3 +65,54 @@ func TestIdlePollerParks(t *testing.T) {
 	recv(t, a.handler.closed, "Closed")
 	waitFor(t, "no parked reader", parkedNoGoroutine(s, 0))
 }
+
+// TestIdlePollerAtMaxConnections: the poller parks one entry per bound session, so its
+// map is bounded by limits.max_connections. At the limit the next connection is refused
+// with resource-constraint before it could bind, and nothing more is parked; once a
+// session ends, a new one takes its place and parks.
+func TestIdlePollerAtMaxConnections(t *testing.T) {
+	a := newTestAuth()
+	s := testServer(t, a, func(c *Config) {
+		c.MaxConnections = 2
+		c.idleHandoff = 50 * time.Millisecond
+	})
+	first, second := dialRaw(t, s), dialRaw(t, s)
+	first.login("alice", "secret")
+	first.bind("one")
+	recv(t, a.binds, "Bind")
+	second.login("bob", "hunter2")
+	second.bind("two")
+	recv(t, a.binds, "Bind")
+	waitFor(t, "both readers parked", parkedNoGoroutine(s, 2))
+
+	third := dialRaw(t, s)
+	third.send(header(testDomain))
+	third.expectStreamError(xmpp.CondResourceConstraint)
+	if n := s.idle.parkedCount(); n != 2 {
+		t.Fatalf("%d parked at max_connections 2, want 2", n)
+	}
+
+	first.send(`</stream:stream>`)
+	first.readAll()
+	recv(t, a.handler.closed, "Closed")
+	waitFor(t, "one reader parked", parkedNoGoroutine(s, 1))
+	// The freed slot is taken once the closed connection's goroutines are done.
+	var again *rawClient
+	waitFor(t, "a connection served again", func() bool {
+		again = dialRaw(t, s)
+		again.send(header(testDomain))
+		if strings.Contains(again.expect(">")+again.expect(">")+again.expect(">"), "features") {
+			return true
+		}
+		_ = again.c.Close()
+		return false
+	})
+	again.startTLS()
+	again.open()
+	again.auth(plain("", "alice", "secret"))
+	again.expect(`<success xmlns="urn:ietf:params:xml:ns:xmpp-sasl"/>`)
+	again.open()
+	again.bind("three")
+	recv(t, a.binds, "Bind")
+	waitFor(t, "two readers parked again", parkedNoGoroutine(s, 2))
+}
