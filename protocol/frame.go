@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sync"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -17,7 +18,8 @@ import (
 // a limit keeps a broken or hostile peer from making us allocate gigabytes.
 const DefaultMaxFrame = 16 << 20
 
-// ErrFrameTooLarge is returned (wrapped) when a frame announces more than the maximum.
+// ErrFrameTooLarge is returned (wrapped) when a frame announces more than the maximum, and
+// by a Writer for a frame longer than its 4-byte length prefix can announce.
 var ErrFrameTooLarge = errors.New("protocol: frame too large")
 
 // Frame is one WrapperMessage: its type and its still-encoded payload.
@@ -144,12 +146,19 @@ func AppendWrapper(b []byte, f Frame) []byte {
 	return b
 }
 
+// maxFrameLen is the longest frame the 4-byte length prefix can announce.
+const maxFrameLen = math.MaxUint32
+
 // Writer writes frames. It is safe for concurrent use: frames queued while a write is in
 // progress are coalesced into the next write, so a burst costs few syscalls.
 type Writer struct {
-	w       io.Writer
-	mu      sync.Mutex
-	cond    *sync.Cond
+	w    io.Writer
+	max  int64 // longest frame written (maxFrameLen; tests lower it)
+	mu   sync.Mutex
+	cond *sync.Cond
+	// pending holds only the frames of callers still inside WriteFrames, each waiting
+	// for its own bytes to be written: its bound is what those callers hold already,
+	// and a write error drops it (TestWriterPendingBound).
 	pending []byte
 	queued  int64 // bytes ever queued
 	written int64 // bytes ever written
@@ -159,9 +168,18 @@ type Writer struct {
 
 // NewWriter returns a Writer on w.
 func NewWriter(w io.Writer) *Writer {
-	wr := &Writer{w: w}
+	wr := &Writer{w: w, max: maxFrameLen}
 	wr.cond = sync.NewCond(&wr.mu)
 	return wr
+}
+
+// wrapperLen is the length of f's serialized WrapperMessage (AppendWrapper).
+func wrapperLen(f Frame) int {
+	n := protowire.SizeTag(1) + protowire.SizeVarint(uint64(int64(f.Type)))
+	if f.HasPayload || len(f.Payload) > 0 {
+		n += protowire.SizeTag(2) + protowire.SizeBytes(len(f.Payload))
+	}
+	return n
 }
 
 // WriteFrame queues f and returns once it has been written (possibly together with
@@ -176,6 +194,13 @@ func (w *Writer) WriteFrames(fs ...Frame) error {
 	defer w.mu.Unlock()
 	if w.err != nil {
 		return w.err
+	}
+	// A frame the length prefix cannot announce would corrupt the stream: refuse the
+	// call whole, and the stream stays usable.
+	for _, f := range fs {
+		if n := wrapperLen(f); int64(n) > w.max {
+			return fmt.Errorf("%w: %v frame of %d bytes, limit %d", ErrFrameTooLarge, f.Type, n, w.max)
+		}
 	}
 	for _, f := range fs {
 		start := len(w.pending)
@@ -203,6 +228,9 @@ func (w *Writer) WriteFrames(fs ...Frame) error {
 		}
 		w.written += int64(len(buf))
 		w.cond.Broadcast()
+	}
+	if w.err != nil {
+		w.pending = nil // its callers get w.err; nothing more is written
 	}
 	w.writing = false
 	w.cond.Broadcast()
