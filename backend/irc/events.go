@@ -144,9 +144,17 @@ func (n *network) onJoin(e girc.Event) {
 		return
 	}
 	m := member{nick: e.Source.Name}
-	r.members.put(m)
+	ok, first := r.admit(&r.members, strings.ToLower(m.nick), strings.ToLower(n.nick))
+	if ok {
+		r.members.put(m)
+	}
 	n.mu.Unlock()
-	n.participant(r, &m, pb.StatusType_STATUS_ONLINE, "", "", 0)
+	switch {
+	case ok:
+		n.participant(r, &m, pb.StatusType_STATUS_ONLINE, "", "", 0)
+	case first:
+		n.reportCapped(r)
+	}
 }
 
 // onPart reports someone leaving: "PART <channels> [:reason]".
@@ -181,16 +189,17 @@ func (n *network) removeMember(channel, nick, reason string, flag pb.Participant
 	n.mu.Lock()
 	r := n.roomOf(channel)
 	var m member
-	found := false
+	found, untracked := false, false
 	if r != nil && r.joined {
 		m, found = r.members.get(strings.ToLower(nick))
 		r.members.del(strings.ToLower(nick))
 		if me {
 			delete(n.rooms, r.name)
 		}
+		untracked = !found && !me && r.capped // refused at maxRoomMembers: never reported
 	}
 	n.mu.Unlock()
-	if r == nil || !r.joined {
+	if r == nil || !r.joined || untracked {
 		return
 	}
 	if !found {
