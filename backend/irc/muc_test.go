@@ -219,3 +219,49 @@ func TestMUCWhois(t *testing.T) {
 	}
 	resp.Expect("NICK")
 }
+
+// TestNickRenamesPerRoom: a NICK is reported once in each joined room the nick is in and
+// in no other, so what onNick collects is bounded by the user's rooms on the connection;
+// the user's own NICK renames it in every room.
+func TestNickRenamesPerRoom(t *testing.T) {
+	t.Parallel()
+	s, d := single(t)
+	resp := connectPeer(t, s, "resp")
+	resp.Send("JOIN #a,#b,#c")
+	resp.Expect("366 resp #c")
+	other := connectPeer(t, s, "other")
+	other.Send("JOIN #a,#b")
+	other.Expect("366 other #b")
+	login(t, d, "client", "")
+	for _, room := range []string{"#a", "#b", "#c"} {
+		join(t, d, room, "client")
+	}
+	// renames collects the renames reported until resp's marker message in #c: resp
+	// sends it once it has seen the NICK itself, so the marker comes after every rename.
+	renames := func(nick, marker string) map[string]int {
+		resp.Expect(" NICK ")
+		resp.Send("PRIVMSG #c :" + marker)
+		got := map[string]int{}
+		for {
+			f, m := d.Next()
+			switch v := m.(type) {
+			case *pb.Participant:
+				if v.GetNickname() == nick && v.GetNewname() != "" {
+					got[v.GetRoom()]++
+				}
+			case *pb.ConversationMessage:
+				if f.Type == pb.WrapperMessage_TYPE_CONV_MESSAGE && v.GetMessage() == marker {
+					return got
+				}
+			}
+		}
+	}
+	other.Send("NICK other2")
+	if got := renames("other", "m1"); len(got) != 2 || got["#a"] != 1 || got["#b"] != 1 {
+		t.Errorf("other's renames by room: %v, want one in #a and one in #b", got)
+	}
+	send(d, "#a/client", "/nick client2")
+	if got := renames("client", "m2"); len(got) != 3 || got["#a"] != 1 || got["#b"] != 1 || got["#c"] != 1 {
+		t.Errorf("own renames by room: %v, want one in each of #a, #b, #c", got)
+	}
+}

@@ -25,6 +25,9 @@ func (n *network) onNick(e girc.Event) {
 		r *room
 		m member
 	}
+	// One entry per joined room the nick is in: at most len(n.rooms), the rooms the daemon
+	// joined on this connection (router.Limits.Rooms, 256 a user; the IRC server refuses
+	// channels past its own limit, ERR_TOOMANYCHANNELS). TestNickRenamesPerRoom.
 	var list []renamed
 	n.mu.Lock()
 	if me {
