@@ -6,6 +6,7 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"github.com/gospectrum/spectrum2/internal/xmpp"
+	"github.com/gospectrum/spectrum2/router/jidmap"
 )
 
 // targetKind classifies the `to` of a client stanza.
@@ -51,9 +52,9 @@ func (u *user) target(to string) target {
 		t.kind = targetServer
 	case strings.HasPrefix(j.Localpart(), "#"):
 		// spec 3.6: a node starting with '#' is a room, never a buddy.
-		t.kind, t.legacy = targetRoom, NodeToLegacy(j.Localpart())
+		t.kind, t.legacy = targetRoom, jidmap.NodeToLegacy(j.Localpart())
 	case u.roomOfNode(j.Localpart()) != nil:
-		t.kind, t.legacy = targetRoom, NodeToLegacy(j.Localpart()) // a joined room without '#'
+		t.kind, t.legacy = targetRoom, jidmap.NodeToLegacy(j.Localpart()) // a joined room without '#'
 	default:
 		t.kind, t.legacy = targetBuddy, u.legacyName(j.Localpart())
 	}
@@ -66,7 +67,7 @@ func (u *user) target(to string) target {
 // A roster buddy whose own node it is wins (Spectrum 2 differs: it may pick another
 // buddy, or a name the legacy network does not know).
 func (u *user) legacyName(node string) string {
-	name := NodeToLegacy(node)
+	name := jidmap.NodeToLegacy(node)
 	b := u.roster.get(name)
 	if b != nil && b.node == node {
 		return b.name

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gospectrum/spectrum2/internal/xmpp"
 	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
+	"github.com/gospectrum/spectrum2/router/jidmap"
 )
 
 // maxSentTexts bounds the user's recent messages kept for the "s/old/new" fallback; past
@@ -22,7 +23,7 @@ type sentTexts struct {
 	text  map[string]string
 }
 
-func sentKey(legacy, id string) string { return legacyKey(legacy) + "\x00" + id }
+func sentKey(legacy, id string) string { return jidmap.Key(legacy) + "\x00" + id }
 
 func (s *sentTexts) put(key, text string) {
 	if s.text == nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/gospectrum/spectrum2/internal/xmpp"
 	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
 	"github.com/gospectrum/spectrum2/router/feature"
+	"github.com/gospectrum/spectrum2/router/jidmap"
 )
 
 // handleBackend dispatches one frame about this user (spec 1.3), on the actor.
@@ -77,7 +78,7 @@ func (u *user) conversationFrame(t pb.WrapperMessage_Type, m *pb.ConversationMes
 	case pb.WrapperMessage_TYPE_ATTENTION:
 		msg := u.newMessage(m.GetBuddyName(), "chat")
 		msg.Append(xmpp.New(xmpp.NSClient, "body").AppendText(m.GetMessage()))
-		u.deliverMessage(msg.Append(xmpp.New(xmpp.NSAttention, "attention")), legacyKey(m.GetBuddyName()))
+		u.deliverMessage(msg.Append(xmpp.New(xmpp.NSAttention, "attention")), jidmap.Key(m.GetBuddyName()))
 	case pb.WrapperMessage_TYPE_CONV_MESSAGE_ACK:
 		u.receiptAck(m)
 	case pb.WrapperMessage_TYPE_CONV_EVENT:
@@ -94,12 +95,12 @@ func (u *user) buddyFrom(name string) string {
 	if b := u.roster.get(name); b != nil {
 		return u.buddyFull(b)
 	}
-	return LegacyNode(name, u.r.escaping()) + "@" + u.r.cfg.Domain + "/" + buddyResource
+	return jidmap.LegacyNode(name, u.r.escaping()) + "@" + u.r.cfg.Domain + "/" + buddyResource
 }
 
 // newMessage starts a message from a legacy name; to is filled in on delivery.
 func (u *user) newMessage(name, typ string) *xmpp.Element {
-	if _, ok := u.convs[legacyKey(name)]; !ok && !u.openConv(name, "") {
+	if _, ok := u.convs[jidmap.Key(name)]; !ok && !u.openConv(name, "") {
 		// Past Limits.Conversations the message is still delivered, to the bare JID; only
 		// the conversation is not remembered (chat states from name need the roster).
 		u.log.Debug().Str("buddy", name).Msg("conversation not recorded: too many open")
@@ -147,7 +148,7 @@ func (u *user) convMessage(m *pb.ConversationMessage) {
 		return
 	}
 	for _, out := range u.r.wrapMedia(msg, html) {
-		u.deliverMessage(out, legacyKey(m.GetBuddyName()))
+		u.deliverMessage(out, jidmap.Key(m.GetBuddyName()))
 	}
 }
 
@@ -162,7 +163,7 @@ func (u *user) deliverInvite(msg *xmpp.Element, m *pb.ConversationMessage) {
 		x.SetAttr("reason", reason)
 		msg.Append(xmpp.New(xmpp.NSClient, "body").AppendText(reason))
 	}
-	u.deliverMessage(msg.Append(x), legacyKey(m.GetBuddyName()))
+	u.deliverMessage(msg.Append(x), jidmap.Key(m.GetBuddyName()))
 }
 
 // carbonFromBackend: a message the user sent from another legacy client becomes a <sent/>
@@ -197,11 +198,11 @@ func delay(ts string) *xmpp.Element {
 // chatState handles the typing frames: a message with the state alone, only in an
 // existing conversation or for a roster buddy (spec 3.10).
 func (u *user) chatState(name, state string) {
-	if _, ok := u.convs[legacyKey(name)]; !ok && u.roster.get(name) == nil {
+	if _, ok := u.convs[jidmap.Key(name)]; !ok && u.roster.get(name) == nil {
 		return
 	}
 	msg := u.newMessage(name, "chat").Append(xmpp.New(xmpp.NSChatStates, state))
-	u.deliverMessage(msg, legacyKey(name))
+	u.deliverMessage(msg, jidmap.Key(name))
 }
 
 // receiptAck handles CONV_MESSAGE_ACK (spec 3.10): <received/> only for ids whose
@@ -213,7 +214,7 @@ func (u *user) receiptAck(m *pb.ConversationMessage) {
 	}
 	msg := u.newMessage(m.GetBuddyName(), "chat")
 	msg.Append(xmpp.New(xmpp.NSReceipts, "received", "id", id))
-	u.deliverMessage(msg, legacyKey(m.GetBuddyName()))
+	u.deliverMessage(msg, jidmap.Key(m.GetBuddyName()))
 }
 
 // deliverMessage sends a message for the user (RFC 6121 8.5): to the conversation's last

@@ -3,6 +3,7 @@ package router
 import (
 	"github.com/gospectrum/spectrum2/internal/xmpp"
 	"github.com/gospectrum/spectrum2/router/feature"
+	"github.com/gospectrum/spectrum2/router/jidmap"
 )
 
 // The router's side of router/feature/peer.go: IQs to another user's bare JID, a
@@ -51,7 +52,7 @@ func (h userHandle) LocalContacts() []string {
 	for _, b := range h.u.roster.buddies {
 		// A user's JID is its legacy name with the last '@' as '%' (name%host), which
 		// is the contact's own JID unless XEP-0106 escaping gave it name\40host.
-		for _, j := range []string{h.u.buddyBare(b), LegacyNode(b.name, false) + "@" + h.u.r.cfg.Domain} {
+		for _, j := range []string{h.u.buddyBare(b), jidmap.LegacyNode(b.name, false) + "@" + h.u.r.cfg.Domain} {
 			if j != h.u.key && h.u.r.lookup(j) != nil {
 				out = append(out, j)
 				break

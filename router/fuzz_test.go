@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gospectrum/spectrum2/router/jidmap"
 	"mellium.im/xmpp/jid"
 )
 
@@ -20,7 +21,7 @@ func FuzzJIDMapping(f *testing.F) {
 		f.Add(s, false)
 	}
 	f.Fuzz(func(t *testing.T, name string, escaping bool) {
-		if got := UnescapeNode(EscapeNode(name)); got != name {
+		if got := jidmap.UnescapeNode(jidmap.EscapeNode(name)); got != name {
 			t.Fatalf("UnescapeNode(EscapeNode(%q)) = %q", name, got)
 		}
 		r := New(Config{Domain: "localhost", JIDEscaping: escaping})

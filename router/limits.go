@@ -7,6 +7,7 @@ import (
 	"github.com/gospectrum/spectrum2/c2s"
 	"github.com/gospectrum/spectrum2/internal/xmpp"
 	"github.com/gospectrum/spectrum2/pluginserver"
+	"github.com/gospectrum/spectrum2/router/jidmap"
 )
 
 // Limits bound what one user, and the router as a whole, may hold (router/doc.go
@@ -83,7 +84,7 @@ func (u *user) refuse(rs *resource, el *xmpp.Element, what string, n int) {
 // 3.9); false when that would open one more than Limits.Conversations with names not
 // on the roster (the roster has its own bound).
 func (u *user) openConv(name, target string) bool {
-	k := legacyKey(name)
+	k := jidmap.Key(name)
 	if _, ok := u.convs[k]; !ok && len(u.convs) >= u.r.cfg.Limits.Conversations && u.roster.get(name) == nil {
 		return false
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gospectrum/spectrum2/internal/xmpp"
 	"github.com/gospectrum/spectrum2/router/feature"
+	"github.com/gospectrum/spectrum2/router/jidmap"
 )
 
 // Messages between users of this server. A user's JID looks like a legacy contact's
@@ -80,7 +81,7 @@ func (u *user) bounceLocal(rs *resource, m *xmpp.Element, err error) {
 // knownLegacy reports whether legacy names a roster buddy or a conversation the user has
 // open: a contact of the legacy network rather than a logged-out user of this server.
 func (u *user) knownLegacy(legacy string) bool {
-	if _, ok := u.convs[legacyKey(legacy)]; ok {
+	if _, ok := u.convs[jidmap.Key(legacy)]; ok {
 		return true
 	}
 	return u.roster.get(legacy) != nil

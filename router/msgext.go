@@ -10,6 +10,7 @@ import (
 	"github.com/gospectrum/spectrum2/internal/xmpp"
 	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
 	"github.com/gospectrum/spectrum2/router/feature"
+	"github.com/gospectrum/spectrum2/router/jidmap"
 )
 
 // The XEPs of issue 24 between a client's chat message and the backend's frames
@@ -238,7 +239,7 @@ func (u *user) convEvent(m *pb.ConversationMessage) {
 		u.log.Debug().Str("buddy", m.GetBuddyName()).Msg("CONV_EVENT without a reaction, retraction or marker dropped")
 		return
 	}
-	u.deliverMessage(msg, legacyKey(m.GetBuddyName()))
+	u.deliverMessage(msg, jidmap.Key(m.GetBuddyName()))
 }
 
 // appendEvent adds the reactions, retraction or displayed marker of the CONV_EVENT m to

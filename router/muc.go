@@ -7,6 +7,7 @@ import (
 
 	"github.com/gospectrum/spectrum2/internal/xmpp"
 	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
+	"github.com/gospectrum/spectrum2/router/jidmap"
 )
 
 // mucRoom is one legacy room the user is in or is joining (spec 3.12). Several resources
@@ -22,8 +23,8 @@ type mucRoom struct {
 
 	self      participant             // our own participant as last reported
 	occupants map[string]*occupant    // resource full JID -> occupant
-	pmTo      map[string]string       // legacyKey(nick) -> occupant that last wrote to nick
-	parts     map[string]*participant // legacyKey(nick) -> other participant
+	pmTo      map[string]string       // jidmap.Key(nick) -> occupant that last wrote to nick
+	parts     map[string]*participant // jidmap.Key(nick) -> other participant
 	order     []string                // keys of parts in arrival order
 	subject   *xmpp.Element           // last subject message, without to
 	history   []*historyEntry         // last MUCHistory groupchat messages
@@ -58,7 +59,7 @@ func (p *participant) display() string {
 // unescaped; without an escaped '@' (\40) the last '%' stands for '@'.
 func roomFromNode(node string) (legacy string, escaped bool) {
 	escaped = strings.Contains(node, `\40`)
-	legacy = UnescapeNode(node)
+	legacy = jidmap.UnescapeNode(node)
 	if !escaped {
 		if i := strings.LastIndexByte(legacy, '%'); i >= 0 {
 			legacy = legacy[:i] + "@" + legacy[i+1:]
@@ -75,7 +76,7 @@ func roomNode(legacy string, escaped bool) string {
 			legacy = legacy[:i] + "%" + legacy[i+1:]
 		}
 	}
-	return EscapeNode(legacy)
+	return jidmap.EscapeNode(legacy)
 }
 
 // roomBare is the bare JID of the room.
@@ -92,7 +93,7 @@ func (u *user) occupantJID(rm *mucRoom, nick string) string {
 }
 
 // room returns the room of legacy name, or nil.
-func (u *user) room(legacy string) *mucRoom { return u.rooms[legacyKey(legacy)] }
+func (u *user) room(legacy string) *mucRoom { return u.rooms[jidmap.Key(legacy)] }
 
 // roomOfNode returns the joined room a JID localpart names, or nil.
 func (u *user) roomOfNode(node string) *mucRoom {
@@ -155,7 +156,7 @@ func (u *user) createRoom(rs *resource, p *xmpp.Element, legacy string, escaped 
 		rm.password = x.ChildText(xmpp.NSMUC, "password")
 	}
 	rm.occupants[rs.key] = &occupant{rs: rs, nick: nick}
-	setLazy(&u.rooms, legacyKey(legacy), rm)
+	setLazy(&u.rooms, jidmap.Key(legacy), rm)
 	u.log.Debug().Str("room", legacy).Msg("joining room")
 	if u.legacyOnline() {
 		u.joinRoom(rm)
@@ -226,7 +227,7 @@ func (u *user) leaveRoom(rm *mucRoom, rs *resource) {
 
 // dropRoom forgets the room, with LEAVE_ROOM when the network may still count us in.
 func (u *user) dropRoom(rm *mucRoom, leave bool) {
-	delete(u.rooms, legacyKey(rm.legacy))
+	delete(u.rooms, jidmap.Key(rm.legacy))
 	u.dropHold(rm)
 	if leave && rm.sent && u.legacyOnline() {
 		_ = u.toBackend(pb.WrapperMessage_TYPE_LEAVE_ROOM, &pb.Room{UserName: proto.String(u.key),

@@ -8,6 +8,7 @@ import (
 	"github.com/gospectrum/spectrum2/internal/xmpp"
 	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
 	"github.com/gospectrum/spectrum2/router/feature"
+	"github.com/gospectrum/spectrum2/router/jidmap"
 )
 
 // roomEntry is one room of a ROOM_LIST: legacy name and display name.
@@ -66,7 +67,7 @@ func (u *user) knownRooms() []roomEntry {
 	seen := map[string]bool{}
 	var out []roomEntry
 	for _, e := range append(global, u.roomList...) {
-		if k := legacyKey(e.legacy); !seen[k] {
+		if k := jidmap.Key(e.legacy); !seen[k] {
 			seen[k] = true
 			out = append(out, e)
 		}
@@ -81,7 +82,7 @@ func (u *user) roomItems(rs *resource, iq *xmpp.Element) {
 	u.r.subdomainItems(q) // the features' services (subdomain.go)
 	for _, e := range u.knownRooms() {
 		q.Append(xmpp.New(xmpp.NSDiscoItems, "item",
-			"jid", EscapeNode(e.legacy)+"@"+u.r.cfg.Domain, "name", e.name))
+			"jid", jidmap.EscapeNode(e.legacy)+"@"+u.r.cfg.Domain, "name", e.name))
 	}
 	u.send(rs, iqResult(iq).Append(q))
 }
@@ -89,7 +90,7 @@ func (u *user) roomItems(rs *resource, iq *xmpp.Element) {
 // roomName is the display name of a legacy room from the room lists, else its legacy name.
 func (u *user) roomName(legacy string) string {
 	for _, e := range u.knownRooms() {
-		if legacyKey(e.legacy) == legacyKey(legacy) {
+		if jidmap.Key(e.legacy) == jidmap.Key(legacy) {
 			return e.name
 		}
 	}
@@ -125,7 +126,7 @@ const nsRoomInfo = "http://jabber.org/protocol/muc#roominfo"
 // one, as XEP-0128 allows one form per FORM_TYPE; others are added as they are).
 func (u *user) roomInfoForms(legacy string) []*xmpp.Element {
 	form := xmpp.New(nsData, "x", "type", "result").Append(dataField("FORM_TYPE", "hidden", nsRoomInfo))
-	if rm := u.rooms[legacyKey(legacy)]; rm != nil && rm.selfSent {
+	if rm := u.rooms[jidmap.Key(legacy)]; rm != nil && rm.selfSent {
 		form.Append(dataField("muc#roominfo_occupants", "", itoa(len(rm.parts)+1)))
 	}
 	out := []*xmpp.Element{form}
@@ -170,7 +171,7 @@ func (u *user) occupantOf(rs *resource, t target) (pt *participant, self bool, c
 	if strings.EqualFold(display, rm.nick) {
 		return &rm.self, true, ""
 	}
-	if pt = rm.parts[legacyKey(rm.nickOf(display))]; pt == nil || pt.display() != display {
+	if pt = rm.parts[jidmap.Key(rm.nickOf(display))]; pt == nil || pt.display() != display {
 		return nil, false, xmpp.StanzaItemNotFound
 	}
 	return pt, false, ""

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gospectrum/spectrum2/internal/xmpp"
 	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
+	"github.com/gospectrum/spectrum2/router/jidmap"
 )
 
 // The XEPs of issue 24 in rooms (docs/protocol-extensions.md). In a groupchat a client
@@ -59,7 +60,7 @@ func (u *user) roomEvent(rm *mucRoom, pmNick string, m *pb.ConversationMessage) 
 			return
 		}
 		msg.Append(xmpp.New(xmpp.NSMUCUser, "x"))
-		if occ := rm.occupants[rm.pmTo[legacyKey(pmNick)]]; occ != nil {
+		if occ := rm.occupants[rm.pmTo[jidmap.Key(pmNick)]]; occ != nil {
 			msg.SetAttr("to", occ.rs.key)
 			u.send(occ.rs, msg)
 			return

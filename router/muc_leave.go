@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
+	"github.com/gospectrum/spectrum2/router/jidmap"
 )
 
 // maxPendingLeaves bounds the rooms whose LEAVE_ROOM the network has not confirmed yet.
@@ -18,7 +19,7 @@ const maxPendingLeaves = 64
 
 // leaveSent remembers the LEAVE_ROOM just sent for rm.
 func (u *user) leaveSent(rm *mucRoom) {
-	key := legacyKey(rm.legacy)
+	key := jidmap.Key(rm.legacy)
 	if _, ok := u.leaving[key]; !ok && len(u.leaving) >= maxPendingLeaves {
 		return // past the bound a late confirmation may end a quick re-join, as before
 	}
@@ -32,7 +33,7 @@ func (u *user) leaveSent(rm *mucRoom) {
 // confirmation of our own earlier leave, to be ignored; rm is the room as joined now
 // (nil: not joined). Any frame for our own participant ends the wait.
 func (u *user) staleLeave(legacy string, rm *mucRoom, p *pb.Participant) bool {
-	key := legacyKey(legacy)
+	key := jidmap.Key(legacy)
 	nick, ok := u.leaving[key]
 	if !ok {
 		return false

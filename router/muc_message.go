@@ -8,6 +8,7 @@ import (
 
 	"github.com/gospectrum/spectrum2/internal/xmpp"
 	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
+	"github.com/gospectrum/spectrum2/router/jidmap"
 )
 
 // maxPendingEchoes bounds the messages remembered per room while waiting for the
@@ -129,7 +130,7 @@ func (u *user) mucConversation(t pb.WrapperMessage_Type, m *pb.ConversationMessa
 
 // displayOf is the occupant resource of a legacy nick: the participant's alias if known.
 func (rm *mucRoom) displayOf(nick string) string {
-	if p := rm.parts[legacyKey(nick)]; p != nil {
+	if p := rm.parts[jidmap.Key(nick)]; p != nil {
 		return p.display()
 	}
 	return nick
@@ -262,7 +263,7 @@ func (u *user) roomPrivate(rm *mucRoom, nick string, m *pb.ConversationMessage) 
 	msg.Append(xmpp.New(xmpp.NSMUCUser, "x")) // XEP-0045 7.5: marks a private message
 	// The archive's stanza-id (features_room.go).
 	u.roomPrivateHooks(msg.From(), msg, false, m.GetId())
-	if occ := rm.occupants[rm.pmTo[legacyKey(nick)]]; occ != nil {
+	if occ := rm.occupants[rm.pmTo[jidmap.Key(nick)]]; occ != nil {
 		msg.SetAttr("to", occ.rs.key)
 		u.send(occ.rs, msg)
 		return
@@ -334,7 +335,7 @@ func (u *user) privateToBackend(rs *resource, m *xmpp.Element, rm *mucRoom, nick
 	if conv == nil {
 		return
 	}
-	rm.pmTo[legacyKey(nick)] = rs.key
+	rm.pmTo[jidmap.Key(nick)] = rs.key
 	u.roomPrivateHooks(u.occupantJID(rm, rm.displayOf(nick)), m, true, conv.GetId()) // archived as sent (features_room.go)
 	u.sendOrBounce(rs, m, pb.WrapperMessage_TYPE_CONV_MESSAGE, conv)
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gospectrum/spectrum2/internal/xmpp"
 	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
+	"github.com/gospectrum/spectrum2/router/jidmap"
 )
 
 // XEP-0045 status codes the router sends.
@@ -195,13 +196,13 @@ func (u *user) flushSelf(rm *mucRoom) {
 
 // otherParticipant updates another member and tells every occupant (spec 3.12).
 func (u *user) otherParticipant(rm *mucRoom, p *pb.Participant) {
-	key := legacyKey(p.GetNickname())
+	key := jidmap.Key(p.GetNickname())
 	pt := &participant{nick: p.GetNickname(), alias: p.GetAlias(), aff: p.GetAffiliation(), flags: p.GetFlag(),
 		status: p.GetStatus(), message: p.GetStatusMessage(), iconHash: p.GetIconHash()}
 	if nn := p.GetNewname(); nn != "" && nn != pt.nick {
 		u.renamePresence(rm, pt.display(), nn, pt.flags, false)
 		u.removePart(rm, key)
-		pt.nick, pt.alias, key = nn, "", legacyKey(nn)
+		pt.nick, pt.alias, key = nn, "", jidmap.Key(nn)
 	}
 	var codes []any
 	if !online(pt.status) || pt.flags&(flagKicked|flagBanned) != 0 {

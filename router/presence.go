@@ -7,6 +7,7 @@ import (
 
 	"github.com/gospectrum/spectrum2/internal/xmpp"
 	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
+	"github.com/gospectrum/spectrum2/router/jidmap"
 )
 
 // statusKey is a legacy status as sent in STATUS_CHANGED.
@@ -243,7 +244,7 @@ func (u *user) subscribeBuddy(rs *resource, p *xmpp.Element, t target, b *buddy)
 	}
 	if err := u.toBackend(pb.WrapperMessage_TYPE_BUDDY_CHANGED, u.pbBuddy(b)); err != nil {
 		if isNew {
-			delete(u.roster.buddies, legacyKey(b.name))
+			delete(u.roster.buddies, jidmap.Key(b.name))
 		}
 		u.bounceNotSent(rs, p, err)
 		return
@@ -260,7 +261,7 @@ func (u *user) subscribeBuddy(rs *resource, p *xmpp.Element, t target, b *buddy)
 
 // authRequest handles AUTH_REQUEST: a subscription request from the buddy (spec 3.7).
 func (u *user) authRequest(m *pb.Buddy) {
-	node := LegacyNode(m.GetBuddyName(), u.r.escaping())
+	node := jidmap.LegacyNode(m.GetBuddyName(), u.r.escaping())
 	if b := u.roster.get(m.GetBuddyName()); b != nil {
 		node = b.node
 	}

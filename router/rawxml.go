@@ -12,6 +12,7 @@ import (
 
 	"github.com/gospectrum/spectrum2/internal/xmpp"
 	"github.com/gospectrum/spectrum2/pluginserver"
+	"github.com/gospectrum/spectrum2/router/jidmap"
 )
 
 // maxRawPending bounds the bytes of an incomplete RAW_XML stanza kept per backend.
@@ -208,7 +209,7 @@ func (u *user) rawFromBackend(el *xmpp.Element, to jid.JID) {
 	}
 	orig := el.From()
 	name := from.Bare().String()
-	node := LegacyNode(name, u.r.escaping())
+	node := jidmap.LegacyNode(name, u.r.escaping())
 	if b := u.roster.get(name); b != nil {
 		node = b.node
 	}
@@ -245,7 +246,7 @@ func (u *user) rawFromBackend(el *xmpp.Element, to jid.JID) {
 // the user's legacy name), or the answer to an IQ the client sent through the backend.
 func (u *user) rawFromAllowed(el *xmpp.Element, from jid.JID) bool {
 	name := from.Bare().String()
-	key := legacyKey(name)
+	key := jidmap.Key(name)
 	if _, ok := u.convs[key]; ok || u.roster.get(name) != nil || u.rooms[key] != nil {
 		return true
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gospectrum/spectrum2/internal/xmpp"
 	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
+	"github.com/gospectrum/spectrum2/router/jidmap"
 )
 
 // buddy is one legacy contact. Small on purpose: 10,000 of them fit in a few MB.
@@ -26,7 +27,7 @@ type buddy struct {
 // roster is the in-memory legacy contact list of one user, keyed case-insensitively
 // (spec 3.7). It is owned by the user's actor.
 type roster struct {
-	buddies map[string]*buddy // legacyKey(name) -> buddy
+	buddies map[string]*buddy // jidmap.Key(name) -> buddy
 	nonce   string            // per legacy session, so a ver never matches another session
 	version uint64
 }
@@ -41,10 +42,13 @@ func newRoster() *roster {
 func (ro *roster) ver() string { return ro.nonce + "-" + itoa(ro.version) }
 
 // get returns the buddy of a legacy name, any case.
-func (ro *roster) get(name string) *buddy { return ro.buddies[legacyKey(name)] }
+func (ro *roster) get(name string) *buddy { return ro.buddies[jidmap.Key(name)] }
 
 // bareJID of a buddy.
 func (u *user) buddyBare(b *buddy) string { return b.node + "@" + u.r.cfg.Domain }
+
+// buddyResource is the resource of every buddy JID (spec 3.7: Buddy.h "bot").
+const buddyResource = "bot"
 
 // buddyFull is the buddy JID with resource "bot" (spec 3.7).
 func (u *user) buddyFull(b *buddy) string { return u.buddyBare(b) + "/" + buddyResource }
@@ -81,16 +85,16 @@ func (u *user) push(b *buddy, remove bool) {
 
 // addBuddy creates a buddy for a legacy name; nil if its JID would be invalid (spec 3.7).
 func (u *user) addBuddy(name string) *buddy {
-	if name == "" || legacyKey(name) == legacyKey(u.legacy) {
+	if name == "" || jidmap.Key(name) == jidmap.Key(u.legacy) {
 		return nil
 	}
-	j, err := BuddyJID(name, u.r.cfg.Domain, u.r.escaping())
+	j, err := jidmap.BuddyJID(name, u.r.cfg.Domain, u.r.escaping())
 	if err != nil {
 		u.log.Debug().Str("buddy", name).Msg("legacy name gives no valid JID; buddy dropped")
 		return nil
 	}
 	b := &buddy{name: name, node: j.Localpart(), status: pb.StatusType_STATUS_NONE}
-	u.roster.buddies[legacyKey(name)] = b
+	u.roster.buddies[jidmap.Key(name)] = b
 	return b
 }
 
@@ -136,7 +140,7 @@ func (u *user) buddyRemoved(m *pb.Buddy) {
 	if b == nil {
 		return
 	}
-	delete(u.roster.buddies, legacyKey(b.name))
+	delete(u.roster.buddies, jidmap.Key(b.name))
 	if online(b.status) {
 		b.status = pb.StatusType_STATUS_NONE
 		u.contactPresence(u.buddyPresence(b, ""))
@@ -209,7 +213,7 @@ func (u *user) rosterSet(rs *resource, iq *xmpp.Element) {
 			return
 		}
 		u.send(rs, iqResult(iq))
-		delete(u.roster.buddies, legacyKey(b.name))
+		delete(u.roster.buddies, jidmap.Key(b.name))
 		u.push(b, true)
 		return
 	}
@@ -236,7 +240,7 @@ func (u *user) rosterSet(rs *resource, iq *xmpp.Element) {
 	// says it was processed); otherwise the roster stays as it was.
 	if u.toBackend(pb.WrapperMessage_TYPE_BUDDY_CHANGED, u.pbBuddy(&changed)) != nil {
 		if isNew {
-			delete(u.roster.buddies, legacyKey(b.name))
+			delete(u.roster.buddies, jidmap.Key(b.name))
 		}
 		u.send(rs, rosterSetFailed(iq))
 		return
@@ -258,7 +262,7 @@ func rosterSetFailed(iq *xmpp.Element) *xmpp.Element {
 // removeBuddy removes b at the user's request: BUDDY_REMOVED and a push (spec 3.7).
 func (u *user) removeBuddy(b *buddy) {
 	u.toBackend(pb.WrapperMessage_TYPE_BUDDY_REMOVED, u.pbBuddy(b))
-	delete(u.roster.buddies, legacyKey(b.name))
+	delete(u.roster.buddies, jidmap.Key(b.name))
 	u.push(b, true)
 }
 

@@ -6,6 +6,7 @@ import (
 	"github.com/gospectrum/spectrum2/internal/xmpp"
 	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
 	"github.com/gospectrum/spectrum2/router/feature"
+	"github.com/gospectrum/spectrum2/router/jidmap"
 )
 
 // subdomains are the services that features own at label.domain (feature.Subdomain) and
@@ -89,7 +90,7 @@ func (u *user) fileFrame(t pb.WrapperMessage_Type, m *pb.File) {
 		}
 		msg := u.newMessage(m.GetBuddyName(), "chat")
 		msg.Append(xmpp.New(xmpp.NSClient, "body").AppendText(url), oobX(url, m.GetFileName()))
-		u.deliverMessage(msg, legacyKey(m.GetBuddyName()))
+		u.deliverMessage(msg, jidmap.Key(m.GetBuddyName()))
 	default:
 		u.log.Debug().Stringer("type", t).Int32("ft_id", id).Msg("file frame for no transfer ignored")
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/gospectrum/spectrum2/internal/xmpp"
 	"github.com/gospectrum/spectrum2/pluginserver"
 	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
+	"github.com/gospectrum/spectrum2/router/jidmap"
 )
 
 // undeliveredText is the text of the error that answers a message a dead backend never
@@ -48,7 +49,7 @@ func (u *user) undelivered(t pb.WrapperMessage_Type, m proto.Message) {
 		u.bounceToRoomSenders(rm, conv.GetBuddyName(), reply)
 		return
 	}
-	u.deliverMessage(reply, legacyKey(conv.GetBuddyName()))
+	u.deliverMessage(reply, jidmap.Key(conv.GetBuddyName()))
 }
 
 // lostMessage rebuilds, as far as the frame tells, the message the client sent: from the
@@ -92,7 +93,7 @@ func roomPart(buddy string) string {
 func (u *user) bounceToRoomSenders(rm *mucRoom, buddy string, reply *xmpp.Element) {
 	var dst []*resource
 	if _, nick, ok := strings.Cut(buddy, "/"); ok {
-		if rs := u.resources[rm.pmTo[legacyKey(nick)]]; rs != nil {
+		if rs := u.resources[rm.pmTo[jidmap.Key(nick)]]; rs != nil {
 			dst = append(dst, rs)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"github.com/gospectrum/spectrum2/internal/xmpp"
+	"github.com/gospectrum/spectrum2/router/jidmap"
 )
 
 // user is one bare JID's legacy session and everything hanging off it. Every field below
@@ -42,8 +43,8 @@ type user struct {
 	ownVCard  map[string]string // id of our vCard get to the client -> full JID asked
 	photoHash string
 	rawIQ     map[string]string   // id of a raw-mode IQ get -> full JID that sent it
-	rooms     map[string]*mucRoom // legacyKey(room) -> room joined or being joined (muc.go)
-	leaving   map[string]string   // legacyKey(room) -> nick of a LEAVE_ROOM not confirmed yet (muc_leave.go)
+	rooms     map[string]*mucRoom // jidmap.Key(room) -> room joined or being joined (muc.go)
+	leaving   map[string]string   // jidmap.Key(room) -> nick of a LEAVE_ROOM not confirmed yet (muc_leave.go)
 	roomList  []roomEntry         // the user's ROOM_LIST (spec 3.13)
 
 	linger      []lingering // unacknowledged messages kept for the next login (linger.go)
@@ -78,7 +79,7 @@ func newUser(r *Router, bare jid.JID) *user {
 		r:         r,
 		key:       bare.String(),
 		jid:       bare,
-		legacy:    LoginLegacyName(bare.Localpart()),
+		legacy:    jidmap.LoginLegacyName(bare.Localpart()),
 		resources: make(map[string]*resource),
 	}
 	u.mb.wg = r.actors

@@ -29,7 +29,7 @@ const (
 	matrixServer    = "matrix.test"
 	matrixWait      = 60 * time.Second
 	matrixAliceUser = "alice%" + matrixServer + "@localhost"
-	matrixBobBuddy  = `bob\40` + matrixServer + "@localhost" // router/jidmap.go: XEP-0106
+	matrixBobBuddy  = `bob\40` + matrixServer + "@localhost" // router/jidmap/jidmap.go: XEP-0106
 	matrixBobName   = "Bob Builder"
 	matrixGatewayUA = "Spectrum 2 XMPP gateway" // the device name the backend logs in with
 )

@@ -24,7 +24,7 @@ const (
 	xmppAliceUser = "alice%" + remoteDomain + "@localhost"
 	xmppAliceJID  = "alice@" + remoteDomain
 	xmppBobJID    = "bob@" + remoteDomain
-	xmppBobBuddy  = `bob\40` + remoteDomain + "@localhost" // router/jidmap.go: XEP-0106
+	xmppBobBuddy  = `bob\40` + remoteDomain + "@localhost" // router/jidmap/jidmap.go: XEP-0106
 	xmppRoomR     = "group%" + remoteMUC + "@localhost"    // the room through the gateway
 	xmppRoomP     = "group@" + remoteMUC                   // the same room on Prosody
 )

@@ -1,4 +1,4 @@
-package router
+package jidmap
 
 import "testing"
 
@@ -48,7 +48,7 @@ func TestBuddyJIDMapping(t *testing.T) {
 		if j.String() != tc.want {
 			t.Errorf("BuddyJID(%q, %v) = %q, want %q", tc.name, tc.escaping, j, tc.want)
 		}
-		if back := NodeToLegacy(j.Localpart()); legacyKey(back) != legacyKey(tc.name) {
+		if back := NodeToLegacy(j.Localpart()); Key(back) != Key(tc.name) {
 			t.Errorf("NodeToLegacy(%q) = %q, want %q", j.Localpart(), back, tc.name)
 		}
 	}

@@ -1,4 +1,4 @@
-package router
+package jidmap
 
 import (
 	"errors"
@@ -6,9 +6,6 @@ import (
 
 	"mellium.im/xmpp/jid"
 )
-
-// buddyResource is the resource of every buddy JID (spec 3.7: Buddy.h "bot").
-const buddyResource = "bot"
 
 // xep0106 maps the characters XEP-0106 escapes to their escape sequences.
 var xep0106 = map[byte]string{
@@ -116,10 +113,11 @@ func LoginLegacyName(node string) string {
 // a valid localpart; such buddies are dropped (spec 3.7, LocalBuddy.h).
 func BuddyJID(name, domain string, escaping bool) (jid.JID, error) {
 	if name == "" {
-		return jid.JID{}, errors.New("router: empty legacy name")
+		return jid.JID{}, errors.New("jidmap: empty legacy name")
 	}
 	return jid.New(LegacyNode(name, escaping), domain, "")
 }
 
-// legacyKey is the case-insensitive roster key of a legacy name (spec 3.7: keys lowercased).
-func legacyKey(name string) string { return strings.ToLower(name) }
+// Key is the case-insensitive key of a legacy name, for rosters, conversations and rooms
+// (spec 3.7: keys lowercased).
+func Key(name string) string { return strings.ToLower(name) }
