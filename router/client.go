@@ -17,7 +17,7 @@ const (
 	targetServer                    // the service domain
 	targetSelf                      // the user's bare JID or one of its resources
 	targetBuddy                     // node@service: a legacy contact
-	targetRoom                      // #node@service or a joined room: a legacy room (muc.go)
+	targetRoom                      // #node@service or a joined room: a legacy room (router/muc)
 	targetForeign                   // another domain: we have no s2s
 	targetInvalid                   // not a JID
 	targetService                   // a feature's service at label.domain (subdomain.go)
@@ -53,7 +53,7 @@ func (u *user) target(to string) target {
 	case strings.HasPrefix(j.Localpart(), "#"):
 		// spec 3.6: a node starting with '#' is a room, never a buddy.
 		t.kind, t.legacy = targetRoom, jidmap.NodeToLegacy(j.Localpart())
-	case u.roomOfNode(j.Localpart()) != nil:
+	case u.muc().HasNode(j.Localpart()):
 		t.kind, t.legacy = targetRoom, jidmap.NodeToLegacy(j.Localpart()) // a joined room without '#'
 	default:
 		t.kind, t.legacy = targetBuddy, u.legacyName(j.Localpart())

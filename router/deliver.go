@@ -8,6 +8,7 @@ import (
 	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
 	"github.com/gospectrum/spectrum2/router/feature"
 	"github.com/gospectrum/spectrum2/router/jidmap"
+	"github.com/gospectrum/spectrum2/router/muc"
 )
 
 // handleBackend dispatches one frame about this user (spec 1.3), on the actor.
@@ -31,13 +32,13 @@ func (u *user) handleBackend(t pb.WrapperMessage_Type, m any) {
 	case *pb.VCard:
 		u.vcardFromBackend(v)
 	case *pb.Participant:
-		u.participantChanged(v)
+		u.muc().Participant(v)
 	case *pb.Room:
 		if t == pb.WrapperMessage_TYPE_ROOM_NICKNAME_CHANGED {
-			u.roomNicknameChanged(v)
+			u.muc().NicknameChanged(v)
 		}
 	case *pb.RoomList:
-		u.roomList = roomEntries(v) // spec 3.13: the user's room list
+		u.muc().SetList(v) // spec 3.13: the user's room list
 	case *pb.File:
 		u.fileFrame(t, v) // subdomain.go
 	case *pb.FileTransferData:
@@ -65,7 +66,7 @@ func (u *user) buddyFrame(t pb.WrapperMessage_Type, b *pb.Buddy) {
 }
 
 func (u *user) conversationFrame(t pb.WrapperMessage_Type, m *pb.ConversationMessage) {
-	if u.mucConversation(t, m) {
+	if u.muc().Conversation(t, m) {
 		return
 	}
 	if isRoomName(m.GetBuddyName()) || m.GetNickname() != "" && u.roster.get(m.GetBuddyName()) == nil {
@@ -154,10 +155,10 @@ func (u *user) convMessage(m *pb.ConversationMessage) {
 
 // deliverInvite sends a backend's invitation (CONV_MESSAGE with our extension field
 // inviteRoom) as a XEP-0249 direct invitation from the buddy: the room's JID as the
-// router names it for a join (muc.go roomNode), the message as the reason and the body.
+// router names it for a join (muc.Node), the message as the reason and the body.
 func (u *user) deliverInvite(msg *xmpp.Element, m *pb.ConversationMessage) {
 	msg.SetAttr("type", "normal")
-	room := roomNode(m.GetInviteRoom(), false) + "@" + u.r.cfg.Domain
+	room := muc.Node(m.GetInviteRoom(), false) + "@" + u.r.cfg.Domain
 	x := xmpp.New(xmpp.NSConference, "x", "jid", room)
 	if reason := m.GetMessage(); reason != "" {
 		x.SetAttr("reason", reason)

@@ -1,8 +1,9 @@
 // Package router owns the users of the gateway: their legacy login, the mapping between
-// legacy names and JIDs, the in-memory roster, presence, messages (with receipts, chat
-// states, attention, XHTML-IM, OOB, delay, carbons), group chats (XEP-0045), vCards,
-// service discovery and the raw-XML mode. It implements c2s.Authenticator (SASL logins
-// become legacy logins) and pluginserver.Handler (frames from backends become stanzas).
+// legacy names and JIDs (router/jidmap), the in-memory roster, presence, messages (with
+// receipts, chat states, attention, XHTML-IM, OOB, delay, carbons), group chats
+// (XEP-0045, router/muc), vCards, service discovery and the raw-XML mode. It implements
+// c2s.Authenticator (SASL logins become legacy logins) and pluginserver.Handler (frames
+// from backends become stanzas).
 // Behaviour follows sections 3.3 to 3.21 of the Spectrum 2 behaviour spec; where we
 // deliberately differ the code cites the section or quirk it fixes.
 //
@@ -20,12 +21,14 @@
 // the order of stanzas and frames per user is kept.
 //
 // The only shared structures are Router.users, the bare JID -> user map, under an RWMutex
-// that is held for map operations only (never while calling out), and Router.roomDir, the
-// global ROOM_LIST under its own mutex. Group chats (muc*.go) are per-user state like the
-// roster: rooms live on the user's actor, and several resources share one legacy
-// membership. A user whose legacy session is over removes itself from the map from its
-// own actor and marks itself gone; a post that reaches a gone user (a lost race with
-// removal) is answered with "look it up again", so Authenticate retries with a fresh user.
+// that is held for map operations only (never while calling out), and the global ROOM_LIST
+// of Router.muc (muc.Service) under its own mutex. Group chats are per-user state like the
+// roster: a user's rooms (user.rooms, a muc.Rooms) live on the user's actor, and several
+// resources share one legacy membership. The muc package is called only from the actor
+// and calls back only through muc.Host, which the router implements (muchost.go). A user
+// whose legacy session is over removes itself from the map from its own actor and marks
+// itself gone; a post that reaches a gone user (a lost race with removal) is answered with
+// "look it up again", so Authenticate retries with a fresh user.
 //
 // Calls that may block run outside the actor: Backends.Login (it may wait for a backend
 // to start) runs in its own goroutine and posts its outcome back. Backends.Send,
@@ -69,8 +72,8 @@
 // text that says so.
 //
 // Lock order: Router.mu, then a mailbox mutex; neither is held while calling into c2s or
-// pluginserver. Router.raw.mu (per-backend RAW_XML reassembly) and Router.roomDir.mu are
-// taken alone.
+// pluginserver. Router.raw.mu (per-backend RAW_XML reassembly) and the mutex of the
+// muc.Service's room list are taken alone.
 //
 // Shutdown has two halves: Farewell logs every user out while the client streams are
 // still open; Run then waits for every actor goroutine (and pending Login calls) to

@@ -232,3 +232,8 @@ func (h userHandle) SendAll(el *xmpp.Element) {
 func (h userHandle) Value(key any) any { return h.u.featValue(key) }
 
 func (h userHandle) SetValue(key, v any) { h.u.setFeatValue(key, v) }
+
+func (h userHandle) InRoster(bare string) bool {
+	t := h.u.target(bare)
+	return t.kind == targetBuddy && t.jid.Resourcepart() == "" && h.u.roster.get(t.legacy) != nil
+}

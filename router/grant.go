@@ -110,7 +110,7 @@ func (u *user) resourceClosed(rs *resource, undelivered []*xmpp.Element) {
 	}
 	delete(u.resources, rs.key)
 	u.log.Debug().Str("resource", rs.full.Resourcepart()).Msg("resource closed")
-	u.mucResourceGone(rs) // spec 3.12: its rooms, left when it was the last occupant
+	u.muc().ResourceGone(rs) // spec 3.12: its rooms, left when it was the last occupant
 	for k, v := range u.convs {
 		if v == rs.key {
 			setLazy(&u.convs, k, "")
@@ -129,7 +129,7 @@ func (u *user) resourceClosed(rs *resource, undelivered []*xmpp.Element) {
 func (u *user) fatal(code int32, text string) {
 	u.log.Warn().Int32("error", code).Str("reason", text).Msg("legacy session ended")
 	cond := closeCondition(code)
-	u.mucShutdown() // spec 3.5: room exits (332) before the streams close
+	u.muc().Shutdown() // spec 3.5: room exits (332) before the streams close
 	for _, rs := range u.resources {
 		msg := xmpp.New(xmpp.NSClient, "message", "from", u.r.cfg.Domain, "to", rs.key, "type", "chat",
 			"id", u.r.nextID("err"))

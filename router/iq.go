@@ -67,11 +67,12 @@ func (u *user) iqHandled(rs *resource, iq, p *xmpp.Element, t target) bool {
 	case p.Is(xmpp.NSDiscoInfo, "query") && get && (t.kind == targetServer || t.kind == targetBuddy):
 		u.discoInfo(rs, iq, p, t)
 	case p.Is(xmpp.NSDiscoInfo, "query") && get && t.kind == targetRoom && t.jid.Resourcepart() != "":
-		u.occupantDiscoInfo(rs, iq, p, t)
+		q, cond := u.muc().OccupantDiscoInfo(rs, t.jid, p.Attr("node"))
+		u.answerIQ(rs, iq, q, cond)
 	case p.Is(xmpp.NSDiscoInfo, "query") && get && t.kind == targetRoom:
 		u.roomDiscoInfo(rs, iq, p, t)
 	case p.Is(xmpp.NSPing, "ping") && get && t.kind == targetRoom && t.jid.Resourcepart() != "":
-		u.occupantPing(rs, iq, t)
+		u.answerIQ(rs, iq, nil, u.muc().OccupantPing(rs, t.jid))
 	case p.Is(xmpp.NSDiscoItems, "query") && get && t.kind == targetServer && p.Attr("node") == "":
 		u.roomItems(rs, iq) // spec 3.13: the room list
 	case p.Is(xmpp.NSDiscoItems, "query") && get && t.kind == targetServer:

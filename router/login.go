@@ -286,7 +286,7 @@ func (u *user) onConnected() {
 		u.endSession() // no one logged in with its password is left
 		return
 	}
-	u.mucConnected() // spec 3.12: remembered rooms are (re)joined
+	u.muc().Connected() // spec 3.12: remembered rooms are (re)joined
 	u.log.Info().Msg("legacy session connected")
 }
 
@@ -311,7 +311,7 @@ func (u *user) onDisconnected(code int32, text string) {
 // endSession ends the legacy session (LOGOUT) and forgets the user when nothing holds it.
 func (u *user) endSession() {
 	u.lingerDrop("the legacy session ended")
-	u.mucShutdown() // spec 3.5: occupants get 332 before LOGOUT
+	u.muc().Shutdown() // spec 3.5: occupants get 332 before LOGOUT
 	u.stopLogin()
 	u.gen++
 	owed := u.ls.owesLogout()

@@ -30,7 +30,7 @@ func (u *user) messageFromClient(rs *resource, m *xmpp.Element) {
 	case targetSelf:
 		u.messageToSelf(rs, m, t)
 	case targetRoom:
-		u.mucMessage(rs, m, t) // spec 3.9, 3.12
+		u.muc().Message(rs, m, t.jid) // spec 3.9, 3.12
 	case targetServer, targetNone, targetService:
 		// spec 3.22: messages to the service are dropped; we say so instead.
 		u.send(rs, xmpp.ErrorReply(m, xmpp.ErrTypeCancel, xmpp.StanzaServiceUnavailable, ""))

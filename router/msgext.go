@@ -18,7 +18,7 @@ import (
 // end to end (messageID: the client's origin-id or id, the backend's CONV_MESSAGE id);
 // only a client that names a message by the stanza-id the archive gave it (read from
 // MAM) needs it mapped to the legacy id (legacyRef). In a room a client names messages
-// by the room's stanza-ids both ways (muc_ext.go).
+// by the room's stanza-ids both ways (router/muc/ext.go).
 const (
 	nsCorrect   = "urn:xmpp:message-correct:0"  // XEP-0308
 	nsReactions = "urn:xmpp:reactions:0"        // XEP-0444

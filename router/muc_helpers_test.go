@@ -15,6 +15,16 @@ const (
 	lobby = "#lobby@localhost"
 )
 
+// XEP-0045 status codes the tests look for.
+const (
+	statusSelf       = "110"
+	statusBanned     = "301"
+	statusRenamed    = "303"
+	statusKicked     = "307"
+	statusNickForced = "210"
+	statusShutdown   = "332"
+)
+
 // mucEnv: bob connected with resource a; rooms keep 3 messages of history.
 func mucEnv(t *testing.T) (*env, *testResource, *handler) {
 	t.Helper()

@@ -20,7 +20,7 @@ func TestJoinNotTaken(t *testing.T) {
 		t.Fatalf("error presence %s", el)
 	}
 	settle(t, e.r, bob)
-	if u := e.r.lookup(bob); len(u.rooms) != 0 {
+	if u := e.r.lookup(bob); u.rooms.Len() != 0 {
 		t.Fatal("room kept after the refused JOIN_ROOM")
 	}
 	// The next join, once the backend takes frames again, goes through.

@@ -11,30 +11,6 @@ import (
 	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
 )
 
-func TestRoomJIDMapping(t *testing.T) {
-	tests := []struct {
-		name, node, legacy string
-		escaped            bool
-	}{
-		{"single server", "#channel", "#channel", false},
-		{"network per room", "#channel%irc.example.net", "#channel@irc.example.net", false},
-		{"XEP-0106 @", `#channel\40irc.example.net`, "#channel@irc.example.net", true},
-		{"last percent only", "#a%b%irc", "#a%b@irc", false},
-		{"space escaped", `#two\20words`, "#two words", false},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			legacy, escaped := roomFromNode(tc.node)
-			if legacy != tc.legacy || escaped != tc.escaped {
-				t.Fatalf("roomFromNode(%q) = %q, %v", tc.node, legacy, escaped)
-			}
-			if back := roomNode(legacy, escaped); back != tc.node {
-				t.Fatalf("roomNode(%q, %v) = %q, want %q", legacy, escaped, back, tc.node)
-			}
-		})
-	}
-}
-
 // TestJoin: JOIN_ROOM with the password; participants with role and affiliation; the
 // self-presence (110) after them; the subject held back until the self-presence.
 func TestJoin(t *testing.T) {
@@ -107,7 +83,7 @@ func TestJoinErrors(t *testing.T) {
 			}
 			e.be.waitFrame(t, pb.WrapperMessage_TYPE_LEAVE_ROOM, nil)
 			settle(t, e.r, bob)
-			if u := e.r.lookup(bob); len(u.rooms) != 0 {
+			if u := e.r.lookup(bob); u.rooms.Len() != 0 {
 				t.Fatal("room kept after the error")
 			}
 		})
@@ -132,7 +108,7 @@ func TestKickBan(t *testing.T) {
 		t.Fatalf("kick: %s", kick)
 	}
 	settle(t, e.r, bob)
-	if len(e.r.lookup(bob).rooms) != 0 {
+	if e.r.lookup(bob).rooms.Len() != 0 {
 		t.Fatal("room kept after the kick")
 	}
 }

@@ -37,6 +37,12 @@ var statusOf = map[string]pb.StatusType{
 // showRank orders availability for ties in priority (spec 3.5: FFC>Online>DND>Away>XA).
 var showRank = map[string]int{"chat": 5, "": 4, "dnd": 3, "away": 2, "xa": 1}
 
+// isJoinPresence: a presence to a room is a join when it carries the MUC <x/> or its
+// node starts with '#' (spec 3.12).
+func isJoinPresence(p *xmpp.Element, t target) bool {
+	return t.kind == targetRoom || p.Child(xmpp.NSMUC, "x") != nil
+}
+
 // buddyPresence is b's presence (spec 3.8). to "" means the user's bare JID. INVISIBLE,
 // undefined in Spectrum 2, shows as unavailable.
 func (u *user) buddyPresence(b *buddy, to string) *xmpp.Element {
@@ -78,7 +84,7 @@ func (u *user) presenceFromClient(rs *resource, p *xmpp.Element) {
 		u.ownPresence(rs, p, t)
 	case targetBuddy, targetRoom:
 		if isJoinPresence(p, t) {
-			u.roomPresence(rs, p, t) // spec 3.12
+			u.muc().Presence(rs, p, t.jid) // spec 3.12
 			return
 		}
 		u.presenceToBuddy(rs, p, t)
@@ -108,7 +114,7 @@ func (u *user) ownPresence(rs *resource, p *xmpp.Element, t target) {
 		u.serverPresence(rs, p)
 	}
 	if !rs.available {
-		u.mucResourceGone(rs) // XEP-0045 7.14: unavailable leaves every room
+		u.muc().ResourceGone(rs) // XEP-0045 7.14: unavailable leaves every room
 		if len(u.availableResources()) == 0 {
 			// spec 3.5: the last available presence gone ends the legacy session.
 			u.endSession()

@@ -247,7 +247,7 @@ func (u *user) rawFromBackend(el *xmpp.Element, to jid.JID) {
 func (u *user) rawFromAllowed(el *xmpp.Element, from jid.JID) bool {
 	name := from.Bare().String()
 	key := jidmap.Key(name)
-	if _, ok := u.convs[key]; ok || u.roster.get(name) != nil || u.rooms[key] != nil {
+	if _, ok := u.convs[key]; ok || u.roster.get(name) != nil || u.muc().Has(name) {
 		return true
 	}
 	if _, dom, ok := strings.Cut(u.legacy, "@"); ok && strings.EqualFold(from.Domainpart(), dom) {

@@ -16,6 +16,7 @@ import (
 	"github.com/gospectrum/spectrum2/pluginserver"
 	"github.com/gospectrum/spectrum2/protocol/pbnetwork"
 	"github.com/gospectrum/spectrum2/router/feature"
+	"github.com/gospectrum/spectrum2/router/muc"
 )
 
 // Default timeouts (spec 3.11: vCard requests unanswered for 40 s get an empty vCard).
@@ -110,10 +111,10 @@ type Router struct {
 	// capsVers are the XEP-0115 verification strings of the buddy features for each
 	// buddyMask (disco.go), computed once: they go out with every buddy presence.
 	capsVers [maskCount]string
-	roomDir  roomDirectory // global ROOM_LIST (muc_disco.go)
-	feats    features      // cfg.Features by interface (features.go)
-	subs     subdomains    // the features' services and legacy files (subdomain.go)
-	pwKey    *passwordKey  // compares passwords (password.go)
+	muc      *muc.Service // group chats: the global ROOM_LIST (router/muc)
+	feats    features     // cfg.Features by interface (features.go)
+	subs     subdomains   // the features' services and legacy files (subdomain.go)
+	pwKey    *passwordKey // compares passwords (password.go)
 }
 
 // New returns a Router. SetBackends must be called before it is used.
@@ -150,6 +151,8 @@ func New(cfg Config) *Router {
 		users:  make(map[string]*user),
 		actors: newTracker(),
 		pwKey:  newPasswordKey(),
+		muc: muc.New(muc.Config{Domain: cfg.Domain, MaxRooms: cfg.Limits.Rooms,
+			History: cfg.MUCHistory, MaxRoomList: cfg.MaxRoomListSize}),
 	}
 	r.actors.refused = func() {
 		r.log.Warn().Msg("work for a user posted after the router stopped; dropped")
@@ -273,7 +276,8 @@ func (r *Router) forget(u *user) {
 func (r *Router) HandleBackendMessage(user string, t pbnetwork.WrapperMessage_Type, m proto.Message) {
 	if user == "" {
 		if l, ok := m.(*pbnetwork.RoomList); ok {
-			r.globalRoomList(l) // spec 3.13: the global room list
+			r.muc.SetList(l) // spec 3.13: the global room list
+			r.log.Debug().Int("rooms", len(l.GetRoom())).Msg("global room list")
 			return
 		}
 		r.log.Debug().Stringer("type", t).Msg("frame without user ignored")

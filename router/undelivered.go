@@ -45,8 +45,8 @@ func (u *user) undelivered(t pb.WrapperMessage_Type, m proto.Message) {
 	orig := u.lostMessage(t, conv)
 	reply := xmpp.ErrorReply(orig, xmpp.ErrTypeWait, xmpp.StanzaRecipientUnavailable, undeliveredText)
 	u.log.Info().Str("id", conv.GetId()).Msg("message lost with its backend bounced")
-	if rm := u.room(roomPart(conv.GetBuddyName())); rm != nil {
-		u.bounceToRoomSenders(rm, conv.GetBuddyName(), reply)
+	if pm, occupants, ok := u.muc().LostSenders(conv.GetBuddyName()); ok {
+		u.bounceToRoomSenders(pm, occupants, reply)
 		return
 	}
 	u.deliverMessage(reply, jidmap.Key(conv.GetBuddyName()))
@@ -69,11 +69,8 @@ func (u *user) lostMessage(t pb.WrapperMessage_Type, conv *pb.ConversationMessag
 // lostTarget is the JID and type of the lost message: a joined room ("#room") or a
 // private message in it ("#room/nick"), else a buddy's bare JID.
 func (u *user) lostTarget(buddy string) (to, typ string) {
-	if rm := u.room(roomPart(buddy)); rm != nil {
-		if _, nick, ok := strings.Cut(buddy, "/"); ok && !strings.EqualFold(rm.legacy, buddy) {
-			return u.occupantJID(rm, nick), "chat"
-		}
-		return u.roomBare(rm), "groupchat"
+	if to, typ, ok := u.muc().LostTarget(buddy); ok {
+		return to, typ
 	}
 	from := u.buddyFrom(buddy)
 	if i := strings.IndexByte(from, '/'); i >= 0 {
@@ -82,23 +79,16 @@ func (u *user) lostTarget(buddy string) (to, typ string) {
 	return from, "chat"
 }
 
-// roomPart is the room of a "room/nick" legacy name (the name itself otherwise).
-func roomPart(buddy string) string {
-	room, _, _ := strings.Cut(buddy, "/")
-	return room
-}
-
-// bounceToRoomSenders gives a lost room message back to the user's resources in the room:
-// for a private message the resource that last wrote to the nick, else every occupant.
-func (u *user) bounceToRoomSenders(rm *mucRoom, buddy string, reply *xmpp.Element) {
+// bounceToRoomSenders gives a lost room message back to the user's resources in the room
+// (muc.User.LostSenders): for a private message the resource that last wrote to the
+// nick, pm, else every occupant.
+func (u *user) bounceToRoomSenders(pm string, occupants []string, reply *xmpp.Element) {
 	var dst []*resource
-	if _, nick, ok := strings.Cut(buddy, "/"); ok {
-		if rs := u.resources[rm.pmTo[jidmap.Key(nick)]]; rs != nil {
-			dst = append(dst, rs)
-		}
+	if rs := u.resources[pm]; rs != nil {
+		dst = append(dst, rs)
 	}
 	if len(dst) == 0 {
-		for key := range rm.occupants {
+		for _, key := range occupants {
 			if rs := u.resources[key]; rs != nil {
 				dst = append(dst, rs)
 			}

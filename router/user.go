@@ -10,6 +10,7 @@ import (
 
 	"github.com/gospectrum/spectrum2/internal/xmpp"
 	"github.com/gospectrum/spectrum2/router/jidmap"
+	"github.com/gospectrum/spectrum2/router/muc"
 )
 
 // user is one bare JID's legacy session and everything hanging off it. Every field below
@@ -42,10 +43,8 @@ type user struct {
 	vcards    map[int32]*vcardRequest
 	ownVCard  map[string]string // id of our vCard get to the client -> full JID asked
 	photoHash string
-	rawIQ     map[string]string   // id of a raw-mode IQ get -> full JID that sent it
-	rooms     map[string]*mucRoom // jidmap.Key(room) -> room joined or being joined (muc.go)
-	leaving   map[string]string   // jidmap.Key(room) -> nick of a LEAVE_ROOM not confirmed yet (muc_leave.go)
-	roomList  []roomEntry         // the user's ROOM_LIST (spec 3.13)
+	rawIQ     map[string]string // id of a raw-mode IQ get -> full JID that sent it
+	rooms     muc.Rooms         // group chats (router/muc)
 
 	linger      []lingering // unacknowledged messages kept for the next login (linger.go)
 	lingerTimer *time.Timer

@@ -313,7 +313,7 @@ func (s *session) joinRoom(r backend.Room) {
 	}
 	s.sink.Participant(self)
 	// The subject before the history: the daemon holds the self-presence until the first
-	// message and then sends it with the subject it has (router/muc_join.go).
+	// message and then sends it with the subject it has (router/muc/join.go).
 	s.sink.RoomSubject(backend.Message{User: s.user, Buddy: rm.name, Body: topicText})
 	s.deliverHistory(rm, s.fetchHistory(ctx, rm.id))
 	s.log.Info().Str("room", string(rm.id)).Int("members", len(rm.members)).Msg("room joined")

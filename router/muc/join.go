@@ -1,4 +1,4 @@
-package router
+package muc
 
 import "time"
 
@@ -10,7 +10,7 @@ import "time"
 // they come (spec 3.12) and so sends 110 first; we differ: the self-presence waits for the
 // backend's next frame for the room that is neither a participant nor the subject (a
 // message), or for mucSettle without participant frames, bounded by mucSettleMax. Then
-// it goes out, followed by the history and the subject (muc_message.go).
+// it goes out, followed by the history and the subject (message.go).
 //
 // The subject does not end the hold: IRC sends RPL_TOPIC between the JOIN and NAMES, and
 // the subject belongs after the self-presence anyway, so it is kept for the backlog.
@@ -20,7 +20,7 @@ const (
 )
 
 // selfHold is a self-presence waiting for the occupant list to settle; the participant
-// itself is mucRoom.self.
+// itself is room.self.
 type selfHold struct {
 	timer *time.Timer
 	start time.Time
@@ -28,7 +28,7 @@ type selfHold struct {
 }
 
 // joining reports whether some occupant of rm waits for its self-presence.
-func (rm *mucRoom) joining() bool {
+func (rm *room) joining() bool {
 	for _, occ := range rm.occupants {
 		if !occ.joined {
 			return true
@@ -38,7 +38,7 @@ func (rm *mucRoom) joining() bool {
 }
 
 // holdSelf holds the self-presence of rm, or restarts the quiet period of a held one.
-func (u *user) holdSelf(rm *mucRoom) {
+func (u User) holdSelf(rm *room) {
 	h := rm.hold
 	if h == nil {
 		h = &selfHold{start: time.Now()}
@@ -50,7 +50,7 @@ func (u *user) holdSelf(rm *mucRoom) {
 	gen := h.gen
 	d := min(mucSettle, max(mucSettleMax-time.Since(h.start), 0))
 	h.timer = time.AfterFunc(d, func() {
-		u.post(func() {
+		u.h.Post(func() {
 			if rm.hold == h && h.gen == gen {
 				u.releaseSelf(rm)
 			}
@@ -59,14 +59,14 @@ func (u *user) holdSelf(rm *mucRoom) {
 }
 
 // settling restarts the quiet period when a participant frame arrives during a hold.
-func (u *user) settling(rm *mucRoom) {
+func (u User) settling(rm *room) {
 	if rm.hold != nil {
 		u.holdSelf(rm)
 	}
 }
 
 // releaseSelf sends a held self-presence now; without one it does nothing.
-func (u *user) releaseSelf(rm *mucRoom) {
+func (u User) releaseSelf(rm *room) {
 	if rm.hold == nil {
 		return
 	}
@@ -75,7 +75,7 @@ func (u *user) releaseSelf(rm *mucRoom) {
 }
 
 // dropHold forgets a held self-presence (the room is left, or it is sent).
-func (u *user) dropHold(rm *mucRoom) {
+func (u User) dropHold(rm *room) {
 	if rm.hold != nil {
 		rm.hold.timer.Stop()
 		rm.hold = nil

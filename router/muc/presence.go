@@ -1,4 +1,4 @@
-package router
+package muc
 
 import (
 	"slices"
@@ -9,7 +9,7 @@ import (
 	"github.com/gospectrum/spectrum2/router/jidmap"
 )
 
-// XEP-0045 status codes the router sends.
+// XEP-0045 status codes the group chats send.
 const (
 	statusSelf       = "110"
 	statusBanned     = "301"
@@ -76,16 +76,16 @@ func itemWith(flags int32, aff string, available bool) *xmpp.Element {
 	return mucItem(a, role)
 }
 
-// participantChanged handles PARTICIPANT_CHANGED (spec 3.12). Frames for rooms the user
+// Participant handles PARTICIPANT_CHANGED (spec 3.12). Frames for rooms the user
 // is not in are ignored, as in Spectrum 2.
-func (u *user) participantChanged(p *pb.Participant) {
+func (u User) Participant(p *pb.Participant) {
 	rm := u.room(p.GetRoom())
 	if u.staleLeave(p.GetRoom(), rm, p) {
-		u.log.Debug().Str("room", p.GetRoom()).Msg("the network confirmed our earlier leave")
+		u.h.Debug().Str("room", p.GetRoom()).Msg("the network confirmed our earlier leave")
 		return
 	}
 	if rm == nil {
-		u.log.Debug().Str("room", p.GetRoom()).Msg("participant of an unknown room ignored")
+		u.h.Debug().Str("room", p.GetRoom()).Msg("participant of an unknown room ignored")
 		return
 	}
 	nick, flags := p.GetNickname(), p.GetFlag()
@@ -107,7 +107,7 @@ func (u *user) participantChanged(p *pb.Participant) {
 
 // selfError turns the error flags of our own participant into an error presence for the
 // joining resources and leaves the room (spec 3.12).
-func (u *user) selfError(rm *mucRoom, p *pb.Participant) bool {
+func (u User) selfError(rm *room, p *pb.Participant) bool {
 	flags := p.GetFlag()
 	var typ, cond string
 	switch {
@@ -122,9 +122,9 @@ func (u *user) selfError(rm *mucRoom, p *pb.Participant) bool {
 	}
 	for _, occ := range rm.occupants {
 		pres := xmpp.New(xmpp.NSClient, "presence", "type", "error",
-			"from", u.occupantJID(rm, occ.nick), "to", occ.rs.key)
+			"from", u.occupantJID(rm, occ.nick), "to", occ.rs.JID())
 		pres.Append(xmpp.New(xmpp.NSMUC, "x"), xmpp.StanzaError(typ, cond, p.GetStatusMessage()))
-		u.send(occ.rs, pres)
+		u.h.Send(occ.rs, pres)
 	}
 	u.dropRoom(rm, true)
 	return true
@@ -132,7 +132,7 @@ func (u *user) selfError(rm *mucRoom, p *pb.Participant) bool {
 
 // selfParticipant handles our own participant: kicked, banned, gone, renamed, or the
 // self-presence with 110 that completes a join.
-func (u *user) selfParticipant(rm *mucRoom, p *pb.Participant) {
+func (u User) selfParticipant(rm *room, p *pb.Participant) {
 	flags := p.GetFlag()
 	if flags&(flagKicked|flagBanned) != 0 || p.GetStatus() == pb.StatusType_STATUS_NONE {
 		// Quirk 16 fixed: KICKED and BANNED become 307 and 301 (XEP-0045 9.1, 9.2).
@@ -162,8 +162,8 @@ func (u *user) selfParticipant(rm *mucRoom, p *pb.Participant) {
 }
 
 // sendSelfPresence records our own participant and sends its presence, held while a
-// join is in progress until the occupant list has settled (muc_join.go).
-func (u *user) sendSelfPresence(rm *mucRoom, p *pb.Participant) {
+// join is in progress until the occupant list has settled (join.go).
+func (u User) sendSelfPresence(rm *room, p *pb.Participant) {
 	rm.self = participant{nick: rm.nick, aff: p.GetAffiliation(), flags: p.GetFlag(), status: p.GetStatus(),
 		message: p.GetStatusMessage(), iconHash: p.GetIconHash()}
 	if rm.joining() {
@@ -177,15 +177,15 @@ func (u *user) sendSelfPresence(rm *mucRoom, p *pb.Participant) {
 // flushSelf sends the self-presence (110, and 210 after a forced nick change) to every
 // occupant, then, to those that had not joined yet, the history and the subject held
 // back until now (spec 3.12).
-func (u *user) flushSelf(rm *mucRoom) {
+func (u User) flushSelf(rm *room) {
 	for _, occ := range sortedOccupants(rm) {
 		codes := []any{statusSelf}
 		if rm.renamed || !occ.joined && occ.nick != rm.nick {
 			codes = append(codes, statusNickForced) // not the nick this resource asked for
 		}
 		out := u.participantPresence(rm, &rm.self, codes...)
-		out.SetAttr("to", occ.rs.key)
-		u.send(occ.rs, out)
+		out.SetAttr("to", occ.rs.JID())
+		u.h.Send(occ.rs, out)
 		if !occ.joined {
 			occ.joined = true
 			u.sendRoomBacklog(rm, occ)
@@ -195,7 +195,7 @@ func (u *user) flushSelf(rm *mucRoom) {
 }
 
 // otherParticipant updates another member and tells every occupant (spec 3.12).
-func (u *user) otherParticipant(rm *mucRoom, p *pb.Participant) {
+func (u User) otherParticipant(rm *room, p *pb.Participant) {
 	key := jidmap.Key(p.GetNickname())
 	pt := &participant{nick: p.GetNickname(), alias: p.GetAlias(), aff: p.GetAffiliation(), flags: p.GetFlag(),
 		status: p.GetStatus(), message: p.GetStatusMessage(), iconHash: p.GetIconHash()}
@@ -205,7 +205,7 @@ func (u *user) otherParticipant(rm *mucRoom, p *pb.Participant) {
 		pt.nick, pt.alias, key = nn, "", jidmap.Key(nn)
 	}
 	var codes []any
-	if !online(pt.status) || pt.flags&(flagKicked|flagBanned) != 0 {
+	if _, available := u.h.Show(pt.status); !available || pt.flags&(flagKicked|flagBanned) != 0 {
 		u.removePart(rm, key)
 		pt.status = pb.StatusType_STATUS_NONE
 		if pt.flags&flagBanned != 0 {
@@ -223,7 +223,7 @@ func (u *user) otherParticipant(rm *mucRoom, p *pb.Participant) {
 	u.settling(rm)
 }
 
-func (u *user) removePart(rm *mucRoom, key string) {
+func (u User) removePart(rm *room, key string) {
 	if rm.parts[key] == nil {
 		return
 	}
@@ -237,7 +237,7 @@ func (u *user) removePart(rm *mucRoom, key string) {
 }
 
 // renamePresence sends the 303 unavailable presence of a nick change (spec 3.12).
-func (u *user) renamePresence(rm *mucRoom, old, nn string, flags int32, self bool) {
+func (u User) renamePresence(rm *room, old, nn string, flags int32, self bool) {
 	item := itemFor(flags, true)
 	item.SetAttr("nick", nn)
 	codes := []any{statusRenamed, item}
@@ -250,12 +250,12 @@ func (u *user) renamePresence(rm *mucRoom, old, nn string, flags int32, self boo
 
 // participantPresence is the occupant presence of pt (spec 3.12; show and status as 3.8),
 // without from's resource and to, which the callers set.
-func (u *user) participantPresence(rm *mucRoom, pt *participant, codes ...any) *xmpp.Element {
-	available := online(pt.status)
+func (u User) participantPresence(rm *room, pt *participant, codes ...any) *xmpp.Element {
+	show, available := u.h.Show(pt.status)
 	p := xmpp.New(xmpp.NSClient, "presence", "from", u.occupantJID(rm, pt.display()))
 	if !available {
 		p.SetAttr("type", "unavailable")
-	} else if show := showOf[pt.status]; show != "" {
+	} else if show != "" {
 		p.Append(xmpp.New(xmpp.NSClient, "show").AppendText(show))
 	}
 	if pt.message != "" {
@@ -269,29 +269,29 @@ func (u *user) participantPresence(rm *mucRoom, pt *participant, codes ...any) *
 }
 
 // toOccupants sends el from room/nick to every occupant of the room.
-func (u *user) toOccupants(rm *mucRoom, nick string, el *xmpp.Element) {
+func (u User) toOccupants(rm *room, nick string, el *xmpp.Element) {
 	el.SetAttr("from", u.occupantJID(rm, nick))
 	for i, occ := range sortedOccupants(rm) {
 		out := copyFor(i, el)
-		out.SetAttr("to", occ.rs.key)
-		u.send(occ.rs, out)
+		out.SetAttr("to", occ.rs.JID())
+		u.h.Send(occ.rs, out)
 	}
 }
 
 // sortedOccupants lists the occupants in the order their resources were bound, so that
 // what every resource sees does not depend on map order.
-func sortedOccupants(rm *mucRoom) []*occupant {
+func sortedOccupants(rm *room) []*occupant {
 	out := make([]*occupant, 0, len(rm.occupants))
 	for _, occ := range rm.occupants {
 		out = append(out, occ)
 	}
-	slices.SortFunc(out, func(a, b *occupant) int { return a.rs.seq - b.rs.seq })
+	slices.SortFunc(out, func(a, b *occupant) int { return a.rs.Seq() - b.rs.Seq() })
 	return out
 }
 
-// roomNicknameChanged handles ROOM_NICKNAME_CHANGED: the network chose our nickname; the
+// NicknameChanged handles ROOM_NICKNAME_CHANGED: the network chose our nickname; the
 // next self-presence carries it with code 210 (spec 1.3, 3.12).
-func (u *user) roomNicknameChanged(m *pb.Room) {
+func (u User) NicknameChanged(m *pb.Room) {
 	rm := u.room(m.GetRoom())
 	if rm == nil || m.GetNickname() == "" || m.GetNickname() == rm.nick {
 		return

@@ -1,4 +1,4 @@
-package router
+package muc
 
 import (
 	"strings"
@@ -18,23 +18,23 @@ const maxPendingLeaves = 64
 // Spectrum 2 has the same race; it does not guard against it.
 
 // leaveSent remembers the LEAVE_ROOM just sent for rm.
-func (u *user) leaveSent(rm *mucRoom) {
+func (u User) leaveSent(rm *room) {
 	key := jidmap.Key(rm.legacy)
-	if _, ok := u.leaving[key]; !ok && len(u.leaving) >= maxPendingLeaves {
+	if _, ok := u.st.leaving[key]; !ok && len(u.st.leaving) >= maxPendingLeaves {
 		return // past the bound a late confirmation may end a quick re-join, as before
 	}
-	if u.leaving == nil {
-		u.leaving = make(map[string]string)
+	if u.st.leaving == nil {
+		u.st.leaving = make(map[string]string)
 	}
-	u.leaving[key] = rm.nick
+	u.st.leaving[key] = rm.nick
 }
 
 // staleLeave reports whether p, a frame for room legacy, is the network's late
 // confirmation of our own earlier leave, to be ignored; rm is the room as joined now
 // (nil: not joined). Any frame for our own participant ends the wait.
-func (u *user) staleLeave(legacy string, rm *mucRoom, p *pb.Participant) bool {
+func (u User) staleLeave(legacy string, rm *room, p *pb.Participant) bool {
 	key := jidmap.Key(legacy)
-	nick, ok := u.leaving[key]
+	nick, ok := u.st.leaving[key]
 	if !ok {
 		return false
 	}
@@ -43,7 +43,7 @@ func (u *user) staleLeave(legacy string, rm *mucRoom, p *pb.Participant) bool {
 	if !self {
 		return false
 	}
-	delete(u.leaving, key)
+	delete(u.st.leaving, key)
 	gone := p.GetStatus() == pb.StatusType_STATUS_NONE && p.GetFlag()&(flagKicked|flagBanned) == 0
 	return gone
 }
