@@ -13,12 +13,12 @@
 // # Concurrency
 //
 // A user's rooms are per-user state like its roster (router/doc.go): Rooms lives in the
-// router's user and is owned by the user's actor. Every call — the User methods, and
-// every Host method they call back — runs on that actor, so no lock is needed and the
-// order of stanzas and frames per user is kept. A User (Service.For) is valid for one
-// call; the only thing that outlives it is the timer of a held self-presence, which
-// gives its work back to the actor through Host.Post and checks on the actor that the
-// hold is still current. Service holds what is shared by all users: the configuration,
+// router's user and is owned by the user's actor. Every call of a User method, and so
+// every Host method it calls back, runs on that actor: no lock is needed and the order
+// of stanzas and frames per user is kept. The package starts no goroutine; the one
+// thing that runs elsewhere is the timer of a held self-presence (join.go), which only
+// hands its work to the actor through Host.Post (so a Host must stay usable after the
+// call that armed it) and checks there that the hold is still current. Service holds what is shared by all users: the configuration,
 // fixed at New, and the global room list under its own mutex, taken alone and never
 // held while calling out.
 package muc

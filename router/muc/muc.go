@@ -29,8 +29,8 @@ func New(cfg Config) *Service { return &Service{cfg: cfg} }
 // SetList replaces the global room list with a ROOM_LIST without user (spec 3.13).
 func (s *Service) SetList(l *pb.RoomList) { s.dir.set(entries(l)) }
 
-// For is the group chats of the user behind h, whose state is st. The result is valid
-// for one call on that user's actor: make it again for the next.
+// For is the group chats of the user behind h, whose state is st, for calls on that
+// user's actor. It is cheap: make one per call rather than keep it.
 func (s *Service) For(h Host, st *Rooms) User { return User{s: s, h: h, st: st} }
 
 // Rooms is one user's group chats: the rooms it is in or joining, the leaves the network
