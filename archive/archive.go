@@ -45,7 +45,10 @@ type Config struct {
 	SweepBatch  int           // 0 = DefaultSweepBatch
 	Timeout     time.Duration // of one store call; 0 = DefaultTimeout
 	Queue       int           // entries waiting for the writer (Run); 0 = DefaultQueue
-	Log         zerolog.Logger
+	// SpareProc: GOMAXPROCS is 1 and the writer raises it to 2 for each of its store
+	// calls (lowthread.go). The server sets it when it chose no GOMAXPROCS itself.
+	SpareProc bool
+	Log       zerolog.Logger
 }
 
 // Archive is the feature. It is safe for concurrent use: its hooks run on many users'

@@ -159,7 +159,7 @@ func TestGatherBounded(t *testing.T) {
 		a.queue <- pending{}
 	}
 	batch := []pending{<-a.queue}
-	if stop := a.gather(context.Background(), false, &batch); stop {
+	if stop := a.gather(context.Background(), false, &batch, nil); stop {
 		t.Fatal("gather reported a cancelled context")
 	}
 	if len(batch) != maxBatch || len(a.queue) != 10 {

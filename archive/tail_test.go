@@ -171,8 +171,10 @@ func TestGatherWokenByFullBatch(t *testing.T) {
 			a.enqueue(store.ArchiveWrite{})
 		}
 	}()
+	low := a.startLow()
+	defer low.stop()
 	start := time.Now()
-	a.gather(context.Background(), false, &batch)
+	a.gather(context.Background(), false, &batch, low)
 	if d := time.Since(start); d > gatherWindow/2 {
 		t.Errorf("gather took %v with a full batch queued", d)
 	}

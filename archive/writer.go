@@ -109,23 +109,26 @@ func (a *Archive) wake() {
 
 // writeLoop writes the queue until ctx ends, then what is left. Between batches it also
 // reserves row ids ahead for nextID (archive.go), so that no hook waits for a write.
+// Every store call runs on the low thread (lowthread.go).
 func (a *Archive) writeLoop(ctx context.Context) {
+	low := a.startLow()
+	defer low.stop()
 	batch := make([]pending, 0, maxBatch)
 	for {
 		select {
 		case <-ctx.Done():
-			a.drain(batch)
+			low.do(func() { a.drain(batch) })
 			return
 		case <-a.refill:
-			a.reserveAhead()
+			low.do(a.reserveAhead)
 			continue
 		case p := <-a.queue:
 			batch = append(batch[:0], p)
 		}
-		stop := a.gather(ctx, batch[0].done != nil, &batch)
-		a.write(context.Background(), batch)
+		stop := a.gather(ctx, batch[0].done != nil, &batch, low)
+		low.do(func() { a.write(context.Background(), batch) })
 		if stop {
-			a.drain(batch)
+			low.do(func() { a.drain(batch) })
 			return
 		}
 	}
@@ -134,7 +137,7 @@ func (a *Archive) writeLoop(ctx context.Context) {
 // gather adds to batch what queues within gatherWindow, until the batch is full or a
 // flush's barrier arrives (barrier: the first entry is one). It reports whether ctx
 // ended meanwhile.
-func (a *Archive) gather(ctx context.Context, barrier bool, batch *[]pending) bool {
+func (a *Archive) gather(ctx context.Context, barrier bool, batch *[]pending, low *lowThread) bool {
 	if barrier {
 		return false
 	}
@@ -149,7 +152,7 @@ func (a *Archive) gather(ctx context.Context, barrier bool, batch *[]pending) bo
 		case <-ctx.Done():
 			return true
 		case <-a.refill:
-			a.reserveAhead()
+			low.do(a.reserveAhead)
 		}
 	}
 	return false

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"os"
+	"runtime"
 	"slices"
 
 	"github.com/rs/zerolog"
@@ -29,7 +31,10 @@ func openArchive(cfg *config.Config, db store.ArchiveStore, log zerolog.Logger) 
 		MaxMessages: cfg.MAM.MaxMessages,
 		ExpireAfter: expire,
 		SweepEvery:  cfg.MAM.SweepEvery,
-		Log:         log,
+		// A daemon on one core (GOMAXPROCS 1, unless the operator set it) gives the
+		// writer's low-priority thread a second P for its calls only.
+		SpareProc: os.Getenv("GOMAXPROCS") == "" && runtime.GOMAXPROCS(0) == 1,
+		Log:       log,
 	})
 }
 
