@@ -17,8 +17,16 @@ import (
 const (
 	DefaultIdentify    = "NickServ identify $password"
 	DefaultAwayTimeout = 60 * time.Second
-	plainPort          = 6667
-	tlsPort            = 6697
+	// DefaultMaxRoomMembers is irc_max_room_members unset: the members a channel keeps
+	// besides the user. Without a bound a hostile or huge network would grow every
+	// connection's copy of a channel without end, by NAMES lines and JOINs. The largest
+	// public channels have a few thousand members; builtin:matrix keeps 5,000 as well
+	// (matrix.max_members). Past it a later member is neither kept nor reported as a
+	// participant, though its messages still arrive under its nick; the user is told once
+	// per room, and the backend logs it (rooms.go, TestRoomMemberLimit).
+	DefaultMaxRoomMembers = 5000
+	plainPort             = 6667
+	tlsPort               = 6697
 )
 
 // options are the service.irc_* keys, read once when the plugin is built.
@@ -31,6 +39,9 @@ type options struct {
 	sendPass bool
 	// awayTimeout is the WHO polling period per channel.
 	awayTimeout time.Duration
+	// maxRoomMembers is irc_max_room_members: the members a channel keeps besides the
+	// user; 0 is DefaultMaxRoomMembers (roomMembers).
+	maxRoomMembers int
 	// allowed is service.allowed_servers: in per-room mode the only servers rooms may name
 	// (none by default), and the addresses they may resolve to. irc_server needs no entry.
 	allowed allow.List
@@ -39,6 +50,14 @@ type options struct {
 	// reactionFallback is the daemon's service.reaction_fallback ("error", "text",
 	// "drop"), which this backend applies on a server without message tags (ircv3.go).
 	reactionFallback string
+}
+
+// roomMembers is the members a channel keeps besides the user.
+func (o *options) roomMembers() int {
+	if o.maxRoomMembers <= 0 {
+		return DefaultMaxRoomMembers
+	}
+	return o.maxRoomMembers
 }
 
 // serverAddr is one IRC server: host, port and whether to speak TLS.
@@ -105,6 +124,13 @@ func readOptions(cfg *ini.File) (options, error) {
 			return o, fmt.Errorf("irc: bad irc_away_timeout %q", v)
 		}
 		o.awayTimeout = time.Duration(secs * float64(time.Second))
+	}
+	if v, ok := cfg.Get("service", "irc_max_room_members"); ok {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n <= 0 {
+			return o, fmt.Errorf("irc: bad irc_max_room_members %q", v)
+		}
+		o.maxRoomMembers = n
 	}
 	allowed, err := allow.FromINI(cfg)
 	if err != nil {

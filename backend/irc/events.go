@@ -144,7 +144,7 @@ func (n *network) onJoin(e girc.Event) {
 		return
 	}
 	m := member{nick: e.Source.Name}
-	ok, first := r.admit(&r.members, strings.ToLower(m.nick), strings.ToLower(n.nick))
+	ok, first := r.admit(&r.members, strings.ToLower(m.nick), strings.ToLower(n.nick), n.s.p.opts.roomMembers())
 	if ok {
 		r.members.put(m)
 	}
@@ -196,7 +196,7 @@ func (n *network) removeMember(channel, nick, reason string, flag pb.Participant
 		if me {
 			delete(n.rooms, r.name)
 		}
-		untracked = !found && !me && r.capped // refused at maxRoomMembers: never reported
+		untracked = !found && !me && r.capped // refused at the member limit: never reported
 	}
 	n.mu.Unlock()
 	if r == nil || !r.joined || untracked {

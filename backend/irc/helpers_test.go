@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rs/zerolog"
 	"go.uber.org/goleak"
 	"google.golang.org/protobuf/proto"
 
@@ -27,11 +28,17 @@ func ptr[T any](v T) *T { return &v }
 // startBackend runs the IRC backend with service keys kv (key, value, ...).
 func startBackend(t testing.TB, kv ...string) *backendtest.Daemon {
 	t.Helper()
+	return startBackendLog(t, backendtest.Logger(t), kv...)
+}
+
+// startBackendLog is startBackend with the backend logging to log.
+func startBackendLog(t testing.TB, log zerolog.Logger, kv ...string) *backendtest.Daemon {
+	t.Helper()
 	cfg := &ini.File{}
 	for i := 0; i+1 < len(kv); i += 2 {
 		cfg.Add("service", kv[i], kv[i+1])
 	}
-	d := backendtest.Start(t, irc.NewPlugin(cfg, backendtest.Logger(t)))
+	d := backendtest.Start(t, irc.NewPlugin(cfg, log))
 	d.Handshake()
 	return d
 }

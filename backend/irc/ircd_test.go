@@ -6,6 +6,7 @@ import "github.com/gospectrum/spectrum2/internal/testsrv"
 type (
 	ircd        = testsrv.IRCd
 	ircdOptions = testsrv.IRCdOptions
+	ircPeer     = testsrv.IRCPeer
 )
 
 var (

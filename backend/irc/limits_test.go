@@ -1,142 +1,115 @@
 package irc_test
 
 import (
-	"bufio"
+	"bytes"
 	"fmt"
-	"net"
+	"io"
+	"sort"
 	"strings"
+	"sync"
 	"testing"
-	"time"
 
-	"github.com/gospectrum/spectrum2/backend/irc"
+	"github.com/rs/zerolog"
+
 	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
 )
 
-// scriptedIRC is the one connection of a scripted IRC server on 127.0.0.1: it plays a
-// network that ngircd cannot, one whose channel is larger than the gateway keeps.
-type scriptedIRC struct {
-	t     *testing.T
-	c     net.Conn
-	lines chan string // what the client sent
+// logBuffer keeps what the backend logs, for a test to look for a line.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
 }
 
-// acceptIRC accepts the backend's connection on ln and welcomes it as nick.
-func acceptIRC(t *testing.T, ln net.Listener, nick string) *scriptedIRC {
-	t.Helper()
-	c, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &scriptedIRC{t: t, c: c, lines: make(chan string, 1024)}
-	done := make(chan struct{})
-	t.Cleanup(func() { c.Close(); <-done })
-	go func() {
-		defer close(done)
-		r := bufio.NewReader(c)
-		for {
-			line, err := r.ReadString('\n')
-			if err != nil {
-				return
-			}
-			select {
-			case s.lines <- strings.TrimRight(line, "\r\n"):
-			default: // the test looks for a few lines only
-			}
-		}
-	}()
-	s.expect("USER ")
-	s.send(":srv 001 " + nick + " :Welcome")
-	return s
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
 }
 
-func (s *scriptedIRC) send(lines ...string) {
-	s.t.Helper()
-	_ = s.c.SetWriteDeadline(time.Now().Add(20 * time.Second))
-	if _, err := s.c.Write([]byte(strings.Join(lines, "\r\n") + "\r\n")); err != nil {
-		s.t.Fatal(err)
-	}
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
-// expect waits for a line from the client that starts with prefix.
-func (s *scriptedIRC) expect(prefix string) {
-	s.t.Helper()
-	timeout := time.After(20 * time.Second)
-	for {
-		select {
-		case line := <-s.lines:
-			if strings.HasPrefix(line, prefix) {
-				return
-			}
-		case <-timeout:
-			s.t.Fatalf("the client never sent %q", prefix)
-		}
-	}
+// testLog writes into the test's log, as backendtest.Logger does.
+type testLog struct{ t testing.TB }
+
+func (w testLog) Write(p []byte) (int, error) {
+	w.t.Log(string(p))
+	return len(p), nil
 }
 
-// TestRoomMemberLimit: a channel whose NAMES list is longer than maxRoomMembers is kept,
-// and reported, up to the limit (and the user's own nick, though it comes later); the user
-// is told once, by a message from the room. Past the limit a JOIN is not reported, nor is
-// the PART of a member never reported; a PART frees a place for the next JOIN, and the
-// messages of members not shown still arrive.
+// TestRoomMemberLimit, against ngircd with irc_max_room_members = 3: of a channel whose
+// NAMES list has four others, three are kept and reported, and the user's own participant
+// too; the user is told once, by a message from the room naming the limit, after the own
+// participant, and the backend logs it once. Past the limit a JOIN is not reported, nor is
+// the PART of a member never reported; a PART of a reported member frees a place for the
+// next JOIN, and the messages of a member not shown still arrive.
 func TestRoomMemberLimit(t *testing.T) {
 	t.Parallel()
-	const over = 10
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	const limit = 3
+	s := startIRCd(t, ircdOptions{})
+	peers := map[string]*ircPeer{}
+	for _, nick := range []string{"ma", "mb", "mc", "md"} {
+		p := connectPeer(t, s, nick)
+		p.Send("JOIN #big")
+		p.Expect("366 " + nick + " #big")
+		peers[nick] = p
 	}
-	defer ln.Close()
-	d := startBackend(t, "irc_server", ln.Addr().String())
-	d.Login(user, "client", "")
-	s := acceptIRC(t, ln, "client")
-	waitFor[*pb.Connected](t, d, pb.WrapperMessage_TYPE_CONNECTED, nil)
-	d.Send(pb.WrapperMessage_TYPE_JOIN_ROOM, &pb.Room{UserName: ptr(user), Room: ptr("#big"), Nickname: ptr("client")})
-	s.expect("JOIN #big")
+	var logs logBuffer
+	log := zerolog.New(io.MultiWriter(zerolog.ConsoleWriter{Out: testLog{t}, NoColor: true}, &logs)).
+		Level(zerolog.DebugLevel)
+	d := startBackendLog(t, log, "irc_server", s.Addr(), "irc_max_room_members", fmt.Sprint(limit))
+	login(t, d, "client", "")
 
-	s.send(":client!u@h JOIN #big")
-	var names []string
-	for i := range irc.MaxRoomMembers + over {
-		names = append(names, fmt.Sprintf("m%d", i))
+	ps := join(t, d, "#big", "client")
+	if own := ps["client"]; own.GetFlag()&int32(pb.ParticipantFlag_PARTICIPANT_FLAG_ME) == 0 {
+		t.Errorf("own participant = %v, want client with ME", own)
 	}
-	names = append(names, "@client")
-	for len(names) > 0 {
-		k := min(len(names), 60)
-		s.send(":srv 353 client = #big :" + strings.Join(names[:k], " "))
-		names = names[k:]
-	}
-	s.send(":srv 366 client #big :End of NAMES list")
-
-	shown := map[string]bool{}
-	for {
-		p := waitFor[*pb.Participant](t, d, pb.WrapperMessage_TYPE_PARTICIPANT_CHANGED, nil)
-		if p.GetFlag()&int32(pb.ParticipantFlag_PARTICIPANT_FLAG_ME) != 0 {
-			if p.GetNickname() != "client" || p.GetFlag()&moderator == 0 {
-				t.Errorf("own participant = %v, want client, a moderator", p)
-			}
-			break
+	delete(ps, "client")
+	var shown []string
+	for nick := range ps {
+		if peers[nick] == nil {
+			t.Errorf("%s reported, not in #big", nick)
 		}
-		shown[p.GetNickname()] = true
+		shown = append(shown, nick)
 	}
-	if len(shown) != irc.MaxRoomMembers {
-		t.Errorf("%d members reported, want %d", len(shown), irc.MaxRoomMembers)
+	sort.Strings(shown)
+	if len(shown) != limit {
+		t.Fatalf("members reported: %v, want %d of ma, mb, mc, md", shown, limit)
 	}
-	for i := range over {
-		if nick := fmt.Sprintf("m%d", irc.MaxRoomMembers+i); shown[nick] {
-			t.Errorf("%s, past the limit, was reported", nick)
+	var past string // the member past the limit
+	for nick := range peers {
+		if ps[nick] == nil {
+			past = nick
 		}
 	}
 	notice := waitFor[*pb.ConversationMessage](t, d, pb.WrapperMessage_TYPE_CONV_MESSAGE, nil)
-	if notice.GetBuddyName() != "#big" || notice.GetNickname() != "" || !strings.Contains(notice.GetMessage(), fmt.Sprint(irc.MaxRoomMembers)) {
+	if notice.GetBuddyName() != "#big" || notice.GetNickname() != "" || !strings.Contains(notice.GetMessage(), fmt.Sprintf("(%d)", limit)) {
 		t.Errorf("the user was told %v, want a message from #big naming the limit", notice)
 	}
+	if l := logs.String(); !strings.Contains(l, "channel has more members than the gateway keeps") || !strings.Contains(l, fmt.Sprintf(`"limit":%d`, limit)) {
+		t.Errorf("the backend logged no warning naming the limit:\n%s", l)
+	}
 
-	past := fmt.Sprintf("m%d", irc.MaxRoomMembers)
-	s.send(":late!u@h JOIN #big",
-		":"+past+"!u@h PART #big :not shown, so not gone either",
-		":m0!u@h PART #big :bye",
-		":late2!u@h JOIN #big",
-		":"+past+"!u@h PRIVMSG #big :still heard",
-		":m1!u@h PRIVMSG #big :end")
+	// Each step is seen by the one who takes it before the next one is taken, so that
+	// ngircd relays them to the backend in this order.
+	late := connectPeer(t, s, "late")
+	late.Send("JOIN #big")
+	late.Expect("366 late #big")
+	peers[past].Send("PART #big :not shown, so not gone either")
+	peers[past].Expect(" PART #big :not shown")
+	gone, stays := shown[0], shown[1]
+	peers[gone].Send("PART #big :bye")
+	peers[gone].Expect(" PART #big :bye")
+	late2 := connectPeer(t, s, "late2")
+	late2.Send("JOIN #big")
+	late2.Expect("366 late2 #big")
+	late.Send("PRIVMSG #big :still heard")
+	peers[stays].Expect("PRIVMSG #big :still heard")
+	peers[stays].Send("PRIVMSG #big :end")
+
 	var got []string
 	for {
 		f, m := d.Next()
@@ -151,12 +124,29 @@ func TestRoomMemberLimit(t *testing.T) {
 		}
 	}
 	want := []string{
-		"TYPE_PARTICIPANT_CHANGED m0 STATUS_NONE",
+		"TYPE_PARTICIPANT_CHANGED " + gone + " STATUS_NONE",
 		"TYPE_PARTICIPANT_CHANGED late2 STATUS_ONLINE",
-		"TYPE_CONV_MESSAGE " + past + ` "still heard"`,
-		`TYPE_CONV_MESSAGE m1 "end"`,
+		`TYPE_CONV_MESSAGE late "still heard"`,
+		"TYPE_CONV_MESSAGE " + stays + ` "end"`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("after the limit:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		t.Errorf("after the limit (%s not shown):\n%s\nwant:\n%s", past, strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if n := strings.Count(logs.String(), "channel has more members than the gateway keeps"); n != 1 {
+		t.Errorf("the limit was logged %d times, want once", n)
+	}
+}
+
+// TestRoomMemberLimitBad: an irc_max_room_members that is not a positive number fails
+// every login, as the other bad IRC options do.
+func TestRoomMemberLimitBad(t *testing.T) {
+	t.Parallel()
+	for _, v := range []string{"0", "-1", "many"} {
+		d := startBackend(t, "irc_server", "127.0.0.1:1", "irc_max_room_members", v)
+		d.Login(user, "client", "")
+		dis := waitFor[*pb.Disconnected](t, d, pb.WrapperMessage_TYPE_DISCONNECTED, nil)
+		if dis.GetError() != int32(pb.ConnectionError_CONNECTION_ERROR_INVALID_SETTINGS) || !strings.Contains(dis.GetMessage(), "irc_max_room_members") {
+			t.Errorf("irc_max_room_members = %q: %v, want INVALID_SETTINGS naming the option", v, dis)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package irc
 import (
 	"testing"
 
+	"github.com/gospectrum/spectrum2/internal/ini"
 	pb "github.com/gospectrum/spectrum2/protocol/pbnetwork"
 )
 
@@ -26,5 +27,19 @@ func TestMemberSet(t *testing.T) {
 	s.del("carol")
 	if _, ok := s.get("carol"); ok || len(s.cased) != 0 || s.len() != 2 {
 		t.Errorf("after del: %d members, %d cased", s.len(), len(s.cased))
+	}
+}
+
+// TestRoomMembersOption: without irc_max_room_members a channel keeps
+// DefaultMaxRoomMembers (5,000) others; with it, that many.
+func TestRoomMembersOption(t *testing.T) {
+	o, err := readOptions(&ini.File{})
+	if err != nil || o.roomMembers() != DefaultMaxRoomMembers || DefaultMaxRoomMembers != 5000 {
+		t.Errorf("unset: %d, %v; want %d", o.roomMembers(), err, 5000)
+	}
+	cfg := &ini.File{}
+	cfg.Add("service", "irc_max_room_members", "300")
+	if o, err := readOptions(cfg); err != nil || o.roomMembers() != 300 {
+		t.Errorf("irc_max_room_members = 300: %d, %v", o.roomMembers(), err)
 	}
 }

@@ -21,45 +21,38 @@ type room struct {
 	names   memberSet // RPL_NAMREPLY being collected
 	topic   string
 	setter  string
-	capped  bool // a member was refused at maxRoomMembers; the user was told (or will be)
+	capped  bool // a member was refused at the member limit; the user was told (or will be)
 }
-
-// maxRoomMembers bounds the members a room keeps, the user's own nick apart. Without it a
-// hostile or huge network would grow every connection's copy of a channel without end,
-// by NAMES lines and JOINs. The largest public channels have a few thousand members;
-// builtin:matrix keeps 5,000 as well (matrix.max_members). Past it a later member is
-// neither kept nor reported as a participant, though its messages still arrive under its
-// nick; the user is told once per room, and the backend logs it (TestRoomMemberLimit).
-const maxRoomMembers = 5000
 
 // admit reports whether s, a member set of r, may take the member under key: one it holds
 // already, the user's own (ownKey: its renames and kicks need it), or any while s has
-// fewer than maxRoomMembers others. first reports the refusal that reached the bound in r
-// first; the caller holds n.mu.
-func (r *room) admit(s *memberSet, key, ownKey string) (ok, first bool) {
+// fewer than limit others (options.roomMembers). first reports the refusal that reached
+// the bound in r first; the caller holds n.mu.
+func (r *room) admit(s *memberSet, key, ownKey string, limit int) (ok, first bool) {
 	others := s.len()
 	if _, in := s.bits[ownKey]; in {
 		others--
 	}
-	if _, in := s.bits[key]; in || key == ownKey || others < maxRoomMembers {
+	if _, in := s.bits[key]; in || key == ownKey || others < limit {
 		return true, false
 	}
 	first, r.capped = !r.capped, true
 	return false, first
 }
 
-// cappedText tells the user that r shows only some of its members.
-func cappedText(r *room) string {
+// cappedText tells the user that r shows only limit of its members.
+func cappedText(r *room, limit int) string {
 	return fmt.Sprintf("%s has more members than the gateway shows (%d): later ones are not listed, but their messages arrive.",
-		r.channel, maxRoomMembers)
+		r.channel, limit)
 }
 
-// reportCapped logs that r reached maxRoomMembers and tells the user, in a message from
+// reportCapped logs that r reached the member limit and tells the user, in a message from
 // the room itself.
 func (n *network) reportCapped(r *room) {
-	n.logger().Warn().Str("channel", r.channel).Int("limit", maxRoomMembers).
+	limit := n.s.p.opts.roomMembers()
+	n.logger().Warn().Str("channel", r.channel).Int("limit", limit).
 		Msg("channel has more members than the gateway keeps; later ones are not shown")
-	n.s.sink.Message(backend.Message{User: n.s.user, Buddy: r.name, Body: cappedText(r)})
+	n.s.sink.Message(backend.Message{User: n.s.user, Buddy: r.name, Body: cappedText(r, limit)})
 }
 
 // member is a participant of a channel.
@@ -73,7 +66,8 @@ type member struct {
 // gateway in a channel holds one, so it is kept small (issue 26: memory per IRC user): a
 // byte of state per member, the nick apart only where its case differs from its key, and
 // copies of the names rather than substrings that would keep the server's lines alive.
-// It holds at most maxRoomMembers besides the user: NAMES and JOIN ask room.admit first.
+// It holds at most irc_max_room_members (options.roomMembers) besides the user: NAMES and
+// JOIN ask room.admit first.
 // The zero value is empty; put makes the maps.
 type memberSet struct {
 	bits  map[string]memberBits // by lowercased nick
@@ -243,13 +237,13 @@ func (n *network) onNames(e girc.Event) {
 		// for good: the members are known already.
 		return
 	}
-	ownKey := strings.ToLower(n.nick)
+	ownKey, limit := strings.ToLower(n.nick), n.s.p.opts.roomMembers()
 	for _, word := range strings.Fields(e.Last()) {
 		prefix, nick := splitPrefix(word)
 		if nick == "" {
 			continue
 		}
-		if ok, _ := r.admit(&r.names, strings.ToLower(nick), ownKey); ok {
+		if ok, _ := r.admit(&r.names, strings.ToLower(nick), ownKey, limit); ok {
 			r.names.put(member{nick: nick, flags: prefixFlags(prefix)})
 		}
 	}

@@ -1,4 +1,0 @@
-package irc
-
-// MaxRoomMembers is maxRoomMembers, for the tests that reach it.
-const MaxRoomMembers = maxRoomMembers
