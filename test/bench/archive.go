@@ -127,7 +127,28 @@ func archiveRoundTrips(ctx context.Context, srv *Server, cfg *tls.Config, plan A
 	if err := p.Open(ctx, srv, cfg, plan.Sessions, workers); err != nil {
 		return MsgResult{}, err
 	}
-	return RunClosed(p, srv, 90, plan.MsgTime, false)
+	var settle func() error
+	if !off && srv.Name == "spectrum2" {
+		// spectrum2's writer may be behind when the window ends: the window lasts until
+		// it has written what the round trips queued (a MAM metadata query waits for that).
+		a := srv.Account(0)
+		a.Addr, a.Resource = srv.Addr, "settle"
+		lctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		s, _, err := Login(lctx, a, cfg, 0)
+		cancel()
+		if err != nil {
+			return MsgResult{}, err
+		}
+		defer s.Close()
+		settle = func() error {
+			if err := s.Send([]byte(`<iq type='get' id='settle'><metadata xmlns='urn:xmpp:mam:2'/></iq>`)); err != nil {
+				return err
+			}
+			_, err := s.await("settle")
+			return err
+		}
+	}
+	return RunClosed(p, srv, 90, plan.MsgTime, false, settle)
 }
 
 // fillBatch is the entries of one transaction of the fill, as the daemon's writer batches

@@ -266,7 +266,7 @@ func runScale(ctx context.Context, srv *Server, cfg *tls.Config, plan Plan, sc S
 	res.Heap = HeapProfile(ctx, srv, fmt.Sprint(sc.N), 20)
 	done()
 	done = Phase(w, name+"closed loop")
-	res.Closed, err = RunClosed(p, srv, phase, plan.MsgTime, true)
+	res.Closed, err = RunClosed(p, srv, phase, plan.MsgTime, true, nil)
 	done()
 	if err != nil {
 		res.Err = err.Error()
