@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -115,7 +116,9 @@ func (s *Server) waitReady(ctx context.Context) error {
 	for {
 		select {
 		case <-s.done:
-			return fmt.Errorf("%s exited during start-up; see %s", s.Name, s.log.Name())
+			// The log's tail goes into the report: the scratch directory is gone after
+			// the run (a start-up failure seen once in the IRC traffic test left nothing).
+			return fmt.Errorf("%s exited during start-up (%s); see %s", s.Name, logTail(s.log.Name(), 600), s.log.Name())
 		case <-ctx.Done():
 			return fmt.Errorf("%s did not open %s: %w", s.Name, s.Addr, ctx.Err())
 		case <-time.After(100 * time.Millisecond):
@@ -181,4 +184,17 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// logTail is the last n bytes of the file at path, on one line, or what went wrong
+// reading it.
+func logTail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	if len(b) > n {
+		b = b[len(b)-n:]
+	}
+	return strings.Join(strings.Fields(string(b)), " ")
 }
