@@ -18,7 +18,7 @@
 // of stanzas and frames per user is kept. The package starts no goroutine; the one
 // thing that runs elsewhere is the timer of a held self-presence (join.go), which only
 // hands its work to the actor through Host.Post (so a Host must stay usable after the
-// call that armed it) and checks there that the hold is still current. Service holds what is shared by all users: the configuration,
-// fixed at New, and the global room list under its own mutex, taken alone and never
-// held while calling out.
+// call that armed it) and checks there that the hold is still current. Service holds
+// what is shared by all users: the configuration, fixed at New, and the global room
+// list under its own mutex, taken alone and never held while calling out.
 package muc
