@@ -1,6 +1,7 @@
 package muc
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -300,5 +301,42 @@ func TestRoomListAndDisco(t *testing.T) {
 	}
 	if _, cond := f.u().DiscoInfo(jid.MustParse("#a@localhost"), "x", nil, nil); cond != xmpp.StanzaItemNotFound {
 		t.Fatalf("a node got %q", cond)
+	}
+}
+
+// TestPendingLeavesBound: leaves the network has not confirmed are remembered for at most
+// maxPendingLeaves rooms; past it a leave still goes to the backend, unremembered, and a
+// confirmation frees its place.
+func TestPendingLeavesBound(t *testing.T) {
+	const n = maxPendingLeaves + 6
+	f := newFixture(Config{MaxRooms: n})
+	for i := range n {
+		room := fmt.Sprintf("#r%d", i)
+		f.join(f.a, room+"@localhost/bob")
+		f.participant(room, "bob", pb.ParticipantFlag_PARTICIPANT_FLAG_ME, pb.StatusType_STATUS_ONLINE)
+		f.message(room, "", "settled")
+	}
+	before := len(f.h.frames)
+	f.u().ResourceGone(f.a) // leaves every room, none confirmed
+	leaves := 0
+	for _, fr := range f.h.frames[before:] {
+		if fr.t == pb.WrapperMessage_TYPE_LEAVE_ROOM {
+			leaves++
+		}
+	}
+	if leaves != n || f.st.Len() != 0 {
+		t.Fatalf("%d LEAVE_ROOM frames with %d rooms left, want %d and none", leaves, f.st.Len(), n)
+	}
+	if len(f.st.leaving) != maxPendingLeaves {
+		t.Fatalf("%d leaves remembered, want the bound %d", len(f.st.leaving), maxPendingLeaves)
+	}
+	var key string
+	for k := range f.st.leaving {
+		key = k
+		break
+	}
+	f.participant(key, "bob", pb.ParticipantFlag_PARTICIPANT_FLAG_ME, pb.StatusType_STATUS_NONE)
+	if len(f.st.leaving) != maxPendingLeaves-1 {
+		t.Fatalf("%d leaves remembered after a confirmation, want %d", len(f.st.leaving), maxPendingLeaves-1)
 	}
 }

@@ -36,6 +36,10 @@ func (s *Service) For(h Host, st *Rooms) User { return User{s: s, h: h, st: st} 
 // Rooms is one user's group chats: the rooms it is in or joining, the leaves the network
 // has not confirmed yet and the user's own room list. The zero value has none; the maps
 // are made on first use, so an idle user holds none. Owned by the user's actor.
+//
+// Bounds: rooms holds at most Config.MaxRooms (TestRoomLimit; router's TestLimitRooms),
+// leaving at most maxPendingLeaves (TestPendingLeavesBound), and list is replaced by each
+// ROOM_LIST, one backend frame, which the frame limit bounds (protocol's TestReaderLimits).
 type Rooms struct {
 	rooms   map[string]*room  // jidmap.Key(room) -> room joined or being joined (room.go)
 	leaving map[string]string // jidmap.Key(room) -> nick of a LEAVE_ROOM not confirmed yet (leave.go)
