@@ -8,6 +8,7 @@ import (
 	"github.com/gospectrum/spectrum2/internal/xmpp"
 	"github.com/gospectrum/spectrum2/pluginserver"
 	"github.com/gospectrum/spectrum2/router/jidmap"
+	"github.com/gospectrum/spectrum2/router/muc"
 )
 
 // Limits bound what one user, and the router as a whole, may hold (router/doc.go
@@ -30,6 +31,9 @@ type Limits struct {
 	PendingIQs int
 	// Rooms joined or being joined (XEP-0045).
 	Rooms int
+	// RoomMembers: other participants kept per room of a user (router/muc's members);
+	// past it their presences still go out, unkept, and the occupants are told once.
+	RoomMembers int
 	// Roster: a client may add contacts (roster set, subscribe) while the roster holds
 	// fewer. The backend's own roster is not cut: it is the legacy network's.
 	Roster int
@@ -61,6 +65,7 @@ func (l Limits) withDefaults() Limits {
 	def(&l.Conversations, DefaultConversations)
 	def(&l.PendingIQs, DefaultPendingIQs)
 	def(&l.Rooms, DefaultRooms)
+	def(&l.RoomMembers, muc.DefaultMaxMembers)
 	def(&l.Roster, DefaultRoster)
 	return l
 }

@@ -310,3 +310,68 @@ func TestFeatureSessionWaitsForRoom(t *testing.T) {
 		t.Fatal("Room still waits after the session's actor went on")
 	}
 }
+
+// TestLimitRoomMembers: a room keeps at most Limits.RoomMembers other participants per
+// user. Past it a member's presence still reaches the occupants, who are told once, and
+// a resource that joins later gets the kept ones only; a leave makes room again.
+func TestLimitRoomMembers(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Limits.RoomMembers = 3 })
+	tr, h := e.connect(bob, secret, "a")
+	joinLobby(t, e, tr, h, "bob") // Ada and Turing
+	notice := func(el *xmpp.Element) bool {
+		return el.Local == "message" && el.From() == lobby && el.Type() == "groupchat" &&
+			strings.Contains(el.ChildText(xmpp.NSClient, "body"), "more members than the gateway keeps (3)")
+	}
+	e.participant(participantFrame("#lobby", "Carol", 0, pb.StatusType_STATUS_ONLINE))
+	tr.wait(t, "Carol", presenceFrom(lobby+"/Carol"))
+	if tr.has(notice) {
+		t.Fatal("told of the bound at 3 members")
+	}
+	e.participant(participantFrame("#lobby", "Dave", 0, pb.StatusType_STATUS_ONLINE))
+	tr.wait(t, "Dave past the bound", presenceFrom(lobby+"/Dave"))
+	tr.wait(t, "the notice", notice)
+	e.participant(participantFrame("#lobby", "Erin", 0, pb.StatusType_STATUS_ONLINE))
+	tr.wait(t, "Erin past the bound", presenceFrom(lobby+"/Erin"))
+
+	g, err := e.auth(bob, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr2, h2 := e.bind(g, bob+"/b")
+	send(t, h2, `<presence to='`+lobby+`/bob'><x xmlns='http://jabber.org/protocol/muc'/></presence>`)
+	tr2.wait(t, "b's self-presence", selfPresence("bob"))
+	for _, nick := range []string{"Ada", "Turing", "Carol"} {
+		if !tr2.has(presenceFrom(lobby + "/" + nick)) {
+			t.Errorf("b did not get kept member %s", nick)
+		}
+	}
+	for _, nick := range []string{"Dave", "Erin"} {
+		if tr2.has(presenceFrom(lobby + "/" + nick)) {
+			t.Errorf("b got %s, past the bound", nick)
+		}
+	}
+	// Carol leaves: Frank is kept, and nobody is told again.
+	e.participant(participantFrame("#lobby", "Carol", 0, pb.StatusType_STATUS_NONE))
+	tr.wait(t, "Carol leaving", unavailableFrom(lobby+"/Carol"))
+	e.participant(participantFrame("#lobby", "Frank", 0, pb.StatusType_STATUS_ONLINE))
+	tr2.wait(t, "Frank", presenceFrom(lobby+"/Frank"))
+	g3, err := e.auth(bob, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr3, h3 := e.bind(g3, bob+"/c")
+	send(t, h3, `<presence to='`+lobby+`/bob'><x xmlns='http://jabber.org/protocol/muc'/></presence>`)
+	tr3.wait(t, "c's self-presence", selfPresence("bob"))
+	if !tr3.has(presenceFrom(lobby+"/Frank")) || tr3.has(presenceFrom(lobby+"/Carol")) {
+		t.Error("c did not get Frank in Carol's place")
+	}
+	n := 0
+	for _, el := range tr.all() {
+		if notice(el) {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("a was told %d times of the bound, want once", n)
+	}
+}

@@ -151,7 +151,7 @@ func New(cfg Config) *Router {
 		users:  make(map[string]*user),
 		actors: newTracker(),
 		pwKey:  newPasswordKey(),
-		muc: muc.New(muc.Config{Domain: cfg.Domain, MaxRooms: cfg.Limits.Rooms,
+		muc: muc.New(muc.Config{Domain: cfg.Domain, MaxRooms: cfg.Limits.Rooms, MaxMembers: cfg.Limits.RoomMembers,
 			History: cfg.MUCHistory, MaxRoomList: cfg.MaxRoomListSize}),
 	}
 	r.actors.refused = func() {

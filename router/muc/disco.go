@@ -127,7 +127,7 @@ const nsData = xmpp.NSDataForms
 func (u User) roomInfoForms(legacy string, forms []*xmpp.Element) []*xmpp.Element {
 	form := xmpp.New(nsData, "x", "type", "result").Append(dataField("FORM_TYPE", "hidden", nsRoomInfo))
 	if rm := u.st.rooms[jidmap.Key(legacy)]; rm != nil && rm.selfSent {
-		form.Append(dataField("muc#roominfo_occupants", "", strconv.Itoa(len(rm.parts)+1)))
+		form.Append(dataField("muc#roominfo_occupants", "", strconv.Itoa(rm.parts.len()+1)))
 	}
 	out := []*xmpp.Element{form}
 	for _, x := range forms {
@@ -169,10 +169,11 @@ func (u User) occupantOf(rs Resource, to jid.JID) (pt *participant, self bool, c
 	if strings.EqualFold(display, rm.nick) {
 		return &rm.self, true, ""
 	}
-	if pt = rm.parts[jidmap.Key(rm.nickOf(display))]; pt == nil || pt.display() != display {
+	p, ok := rm.parts.get(jidmap.Key(rm.nickOf(display)))
+	if !ok || p.display() != display {
 		return nil, false, xmpp.StanzaItemNotFound
 	}
-	return pt, false, ""
+	return &p, false, ""
 }
 
 // OccupantPing is the answer to a ping of rs to the occupant JID to, as the condition of

@@ -63,11 +63,12 @@ func (u User) addOccupant(rm *room, rs Resource, nick string) {
 
 // sendParticipants sends the presence of every other member to one occupant.
 func (u User) sendParticipants(rm *room, occ *occupant) {
-	for _, key := range rm.order {
-		pres := u.participantPresence(rm, rm.parts[key])
+	rm.parts.all(func(p participant) bool {
+		pres := u.participantPresence(rm, &p)
 		pres.SetAttr("to", occ.rs.JID())
 		u.h.Send(occ.rs, pres)
-	}
+		return true
+	})
 }
 
 // sendRoomBacklog sends the remembered messages, each with <delay/> (XEP-0203), then the
@@ -131,7 +132,7 @@ func (u User) Conversation(t pb.WrapperMessage_Type, m *pb.ConversationMessage) 
 
 // displayOf is the occupant resource of a legacy nick: the participant's alias if known.
 func (rm *room) displayOf(nick string) string {
-	if p := rm.parts[jidmap.Key(nick)]; p != nil {
+	if p, ok := rm.parts.get(jidmap.Key(nick)); ok {
 		return p.display()
 	}
 	return nick
@@ -139,12 +140,15 @@ func (rm *room) displayOf(nick string) string {
 
 // nickOf maps an occupant resource back to the legacy nick (aliases, spec 3.12).
 func (rm *room) nickOf(display string) string {
-	for _, p := range rm.parts {
+	nick := display
+	rm.parts.all(func(p participant) bool {
 		if strings.EqualFold(p.display(), display) {
-			return p.nick
+			nick = p.nick
+			return false
 		}
-	}
-	return display
+		return true
+	})
+	return nick
 }
 
 // roomMessage delivers a groupchat message to every occupant (spec 3.10). The network's

@@ -14,6 +14,7 @@ type Config struct {
 	MaxRooms    int    // rooms a user may be in or joining at once (router.Limits.Rooms)
 	History     int    // groupchat messages kept per room for late joiners; 0 keeps none
 	MaxRoomList int    // the global room list's rooms shown in disco#items; 0 shows all
+	MaxMembers  int    // other participants kept per room (members.go); 0 is DefaultMaxMembers
 }
 
 // Service is the group chats' state shared by every user: the configuration and the
@@ -24,7 +25,12 @@ type Service struct {
 }
 
 // New returns the group chats of a router with configuration cfg.
-func New(cfg Config) *Service { return &Service{cfg: cfg} }
+func New(cfg Config) *Service {
+	if cfg.MaxMembers <= 0 {
+		cfg.MaxMembers = DefaultMaxMembers
+	}
+	return &Service{cfg: cfg}
+}
 
 // SetList replaces the global room list with a ROOM_LIST without user (spec 3.13).
 func (s *Service) SetList(l *pb.RoomList) { s.dir.set(entries(l)) }

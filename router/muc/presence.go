@@ -1,6 +1,7 @@
 package muc
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -213,26 +214,31 @@ func (u User) otherParticipant(rm *room, p *pb.Participant) {
 		} else if pt.flags&flagKicked != 0 {
 			codes = append(codes, statusKicked)
 		}
-	} else {
-		if rm.parts[key] == nil {
-			rm.order = append(rm.order, key)
-		}
-		rm.parts[key] = pt
+	} else if !rm.parts.put(key, *pt, u.s.cfg.MaxMembers) {
+		u.memberLimit(rm)
 	}
 	u.toOccupants(rm, pt.display(), u.participantPresence(rm, pt, codes...))
 	u.settling(rm)
 }
 
-func (u User) removePart(rm *room, key string) {
-	if rm.parts[key] == nil {
+func (u User) removePart(rm *room, key string) { rm.parts.remove(key) }
+
+// memberLimit tells the occupants once that the room has more members than the gateway
+// keeps (Config.MaxMembers). The presences of those past the bound still reach them, and
+// their messages too; what they miss is those members in a later resource's join, the
+// occupant count and aliases.
+func (u User) memberLimit(rm *room) {
+	if rm.full {
 		return
 	}
-	delete(rm.parts, key)
-	for i, k := range rm.order {
-		if k == key {
-			rm.order = append(rm.order[:i], rm.order[i+1:]...)
-			break
-		}
+	rm.full = true
+	text := fmt.Sprintf("This room has more members than the gateway keeps (%d): the members who joined later are not listed to resources that join after them.", u.s.cfg.MaxMembers)
+	for _, occ := range sortedOccupants(rm) {
+		u.h.Send(occ.rs, xmpp.New(xmpp.NSClient, "message", "type", "groupchat", "from", u.roomBare(rm), "to", occ.rs.JID()).
+			Append(xmpp.New(xmpp.NSClient, "body").AppendText(text)))
+	}
+	if ev := u.h.Debug(); ev != nil {
+		ev.Str("room", u.roomBare(rm)).Int("max_members", u.s.cfg.MaxMembers).Msg("room member bound reached")
 	}
 }
 

@@ -22,15 +22,15 @@ type room struct {
 	selfSent bool // the network confirmed our membership (self-presence sent)
 	renamed  bool // the network changed our nick since the last self-presence (code 210)
 
-	self      participant             // our own participant as last reported
-	occupants map[string]*occupant    // resource full JID -> occupant
-	pmTo      map[string]string       // jidmap.Key(nick) -> occupant that last wrote to nick
-	parts     map[string]*participant // jidmap.Key(nick) -> other participant
-	order     []string                // keys of parts in arrival order
-	subject   *xmpp.Element           // last subject message, without to
-	history   []*historyEntry         // last MUCHistory groupchat messages
-	echoes    []pendingEcho           // our messages waiting for the network's echo
-	hold      *selfHold               // self-presence held until the occupants settled (join.go)
+	self      participant          // our own participant as last reported
+	occupants map[string]*occupant // resource full JID -> occupant
+	pmTo      map[string]string    // jidmap.Key(nick) -> occupant that last wrote to nick
+	parts     members              // the other participants (members.go)
+	subject   *xmpp.Element        // last subject message, without to
+	history   []*historyEntry      // last MUCHistory groupchat messages
+	echoes    []pendingEcho        // our messages waiting for the network's echo
+	hold      *selfHold            // self-presence held until the occupants settled (join.go)
+	full      bool                 // parts reached Config.MaxMembers; the occupants were told
 }
 
 // occupant is one resource of the user in a room.
@@ -153,7 +153,7 @@ func (u User) Presence(rs Resource, p *xmpp.Element, to jid.JID) {
 // on CONNECTED (spec 3.12).
 func (u User) createRoom(rs Resource, p *xmpp.Element, legacy string, escaped bool, nick string) {
 	rm := &room{legacy: legacy, escaped: escaped, nick: nick,
-		occupants: map[string]*occupant{}, parts: map[string]*participant{}, pmTo: map[string]string{}}
+		occupants: map[string]*occupant{}, pmTo: map[string]string{}}
 	if x := p.Child(xmpp.NSMUC, "x"); x != nil {
 		rm.password = x.ChildText(xmpp.NSMUC, "password")
 	}
