@@ -340,3 +340,36 @@ func TestPendingLeavesBound(t *testing.T) {
 		t.Fatalf("%d leaves remembered after a confirmation, want %d", len(f.st.leaving), maxPendingLeaves-1)
 	}
 }
+
+// TestPMTargetsBound: private messages to more nicks than maxPMTargets remember at most
+// that many targets, the newest among them, and a reply from it goes to its writer alone.
+func TestPMTargetsBound(t *testing.T) {
+	f := newFixture(Config{MaxRooms: 1})
+	b := &fakeResource{jid: bob + "/b", seq: 2}
+	f.join(f.a, "#r@localhost/bob")
+	f.participant("#r", "bob", pb.ParticipantFlag_PARTICIPANT_FLAG_ME, pb.StatusType_STATUS_ONLINE)
+	f.join(b, "#r@localhost/bob")
+	f.message("#r", "", "settled") // releases the held self-presences
+	const n = maxPMTargets + 10
+	for i := range n {
+		to := fmt.Sprintf("#r@localhost/nick%d", i)
+		m := xmpp.New(xmpp.NSClient, "message", "type", "chat", "to", to, "from", f.a.JID()).
+			Append(xmpp.New(xmpp.NSClient, "body").AppendText("hi"))
+		f.u().Message(f.a, m, jid.MustParse(to))
+	}
+	rm := f.u().room("#r")
+	if rm == nil {
+		t.Fatalf("no room; rooms %v, sent %d, frames %d", f.st.rooms, len(f.h.sent), len(f.h.frames))
+	}
+	if len(rm.pmTo) != maxPMTargets {
+		t.Fatalf("%d private-message targets remembered, want the bound %d", len(rm.pmTo), maxPMTargets)
+	}
+	before := len(f.h.sent)
+	newest := fmt.Sprintf("nick%d", n-1)
+	f.u().Conversation(pb.WrapperMessage_TYPE_CONV_MESSAGE, &pb.ConversationMessage{UserName: proto.String(bob),
+		BuddyName: proto.String("#r"), Nickname: proto.String(newest), Message: proto.String("back"), Pm: proto.Bool(true)})
+	got := f.h.sent[before:]
+	if len(got) != 1 || got[0].Attr("to") != f.a.JID() {
+		t.Fatalf("the reply of %s went to %d stanzas, want one to a", newest, len(got))
+	}
+}

@@ -16,6 +16,11 @@ import (
 // network's echo; networks that never echo must not make the list grow.
 const maxPendingEchoes = 32
 
+// maxPMTargets bounds a room's pmTo: a client may write privately to any nick, member
+// or not. Past it one remembered target is forgotten; a reply from that nick then goes to
+// every occupant of the user, as from a nick no resource wrote to.
+const maxPMTargets = 256
+
 // historyEntry is one remembered groupchat message.
 type historyEntry struct {
 	msg   *xmpp.Element // without to
@@ -331,7 +336,14 @@ func (u User) privateToBackend(rs Resource, m *xmpp.Element, rm *room, nick stri
 	if conv == nil {
 		return
 	}
-	rm.pmTo[jidmap.Key(nick)] = rs.JID()
+	key := jidmap.Key(nick)
+	if _, ok := rm.pmTo[key]; !ok && len(rm.pmTo) >= maxPMTargets {
+		for k := range rm.pmTo {
+			delete(rm.pmTo, k)
+			break
+		}
+	}
+	rm.pmTo[key] = rs.JID()
 	u.h.RoomPrivate(u.occupantJID(rm, rm.displayOf(nick)), m, true, conv.GetId()) // archived as sent
 	u.sendOrBounce(rs, m, pb.WrapperMessage_TYPE_CONV_MESSAGE, conv)
 }

@@ -44,7 +44,10 @@ func (s *Service) For(h Host, st *Rooms) User { return User{s: s, h: h, st: st} 
 // are made on first use, so an idle user holds none. Owned by the user's actor.
 //
 // Bounds: rooms holds at most Config.MaxRooms (TestRoomLimit; router's TestLimitRooms),
-// leaving at most maxPendingLeaves (TestPendingLeavesBound), and list is replaced by each
+// leaving at most maxPendingLeaves (TestPendingLeavesBound); in each room, the other
+// participants at most Config.MaxMembers, their order twice that with its holes (router's
+// TestLimitRoomMembers, TestMembersOrderAndBound), private-message targets at most
+// maxPMTargets (TestPMTargetsBound); and list is replaced by each
 // ROOM_LIST, one backend frame, which the frame limit bounds (protocol's TestReaderLimits).
 type Rooms struct {
 	rooms   map[string]*room  // jidmap.Key(room) -> room joined or being joined (room.go)

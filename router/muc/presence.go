@@ -202,12 +202,12 @@ func (u User) otherParticipant(rm *room, p *pb.Participant) {
 		status: p.GetStatus(), message: p.GetStatusMessage(), iconHash: p.GetIconHash()}
 	if nn := p.GetNewname(); nn != "" && nn != pt.nick {
 		u.renamePresence(rm, pt.display(), nn, pt.flags, false)
-		u.removePart(rm, key)
+		rm.parts.remove(key)
 		pt.nick, pt.alias, key = nn, "", jidmap.Key(nn)
 	}
 	var codes []any
 	if _, available := u.h.Show(pt.status); !available || pt.flags&(flagKicked|flagBanned) != 0 {
-		u.removePart(rm, key)
+		rm.parts.remove(key)
 		pt.status = pb.StatusType_STATUS_NONE
 		if pt.flags&flagBanned != 0 {
 			codes = append(codes, statusBanned)
@@ -220,8 +220,6 @@ func (u User) otherParticipant(rm *room, p *pb.Participant) {
 	u.toOccupants(rm, pt.display(), u.participantPresence(rm, pt, codes...))
 	u.settling(rm)
 }
-
-func (u User) removePart(rm *room, key string) { rm.parts.remove(key) }
 
 // memberLimit tells the occupants once that the room has more members than the gateway
 // keeps (Config.MaxMembers). The presences of those past the bound still reach them, and
