@@ -13,7 +13,8 @@
 // Each IRC connection keeps its own view of its channels (participants with op/voice, away
 // flags polled with WHO every irc_away_timeout seconds in channels of at most 300 members;
 // at most irc_max_room_members, default 5,000, members a channel besides the user,
-// rooms.go) and reports changes as PARTICIPANT_CHANGED. Everything written to IRC goes
+// rooms.go; the names interned, so that the connections of a backend in one channel share
+// them) and reports changes as PARTICIPANT_CHANGED. Everything written to IRC goes
 // through one queue per connection, so girc's flood protection never blocks the daemon's
 // reader goroutine. A connection costs one goroutine (girc's, reading and running the
 // handlers) and a writer while something is queued; at most 4 per server register at once

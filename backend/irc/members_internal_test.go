@@ -1,6 +1,7 @@
 package irc
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/gospectrum/spectrum2/internal/ini"
@@ -41,5 +42,38 @@ func TestRoomMembersOption(t *testing.T) {
 	cfg.Add("service", "irc_max_room_members", "300")
 	if o, err := readOptions(cfg); err != nil || o.roomMembers() != 300 {
 		t.Errorf("irc_max_room_members = 300: %d, %v", o.roomMembers(), err)
+	}
+}
+
+// TestMemberSetShared: two connections' sets of one channel hold the same interned names,
+// not a copy each; all lists every member but the one skipped.
+func TestMemberSetShared(t *testing.T) {
+	var a, b memberSet
+	for _, s := range []*memberSet{&a, &b} {
+		s.put(member{nick: "Alice"})
+		s.put(member{nick: "bob", away: true})
+		s.put(member{nick: "me"})
+	}
+	for ka := range a.bits {
+		if _, ok := b.bits[ka]; !ok {
+			t.Errorf("%q: not the same handle in both sets", ka.Value())
+		}
+		if ca, cb := a.cased[ka], b.cased[ka]; ca != cb {
+			t.Errorf("%q: cased names differ: %q, %q", ka.Value(), ca.Value(), cb.Value())
+		}
+	}
+	var got []string
+	a.all("me", func(m member) { got = append(got, m.nick) })
+	slices.Sort(got)
+	if want := []string{"Alice", "bob"}; !slices.Equal(got, want) {
+		t.Errorf("all but me: %v, want %v", got, want)
+	}
+	if !a.has("alice") || a.has("Alice") || a.has("carol") {
+		t.Error("has: alice should be there under its lowercased key only")
+	}
+	var empty memberSet
+	empty.del("x")
+	if _, ok := empty.get("x"); ok || empty.has("x") || empty.len() != 0 {
+		t.Error("the zero set is not empty")
 	}
 }

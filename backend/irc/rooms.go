@@ -3,6 +3,7 @@ package irc
 import (
 	"fmt"
 	"strings"
+	"unique"
 
 	"github.com/lrstanley/girc"
 
@@ -30,10 +31,10 @@ type room struct {
 // the bound in r first; the caller holds n.mu.
 func (r *room) admit(s *memberSet, key, ownKey string, limit int) (ok, first bool) {
 	others := s.len()
-	if _, in := s.bits[ownKey]; in {
+	if s.has(ownKey) {
 		others--
 	}
-	if _, in := s.bits[key]; in || key == ownKey || others < limit {
+	if key == ownKey || others < limit || s.has(key) {
 		return true, false
 	}
 	first, r.capped = !r.capped, true
@@ -64,14 +65,17 @@ type member struct {
 
 // memberSet is a channel's participants by lowercased nick. Every connection of the
 // gateway in a channel holds one, so it is kept small (issue 26: memory per IRC user): a
-// byte of state per member, the nick apart only where its case differs from its key, and
-// copies of the names rather than substrings that would keep the server's lines alive.
+// byte of state per member, and the names interned (unique.Make), so that the
+// connections of one backend in a channel share one copy of each name instead of one
+// each, and a map slot holds a pointer rather than a string: the nick apart only where
+// its case differs from its key. The runtime drops an interned name once no set holds
+// it, and unique.Make copies the name, so it never keeps the server's line alive.
 // It holds at most irc_max_room_members (options.roomMembers) besides the user: NAMES and
 // JOIN ask room.admit first.
 // The zero value is empty; put makes the maps.
 type memberSet struct {
-	bits  map[string]memberBits // by lowercased nick
-	cased map[string]string     // the nick, where it is not its lowercased key
+	bits  map[unique.Handle[string]]memberBits            // by lowercased nick
+	cased map[unique.Handle[string]]unique.Handle[string] // the nick, where it is not its lowercased key
 }
 
 // memberBits is what a memberSet keeps of a member besides its name.
@@ -82,15 +86,31 @@ const (
 	bitAway
 )
 
+// has reports whether s holds a member under key (a lowercased nick).
+func (s *memberSet) has(key string) bool {
+	if len(s.bits) == 0 {
+		return false
+	}
+	_, ok := s.bits[unique.Make(key)]
+	return ok
+}
+
 // get returns the member under key (a lowercased nick).
 func (s *memberSet) get(key string) (member, bool) {
-	b, ok := s.bits[key]
+	if len(s.bits) == 0 {
+		return member{}, false
+	}
+	return s.getHandle(unique.Make(key))
+}
+
+func (s *memberSet) getHandle(h unique.Handle[string]) (member, bool) {
+	b, ok := s.bits[h]
 	if !ok {
 		return member{}, false
 	}
-	m := member{nick: key, away: b&bitAway != 0}
-	if nick, ok := s.cased[key]; ok {
-		m.nick = nick
+	m := member{nick: h.Value(), away: b&bitAway != 0}
+	if nick, ok := s.cased[h]; ok {
+		m.nick = nick.Value()
 	}
 	if b&bitModerator != 0 {
 		m.flags = pb.ParticipantFlag_PARTICIPANT_FLAG_MODERATOR
@@ -101,7 +121,7 @@ func (s *memberSet) get(key string) (member, bool) {
 // put stores m under its lowercased nick.
 func (s *memberSet) put(m member) {
 	if s.bits == nil {
-		s.bits = map[string]memberBits{}
+		s.bits = map[unique.Handle[string]]memberBits{}
 	}
 	var b memberBits
 	if m.flags&pb.ParticipantFlag_PARTICIPANT_FLAG_MODERATOR != 0 {
@@ -110,23 +130,37 @@ func (s *memberSet) put(m member) {
 	if m.away {
 		b |= bitAway
 	}
-	key := strings.ToLower(m.nick)
-	if key == m.nick {
-		key = strings.Clone(key)
+	lower := strings.ToLower(m.nick)
+	key := unique.Make(lower)
+	if lower == m.nick {
 		delete(s.cased, key)
 	} else {
 		if s.cased == nil {
-			s.cased = map[string]string{}
+			s.cased = map[unique.Handle[string]]unique.Handle[string]{}
 		}
-		s.cased[key] = strings.Clone(m.nick)
+		s.cased[key] = unique.Make(m.nick)
 	}
 	s.bits[key] = b
 }
 
 // del forgets the member under key.
 func (s *memberSet) del(key string) {
-	delete(s.bits, key)
-	delete(s.cased, key)
+	if len(s.bits) == 0 {
+		return
+	}
+	h := unique.Make(key)
+	delete(s.bits, h)
+	delete(s.cased, h)
+}
+
+// all calls f with every member but the one under skip (a lowercased nick).
+func (s *memberSet) all(skip string, f func(member)) {
+	for h := range s.bits {
+		if h.Value() != skip {
+			m, _ := s.getHandle(h)
+			f(m)
+		}
+	}
 }
 
 // len is the number of members.
@@ -272,12 +306,7 @@ func (n *network) onEndOfNames(e girc.Event) {
 	if !ok {
 		self = member{nick: own}
 	}
-	for k := range r.members.bits {
-		if k != ownKey {
-			m, _ := r.members.get(k)
-			others = append(others, m)
-		}
-	}
+	r.members.all(ownKey, func(m member) { others = append(others, m) })
 	topic, setter, capped := r.topic, r.setter, r.capped
 	poll := r.members.len() <= awayCheckMaxMembers
 	n.mu.Unlock()
