@@ -423,8 +423,8 @@ func handleMYINFO(c *Client, e Event) {
 	}
 
 	c.state.Lock()
-	c.state.serverOptions["SERVER"] = e.Params[1]
-	c.state.serverOptions["VERSION"] = e.Params[2]
+	c.state.serverOptions.set("SERVER", e.Params[1])
+	c.state.serverOptions.set("VERSION", e.Params[2])
 	c.state.Unlock()
 	c.state.notify(c, UPDATE_GENERAL)
 }
@@ -451,13 +451,13 @@ func handleISUPPORT(c *Client, e Event) {
 		j := strings.IndexByte(e.Params[i], '=')
 
 		if j < 1 || (j+1) == len(e.Params[i]) {
-			c.state.serverOptions[e.Params[i]] = ""
+			c.state.serverOptions.set(e.Params[i], "")
 			continue
 		}
 
 		name := e.Params[i][0:j]
 		val := e.Params[i][j+1:]
-		c.state.serverOptions[name] = val
+		c.state.serverOptions.set(name, val)
 	}
 	c.state.Unlock()
 

@@ -688,7 +688,7 @@ func (c *Client) GetServerOption(key string) (result string, ok bool) {
 	c.panicIfNotTracking()
 
 	c.state.RLock()
-	result, ok = c.state.serverOptions[key]
+	result, ok = c.state.serverOptions.get(key)
 	c.state.RUnlock()
 	return result, ok
 }

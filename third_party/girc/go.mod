@@ -1,3 +1,3 @@
 module github.com/lrstanley/girc
 
-go 1.18
+go 1.23

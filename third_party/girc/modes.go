@@ -381,7 +381,7 @@ func handleMODE(c *Client, e Event) {
 // chanModes returns the ISUPPORT list of server-supported channel modes,
 // alternatively falling back to ModeDefaults.
 func (s *state) chanModes() string {
-	if modes, ok := s.serverOptions["CHANMODES"]; ok && IsValidChannelMode(modes) {
+	if modes, ok := s.serverOptions.get("CHANMODES"); ok && IsValidChannelMode(modes) {
 		return modes
 	}
 
@@ -392,7 +392,7 @@ func (s *state) chanModes() string {
 // This includes mode characters, as well as user prefix symbols. Falls back
 // to DefaultPrefixes if not server-supported.
 func (s *state) userPrefixes() string {
-	if prefix, ok := s.serverOptions["PREFIX"]; ok && isValidUserPrefix(prefix) {
+	if prefix, ok := s.serverOptions.get("PREFIX"); ok && isValidUserPrefix(prefix) {
 		return prefix
 	}
 

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"sync"
 	"time"
+	"unique"
 )
 
 // state represents the actively-changing variables within the client
@@ -32,7 +33,7 @@ type state struct {
 	// serverOptions are the standard capabilities and configurations
 	// supported by the server at connection time. This also includes
 	// RPL_ISUPPORT entries.
-	serverOptions map[string]string
+	serverOptions serverOptions
 
 	// maxLineLength defines how long before we truncate (or split) messages.
 	// DefaultMaxLineLength is what is used by default, as this is going to be a common
@@ -64,7 +65,7 @@ func (s *state) reset(initial bool) {
 	s.users = make(map[string]*User)
 	s.enabledCap = make(map[string]map[string]string)
 	s.tmpCap = make(map[string]map[string]string)
-	s.serverOptions = make(map[string]string)
+	s.serverOptions = serverOptions{}
 	s.maxLineLength = DefaultMaxLineLength
 	s.maxPrefixLength = DefaultMaxPrefixLength
 	s.motd = ""
@@ -566,3 +567,19 @@ func (e STSUpgradeError) Error() string {
 func (s *state) notify(c *Client, ntype string) {
 	c.RunHandlers(&Event{Command: ntype})
 }
+
+// serverOptions holds the server's options by name. spectrum2: names and values are
+// interned (unique.Make): every connection of a gateway to one network gets the same
+// ISUPPORT lines, and a map of strings per connection, each value a substring that kept
+// its whole line alive, cost each some 1.8 KB (issue 26: memory per IRC user).
+type serverOptions map[unique.Handle[string]]unique.Handle[string]
+
+func (o serverOptions) get(name string) (string, bool) {
+	v, ok := o[unique.Make(name)]
+	if !ok {
+		return "", false
+	}
+	return v.Value(), true
+}
+
+func (o serverOptions) set(name, value string) { o[unique.Make(name)] = unique.Make(value) }
