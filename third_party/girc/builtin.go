@@ -450,14 +450,13 @@ func handleISUPPORT(c *Client, e Event) {
 	for i := 1; i < len(e.Params)-1; i++ {
 		j := strings.IndexByte(e.Params[i], '=')
 
-		if j < 1 || (j+1) == len(e.Params[i]) {
-			c.state.serverOptions.set(e.Params[i], "")
-			continue
+		name, val := e.Params[i], ""
+		if j >= 1 && (j+1) != len(e.Params[i]) {
+			name, val = e.Params[i][0:j], e.Params[i][j+1:]
 		}
-
-		name := e.Params[i][0:j]
-		val := e.Params[i][j+1:]
-		c.state.serverOptions.set(name, val)
+		if !c.state.serverOptions.set(name, val) && c.debugOn {
+			c.debug.Printf("ignoring ISUPPORT %s: the server sent more than %d options", name, maxServerOptions)
+		}
 	}
 	c.state.Unlock()
 

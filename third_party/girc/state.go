@@ -571,8 +571,14 @@ func (s *state) notify(c *Client, ntype string) {
 // serverOptions holds the server's options by name. spectrum2: names and values are
 // interned (unique.Make): every connection of a gateway to one network gets the same
 // ISUPPORT lines, and a map of strings per connection, each value a substring that kept
-// its whole line alive, cost each some 1.8 KB (issue 26: memory per IRC user).
+// its whole line alive, cost each some 1.8 KB (issue 26: memory per IRC user). It holds
+// at most maxServerOptions names: upstream's map took every token of every 005 line.
 type serverOptions map[unique.Handle[string]]unique.Handle[string]
+
+// maxServerOptions bounds the options kept of one server. Networks send some 20 to 50
+// ISUPPORT tokens (Libera.Chat about 40); a server sending more than this is broken or
+// hostile, and its further names are ignored (their values keep their defaults).
+const maxServerOptions = 256
 
 func (o serverOptions) get(name string) (string, bool) {
 	v, ok := o[unique.Make(name)]
@@ -582,4 +588,13 @@ func (o serverOptions) get(name string) (string, bool) {
 	return v.Value(), true
 }
 
-func (o serverOptions) set(name, value string) { o[unique.Make(name)] = unique.Make(value) }
+// set stores value under name; it reports false, storing nothing, for a new name past
+// maxServerOptions.
+func (o serverOptions) set(name, value string) bool {
+	key := unique.Make(name)
+	if _, ok := o[key]; !ok && len(o) >= maxServerOptions {
+		return false
+	}
+	o[key] = unique.Make(value)
+	return true
+}

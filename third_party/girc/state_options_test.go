@@ -3,6 +3,7 @@ package girc
 // spectrum2: the server's options are interned and shared by the connections.
 
 import (
+	"fmt"
 	"testing"
 	"unsafe"
 )
@@ -39,5 +40,40 @@ func TestServerOptionsShared(t *testing.T) {
 	}
 	if unsafe.StringData(got[0]) != unsafe.StringData(got[1]) {
 		t.Error("the two connections hold a copy each")
+	}
+}
+
+// TestServerOptionsBound: a server that sends more ISUPPORT tokens than maxServerOptions
+// gets the first ones kept and the rest ignored; a name already kept still takes a new
+// value.
+func TestServerOptionsBound(t *testing.T) {
+	c := New(Config{Server: "irc.test", Nick: "me", User: "me"})
+	const sent = maxServerOptions + 44
+	for i := 0; i < sent; i += 10 {
+		line := ":irc.test 005 me"
+		for j := i; j < i+10 && j < sent; j++ {
+			line += fmt.Sprintf(" OPT%d=%d", j, j)
+		}
+		handleISUPPORT(c, *ParseEvent(line + " :are supported by this server\r\n"))
+	}
+	if n := len(c.state.serverOptions); n != maxServerOptions {
+		t.Fatalf("%d options kept of %d sent, want %d", n, sent, maxServerOptions)
+	}
+	if v, ok := c.GetServerOption("OPT0"); !ok || v != "0" {
+		t.Errorf("OPT0: %q, %v", v, ok)
+	}
+	last := fmt.Sprintf("OPT%d", maxServerOptions-1)
+	if _, ok := c.GetServerOption(last); !ok {
+		t.Errorf("%s, the last within the bound: not kept", last)
+	}
+	if _, ok := c.GetServerOption(fmt.Sprintf("OPT%d", maxServerOptions)); ok {
+		t.Error("the first option past the bound was kept")
+	}
+	handleISUPPORT(c, *ParseEvent(":irc.test 005 me OPT0=new NICKLEN=30 :are supported by this server\r\n"))
+	if v, _ := c.GetServerOption("OPT0"); v != "new" {
+		t.Errorf("OPT0 after a new value: %q, want new", v)
+	}
+	if _, ok := c.GetServerOption("NICKLEN"); ok || len(c.state.serverOptions) != maxServerOptions {
+		t.Errorf("a new name past the bound was kept (%d options)", len(c.state.serverOptions))
 	}
 }
